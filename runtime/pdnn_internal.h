@@ -1,0 +1,14 @@
+/* Runtime-internal declarations shared by the runtime's .c files (not for generated code). */
+#ifndef PDNN_INTERNAL_H
+#define PDNN_INTERNAL_H
+
+#include "patdnn_runtime.h"
+
+typedef struct pdnn_pool pdnn_pool;
+
+/* A pool of num_threads-1 workers (the caller is the remaining thread); NULL on OOM. */
+pdnn_pool *pdnn_pool_create(int num_threads);
+void pdnn_pool_destroy(pdnn_pool *pool);
+void pdnn_pool_run(pdnn_pool *pool, int64_t n, pdnn_range_fn fn, void *arg);
+
+#endif /* PDNN_INTERNAL_H */
