@@ -6,11 +6,12 @@
  * static split; the caller runs chunk 0 and waits until `pending` drops to zero. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sched.h>
 #include <stdlib.h>
 
 #include "pdnn_internal.h"
 
-#define SPIN_ITERS 20000
+#define SPIN_ITERS 10000 /* about a millisecond, then sleep */
 
 #if defined(__x86_64__) || defined(__i386__)
 #define cpu_relax() __builtin_ia32_pause()
@@ -19,6 +20,14 @@
 #else
 #define cpu_relax() ((void)0)
 #endif
+
+/* Yield now and then: with more threads than cores a pure spin starves the thread being waited on. */
+static inline void spin_pause(int spin) {
+  if ((spin & 63) == 63)
+    sched_yield();
+  else
+    cpu_relax();
+}
 
 typedef struct {
   pdnn_pool *pool;
@@ -66,7 +75,7 @@ static void *worker_main(void *p) {
   for (;;) {
     unsigned gen = atomic_load_explicit(&pool->generation, memory_order_acquire);
     for (int spin = 0; gen == seen && spin < SPIN_ITERS; spin++) {
-      cpu_relax();
+      spin_pause(spin);
       gen = atomic_load_explicit(&pool->generation, memory_order_acquire);
     }
     if (gen == seen) {
@@ -160,7 +169,7 @@ void pdnn_pool_run(pdnn_pool *pool, int64_t n, pdnn_range_fn fn, void *arg) {
   run_chunk(pool, 0);
   in_parallel_region = 0;
 
-  for (int spin = 0; atomic_load(&pool->pending) != 0 && spin < SPIN_ITERS; spin++) cpu_relax();
+  for (int spin = 0; atomic_load(&pool->pending) != 0 && spin < SPIN_ITERS; spin++) spin_pause(spin);
   if (atomic_load(&pool->pending) != 0) {
     pthread_mutex_lock(&pool->mutex);
     while (atomic_load(&pool->pending) != 0) pthread_cond_wait(&pool->done_cv, &pool->mutex);

@@ -1,0 +1,153 @@
+"""Compile generated C together with the patdnn runtime, and run the result.
+
+Two targets:
+
+* ``host``: the local C compiler (``$CC``, default ``gcc``). NEON code compiles through SIMDe with
+  ``-march=x86-64-v3`` (FMA on, so results match real aarch64 bit for bit).
+* ``aarch64``: ``aarch64-linux-gnu-gcc -static -mcpu=cortex-a76``; the binaries run under
+  ``qemu-aarch64 -cpu cortex-a76`` (called explicitly: binfmt is not mounted here).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from patdnn.runtime import RUNTIME_DIR
+
+__all__ = [
+    "RUNTIME_DIR",
+    "ToolchainError",
+    "runtime_sources",
+    "build_executable",
+    "build_shared_library",
+    "run_executable",
+    "have_toolchain",
+]
+
+TARGETS = ("host", "aarch64")
+SIMDE_NEON_HEADER = Path("/usr/include/simde/arm/neon.h")
+AARCH64_CC = "aarch64-linux-gnu-gcc"
+QEMU_AARCH64 = "qemu-aarch64"
+AARCH64_CPU = "cortex-a76"
+
+# -ffp-contract=off: only explicit FMA intrinsics fuse, so every target rounds the same way.
+_COMMON_FLAGS = ["-O3", "-std=gnu11", "-ffp-contract=off", "-pthread"]
+_LINK_LIBS = ["-lpthread", "-lm"]
+# Never -march=native: AVX-512 breaks valgrind 3.19, and the numbers must not depend on the host.
+_HOST_ISA_FLAGS = {
+    "neon": ["-march=x86-64-v3"],
+    "avx2": ["-march=x86-64-v3"],
+    "avx512": ["-march=x86-64-v4"],
+    "scalar": [],
+}
+_AARCH64_ISAS = ("neon", "scalar")
+
+
+class ToolchainError(RuntimeError):
+    """A compiler, emulator or header is missing, or the compiler rejected the code."""
+
+
+def runtime_sources() -> list[Path]:
+    """The runtime's C files to link into every model (the runner's ``main`` excluded)."""
+    return sorted(p for p in RUNTIME_DIR.glob("*.c") if p.name != "runner_main.c")
+
+
+def _host_cc() -> list[str]:
+    return shlex.split(os.environ.get("CC", "")) or ["gcc"]
+
+
+def _require(program: str, package: str) -> str:
+    path = shutil.which(program)
+    if path is None:
+        raise ToolchainError(
+            f"'{program}' was not found on PATH; install it with "
+            f"`apt-get install {package}` (Debian package {package})"
+        )
+    return path
+
+
+def _compiler_and_flags(target: str, isa: str) -> list[str]:
+    """The compiler command line up to (not including) the sources, after checking it exists."""
+    if target == "host":
+        if isa not in _HOST_ISA_FLAGS:
+            raise ValueError(f"unknown isa {isa!r} for target 'host'; expected one of {sorted(_HOST_ISA_FLAGS)}")
+        cc = _host_cc()
+        _require(cc[0], "gcc")
+        if isa == "neon" and not SIMDE_NEON_HEADER.is_file():
+            raise ToolchainError(
+                f"NEON on x86 needs SIMDe ({SIMDE_NEON_HEADER} is missing); "
+                "install it with `apt-get install libsimde-dev` (Debian package libsimde-dev)"
+            )
+        return [*cc, *_COMMON_FLAGS, *_HOST_ISA_FLAGS[isa]]
+    if target == "aarch64":
+        if isa not in _AARCH64_ISAS:
+            raise ValueError(f"isa {isa!r} does not run on aarch64; expected one of {list(_AARCH64_ISAS)}")
+        cc = _require(AARCH64_CC, "gcc-aarch64-linux-gnu")
+        return [cc, *_COMMON_FLAGS, f"-mcpu={AARCH64_CPU}", "-static"]
+    raise ValueError(f"unknown target {target!r}; expected one of {list(TARGETS)}")
+
+
+def _compile(cmd_prefix: list[str], sources: Iterable[Path], output: Path, extra_flags: Sequence[str],
+             link_flags: Sequence[str]) -> Path:
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    srcs = [str(Path(s)) for s in sources]
+    if not srcs:
+        raise ValueError("no C sources to compile")
+    # Libraries go last: with static linking the order matters.
+    cmd = [*cmd_prefix, f"-I{RUNTIME_DIR}", *extra_flags, *srcs, "-o", str(output), *link_flags, *_LINK_LIBS]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ToolchainError(
+            f"compilation failed (exit {proc.returncode}): {shlex.join(cmd)}\n{proc.stderr.strip()}"
+        )
+    return output
+
+
+def build_executable(sources: list[Path], output: Path, target: str = "host", isa: str = "neon",
+                     extra_flags: Sequence[str] = ()) -> Path:
+    """Compile and link ``sources`` into an executable for ``target``; returns ``output``.
+
+    The runtime is not added implicitly: pass ``runtime_sources()`` (and
+    ``RUNTIME_DIR / "runner_main.c"`` for the command-line runner) along with the model.
+    """
+    return _compile(_compiler_and_flags(target, isa), sources, output, extra_flags, ())
+
+
+def build_shared_library(sources: list[Path], output: Path, isa: str = "neon",
+                         extra_flags: Sequence[str] = ()) -> Path:
+    """Compile ``sources`` into a host shared library (for ctypes); returns ``output``."""
+    return _compile(_compiler_and_flags("host", isa), sources, output, ["-fPIC", *extra_flags], ["-shared"])
+
+
+def run_executable(exe: Path, args: Sequence[str], target: str = "host",
+                   timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run ``exe args`` (under qemu for aarch64) capturing text stdout/stderr.
+
+    A non-zero exit is returned, not raised: the caller decides what failure means.
+    """
+    exe_path = str(Path(exe).resolve())
+    if target == "host":
+        cmd = [exe_path]
+    elif target == "aarch64":
+        qemu = _require(QEMU_AARCH64, "qemu-user")
+        cmd = [qemu, "-cpu", AARCH64_CPU, exe_path]
+    else:
+        raise ValueError(f"unknown target {target!r}; expected one of {list(TARGETS)}")
+    return subprocess.run([*cmd, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+def have_toolchain(target: str, isa: str = "neon") -> bool:
+    """Whether ``target`` can be built (and, for aarch64, run under qemu) here; for test skipping."""
+    try:
+        _compiler_and_flags(target, isa)
+        if target == "aarch64":
+            _require(QEMU_AARCH64, "qemu-user")
+    except (ToolchainError, ValueError):
+        return False
+    return True
