@@ -27,6 +27,7 @@ __all__ = [
     "build_shared_library",
     "run_executable",
     "have_toolchain",
+    "toolchain_problem",
 ]
 
 TARGETS = ("host", "aarch64")
@@ -142,12 +143,17 @@ def run_executable(exe: Path, args: Sequence[str], target: str = "host",
     return subprocess.run([*cmd, *map(str, args)], capture_output=True, text=True, timeout=timeout)
 
 
-def have_toolchain(target: str, isa: str = "neon") -> bool:
-    """Whether ``target`` can be built (and, for aarch64, run under qemu) here; for test skipping."""
+def toolchain_problem(target: str, isa: str = "neon") -> str | None:
+    """Why ``target``/``isa`` cannot be built (or, for aarch64, run under qemu) here; None if it can."""
     try:
         _compiler_and_flags(target, isa)
         if target == "aarch64":
             _require(QEMU_AARCH64, "qemu-user")
-    except (ToolchainError, ValueError):
-        return False
-    return True
+    except (ToolchainError, ValueError) as e:
+        return str(e)
+    return None
+
+
+def have_toolchain(target: str, isa: str = "neon") -> bool:
+    """Whether ``target`` can be built (and, for aarch64, run) here; for test skipping."""
+    return toolchain_problem(target, isa) is None

@@ -4,7 +4,7 @@ import ctypes
 
 import pytest
 
-from patdnn.toolchain import build_shared_library, have_toolchain, runtime_sources
+from patdnn.toolchain import build_shared_library, runtime_sources, toolchain_problem
 
 # The runtime must stay warning-free; test builds treat warnings as errors.
 STRICT_FLAGS = ("-Wall", "-Wextra", "-Werror")
@@ -40,8 +40,8 @@ def strict_flags() -> tuple[str, ...]:
 @pytest.fixture(scope="session")
 def rt(tmp_path_factory) -> ctypes.CDLL:
     """The runtime as a host shared library, with ctypes signatures declared."""
-    if not have_toolchain("host", isa="scalar"):
-        pytest.skip("no host C compiler (apt-get install gcc)")
+    if problem := toolchain_problem("host", isa="scalar"):
+        pytest.skip(problem)
     so = tmp_path_factory.mktemp("rt") / "libpatdnn_rt.so"
     build_shared_library(runtime_sources(), so, isa="scalar", extra_flags=STRICT_FLAGS)
     return _declare(ctypes.CDLL(str(so)))

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from patdnn.toolchain import build_executable, have_toolchain, run_executable, runtime_sources
+from patdnn.toolchain import build_executable, run_executable, runtime_sources, toolchain_problem
 
 CHECK_SRC = Path(__file__).with_name("threadpool_check.c")
 
@@ -18,13 +18,13 @@ def _run_check(tmp_path, target, args, timeout, flags):
 
 
 def test_parallel_for_host(tmp_path, strict_flags):
-    if not have_toolchain("host", isa="scalar"):
-        pytest.skip("no host C compiler (apt-get install gcc)")
+    if problem := toolchain_problem("host", isa="scalar"):
+        pytest.skip(problem)
     _run_check(tmp_path, "host", ["16", "500"], timeout=60, flags=strict_flags)
 
 
 @pytest.mark.qemu
 def test_parallel_for_aarch64(tmp_path, strict_flags):
-    if not have_toolchain("aarch64", isa="scalar"):
-        pytest.skip("aarch64 toolchain missing (apt-get install gcc-aarch64-linux-gnu qemu-user)")
+    if problem := toolchain_problem("aarch64", isa="scalar"):
+        pytest.skip(problem)
     _run_check(tmp_path, "aarch64", ["6", "200"], timeout=120, flags=strict_flags)
