@@ -45,7 +45,7 @@ class LowerConv(RewritePattern):
             attributes=dict(op.attributes),
             regions=[Region(Block(bodies))],
         )
-        rewriter.replace_op(op, lowered)
+        rewriter.replace(op, lowered)
 
 
 @dataclass(frozen=True)

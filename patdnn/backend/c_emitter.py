@@ -30,6 +30,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.utils.exceptions import DiagnosticException
 
 from patdnn.backend.isa import Isa
+from patdnn.backend.signature import entry_signature
 from patdnn.dialects import kernel, pattern
 from patdnn.fkw import fkw_index
 
@@ -116,10 +117,9 @@ class CEmitter:
             "typedef struct { const float *in; float *out; } pdnn_conv_job;",
             "",
         ]
-        funcs = [op for op in module.ops if isinstance(op, func.FuncOp)]
         for op in module.ops:
             self.print(op)
-        self._emit_model_descriptor(funcs)
+        self._emit_model_descriptor(module)
         return "\n".join(self.out) + "\n"
 
     @singledispatchmethod
@@ -313,20 +313,10 @@ class CEmitter:
         ]
 
     # -- model descriptor ---------------------------------------------------------------
-    def _emit_model_descriptor(self, funcs: list[func.FuncOp]) -> None:
-        if not funcs:
-            raise EmitError("the module has no function to use as the model entry point")
-        if self.entry:
-            matches = [f for f in funcs if f.sym_name.data == self.entry]
-            if not matches:
-                raise EmitError(f"entry function @{self.entry} not found")
-            entry = matches[0]
-        else:
-            entry = funcs[0]
+    def _emit_model_descriptor(self, module: ModuleOp) -> None:
+        signature = entry_signature(module, self.entry)
+        entry, inputs, outputs = signature.func, signature.inputs, signature.outputs
         args = list(entry.body.block.args)
-        written = {o.output for o in entry.body.walk() if hasattr(o, "output") and isinstance(o.output, SSAValue)}
-        outputs = [a for a in args if a in written]
-        inputs = [a for a in args if a not in written]
 
         def sizes(values: list[SSAValue]) -> str:
             return "{" + ", ".join(str(int(np.prod(_shape(v)))) for v in values) + "}" if values else "{0}"
