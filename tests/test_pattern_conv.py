@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from conftest import need_toolchain
-from patdnn.build import BuiltModel, build_module
+from patdnn.build import BuiltModel, RunError, build_module
 from patdnn.ir_builder import pattern_conv_module
 from patdnn.patterns import random_pattern_layer
 
@@ -169,3 +169,19 @@ def test_vgg_sized_layer_64x64_56x56(tmp_path):
     weight, ids, *_ = make_layer(case)
     kept = int((ids >= 0).sum())
     assert abs(ids.size / kept - 3.6) < 0.05  # the layer really is 3.6x connectivity-pruned
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_compiled_model_rejects_a_damaged_weights_blob(damage: str, tmp_path):
+    need_toolchain("host")
+    case = Case("blob", 1, 4, 4, 6, 6, bias=True, blob=True)
+    model, x, _ = compile_case(case, tmp_path, "neon", "host")
+    blob = tmp_path / "layer.weights"
+    data = bytearray(blob.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    else:
+        data[len(data) // 3] ^= 0x40
+    blob.write_bytes(bytes(data))
+    with pytest.raises(RunError, match="truncated" if damage == "truncate" else "corrupted: sha256"):
+        model.run(x)
