@@ -65,6 +65,9 @@ def _round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
 
 
+L2_BLOCK_BYTES = 256 * 1024  # input bytes per row block: well inside a mobile or x86 core's L2
+
+
 @dataclass
 class ConvGeometry:
     """The sizes the loop nest of one convolution is printed with."""
@@ -82,6 +85,7 @@ class ConvGeometry:
     tile: int  # output columns per register tile, a multiple of the vector width
     pw: int  # padded row length (with room for the last tile's over-read)
     ph: int
+    row_block: int  # output rows per cache block (input rows of all channels stay in L2)
 
     @staticmethod
     def of(op: kernel.PatternConvOp, isa: Isa) -> ConvGeometry:
@@ -93,7 +97,9 @@ class ConvGeometry:
         tile = min(_round_up(op.tile_x.value.data, isa.vector_width), _round_up(wo, isa.vector_width))
         last_tile = (wo - 1) // tile * tile
         padded_w = max(w + 2 * pw, last_tile * sw + k - 1 + tile * sw)
-        return ConvGeometry(n, cin, h, w, cout, ho, wo, k, (sh, sw), (ph, pw), tile, padded_w, h + 2 * ph)
+        in_rows = L2_BLOCK_BYTES // max(1, cin * padded_w * 4)
+        row_block = max(1, min(ho, (in_rows - k) // sh + 1))
+        return ConvGeometry(n, cin, h, w, cout, ho, wo, k, (sh, sw), (ph, pw), tile, padded_w, h + 2 * ph, row_block)
 
 
 @dataclass
@@ -214,13 +220,17 @@ class CEmitter:
         lines = [
             f"static void {name}_filters(void *arg, int64_t begin, int64_t end) {{",
             "  const pdnn_conv_job *job = (const pdnn_conv_job *)arg;",
+            # Row blocks outermost: every thread sweeps the same few input rows of all channels
+            # while they are in cache, instead of streaming the whole input once per filter.
+            f"  for (int y0 = 0; y0 < {geo.ho}; y0 += {geo.row_block}) {{",
+            f"  const int y1 = y0 + {geo.row_block} < {geo.ho} ? y0 + {geo.row_block} : {geo.ho};",
             "  for (int64_t idx = begin; idx < end; ++idx) {",
             f"    const int o = (int){filter_of};",
             f"    const int32_t *seg = {name}_seg + o * {op.library.num_patterns};",
             f"    const int32_t *wseg = {name}_wseg + o * {op.library.num_patterns};",
             f"    float *out_o = job->out + (int64_t)o * {geo.ho * geo.wo};",
             f"    const {isa.vec_type} vbias = {isa.broadcast(bias)};",
-            f"    for (int y = 0; y < {geo.ho}; ++y) {{",
+            "    for (int y = y0; y < y1; ++y) {",
             f"      const float *in_y = job->in + (int64_t)y * {sh * geo.pw};",
             f"      float *out_y = out_o + (int64_t)y * {geo.wo};",
             f"      for (int x0 = 0; x0 < {geo.wo}; x0 += {geo.tile}) {{",
@@ -248,6 +258,7 @@ class CEmitter:
             "        }",
             "      }",
             "    }",
+            "  }",
             "  }",
             "}",
             "",
