@@ -183,9 +183,9 @@ class CEmitter:
             f"static const int32_t {name}_wseg[{index.weight_start.size}] = {_int_array(index.weight_start)};",
             f"static const int32_t {name}_chan[{max(kept, 1)}] = {_int_array(index.channel)};",
         ]
-        self._declare_weights(f"{name}_weights", op.weights)
+        self.declare_weights(f"{name}_weights", op.weights)
         if op.bias is not None:
-            self._declare_weights(f"{name}_bias", op.bias)
+            self.declare_weights(f"{name}_bias", op.bias)
         if op.filter_order is not None:
             order = np.array(list(op.filter_order.get_values()))
             self.out.append(f"static const int32_t {name}_order[{order.size}] = {_int_array(order)};")
@@ -193,7 +193,7 @@ class CEmitter:
         self._emit_layer_driver(name, geo)
         return f"{name}(ctx, {self.value_names[op.input]}, {self.value_names[op.output]});"
 
-    def _declare_weights(self, symbol: str, weights: Attribute) -> None:
+    def declare_weights(self, symbol: str, weights: Attribute) -> None:
         self.out.append(f"static const float *{symbol};")
         if isinstance(weights, pattern.BlobRefAttr):
             file, offset, size = weights.file.data, weights.offset.data, weights.size.data
