@@ -16,4 +16,4 @@ def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
 
         return Kernel
 
-    return {"pattern": pattern_dialect, "kernel": kernel_dialect}
+    return {"pattern": pattern_dialect, "kernel": kernel_dialect, "nn": lambda: __import__("patdnn.dialects.nn", fromlist=["NN"]).NN}

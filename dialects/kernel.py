@@ -90,10 +90,26 @@ class PatternConvOp(IRDLOperation):
             if not 0 <= pattern < self.library.num_patterns or pattern in seen:
                 raise VerifyException(f"pattern_body {pattern} is out of range or repeated")
             seen.add(pattern)
+            self._verify_body(op, pattern)
+        missing = sorted(set(range(self.library.num_patterns)) - seen)
+        if missing:
+            raise VerifyException(f"kernel.pattern_conv has no pattern_body for patterns {missing}")
         if self.filter_order is not None:
             order = sorted(self.filter_order.get_values())
             if order != list(range(self.output.type.get_shape()[1])):  # type: ignore[union-attr]
                 raise VerifyException("filter_order must be a permutation of the output channels")
+
+    def _verify_body(self, body: PatternBodyOp, pattern: int) -> None:
+        k, entries = self.library.size, self.library.entries()[pattern]
+        for op in body.body.block.ops:
+            if isinstance(op, LoadTapOp) and not (0 <= op.row.value.data < k and 0 <= op.col.value.data < k):
+                raise VerifyException(
+                    f"load_tap ({op.row.value.data}, {op.col.value.data}) in pattern {pattern} lies outside the {k}x{k} kernel"
+                )
+            if isinstance(op, FmaOp) and not 0 <= op.entry.value.data < entries:
+                raise VerifyException(
+                    f"fma entry {op.entry.value.data} in pattern {pattern} is out of range: the pattern keeps {entries}"
+                )
 
     def bodies(self) -> dict[int, PatternBodyOp]:
         return {op.pattern.value.data: op for op in self.body.block.ops if isinstance(op, PatternBodyOp)}

@@ -266,7 +266,7 @@ def verify_weights(weights: Attribute, expected: int, what: str) -> None:
     if not isinstance(wtype.get_element_type(), Float32Type):
         raise VerifyException(f"{what} must be f32, got {wtype.get_element_type()}")
     if wtype.element_count() != expected:
-        raise VerifyException(f"{what} hold {wtype.element_count()} values, expected {expected}")
+        raise VerifyException(f"{what}: {wtype.element_count()} values, expected {expected}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -495,15 +495,22 @@ def _parse_kernel_rows(parser: Parser) -> list[int]:
     """Parses `[[0, 1], [-1, 2]]` (one row per filter) or a flat `[0, 1, -1, 2]`."""
     values: list[int] = []
 
+    def integer() -> int:
+        start = parser.pos
+        value = parser.parse_integer()
+        if not -128 <= value <= 127:
+            parser.raise_error(f"pattern id {value} does not fit in i8", start, parser.pos)
+        return value
+
     def element() -> None:
         if parser.parse_optional_punctuation("[") is not None:
             if parser.parse_optional_punctuation("]") is None:
-                values.append(parser.parse_integer())
+                values.append(integer())
                 while parser.parse_optional_punctuation(",") is not None:
-                    values.append(parser.parse_integer())
+                    values.append(integer())
                 parser.parse_punctuation("]")
         else:
-            values.append(parser.parse_integer())
+            values.append(integer())
 
     parser.parse_comma_separated_list(parser.Delimiter.SQUARE, element)
     return values

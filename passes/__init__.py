@@ -11,4 +11,9 @@ def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return LowerPatternToKernelPass
 
-    return {"lower-pattern-to-kernel": lower_pattern_to_kernel}
+    def plan_buffers():
+        from patdnn.passes.plan_buffers import PlanBuffersPass
+
+        return PlanBuffersPass
+
+    return {"lower-pattern-to-kernel": lower_pattern_to_kernel, "plan-buffers": plan_buffers}

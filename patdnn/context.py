@@ -11,7 +11,7 @@ from xdsl.passes import PassPipeline
 from patdnn.dialects import get_all_dialects
 from patdnn.passes import get_all_passes
 
-DEFAULT_PIPELINE = "lower-pattern-to-kernel"
+DEFAULT_PIPELINE = "lower-pattern-to-kernel,plan-buffers"
 
 
 def make_context() -> Context:

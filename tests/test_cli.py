@@ -161,7 +161,8 @@ def test_parse_error_non_square_library(tmp_path: Path) -> None:
 def test_pattern_id_out_of_i8_range(tmp_path: Path) -> None:
     bad = write(tmp_path, conv_ir(kernels="[[0, 300], [-1, 0]]"))
     result = run_opt(str(bad))
-    assert_diagnostic(result, "pattern ids must fit in i8")
+    assert_diagnostic(result, "pattern id 300 does not fit in i8")
+    assert result.stderr.startswith(f"{bad}:")  # a location, not just a message
 
 
 def test_unknown_pass(valid_file: Path) -> None:

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from functools import singledispatchmethod
 
 import numpy as np
-from xdsl.dialects import func
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, MemRefType, ModuleOp
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerAttr, MemRefType, ModuleOp
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.utils.exceptions import DiagnosticException
 
@@ -129,11 +129,26 @@ class CEmitter:
         return "\n".join(self.out) + "\n"
 
     @singledispatchmethod
-    def print(self, op: Operation) -> None:
+    def print(self, op: Operation) -> str:
+        if op.name.startswith("nn."):
+            from patdnn.backend.c_nn import emit_nn_op
+
+            return emit_nn_op(self, op, self.value_names)
         hint = ""
         if isinstance(op, pattern.Conv2dOp):
             hint = ": lower it first with -p lower-pattern-to-kernel"
         raise EmitError(f"'{op.name}' cannot be printed as C{hint}")
+
+    # -- intermediate buffers (placed by plan-buffers) ------------------------------------
+    @print.register
+    def _(self, op: memref.AllocOp) -> str:
+        if "patdnn.offset" not in op.attributes:
+            raise EmitError("memref.alloc has no arena offset: run the plan-buffers pass first")
+        offset = op.attributes["patdnn.offset"]
+        assert isinstance(offset, IntegerAttr)
+        name = f"buf{len(self.value_names)}"
+        self.value_names[op.memref] = name
+        return f"float *{name} = arena + {offset.value.data // 4};"
 
     # -- func ---------------------------------------------------------------------------
     @print.register
@@ -144,7 +159,7 @@ class CEmitter:
         for index, arg in enumerate(op.body.block.args):
             if not isinstance(arg.type, MemRefType):
                 raise EmitError(f"function @{op.sym_name.data}: argument {index} is {arg.type}, only memrefs are supported")
-            name = _c_ident(arg.name_hint or f"arg{index}")
+            name = f"arg_{_c_ident(arg.name_hint or str(index))}"  # never clashes with ctx or C keywords
             self.value_names[arg] = name
             params.append(f"float *{name}")
         calls: list[str] = []
@@ -152,9 +167,19 @@ class CEmitter:
             if isinstance(inner, func.ReturnOp):
                 continue
             calls.append(self.print(inner))
+        fname = _c_ident(op.sym_name.data)
+        arena_lines = []
+        arena = op.attributes.get("patdnn.arena_bytes")
+        if isinstance(arena, IntegerAttr) and arena.value.data > 0:
+            # One arena per function, allocated once at init (peak activation memory).
+            self.out.append(f"static float *{fname}_arena; /* {arena.value.data} bytes of activations */")
+            self.init_lines.append(
+                f"if (!{fname}_arena) {fname}_arena = (float *)pdnn_alloc({arena.value.data}ULL);"
+            )
+            arena_lines.append(f"float *arena = {fname}_arena;")
         self.out += [
-            f"void {_c_ident(op.sym_name.data)}(pdnn_ctx *ctx, {', '.join(params)}) {{",
-            *[f"  {c}" for c in calls],
+            f"void {fname}(pdnn_ctx *ctx, {', '.join(params)}) {{",
+            *[f"  {c}" for c in arena_lines + calls],
             "}",
             "",
         ]

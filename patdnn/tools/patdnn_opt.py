@@ -8,6 +8,7 @@ Python traceback.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 
@@ -30,6 +31,10 @@ examples:
 class PatdnnOptMain(xDSLOptMain):
     def __init__(self, args: Sequence[str] | None = None):
         super().__init__(description=DESCRIPTION, args=args)
+
+    def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        arg_parser.formatter_class = argparse.RawDescriptionHelpFormatter  # keep the examples' layout
+        super().register_all_arguments(arg_parser)
 
     def register_all_dialects(self) -> None:
         super().register_all_dialects()

@@ -206,9 +206,9 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:     if (x0 + 4 <= 3) {
 
 // The function, the sizes (x is the input; y and z are written), blob resolution and the descriptor.
-// CHECK:      void net(pdnn_ctx *ctx, float *x, float *y, float *z) {
-// CHECK-NEXT:   conv0_conv1(ctx, x, y);
-// CHECK-NEXT:   conv1(ctx, y, z);
+// CHECK:      void net(pdnn_ctx *ctx, float *arg_x, float *arg_y, float *arg_z) {
+// CHECK-NEXT:   conv0_conv1(ctx, arg_x, arg_y);
+// CHECK-NEXT:   conv1(ctx, arg_y, arg_z);
 // CHECK-NEXT: }
 // CHECK:      static const int64_t patdnn_input_sizes[] = {72};
 // CHECK-NEXT: static const int64_t patdnn_output_sizes[] = {108, 18};

@@ -78,6 +78,10 @@ func.func @layer(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>) {
       %a = kernel.load_tap {row = 1 : i64, col = 1 : i64}
       kernel.fma %a {entry = 0 : i64}
     }
+    kernel.pattern_body attributes {pattern = 1 : i64} {
+      %b = kernel.load_tap {row = 1 : i64, col = 1 : i64}
+      kernel.fma %b {entry = 0 : i64}
+    }
   }
   func.return
 }
@@ -110,3 +114,41 @@ func.func @f() {
 }
 
 // CHECK: 'kernel.load_tap' expects parent op 'kernel.pattern_body'
+
+// -----
+
+// a tap outside the kernel
+func.func @layer(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>) {
+  kernel.pattern_conv ins(%x : memref<1x2x5x5xf32>) outs(%y : memref<1x2x5x5xf32>) attributes {library = #pattern.library<3x3, ["010|111|000", "010|110|010"]>, kernels = array<i8: 0, 1, -1, 0>, weights = dense<[1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]> : tensor<12xf32>, stride = array<i64: 1, 1>, padding = array<i64: 1, 1>, dilation = array<i64: 1, 1>, activation = #pattern<activation none>, tile_x = 16 : i64} {
+    kernel.pattern_body attributes {pattern = 0 : i64} {
+      %a = kernel.load_tap {row = 3 : i64, col = 1 : i64}
+      kernel.fma %a {entry = 0 : i64}
+    }
+    kernel.pattern_body attributes {pattern = 1 : i64} {
+      %b = kernel.load_tap {row = 1 : i64, col = 1 : i64}
+      kernel.fma %b {entry = 0 : i64}
+    }
+  }
+  func.return
+}
+
+// CHECK: {{^}}load_tap (3, 1) in pattern 0 lies outside the 3x3 kernel{{$}}
+
+// -----
+
+// a weight entry the pattern does not keep
+func.func @layer(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>) {
+  kernel.pattern_conv ins(%x : memref<1x2x5x5xf32>) outs(%y : memref<1x2x5x5xf32>) attributes {library = #pattern.library<3x3, ["010|111|000", "010|110|010"]>, kernels = array<i8: 0, 1, -1, 0>, weights = dense<[1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]> : tensor<12xf32>, stride = array<i64: 1, 1>, padding = array<i64: 1, 1>, dilation = array<i64: 1, 1>, activation = #pattern<activation none>, tile_x = 16 : i64} {
+    kernel.pattern_body attributes {pattern = 0 : i64} {
+      %a = kernel.load_tap {row = 1 : i64, col = 1 : i64}
+      kernel.fma %a {entry = 4 : i64}
+    }
+    kernel.pattern_body attributes {pattern = 1 : i64} {
+      %b = kernel.load_tap {row = 1 : i64, col = 1 : i64}
+      kernel.fma %b {entry = 0 : i64}
+    }
+  }
+  func.return
+}
+
+// CHECK: {{^}}fma entry 4 in pattern 0 is out of range: the pattern keeps 4{{$}}

@@ -417,8 +417,8 @@ func.func @layer(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>) {
   func.return
 }
 
-// CHECK: {{^}}weights hold 4 values, expected 12{{$}}
-// CHECK: Operation does not verify: weights hold 4 values, expected 12
+// CHECK: {{^}}weights: 4 values, expected 12{{$}}
+// CHECK: Operation does not verify: weights: 4 values, expected 12
 
 // -----
 
@@ -430,8 +430,8 @@ func.func @layer(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>) {
   func.return
 }
 
-// CHECK: {{^}}weights hold 12 values, expected 8{{$}}
-// CHECK: Operation does not verify: weights hold 12 values, expected 8
+// CHECK: {{^}}weights: 12 values, expected 8{{$}}
+// CHECK: Operation does not verify: weights: 12 values, expected 8
 
 // -----
 
@@ -469,8 +469,8 @@ func.func @layer(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>) {
   func.return
 }
 
-// CHECK: {{^}}bias hold 3 values, expected 2{{$}}
-// CHECK: Operation does not verify: bias hold 3 values, expected 2
+// CHECK: {{^}}bias: 3 values, expected 2{{$}}
+// CHECK: Operation does not verify: bias: 3 values, expected 2
 
 // -----
 

@@ -1,0 +1,64 @@
+"""`plan-buffers`: places every intermediate buffer (`memref.alloc`) of a function in one arena.
+
+Live ranges are op indices from the op that writes a buffer to the last op that reads it; buffers
+whose ranges overlap get disjoint 64-byte-aligned offsets (greedy, largest first — the usual
+offline heuristic, near-optimal for CNN chains). Results are attributes the C emitter reads:
+`patdnn.offset` on each alloc, `patdnn.arena_bytes` (peak activation memory) on the function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, i64
+from xdsl.passes import ModulePass
+
+ALIGN = 64
+
+
+def _bytes(alloc: memref.AllocOp) -> int:
+    mtype = alloc.memref.type
+    assert isinstance(mtype, MemRefType)
+    size = int(np.prod(mtype.get_shape())) * 4
+    return -(-size // ALIGN) * ALIGN
+
+
+def plan_function(fn: func.FuncOp) -> int:
+    ops = list(fn.body.block.ops)
+    position = {op: i for i, op in enumerate(ops)}
+    allocs = [op for op in ops if isinstance(op, memref.AllocOp)]
+    ranges = {}
+    for alloc in allocs:
+        uses = [position[use.operation] for use in alloc.memref.uses if use.operation in position]
+        ranges[alloc] = (min(uses, default=position[alloc]), max(uses, default=position[alloc]))
+    placed: list[tuple[int, int, int, int]] = []  # (start, end, offset, size)
+    arena = 0
+    for alloc in sorted(allocs, key=lambda a: (-_bytes(a), position[a])):
+        start, end = ranges[alloc]
+        size = _bytes(alloc)
+        busy = sorted((o, o + s) for (s0, e0, o, s) in placed if not (e0 < start or end < s0))
+        offset = 0
+        for lo, hi in busy:
+            if offset + size <= lo:
+                break
+            offset = max(offset, hi)
+        placed.append((start, end, offset, size))
+        arena = max(arena, offset + size)
+        alloc.attributes["patdnn.offset"] = IntegerAttr(offset, i64)
+    fn.attributes["patdnn.arena_bytes"] = IntegerAttr(arena, i64)
+    return arena
+
+
+@dataclass(frozen=True)
+class PlanBuffersPass(ModulePass):
+    """Assigns arena offsets to intermediate buffers; reports peak activation memory."""
+
+    name = "plan-buffers"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for fn in op.ops:
+            if isinstance(fn, func.FuncOp) and not fn.is_declaration:
+                plan_function(fn)

@@ -1,0 +1,39 @@
+"""The frontend's layer graph: a short-lived, Python-level view of a network between the
+exported torch graph and the IR, where BatchNorm folding and activation fusion happen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Layer:
+    """One network layer. `inputs`/`output` are tensor ids; `shape` is the output shape."""
+
+    name: str  # the module path (e.g. "layer1.0.conv1"), or the graph node name
+    kind: str  # conv, batchnorm, activation, pool, adaptive_avg_pool, add, concat, linear, softmax, reshape, identity
+    inputs: list[str]
+    output: str
+    shape: tuple[int, ...]
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LayerGraph:
+    input: str
+    input_shape: tuple[int, ...]
+    layers: list[Layer]
+    output: str
+
+    def users(self, tensor: str) -> list[Layer]:
+        return [layer for layer in self.layers if tensor in layer.inputs]
+
+    def producer(self, tensor: str) -> Layer | None:
+        return next((layer for layer in self.layers if layer.output == tensor), None)
+
+    def replace_uses(self, old: str, new: str) -> None:
+        for layer in self.layers:
+            layer.inputs = [new if t == old else t for t in layer.inputs]
+        if self.output == old:
+            self.output = new
