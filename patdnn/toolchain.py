@@ -126,6 +126,22 @@ def build_shared_library(sources: list[Path], output: Path, isa: str = "neon",
     return _compile(_compiler_and_flags("host", isa), sources, output, ["-fPIC", *extra_flags], ["-shared"])
 
 
+def build_static_library(sources: list[Path], output: Path, target: str = "host", isa: str = "neon",
+                         extra_flags: Sequence[str] = ()) -> Path:
+    """Compile ``sources`` to objects and archive them into ``output`` (``libX.a``)."""
+    output = Path(output)
+    objects = []
+    for source in sources:
+        obj = output.parent / (Path(source).stem + ".o")
+        _compile(_compiler_and_flags(target, isa), [source], obj, ["-c", *extra_flags], ())
+        objects.append(str(obj))
+    ar = "aarch64-linux-gnu-ar" if target == "aarch64" else "ar"
+    proc = subprocess.run([_require(ar, "binutils"), "rcs", str(output), *objects], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ToolchainError(f"ar failed: {proc.stderr.strip()}")
+    return output
+
+
 def run_executable(exe: Path, args: Sequence[str], target: str = "host",
                    timeout: float | None = None) -> subprocess.CompletedProcess:
     """Run ``exe args`` (under qemu for aarch64) capturing text stdout/stderr.

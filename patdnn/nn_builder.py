@@ -1,0 +1,74 @@
+"""Builds `nn` dialect IR from numpy arrays: single-op modules for tests, weights attributes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from xdsl.builder import ImplicitBuilder
+from xdsl.dialects import func
+from xdsl.dialects.builtin import MemRefType, ModuleOp, f32
+from xdsl.ir import Attribute, Operation, SSAValue
+
+from patdnn.dialects import nn
+from patdnn.dialects.pattern import BlobRefAttr
+from patdnn.ir_builder import BlobWriter, dense_f32
+
+
+def weights_attrs(arrays: Sequence[np.ndarray | None], blob_path: Path | None = None) -> list[Attribute | None]:
+    """One f32 weights attribute per array (None stays None): inline `dense<…>`, or, with
+    `blob_path`, references into one weights file written there (named relative to its folder)."""
+    if blob_path is None:
+        return [None if a is None else dense_f32(a) for a in arrays]
+    blob = BlobWriter(blob_path)
+    spans = [None if a is None else blob.add(a) for a in arrays]
+    digest = blob.close()
+    return [None if s is None else BlobRefAttr(blob.path.name, s[0], s[1], digest) for s in spans]
+
+
+def single_op_module(
+    input_shapes: Sequence[Sequence[int]],
+    output_shape: Sequence[int],
+    make_op: Callable[[list[SSAValue], SSAValue], Operation],
+    func_name: str = "layer",
+) -> ModuleOp:
+    """A module with one function `func_name(%input0, …, %output)` whose body is `make_op(inputs,
+    output)` (an op that writes `output`). A single input is named `input`."""
+    in_types = [MemRefType(f32, list(s)) for s in input_shapes]
+    out_type = MemRefType(f32, list(output_shape))
+    module = ModuleOp([])
+    with ImplicitBuilder(module.body):
+        fn = func.FuncOp(func_name, ((*in_types, out_type), ()))
+    args = list(fn.body.block.args)
+    for i, arg in enumerate(args[:-1]):
+        arg.name_hint = "input" if len(in_types) == 1 else f"input{i}"
+    args[-1].name_hint = "output"
+    with ImplicitBuilder(fn.body):
+        make_op(args[:-1], args[-1])
+        func.ReturnOp()
+    return module
+
+
+def conv2d_module(
+    weight: np.ndarray,
+    input_shape: Sequence[int],
+    bias: np.ndarray | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    groups: int = 1,
+    activation: str = "none",
+    blob_path: Path | None = None,
+) -> ModuleOp:
+    """One `nn.conv2d` with the dense OIHW `weight` (Cout, Cin/groups, KH, KW) on `input_shape`."""
+    n, _, h, w = input_shape
+    cout, _, kh, kw = weight.shape
+    (sh, sw) = (stride, stride) if isinstance(stride, int) else tuple(stride)
+    (ph, pw) = (padding, padding) if isinstance(padding, int) else tuple(padding)
+    out_shape = [n, cout, nn.window_out(h, ph, kh, sh), nn.window_out(w, pw, kw, sw)]
+    wattr, battr = weights_attrs([weight, bias], blob_path)
+    return single_op_module(
+        [input_shape],
+        out_shape,
+        lambda ins, out: nn.Conv2dOp(ins[0], out, wattr, battr, (kh, kw), (sh, sw), (ph, pw), groups, activation),
+    )

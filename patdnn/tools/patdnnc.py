@@ -1,0 +1,101 @@
+"""`patdnnc`: compile a (pruned) model into C, a static library and a runner.
+
+    patdnnc MODEL -o OUTDIR [--target neon|scalar] [--emit mlir|c] [--build host|aarch64]
+
+MODEL is one of
+  * a `torch.export` program saved with `torch.export.save(program, "model.pt2")` — the example
+    input it was exported with fixes the compiled shape;
+  * a patdnn IR file (`.mlir`, pattern/nn dialects), its weights blob beside it.
+(TorchScript files cannot be imported: torch.export needs the Python module; export it first.)
+
+OUTDIR receives model.mlir (the imported IR), model.weights (all weights, sha256-checked at run
+time), model.c; with --build, libmodel.a and the runner `model_run` (`OUTDIR/model_run --weights-dir
+OUTDIR in.bin out.bin`, `--bench N` prints the median latency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+from xdsl.utils.exceptions import DiagnosticException, ParseError
+
+EMITS = ("mlir", "c")
+
+
+def _load(model: Path, outdir: Path):
+    from patdnn.context import parse_module
+
+    if model.suffix == ".mlir":
+        module = parse_module(model.read_text(), str(model))
+        for blob in model.parent.glob("*.weights"):
+            if blob.resolve() != (outdir / blob.name).resolve():
+                shutil.copy(blob, outdir / blob.name)
+        return module
+    if model.suffix == ".pt2":
+        import torch
+
+        from patdnn.frontend import import_exported_program
+
+        program = torch.export.load(str(model))
+        return import_exported_program(program, weights_path=outdir / "model.weights")
+    raise ValueError(f"{model}: unsupported model format '{model.suffix}' (expected .pt2 or .mlir)")
+
+
+def compile_to(model: Path, outdir: Path, isa: str, emit: str, build: str | None) -> list[Path]:
+    from patdnn.backend.c_target import emit_c
+    from patdnn.context import run_pipeline
+    from patdnn.runtime import RUNTIME_DIR
+    from patdnn.toolchain import build_executable, build_static_library, runtime_sources
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    module = _load(model, outdir)
+    written = [outdir / "model.mlir"]
+    written[0].write_text(str(module) + "\n")
+    if emit == "mlir" and build is None:
+        return written
+    run_pipeline(module)
+    source = outdir / "model.c"
+    source.write_text(emit_c(module, isa))
+    written.append(source)
+    if build:
+        written.append(build_static_library([source, *runtime_sources()], outdir / "libmodel.a", build, isa))
+        written.append(build_executable([source, *runtime_sources(), RUNTIME_DIR / "runner_main.c"],
+                                        outdir / "model_run", build, isa))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="patdnnc", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("model", type=Path, help="a .pt2 torch.export program or a .mlir patdnn IR file")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="output folder")
+    parser.add_argument("--target", default="neon", choices=["neon", "scalar"],
+                        help="vector ISA of the generated C (default: neon; SIMDe on x86 hosts)")
+    parser.add_argument("--emit", default="c", choices=EMITS, help="what to stop at (default: c)")
+    parser.add_argument("--build", choices=["host", "aarch64"], help="also build libmodel.a and model_run")
+    args = parser.parse_args(argv)
+    if not args.model.exists():
+        parser.error(f"model file {args.model} does not exist")
+    try:
+        for path in compile_to(args.model, args.output, args.target, args.emit, args.build):
+            print(path)
+    except ParseError as e:
+        print(e, file=sys.stderr)
+        return 1
+    except Exception as e:  # user-facing: one line, no traceback
+        from patdnn.frontend import UnsupportedLayerError
+        from patdnn.toolchain import ToolchainError
+
+        if isinstance(e, (UnsupportedLayerError, DiagnosticException, ToolchainError, ValueError, OSError)):
+            print(f"patdnnc: error: {e}", file=sys.stderr)
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
