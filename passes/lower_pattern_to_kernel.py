@@ -8,7 +8,7 @@ tap; later passes (load-elim) share loads, (tile-tune) change the schedule prope
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
+from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, ModuleOp, i64
 from xdsl.ir import Block, Region
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -30,6 +30,14 @@ def build_pattern_body(library: pattern.PatternLibraryAttr, index: int) -> kerne
     return kernel.PatternBodyOp(index, Region(block))
 
 
+def _scheduled(op: pattern.Conv2dOp, key: str, default: int) -> int:
+    """A per-layer decision from the op's `patdnn.schedule` (set by LR or tuning), else the default."""
+    schedule = op.attributes.get("patdnn.schedule")
+    if isinstance(schedule, DictionaryAttr) and isinstance(value := schedule.data.get(key), IntegerAttr):
+        return value.value.data
+    return default
+
+
 @dataclass
 class LowerConv(RewritePattern):
     tile_x: int
@@ -38,7 +46,7 @@ class LowerConv(RewritePattern):
     def match_and_rewrite(self, op: pattern.Conv2dOp, rewriter: PatternRewriter) -> None:
         bodies = [build_pattern_body(op.library, p) for p in range(op.library.num_patterns)]
         properties = kernel.copy_conv_properties(op)
-        properties["tile_x"] = IntegerAttr(self.tile_x, i64)
+        properties["tile_x"] = IntegerAttr(_scheduled(op, "tile_x", self.tile_x), i64)
         lowered = kernel.PatternConvOp.create(
             operands=[op.input, op.output],
             properties=properties,

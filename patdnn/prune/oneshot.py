@@ -1,0 +1,63 @@
+"""One-shot pattern + connectivity pruning by magnitude (no retraining).
+
+The library is PatDNN's: the K most frequent *natural* patterns (centre + largest neighbours)
+over all 3x3 kernels of the network. Each kernel is then projected onto its best library pattern
+and each layer keeps its strongest kernels (connectivity). This is the projection step of the
+ADMM pipeline, usable on its own for compiler tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from patdnn.patterns import apply_patterns, connectivity_projection, natural_patterns, pattern_projection
+
+
+def pattern_convs(model: torch.nn.Module) -> dict[str, torch.nn.Conv2d]:
+    """The convolutions pattern pruning applies to: 3x3, not grouped, not dilated."""
+    return {
+        name: m
+        for name, m in model.named_modules()
+        if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) and m.groups == 1 and m.dilation == (1, 1)
+    }
+
+
+def extract_library(model: torch.nn.Module, num_patterns: int = 8, entries: int = 4) -> np.ndarray:
+    """The `num_patterns` most frequent natural patterns of the model's 3x3 kernels, (P, 3, 3)."""
+    counts: dict[bytes, tuple[int, np.ndarray]] = {}
+    for conv in pattern_convs(model).values():
+        masks = natural_patterns(conv.weight.detach().cpu().numpy(), entries).reshape(-1, 3, 3)
+        unique, freq = np.unique(masks.reshape(len(masks), -1), axis=0, return_counts=True)
+        for mask, n in zip(unique, freq):
+            key = mask.tobytes()
+            counts[key] = (counts.get(key, (0, mask))[0] + int(n), mask)
+    ranked = sorted(counts.values(), key=lambda item: (-item[0], tuple(item[1])))
+    return np.stack([mask.reshape(3, 3) for _, mask in ranked[:num_patterns]]).astype(np.float32)
+
+
+@torch.no_grad()
+def one_shot_pattern_prune(
+    model: torch.nn.Module,
+    num_patterns: int = 8,
+    entries: int = 4,
+    connectivity: float = 3.6,
+    library: np.ndarray | None = None,
+    skip_first: bool = True,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Prunes the model's 3x3 convs in place; returns {conv name: (library, ids)}.
+
+    `skip_first`: leave the first conv dense (3 input channels: little to gain, accuracy to lose),
+    as PatDNN does."""
+    if library is None:
+        library = extract_library(model, num_patterns, entries)
+    result = {}
+    for index, (name, conv) in enumerate(pattern_convs(model).items()):
+        if skip_first and index == 0 and conv.in_channels <= 4:
+            continue
+        weight = conv.weight.detach().cpu().numpy()
+        ids = pattern_projection(weight, library)
+        ids = connectivity_projection(weight, ids, library, connectivity)
+        conv.weight.copy_(torch.from_numpy(apply_patterns(weight, ids, library)))
+        result[name] = (library, ids)
+    return result
