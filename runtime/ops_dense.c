@@ -1,0 +1,504 @@
+/* Dense layer kernels for the `nn` dialect (see patdnn_ops.h).
+ *
+ * Portable C11 written for GCC's auto-vectorizer (-O3): inner loops run over contiguous pixels
+ * or a fixed-size register tile, with no per-element branches (bounds are resolved per row).
+ * Reductions are spelled out lane by lane (no reassociation needed), so SIMDe-on-x86 and aarch64
+ * builds compute in the same order. Where the target has FMA (aarch64, x86 with -mfma) products
+ * are fused explicitly; -ffp-contract=off keeps every other operation unfused. */
+#include <math.h>
+#include <string.h>
+
+#include "patdnn_ops.h"
+
+#if defined(__FMA__) || defined(__aarch64__) || defined(__ARM_FEATURE_FMA)
+#define PDNN_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
+#else
+#define PDNN_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+
+#define PDNN_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define PDNN_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Applies a fused activation to n contiguous values (the branch is per call, not per element). */
+static void act_row(float *restrict v, int64_t n, int act) {
+  if (act == PDNN_ACT_RELU) {
+    for (int64_t i = 0; i < n; i++) v[i] = v[i] > 0.0f ? v[i] : 0.0f;
+  } else if (act == PDNN_ACT_RELU6) {
+    for (int64_t i = 0; i < n; i++) {
+      const float t = v[i] > 0.0f ? v[i] : 0.0f;
+      v[i] = t < 6.0f ? t : 6.0f;
+    }
+  }
+}
+
+/* ============================================================================================
+ * GEMM: C[m x p] = act(A[m x k] * B[k x p] + bias)
+ *
+ * Register tile GEMM_MR x GEMM_NR (4 output channels x 16 pixels: 16 NEON / 8 AVX accumulators),
+ * K split in blocks of GEMM_KC so one (KC x PCHUNK) panel of B stays in L2 while every channel
+ * block of a group sweeps it. Work items are (pixel chunk, channel group) pairs, pixel-chunk
+ * major, so a thread's contiguous range of items shares B panels.
+ * ========================================================================================== */
+#define GEMM_MR 4
+#define GEMM_NR 16
+#define GEMM_KC 256
+#define GEMM_PCHUNK 128
+#define GEMM_MGROUP 16 /* channel blocks (of GEMM_MR) per work item */
+
+/* One register tile over k values of the reduction. first: start from the bias (else from C);
+ * last: apply the activation. mr <= GEMM_MR rows, nr <= GEMM_NR columns. */
+static void gemm_tile(int k, const float *restrict a, int64_t lda, const float *restrict b, int64_t ldb,
+                      float *restrict c, int64_t ldc, const float *bias, int act, int mr, int nr, int first,
+                      int last) {
+  float acc[GEMM_MR][GEMM_NR];
+  if (first) {
+    for (int i = 0; i < GEMM_MR; i++) {
+      const float bi = (bias && i < mr) ? bias[i] : 0.0f;
+      for (int j = 0; j < GEMM_NR; j++) acc[i][j] = bi;
+    }
+  } else {
+    for (int i = 0; i < GEMM_MR; i++)
+      for (int j = 0; j < GEMM_NR; j++) acc[i][j] = 0.0f;
+    for (int i = 0; i < mr; i++)
+      for (int j = 0; j < nr; j++) acc[i][j] = c[i * ldc + j];
+  }
+  if (mr == GEMM_MR && nr == GEMM_NR) {
+    const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda, *a3 = a + 3 * lda;
+    for (int kk = 0; kk < k; kk++) {
+      const float *restrict bk = b + kk * ldb;
+      const float w0 = a0[kk], w1 = a1[kk], w2 = a2[kk], w3 = a3[kk];
+      for (int j = 0; j < GEMM_NR; j++) {
+        const float x = bk[j];
+        acc[0][j] = PDNN_FMA(w0, x, acc[0][j]);
+        acc[1][j] = PDNN_FMA(w1, x, acc[1][j]);
+        acc[2][j] = PDNN_FMA(w2, x, acc[2][j]);
+        acc[3][j] = PDNN_FMA(w3, x, acc[3][j]);
+      }
+    }
+  } else if (nr == GEMM_NR) { /* channel tail: one row at a time, full-width vectors */
+    for (int i = 0; i < mr; i++) {
+      const float *ai = a + i * lda;
+      for (int kk = 0; kk < k; kk++) {
+        const float *restrict bk = b + kk * ldb;
+        const float wi = ai[kk];
+        for (int j = 0; j < GEMM_NR; j++) acc[i][j] = PDNN_FMA(wi, bk[j], acc[i][j]);
+      }
+    }
+  } else { /* pixel tail */
+    for (int i = 0; i < mr; i++) {
+      const float *ai = a + i * lda;
+      for (int kk = 0; kk < k; kk++) {
+        const float *restrict bk = b + kk * ldb;
+        const float wi = ai[kk];
+        for (int j = 0; j < nr; j++) acc[i][j] = PDNN_FMA(wi, bk[j], acc[i][j]);
+      }
+    }
+  }
+  for (int i = 0; i < mr; i++) {
+    if (last) act_row(acc[i], GEMM_NR, act);
+    memcpy(c + i * ldc, acc[i], (size_t)nr * sizeof(float));
+  }
+}
+
+typedef struct {
+  int m, p, k;
+  const float *a;
+  int64_t lda;
+  const float *b;
+  int64_t ldb;
+  float *c;
+  int64_t ldc;
+  const float *bias;
+  int act;
+  int mgroups;
+} gemm_job;
+
+static void gemm_items(void *arg, int64_t begin, int64_t end) {
+  const gemm_job *g = (const gemm_job *)arg;
+  const int mblocks = (g->m + GEMM_MR - 1) / GEMM_MR;
+  for (int64_t item = begin; item < end; item++) {
+    const int pc = (int)(item / g->mgroups), mg = (int)(item % g->mgroups);
+    const int p0 = pc * GEMM_PCHUNK, p1 = PDNN_MIN(g->p, p0 + GEMM_PCHUNK);
+    const int mb0 = mg * GEMM_MGROUP, mb1 = PDNN_MIN(mblocks, mb0 + GEMM_MGROUP);
+    for (int k0 = 0; k0 < g->k; k0 += GEMM_KC) {
+      const int kc = PDNN_MIN(GEMM_KC, g->k - k0);
+      const int first = k0 == 0, last = k0 + kc == g->k;
+      for (int mb = mb0; mb < mb1; mb++) {
+        const int i0 = mb * GEMM_MR, mr = PDNN_MIN(GEMM_MR, g->m - i0);
+        const float *a = g->a + i0 * g->lda + k0;
+        const float *bias = g->bias ? g->bias + i0 : NULL;
+        for (int j0 = p0; j0 < p1; j0 += GEMM_NR) {
+          gemm_tile(kc, a, g->lda, g->b + k0 * g->ldb + j0, g->ldb, g->c + i0 * g->ldc + j0, g->ldc, bias, g->act, mr,
+                    PDNN_MIN(GEMM_NR, p1 - j0), first, last);
+        }
+      }
+    }
+  }
+}
+
+void pdnn_gemm(pdnn_ctx *ctx, int m, int p, int k, const float *a, int64_t lda, const float *b, int64_t ldb,
+               float *c, int64_t ldc, const float *bias, int act) {
+  if (m <= 0 || p <= 0) return;
+  if (k <= 0) { /* no reduction: bias (or zero) then the activation */
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < p; j++) c[i * ldc + j] = bias ? bias[i] : 0.0f;
+      act_row(c + i * ldc, p, act);
+    }
+    return;
+  }
+  const int mblocks = (m + GEMM_MR - 1) / GEMM_MR;
+  gemm_job job = {m, p, k, a, lda, b, ldb, c, ldc, bias, act, (mblocks + GEMM_MGROUP - 1) / GEMM_MGROUP};
+  const int64_t pchunks = (p + GEMM_PCHUNK - 1) / GEMM_PCHUNK;
+  pdnn_parallel_for(ctx, pchunks * job.mgroups, gemm_items, &job);
+}
+
+/* ============================================================================================
+ * Convolution
+ * ========================================================================================== */
+
+typedef struct {
+  const float *in; /* one image: cin x h x wd */
+  float *col;      /* (cin_g * kh * kw) x (ho * wo) rows, for the current group */
+  int c0;          /* first input channel of the group */
+  int h, wd, ho, wo, kh, kw, sh, sw, ph, pw;
+} im2col_job;
+
+/* Rows r = (ci, ky, kx) of the column matrix: col[r][oy*wo + ox] = in[ci][oy*sh+ky-ph][ox*sw+kx-pw]
+ * (0 outside). The valid ox range is computed per row, so the copy loops have no branches. */
+static void im2col_rows(void *arg, int64_t begin, int64_t end) {
+  const im2col_job *j = (const im2col_job *)arg;
+  for (int64_t r = begin; r < end; r++) {
+    const int kx = (int)(r % j->kw), ky = (int)(r / j->kw % j->kh), ci = (int)(r / (j->kw * j->kh));
+    const float *plane = j->in + (int64_t)(j->c0 + ci) * j->h * j->wd;
+    float *dst = j->col + r * j->ho * j->wo;
+    /* ox valid iff 0 <= ox*sw + kx - pw < wd */
+    int ox0 = j->pw > kx ? (j->pw - kx + j->sw - 1) / j->sw : 0;
+    int ox1 = j->wd - 1 + j->pw - kx >= 0 ? (j->wd - 1 + j->pw - kx) / j->sw + 1 : 0;
+    ox0 = PDNN_MIN(ox0, j->wo);
+    ox1 = PDNN_MAX(ox0, PDNN_MIN(ox1, j->wo));
+    for (int oy = 0; oy < j->ho; oy++) {
+      float *d = dst + (int64_t)oy * j->wo;
+      const int iy = oy * j->sh + ky - j->ph;
+      if (iy < 0 || iy >= j->h) {
+        memset(d, 0, (size_t)j->wo * sizeof(float));
+        continue;
+      }
+      const float *s = plane + (int64_t)iy * j->wd + kx - j->pw;
+      for (int ox = 0; ox < ox0; ox++) d[ox] = 0.0f;
+      if (j->sw == 1) {
+        memcpy(d + ox0, s + ox0, (size_t)(ox1 - ox0) * sizeof(float));
+      } else {
+        for (int ox = ox0; ox < ox1; ox++) d[ox] = s[ox * j->sw];
+      }
+      for (int ox = ox1; ox < j->wo; ox++) d[ox] = 0.0f;
+    }
+  }
+}
+
+typedef struct {
+  const float *in, *w, *bias;
+  float *out;
+  int c, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, act;
+} dw_job;
+
+/* Depthwise: one (image, channel) plane per item. The plane is copied into a zero-padded
+ * scratch so every tap is an unconditional load; output rows accumulate in a row buffer. */
+static void depthwise_planes(void *arg, int64_t begin, int64_t end) {
+  const dw_job *j = (const dw_job *)arg;
+  const int hp = j->h + 2 * j->ph, wp = j->wd + 2 * j->pw;
+  /* room for the last tap of the last output column: (wo-1)*sw + kw <= wp holds by construction */
+  float *pad = (float *)pdnn_alloc((size_t)hp * wp * sizeof(float));
+  for (int64_t item = begin; item < end; item++) {
+    const int c = (int)(item % j->c);
+    const float *src = j->in + item * j->h * j->wd;
+    float *dst = j->out + item * j->ho * j->wo;
+    const float *w = j->w + (int64_t)c * j->kh * j->kw;
+    const float b = j->bias ? j->bias[c] : 0.0f;
+    for (int y = 0; y < j->h; y++)
+      memcpy(pad + (int64_t)(y + j->ph) * wp + j->pw, src + (int64_t)y * j->wd, (size_t)j->wd * sizeof(float));
+    for (int oy = 0; oy < j->ho; oy++) {
+      float *restrict o = dst + (int64_t)oy * j->wo;
+      const float *r = pad + (int64_t)oy * j->sh * wp;
+      const int wo = j->wo;
+      if (j->kh == 3 && j->kw == 3 && j->sw == 1) {
+        const float *r0 = r, *r1 = r + wp, *r2 = r + 2 * wp;
+        for (int x = 0; x < wo; x++) {
+          float acc = b;
+          acc = PDNN_FMA(w[0], r0[x], acc);
+          acc = PDNN_FMA(w[1], r0[x + 1], acc);
+          acc = PDNN_FMA(w[2], r0[x + 2], acc);
+          acc = PDNN_FMA(w[3], r1[x], acc);
+          acc = PDNN_FMA(w[4], r1[x + 1], acc);
+          acc = PDNN_FMA(w[5], r1[x + 2], acc);
+          acc = PDNN_FMA(w[6], r2[x], acc);
+          acc = PDNN_FMA(w[7], r2[x + 1], acc);
+          acc = PDNN_FMA(w[8], r2[x + 2], acc);
+          o[x] = acc;
+        }
+      } else if (j->kh == 3 && j->kw == 3 && j->sw == 2) {
+        const float *r0 = r, *r1 = r + wp, *r2 = r + 2 * wp;
+        for (int x = 0; x < wo; x++) {
+          float acc = b;
+          acc = PDNN_FMA(w[0], r0[2 * x], acc);
+          acc = PDNN_FMA(w[1], r0[2 * x + 1], acc);
+          acc = PDNN_FMA(w[2], r0[2 * x + 2], acc);
+          acc = PDNN_FMA(w[3], r1[2 * x], acc);
+          acc = PDNN_FMA(w[4], r1[2 * x + 1], acc);
+          acc = PDNN_FMA(w[5], r1[2 * x + 2], acc);
+          acc = PDNN_FMA(w[6], r2[2 * x], acc);
+          acc = PDNN_FMA(w[7], r2[2 * x + 1], acc);
+          acc = PDNN_FMA(w[8], r2[2 * x + 2], acc);
+          o[x] = acc;
+        }
+      } else {
+        for (int x = 0; x < wo; x++) o[x] = b;
+        for (int ky = 0; ky < j->kh; ky++) {
+          const float *ry = r + (int64_t)ky * wp;
+          for (int kx = 0; kx < j->kw; kx++) {
+            const float wv = w[ky * j->kw + kx];
+            const float *rx = ry + kx;
+            const int sw = j->sw;
+            for (int x = 0; x < wo; x++) o[x] = PDNN_FMA(wv, rx[x * sw], o[x]);
+          }
+        }
+      }
+      act_row(o, wo, j->act);
+    }
+  }
+  pdnn_free(pad);
+}
+
+void pdnn_conv2d_dense(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *bias,
+                       int n, int cin, int h, int wd, int cout, int ho, int wo, int kh, int kw,
+                       int sh, int sw, int ph, int pw, int groups, int act) {
+  if (groups == cin && cout == cin && groups > 1) {
+    dw_job job = {in, w, bias, out, cin, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, act};
+    pdnn_parallel_for(ctx, (int64_t)n * cin, depthwise_planes, &job);
+    return;
+  }
+  const int cin_g = cin / groups, cout_g = cout / groups;
+  const int k = cin_g * kh * kw;
+  const int64_t p = (int64_t)ho * wo;
+  const int direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
+  float *col = direct ? NULL : (float *)pdnn_alloc((size_t)k * (size_t)p * sizeof(float));
+  for (int b = 0; b < n; b++) {
+    const float *img = in + (int64_t)b * cin * h * wd;
+    for (int g = 0; g < groups; g++) {
+      const float *bmat = img + (int64_t)g * cin_g * h * wd;
+      if (!direct) {
+        im2col_job job = {img, col, g * cin_g, h, wd, ho, wo, kh, kw, sh, sw, ph, pw};
+        pdnn_parallel_for(ctx, k, im2col_rows, &job);
+        bmat = col;
+      }
+      pdnn_gemm(ctx, cout_g, (int)p, k, w + (int64_t)g * cout_g * k, k, bmat, p,
+                out + ((int64_t)b * cout + (int64_t)g * cout_g) * p, p, bias ? bias + g * cout_g : NULL, act);
+    }
+  }
+  pdnn_free(col);
+}
+
+/* ============================================================================================
+ * Pooling
+ * ========================================================================================== */
+
+typedef struct {
+  const float *in;
+  float *out;
+  int kind, h, wd, ho, wo, kh, kw, sh, sw, ph, pw;
+} pool_job;
+
+static void pool_planes(void *arg, int64_t begin, int64_t end) {
+  const pool_job *j = (const pool_job *)arg;
+  const int hp = j->h + 2 * j->ph, wp = j->wd + 2 * j->pw;
+  const float fill = j->kind == PDNN_POOL_MAX ? -INFINITY : 0.0f;
+  float *pad = (float *)pdnn_alloc((size_t)hp * wp * sizeof(float));
+  for (int64_t i = 0; i < (int64_t)hp * wp; i++) pad[i] = fill;
+  const float count = (float)(j->kh * j->kw);
+  for (int64_t item = begin; item < end; item++) {
+    const float *src = j->in + item * j->h * j->wd;
+    float *dst = j->out + item * j->ho * j->wo;
+    for (int y = 0; y < j->h; y++) /* the border keeps `fill` from the first plane on */
+      memcpy(pad + (int64_t)(y + j->ph) * wp + j->pw, src + (int64_t)y * j->wd, (size_t)j->wd * sizeof(float));
+    for (int oy = 0; oy < j->ho; oy++) {
+      float *restrict o = dst + (int64_t)oy * j->wo;
+      const float *r = pad + (int64_t)oy * j->sh * wp;
+      const int wo = j->wo, sw = j->sw;
+      for (int x = 0; x < wo; x++) o[x] = fill;
+      for (int ky = 0; ky < j->kh; ky++) {
+        for (int kx = 0; kx < j->kw; kx++) {
+          const float *rx = r + (int64_t)ky * wp + kx;
+          if (j->kind == PDNN_POOL_MAX) {
+            for (int x = 0; x < wo; x++) o[x] = rx[x * sw] > o[x] ? rx[x * sw] : o[x];
+          } else {
+            for (int x = 0; x < wo; x++) o[x] += rx[x * sw];
+          }
+        }
+      }
+      if (j->kind == PDNN_POOL_AVG)
+        for (int x = 0; x < wo; x++) o[x] /= count;
+    }
+  }
+  pdnn_free(pad);
+}
+
+void pdnn_pool2d(pdnn_ctx *ctx, const float *in, float *out, int kind, int n, int c, int h, int wd,
+                 int ho, int wo, int kh, int kw, int sh, int sw, int ph, int pw) {
+  pool_job job = {in, out, kind, h, wd, ho, wo, kh, kw, sh, sw, ph, pw};
+  pdnn_parallel_for(ctx, (int64_t)n * c, pool_planes, &job);
+}
+
+typedef struct {
+  const float *in;
+  float *out;
+  int h, wd, ho, wo;
+} adaptive_job;
+
+static void adaptive_planes(void *arg, int64_t begin, int64_t end) {
+  const adaptive_job *j = (const adaptive_job *)arg;
+  for (int64_t item = begin; item < end; item++) {
+    const float *src = j->in + item * j->h * j->wd;
+    float *dst = j->out + item * j->ho * j->wo;
+    for (int oy = 0; oy < j->ho; oy++) {
+      const int y0 = oy * j->h / j->ho, y1 = ((oy + 1) * j->h + j->ho - 1) / j->ho;
+      for (int ox = 0; ox < j->wo; ox++) {
+        const int x0 = ox * j->wd / j->wo, x1 = ((ox + 1) * j->wd + j->wo - 1) / j->wo;
+        float sum = 0.0f;
+        for (int y = y0; y < y1; y++)
+          for (int x = x0; x < x1; x++) sum += src[(int64_t)y * j->wd + x];
+        dst[oy * j->wo + ox] = sum / (float)((y1 - y0) * (x1 - x0));
+      }
+    }
+  }
+}
+
+void pdnn_adaptive_avg_pool2d(pdnn_ctx *ctx, const float *in, float *out, int n, int c, int h, int wd,
+                              int ho, int wo) {
+  adaptive_job job = {in, out, h, wd, ho, wo};
+  pdnn_parallel_for(ctx, (int64_t)n * c, adaptive_planes, &job);
+}
+
+/* ============================================================================================
+ * Elementwise, concat, copy
+ * ========================================================================================== */
+#define EW_CHUNK 16384 /* elements per work item */
+
+typedef struct {
+  const float *a, *b;
+  float *out;
+  int64_t count;
+  int act;
+} ew_job;
+
+static void add_chunks(void *arg, int64_t begin, int64_t end) {
+  const ew_job *j = (const ew_job *)arg;
+  for (int64_t item = begin; item < end; item++) {
+    const int64_t i0 = item * EW_CHUNK, len = PDNN_MIN(EW_CHUNK, j->count - i0);
+    const float *a = j->a + i0, *b = j->b + i0;
+    float *o = j->out + i0;
+    for (int64_t i = 0; i < len; i++) o[i] = a[i] + b[i];
+    act_row(o, len, j->act);
+  }
+}
+
+void pdnn_add(pdnn_ctx *ctx, const float *a, const float *b, float *out, int64_t count, int act) {
+  ew_job job = {a, b, out, count, act};
+  pdnn_parallel_for(ctx, (count + EW_CHUNK - 1) / EW_CHUNK, add_chunks, &job);
+}
+
+static void act_chunks(void *arg, int64_t begin, int64_t end) {
+  const ew_job *j = (const ew_job *)arg;
+  for (int64_t item = begin; item < end; item++) {
+    const int64_t i0 = item * EW_CHUNK, len = PDNN_MIN(EW_CHUNK, j->count - i0);
+    if (j->out != j->a) memcpy(j->out + i0, j->a + i0, (size_t)len * sizeof(float));
+    act_row(j->out + i0, len, j->act);
+  }
+}
+
+void pdnn_activation(pdnn_ctx *ctx, const float *in, float *out, int64_t count, int act) {
+  ew_job job = {in, NULL, out, count, act};
+  pdnn_parallel_for(ctx, (count + EW_CHUNK - 1) / EW_CHUNK, act_chunks, &job);
+}
+
+void pdnn_copy(pdnn_ctx *ctx, const float *in, float *out, int64_t count) {
+  (void)ctx;
+  if (in != out) memmove(out, in, (size_t)count * sizeof(float));
+}
+
+void pdnn_concat(pdnn_ctx *ctx, const float *const *inputs, const int64_t *inner, int num_inputs, float *out,
+                 int64_t outer) {
+  (void)ctx; /* memory bound: one thread saturates the bandwidth a copy gets */
+  for (int64_t o = 0; o < outer; o++) {
+    for (int i = 0; i < num_inputs; i++) {
+      memcpy(out, inputs[i] + o * inner[i], (size_t)inner[i] * sizeof(float));
+      out += inner[i];
+    }
+  }
+}
+
+/* ============================================================================================
+ * Linear, softmax
+ * ========================================================================================== */
+#define DOT_LANES 16
+
+/* A dot product with DOT_LANES explicit partial sums: vectorizes without reassociation. */
+static float dot(const float *restrict x, const float *restrict y, int k) {
+  float part[DOT_LANES];
+  for (int j = 0; j < DOT_LANES; j++) part[j] = 0.0f;
+  int i = 0;
+  for (; i + DOT_LANES <= k; i += DOT_LANES)
+    for (int j = 0; j < DOT_LANES; j++) part[j] = PDNN_FMA(x[i + j], y[i + j], part[j]);
+  float sum = 0.0f;
+  for (int j = 0; j < DOT_LANES; j++) sum += part[j];
+  for (; i < k; i++) sum = PDNN_FMA(x[i], y[i], sum);
+  return sum;
+}
+
+typedef struct {
+  const float *in, *w, *bias;
+  float *out;
+  int n, k, m, act;
+} linear_job;
+
+static void linear_rows(void *arg, int64_t begin, int64_t end) {
+  const linear_job *j = (const linear_job *)arg;
+  for (int i = 0; i < j->n; i++) {
+    float *o = j->out + (int64_t)i * j->m;
+    for (int64_t r = begin; r < end; r++)
+      o[r] = dot(j->in + (int64_t)i * j->k, j->w + r * j->k, j->k) + (j->bias ? j->bias[r] : 0.0f);
+    act_row(o + begin, end - begin, j->act);
+  }
+}
+
+void pdnn_linear(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *bias, int n,
+                 int k, int m, int act) {
+  linear_job job = {in, w, bias, out, n, k, m, act};
+  pdnn_parallel_for(ctx, m, linear_rows, &job);
+}
+
+typedef struct {
+  const float *in;
+  float *out;
+  int m;
+} softmax_job;
+
+static void softmax_rows(void *arg, int64_t begin, int64_t end) {
+  const softmax_job *j = (const softmax_job *)arg;
+  for (int64_t r = begin; r < end; r++) {
+    const float *x = j->in + r * j->m;
+    float *y = j->out + r * j->m;
+    float mx = x[0];
+    for (int i = 1; i < j->m; i++) mx = x[i] > mx ? x[i] : mx;
+    float sum = 0.0f;
+    for (int i = 0; i < j->m; i++) {
+      y[i] = expf(x[i] - mx);
+      sum += y[i];
+    }
+    const float inv = 1.0f / sum;
+    for (int i = 0; i < j->m; i++) y[i] *= inv;
+  }
+}
+
+void pdnn_softmax(pdnn_ctx *ctx, const float *in, float *out, int n, int m) {
+  softmax_job job = {in, out, m};
+  pdnn_parallel_for(ctx, n, softmax_rows, &job);
+}
