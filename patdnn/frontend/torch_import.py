@@ -9,6 +9,8 @@ importer serves live modules and saved `.pt2` programs alike. Each supported ATe
 from __future__ import annotations
 
 import operator
+import warnings
+from contextlib import contextmanager
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,15 @@ from patdnn.frontend.to_ir import PatternInfo, layer_graph_to_ir
 aten = torch.ops.aten
 
 
+@contextmanager
+def quiet_torch():
+    """torch.export's own deprecation chatter is not the user's business."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
+
+
 def import_module(
     module: torch.nn.Module,
     example_input: torch.Tensor,
@@ -39,7 +50,7 @@ def import_module(
     pruner, keyed by module path; convs without an entry have their patterns recovered from zeros.
     """
     module = module.eval()
-    with torch.no_grad():
+    with torch.no_grad(), quiet_torch():
         program = torch.export.export(module, (example_input,), strict=False)
     return import_exported_program(program, weights_path, patterns, name)
 
@@ -302,5 +313,6 @@ _HANDLERS: dict[Any, Callable[[_Importer, torch.fx.Node], None]] = {
 
 def exported_to_layers(program: torch.export.ExportedProgram) -> LayerGraph:
     """The LayerGraph of an exported program (decomposed to core ATen first)."""
-    program = program.run_decompositions()
+    with quiet_torch():
+        program = program.run_decompositions()
     return _Importer(program).run()

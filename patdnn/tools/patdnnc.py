@@ -38,8 +38,10 @@ def _load(model: Path, outdir: Path):
         import torch
 
         from patdnn.frontend import import_exported_program
+        from patdnn.frontend.torch_import import quiet_torch
 
-        program = torch.export.load(str(model))
+        with quiet_torch():
+            program = torch.export.load(str(model))
         return import_exported_program(program, weights_path=outdir / "model.weights")
     raise ValueError(f"{model}: unsupported model format '{model.suffix}' (expected .pt2 or .mlir)")
 
