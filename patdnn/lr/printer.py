@@ -24,7 +24,7 @@ from patdnn.lr.errors import LrError
 from patdnn.lr.fields import SIMPLE_FIELDS
 from patdnn.lr.syntax import (
     INPUT, LAYER_ATTR, LR_NAME_OF_IR, MAGIC, OPS, OUTPUT, SCHEDULE, SCHEDULE_ATTR, SCHEDULE_KEYS,
-    KernelCount, Layer, Library, LrModel, Storage, connectivity_ratio,
+    KernelCount, Layer, Library, LrModel, Span, Storage, connectivity_ratio,
 )
 
 
@@ -107,9 +107,7 @@ class _Data:
         return np.frombuffer(attr.data.data, dtype="<f4").tobytes()
 
 
-def _span(attr: BlobRefAttr):
-    from patdnn.lr.syntax import Span
-
+def _span(attr: BlobRefAttr) -> Span:
     return Span(attr.offset.data, attr.size.data)
 
 
@@ -164,7 +162,7 @@ def _layer(op: Operation, names: dict[SSAValue, str], allocs: set[SSAValue], dat
     if output not in names:
         if output not in allocs:
             raise LrError(f"{title} ({op.name}) writes a buffer that is neither a memref.alloc nor the output")
-        names[output] = f"%t{sum(1 for v in names.values() if v.startswith('%t'))}"
+        names[output] = f"%t{len(names) - 2}"  # names: %in, %out, then %t0, %t1, …
     elif names[output] == INPUT:
         raise LrError(f"{title} ({op.name}) writes the model input")
     fields: dict[str, Any] = {f: SIMPLE_FIELDS[f][1](op.properties[f]) for f in OPS[lr_op].fields
