@@ -1,16 +1,19 @@
 """`patdnnc`: compile a (pruned) model into C, a static library and a runner.
 
-    patdnnc MODEL -o OUTDIR [--target neon|scalar] [--emit mlir|c] [--build host|aarch64]
+    patdnnc MODEL -o OUTDIR [--target neon|scalar] [--emit mlir|c|lr] [--build host|aarch64] [--weights BLOB]
 
 MODEL is one of
   * a `torch.export` program saved with `torch.export.save(program, "model.pt2")` — the example
     input it was exported with fixes the compiled shape;
-  * a patdnn IR file (`.mlir`, pattern/nn dialects), its weights blob beside it.
+  * a patdnn IR file (`.mlir`, pattern/nn dialects), its weights blob beside it;
+  * a layerwise representation (`.lr`, see patdnn.lr), its blob named in its header and beside
+    it, or given with --weights BLOB.
 (TorchScript files cannot be imported: torch.export needs the Python module; export it first.)
 
 OUTDIR receives model.mlir (the imported IR), model.weights (all weights, sha256-checked at run
-time), model.c; with --build, libmodel.a and the runner `model_run` (`OUTDIR/model_run --weights-dir
-OUTDIR in.bin out.bin`, `--bench N` prints the median latency).
+time), model.c; with --emit lr, model.lr and its blob model.lr.weights; with --build, libmodel.a
+and the runner `model_run` (`OUTDIR/model_run --weights-dir OUTDIR in.bin out.bin`, `--bench N`
+prints the median latency).
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ from pathlib import Path
 
 from xdsl.utils.exceptions import DiagnosticException, ParseError
 
-EMITS = ("mlir", "c")
+EMITS = ("mlir", "c", "lr")
 
 
-def _load(model: Path, outdir: Path):
+def _load(model: Path, outdir: Path, weights: Path | None = None):
     from patdnn.context import parse_module
 
     if model.suffix == ".mlir":
@@ -43,20 +46,37 @@ def _load(model: Path, outdir: Path):
         with quiet_torch():
             program = torch.export.load(str(model))
         return import_exported_program(program, weights_path=outdir / "model.weights")
-    raise ValueError(f"{model}: unsupported model format '{model.suffix}' (expected .pt2 or .mlir)")
+    if model.suffix == ".lr":
+        import dataclasses
+
+        from patdnn.lr import lr_to_ir, parse_lr
+
+        lr = parse_lr(model.read_text(), str(model))
+        blob = weights if weights is not None else model.parent / lr.weights_file
+        module = lr_to_ir(dataclasses.replace(lr, weights_file=blob.name), blob.parent)
+        if blob.resolve() != (outdir / blob.name).resolve():
+            shutil.copy(blob, outdir / blob.name)
+        return module
+    raise ValueError(f"{model}: unsupported model format '{model.suffix}' (expected .pt2, .mlir or .lr)")
 
 
-def compile_to(model: Path, outdir: Path, isa: str, emit: str, build: str | None) -> list[Path]:
+def compile_to(model: Path, outdir: Path, isa: str, emit: str, build: str | None,
+               weights: Path | None = None) -> list[Path]:
     from patdnn.backend.c_target import emit_c
     from patdnn.context import run_pipeline
     from patdnn.runtime import RUNTIME_DIR
     from patdnn.toolchain import build_executable, build_static_library, runtime_sources
 
     outdir.mkdir(parents=True, exist_ok=True)
-    module = _load(model, outdir)
+    module = _load(model, outdir, weights)
     written = [outdir / "model.mlir"]
     written[0].write_text(str(module) + "\n")
-    if emit == "mlir" and build is None:
+    if emit == "lr":
+        from patdnn.lr import print_lr
+
+        lr = print_lr(module, outdir, outdir / "model.lr")
+        written += [lr, lr.with_name(lr.name + ".weights")]
+    if emit in ("mlir", "lr") and build is None:
         return written
     run_pipeline(module)
     source = outdir / "model.c"
@@ -73,17 +93,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="patdnnc", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("model", type=Path, help="a .pt2 torch.export program or a .mlir patdnn IR file")
+    parser.add_argument("model", type=Path, help="a .pt2 torch.export program, a .mlir patdnn IR file or a .lr file")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output folder")
     parser.add_argument("--target", default="neon", choices=["neon", "scalar"],
                         help="vector ISA of the generated C (default: neon; SIMDe on x86 hosts)")
     parser.add_argument("--emit", default="c", choices=EMITS, help="what to stop at (default: c)")
     parser.add_argument("--build", choices=["host", "aarch64"], help="also build libmodel.a and model_run")
+    parser.add_argument("--weights", type=Path, help="the blob of an .lr MODEL (default: the one its header names)")
     args = parser.parse_args(argv)
     if not args.model.exists():
         parser.error(f"model file {args.model} does not exist")
     try:
-        for path in compile_to(args.model, args.output, args.target, args.emit, args.build):
+        for path in compile_to(args.model, args.output, args.target, args.emit, args.build, args.weights):
             print(path)
     except ParseError as e:
         print(e, file=sys.stderr)
