@@ -20,7 +20,7 @@ O(weights).
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import I8, I64, DenseArrayBase, IntegerAttr, MemRefType, i64
+from xdsl.dialects.builtin import I64, DenseArrayBase, IntegerAttr, i64
 from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, Region, SSAValue, TypeAttribute
 from xdsl.irdl import (
     ParsePropInAttrDict,
@@ -37,7 +37,7 @@ from xdsl.irdl import (
 from xdsl.traits import HasParent, NoTerminator
 from xdsl.utils.exceptions import VerifyException
 
-from patdnn.dialects.pattern import ActivationAttr, PatternLibraryAttr, WeightsAttr, verify_conv_operands
+from patdnn.dialects.pattern import PatternConvBase, verify_conv_operands
 
 
 @irdl_attr_definition
@@ -48,7 +48,7 @@ class VecType(ParametrizedAttribute, TypeAttribute):
 
 
 @irdl_op_definition
-class PatternConvOp(IRDLOperation):
+class PatternConvOp(PatternConvBase):
     """A scheduled pattern convolution; semantics as `pattern.conv2d`.
 
     Schedule properties: `tile_x` output columns per register tile (a multiple of every target's
@@ -58,17 +58,6 @@ class PatternConvOp(IRDLOperation):
 
     name = "kernel.pattern_conv"
 
-    input = operand_def(MemRefType)
-    output = operand_def(MemRefType)
-
-    library = prop_def(PatternLibraryAttr)
-    kernels = prop_def(DenseArrayBase[I8])
-    weights = prop_def(WeightsAttr)
-    bias = opt_prop_def(WeightsAttr)
-    stride = prop_def(DenseArrayBase[I64])
-    padding = prop_def(DenseArrayBase[I64])
-    dilation = prop_def(DenseArrayBase[I64])
-    activation = prop_def(ActivationAttr)
     tile_x = prop_def(IntegerAttr[I64])
     filter_order = opt_prop_def(DenseArrayBase[I64])
 

@@ -298,8 +298,25 @@ def _conv_out(size: int, pad: int, k: int, stride: int) -> int:
     return (size + 2 * pad - k) // stride + 1
 
 
+class PatternConvBase(IRDLOperation):
+    """The operands and semantic properties every pattern convolution op has (pattern.conv2d,
+    kernel.pattern_conv); `verify_conv_operands` checks them."""
+
+    input = operand_def(MemRefType)
+    output = operand_def(MemRefType)
+
+    library = prop_def(PatternLibraryAttr)
+    kernels = prop_def(DenseArrayBase[I8])
+    weights = prop_def(WeightsAttr)
+    bias = opt_prop_def(WeightsAttr)
+    stride = prop_def(DenseArrayBase[I64])
+    padding = prop_def(DenseArrayBase[I64])
+    dilation = prop_def(DenseArrayBase[I64])
+    activation = prop_def(ActivationAttr)
+
+
 @irdl_op_definition
-class Conv2dOp(IRDLOperation):
+class Conv2dOp(PatternConvBase):
     """A pattern-sparse 2-D convolution on NCHW f32 buffers, `output = act(conv(input) + bias)`.
 
     See the module docstring for the meaning of `library`, `kernels` and the weight order.
@@ -314,18 +331,6 @@ class Conv2dOp(IRDLOperation):
     """
 
     name = "pattern.conv2d"
-
-    input = operand_def(MemRefType)
-    output = operand_def(MemRefType)
-
-    library = prop_def(PatternLibraryAttr)
-    kernels = prop_def(DenseArrayBase[I8])
-    weights = prop_def(WeightsAttr)
-    bias = opt_prop_def(WeightsAttr)
-    stride = prop_def(DenseArrayBase[I64])
-    padding = prop_def(DenseArrayBase[I64])
-    dilation = prop_def(DenseArrayBase[I64])
-    activation = prop_def(ActivationAttr)
 
     def __init__(
         self,

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import patdnn
-from conftest import need_toolchain
+from patdnn.testing import need_toolchain
 from patdnn.frontend import UnsupportedLayerError, import_module
 from patdnn.models import get_model
 from patdnn.prune import one_shot_pattern_prune

@@ -28,7 +28,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
-from conftest import need_toolchain
+from patdnn.testing import need_toolchain
 from patdnn.backend.c_emitter import CEmitter
 from patdnn.backend.c_nn import emit_nn_op
 from patdnn.backend.isa import get_isa

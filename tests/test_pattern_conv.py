@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import need_toolchain
+from patdnn.testing import need_toolchain
 from patdnn.build import BuiltModel, RunError, build_module
 from patdnn.ir_builder import pattern_conv_module
 from patdnn.patterns import random_pattern_layer
