@@ -38,7 +38,11 @@ def parse_lr(text: str, filename: str = "<lr>") -> LrModel:
     try:
         tree = parser.parse(text)
     except UnexpectedInput as e:
-        raise LrSyntaxError(located(filename, text, e.line, e.column, _describe(parser, e, text))) from None
+        line, column = e.line, e.column
+        if isinstance(e, UnexpectedToken) and e.token.type == "$END":  # just after the last character
+            body = text.rstrip()
+            line, column = body.count("\n") + 1, len(body) - body.rfind("\n")
+        raise LrSyntaxError(located(filename, text, line, column, _describe(parser, e, text))) from None
     try:
         values = _Builder().transform(tree)
     except VisitError as e:
