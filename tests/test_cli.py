@@ -100,7 +100,8 @@ def test_output_file(valid_file: Path, tmp_path: Path) -> None:
     assert '#include "patdnn_neon.h"' in text
     assert "vfmaq_f32(" in text
     assert "const pdnn_model_desc patdnn_model = {" in text
-    assert text.endswith("};\n")
+    assert "void model_run(pdnn_ctx *ctx, const float *in, float *out)" in text  # the plain C entry point
+    assert text.endswith("}\n")  # the whole file was written
 
 
 def test_output_file_ir(valid_file: Path, tmp_path: Path) -> None:

@@ -388,3 +388,9 @@ class CEmitter:
             "  patdnn_init, patdnn_run,",
             "};",
         ]
+        if len(inputs) == 1 and len(outputs) == 1:  # the plain C entry points of a one-in/one-out model
+            self.out += [
+                "",
+                "int model_init(pdnn_ctx *ctx) { return patdnn_init(ctx); }",
+                "void model_run(pdnn_ctx *ctx, const float *in, float *out) { patdnn_run(ctx, &in, &out); }",
+            ]

@@ -62,7 +62,10 @@ def _load(model: Path, outdir: Path, weights: Path | None = None):
 
 def compile_to(model: Path, outdir: Path, isa: str, emit: str, build: str | None,
                weights: Path | None = None) -> list[Path]:
+    from xdsl.dialects.builtin import IntegerAttr
+
     from patdnn.backend.c_target import emit_c
+    from patdnn.backend.signature import entry_signature
     from patdnn.context import run_pipeline
     from patdnn.runtime import RUNTIME_DIR
     from patdnn.toolchain import build_executable, build_static_library, runtime_sources
@@ -79,6 +82,10 @@ def compile_to(model: Path, outdir: Path, isa: str, emit: str, build: str | None
     if emit in ("mlir", "lr") and build is None:
         return written
     run_pipeline(module)
+    arena = entry_signature(module).func.attributes.get("patdnn.arena_bytes")
+    if isinstance(arena, IntegerAttr):
+        print(f"peak activation memory: {arena.value.data / 2**20:.2f} MiB (intermediates, planned by plan-buffers)",
+              file=sys.stderr)
     source = outdir / "model.c"
     source.write_text(emit_c(module, isa))
     written.append(source)
