@@ -21,7 +21,6 @@ from xdsl.utils.exceptions import VerifyException
 from patdnn.dialects import nn, pattern
 from patdnn.dialects.pattern import BlobRefAttr, PatternLibraryAttr
 from patdnn.lr.blob import read_checked, segment
-from patdnn.lr.errors import LrError
 from patdnn.lr.fields import SIMPLE_FIELDS
 from patdnn.lr.syntax import (
     INPUT, LAYER_ATTR, OPS, OUTPUT, SCHEDULE, SCHEDULE_ATTR, Layer, LrModel, Span, connectivity_ratio,
