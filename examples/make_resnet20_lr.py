@@ -18,7 +18,7 @@ import torch
 
 from patdnn.frontend import import_module
 from patdnn.lr import print_lr
-from patdnn.models import get_model
+from patdnn.models import get_model, randomize_batchnorm
 from patdnn.patterns import (
     apply_patterns, candidate_patterns, connectivity_projection, natural_patterns, pattern_projection,
 )
@@ -29,14 +29,7 @@ NUM_PATTERNS, CONNECTIVITY = 8, 3.6
 
 def pruned_resnet20(seed: int = 0) -> torch.nn.Module:
     torch.manual_seed(seed)
-    model = get_model("resnet20-cifar").eval()
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.2, 0.2)
-                m.running_var.uniform_(0.5, 1.5)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.1, 0.1)
+    model = randomize_batchnorm(get_model("resnet20-cifar").eval(), bias=0.1)
     # The library: the 8 candidates that are most often the natural pattern of a 3x3 kernel.
     convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)
              and m.in_channels > 3]  # the 3-channel stem stays dense

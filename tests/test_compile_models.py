@@ -17,7 +17,7 @@ import torch
 import patdnn
 from patdnn.testing import need_toolchain
 from patdnn.frontend import UnsupportedLayerError, import_module
-from patdnn.models import get_model
+from patdnn.models import get_model, randomize_batchnorm
 from patdnn.prune import one_shot_pattern_prune
 
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -27,14 +27,7 @@ def pruned_model(name: str, seed: int = 0, **kwargs) -> torch.nn.Module:
     """The model, eval mode, with BN statistics randomised and 3x3 convs pattern-pruned; the pruned
     conv names are in `model.pattern_layers`."""
     torch.manual_seed(seed)
-    model = get_model(name, **kwargs).eval()
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.2, 0.2)
-                m.running_var.uniform_(0.5, 1.5)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.2, 0.2)
+    model = randomize_batchnorm(get_model(name, **kwargs).eval())
     model.pattern_layers = sorted(one_shot_pattern_prune(model, num_patterns=8, connectivity=3.6))
     return model
 

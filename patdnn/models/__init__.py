@@ -39,3 +39,19 @@ def get_model(name: str, **kwargs: Any) -> nn.Module:
             f"unknown model {name!r}; valid names: {', '.join(sorted(MODELS))}"
         ) from None
     return factory(**kwargs)
+
+
+def randomize_batchnorm(model: nn.Module, bias: float = 0.2) -> nn.Module:
+    """Gives every BatchNorm non-trivial eval statistics and affine parameters (in place).
+
+    Freshly initialised BNs are the identity; tests and examples of BN folding need real ones."""
+    import torch
+
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-bias, bias)
+    return model
