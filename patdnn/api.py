@@ -16,10 +16,9 @@ import numpy as np
 import torch
 from xdsl.dialects.builtin import ModuleOp
 
-from patdnn.backend.c_target import emit_c
 from patdnn.backend.signature import entry_signature
-from patdnn.build import BuiltModel, RunError, build_module
-from patdnn.context import DEFAULT_PIPELINE, run_pipeline
+from patdnn.build import BuiltModel, RunError, build_module, emit_source
+from patdnn.context import DEFAULT_PIPELINE
 from patdnn.frontend import import_module
 from patdnn.toolchain import build_shared_library, runtime_sources
 
@@ -92,10 +91,7 @@ class QemuModel:
 
 def build_host_library(module: ModuleOp, outdir: Path, isa: str, pipeline: str = DEFAULT_PIPELINE) -> Path:
     """Lowers `module` and builds `outdir/libmodel.so` (generated C + runtime)."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    run_pipeline(module, pipeline)
-    source = outdir / "model.c"
-    source.write_text(emit_c(module, isa))
+    source = emit_source(module, outdir, isa, pipeline)
     return build_shared_library([source, *runtime_sources()], outdir / "libmodel.so", isa=isa)
 
 

@@ -52,6 +52,23 @@ class BuiltModel:
             return [np.fromfile(p, dtype=np.float32).reshape(s) for p, s in zip(outs, self.output_shapes)]
 
 
+def emit_source(
+    module: ModuleOp, outdir: Path, isa: str, pipeline: str = DEFAULT_PIPELINE, name: str = "model"
+) -> Path:
+    """Lowers `module` in place with `pipeline` and writes its C to `outdir/name.c`."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    run_pipeline(module, pipeline)
+    source = outdir / f"{name}.c"
+    source.write_text(emit_c(module, isa))
+    return source
+
+
+def build_runner(source: Path, output: Path, target: str, isa: str) -> Path:
+    """Links generated C with the runtime and its command-line runner (`output --help`)."""
+    return build_executable([source, *runtime_sources(), RUNTIME_DIR / "runner_main.c"], output, target, isa)
+
+
 def build_module(
     module: ModuleOp,
     outdir: Path,
@@ -63,16 +80,10 @@ def build_module(
 ) -> BuiltModel:
     """Lowers `module` (in place), writes `outdir/name.c` and builds `outdir/name`."""
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    run_pipeline(module, pipeline)
+    source = emit_source(module, outdir, isa, pipeline, name)
     signature: EntrySignature = entry_signature(module)
-    source = outdir / f"{name}.c"
-    source.write_text(emit_c(module, isa))
-    exe = build_executable(
-        [source, *runtime_sources(), RUNTIME_DIR / "runner_main.c"], outdir / name, target=target, isa=isa
-    )
     return BuiltModel(
-        exe,
+        build_runner(source, outdir / name, target, isa),
         target,
         Path(weights_dir) if weights_dir is not None else outdir,
         [signature.shape(a) for a in signature.inputs],

@@ -31,18 +31,11 @@ class FkwIndex:
 
 
 def fkw_order(ids: np.ndarray, num_patterns: int) -> tuple[np.ndarray, np.ndarray]:
-    """The kept kernels in FKW order, as (filter, input channel) index arrays."""
-    cout, cin = ids.shape
-    keys = []
-    for o in range(cout):
-        row = ids[o]
-        for p in range(num_patterns):
-            for i in np.nonzero(row == p)[0]:
-                keys.append((o, i))
-    if not keys:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    arr = np.array(keys, dtype=np.int64)
-    return arr[:, 0], arr[:, 1]
+    """The kept kernels in FKW order (filter, then pattern id, then input channel), as
+    (filter, input channel) index arrays."""
+    filters, channels = np.nonzero((ids >= 0) & (ids < num_patterns))
+    order = np.lexsort((channels, ids[filters, channels], filters))
+    return filters[order].astype(np.int64), channels[order].astype(np.int64)
 
 
 def fkw_index(ids: np.ndarray, entries: list[int]) -> FkwIndex:
@@ -63,22 +56,20 @@ def pack_weights(dense: np.ndarray, ids: np.ndarray, masks: np.ndarray) -> np.nd
 
     Values outside a kernel's mask are dropped (the caller decides how ids were chosen)."""
     filters, channels = fkw_order(ids, masks.shape[0])
-    parts = [dense[o, i][masks[ids[o, i]] > 0] for o, i in zip(filters, channels)]
-    return np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+    kept = masks[ids[filters, channels]] > 0  # (N, K, K); boolean indexing keeps row-major order
+    return np.ascontiguousarray(dense[filters, channels][kept], dtype=np.float32)
 
 
 def unpack_weights(packed: np.ndarray, ids: np.ndarray, masks: np.ndarray) -> np.ndarray:
     """The inverse of `pack_weights`: the masked dense (Cout, Cin, K, K) weights."""
     cout, cin = ids.shape
     k = masks.shape[1]
-    dense = np.zeros((cout, cin, k, k), dtype=np.float32)
     filters, channels = fkw_order(ids, masks.shape[0])
-    pos = 0
-    for o, i in zip(filters, channels):
-        mask = masks[ids[o, i]] > 0
-        n = int(mask.sum())
-        dense[o, i][mask] = packed[pos : pos + n]
-        pos += n
-    if pos != packed.size:
-        raise ValueError(f"packed weights hold {packed.size} values, the pattern ids need {pos}")
+    kept = masks[ids[filters, channels]] > 0
+    if int(kept.sum()) != packed.size:
+        raise ValueError(f"packed weights hold {packed.size} values, the pattern ids need {int(kept.sum())}")
+    kernels = np.zeros((filters.size, k, k), dtype=np.float32)
+    kernels[kept] = packed
+    dense = np.zeros((cout, cin, k, k), dtype=np.float32)
+    dense[filters, channels] = kernels
     return dense

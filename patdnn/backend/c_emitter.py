@@ -56,11 +56,6 @@ def _float_array(values: np.ndarray) -> str:
     return "{\n  " + ",\n  ".join(rows) + "\n}" if rows else "{0}"
 
 
-def _shape(value: SSAValue) -> tuple[int, ...]:
-    assert isinstance(value.type, MemRefType)
-    return tuple(value.type.get_shape())
-
-
 def _round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
 
@@ -89,8 +84,8 @@ class ConvGeometry:
 
     @staticmethod
     def of(op: kernel.PatternConvOp, isa: Isa) -> ConvGeometry:
-        n, cin, h, w = _shape(op.input)
-        _, cout, ho, wo = _shape(op.output)
+        n, cin, h, w = pattern.shape_of(op.input)
+        _, cout, ho, wo = pattern.shape_of(op.output)
         sh, sw = op.stride.get_values()
         ph, pw = op.padding.get_values()
         k = op.library.size
@@ -356,7 +351,7 @@ class CEmitter:
         args = list(entry.body.block.args)
 
         def sizes(values: list[SSAValue]) -> str:
-            return "{" + ", ".join(str(int(np.prod(_shape(v)))) for v in values) + "}" if values else "{0}"
+            return "{" + ", ".join(str(int(np.prod(pattern.shape_of(v)))) for v in values) + "}" if values else "{0}"
 
         call_args = [
             f"(float *)inputs[{inputs.index(a)}]" if a in inputs else f"outputs[{outputs.index(a)}]" for a in args

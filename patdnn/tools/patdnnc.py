@@ -64,11 +64,9 @@ def compile_to(model: Path, outdir: Path, isa: str, emit: str, build: str | None
                weights: Path | None = None) -> list[Path]:
     from xdsl.dialects.builtin import IntegerAttr
 
-    from patdnn.backend.c_target import emit_c
     from patdnn.backend.signature import entry_signature
-    from patdnn.context import run_pipeline
-    from patdnn.runtime import RUNTIME_DIR
-    from patdnn.toolchain import build_executable, build_static_library, runtime_sources
+    from patdnn.build import build_runner, emit_source
+    from patdnn.toolchain import build_static_library, runtime_sources
 
     outdir.mkdir(parents=True, exist_ok=True)
     module = _load(model, outdir, weights)
@@ -81,18 +79,15 @@ def compile_to(model: Path, outdir: Path, isa: str, emit: str, build: str | None
         written += [lr, lr.with_name(lr.name + ".weights")]
     if emit in ("mlir", "lr") and build is None:
         return written
-    run_pipeline(module)
+    source = emit_source(module, outdir, isa)
+    written.append(source)
     arena = entry_signature(module).func.attributes.get("patdnn.arena_bytes")
     if isinstance(arena, IntegerAttr):
         print(f"peak activation memory: {arena.value.data / 2**20:.2f} MiB (intermediates, planned by plan-buffers)",
               file=sys.stderr)
-    source = outdir / "model.c"
-    source.write_text(emit_c(module, isa))
-    written.append(source)
     if build:
         written.append(build_static_library([source, *runtime_sources()], outdir / "libmodel.a", build, isa))
-        written.append(build_executable([source, *runtime_sources(), RUNTIME_DIR / "runner_main.c"],
-                                        outdir / "model_run", build, isa))
+        written.append(build_runner(source, outdir / "model_run", build, isa))
     return written
 
 
