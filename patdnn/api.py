@@ -103,11 +103,14 @@ def compile(  # noqa: A001 - the public name users expect
     threads: int = 1,
     outdir: Path | None = None,
     patterns: dict | None = None,
+    device: str | None = None,
+    precision: str | None = None,
 ) -> HostModel | QemuModel:
     """Compiles an (eval-mode, pattern-pruned) torch module for `example_input`'s shape.
 
-    target: "host" (ctypes, fast) or "aarch64" (static binary under qemu). isa: "neon" (SIMDe on
-    x86 hosts) or "scalar". `patterns` optionally gives the pruner's (library, ids) per conv name.
+    target: "host" (ctypes, fast), "aarch64" (static binary under qemu) or "opencl" (the whole
+    model on an OpenCL device; `device` selects it, `precision` is "fp32" or "fp16", see README).
+    isa: "neon" (SIMDe on x86 hosts) or "scalar". `patterns` optionally gives the pruner's (library, ids) per conv name.
     The returned model is called like the module: `model(x) -> torch.Tensor`.
     """
     outdir = Path(outdir) if outdir is not None else Path(tempfile.mkdtemp(prefix="patdnn-"))
@@ -119,4 +122,9 @@ def compile(  # noqa: A001 - the public name users expect
         return HostModel(library, outdir, in_shape, out_shape, threads)
     if target == "aarch64":
         return QemuModel(build_module(ir, outdir, isa=isa, target="aarch64"), threads)
-    raise ValueError(f"unknown target '{target}': expected host or aarch64")
+    if target == "opencl":
+        from patdnn.backend.opencl_model import OpenCLModel
+
+        library = build_host_library(ir, outdir, "opencl")
+        return OpenCLModel(library, outdir, in_shape, out_shape, device, precision)
+    raise ValueError(f"unknown target '{target}': expected host, aarch64 or opencl")

@@ -60,7 +60,12 @@ def emit_source(
     outdir.mkdir(parents=True, exist_ok=True)
     run_pipeline(module, pipeline)
     source = outdir / f"{name}.c"
-    source.write_text(emit_c(module, isa))
+    if isa == "opencl":  # host C with the OpenCL kernels embedded (patdnn.backend.opencl_host)
+        from patdnn.backend.opencl_target import emit_opencl
+
+        source.write_text(emit_opencl(module))
+    else:
+        source.write_text(emit_c(module, isa))
     return source
 
 

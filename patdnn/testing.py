@@ -8,11 +8,16 @@ from patdnn.toolchain import toolchain_problem
 
 
 def need_toolchain(target: str, isa: str = "neon") -> None:
-    """Skips the calling test when `target`/`isa` cannot be built or run here — except under
+    """Skips the calling test when `target`/`isa` (or target "opencl") cannot be built or run here — except under
     CI=true, where a missing toolchain fails the test: CI must exercise every backend."""
     import pytest
 
-    problem = toolchain_problem(target, isa)
+    if target == "opencl":  # the OpenCL headers/loader and at least one platform (e.g. PoCL)
+        from patdnn.backend.opencl_devices import opencl_problem
+
+        problem = opencl_problem()
+    else:
+        problem = toolchain_problem(target, isa)
     if problem is None:
         return
     if os.environ.get("CI") == "true":

@@ -47,6 +47,10 @@ _HOST_ISA_FLAGS = {
     "scalar": [],
 }
 _AARCH64_ISAS = ("neon", "scalar")
+# OpenCL models: plain host C plus runtime/opencl.c, which compiles to nothing without PDNN_OPENCL.
+_HOST_ISA_FLAGS["opencl"] = ["-DPDNN_OPENCL"]
+_ISA_LIBS = {"opencl": ["-lOpenCL"]}
+OPENCL_HEADER = Path("/usr/include/CL/cl.h")
 
 
 class ToolchainError(RuntimeError):
@@ -79,6 +83,11 @@ def _compiler_and_flags(target: str, isa: str) -> list[str]:
             raise ValueError(f"unknown isa {isa!r} for target 'host'; expected one of {sorted(_HOST_ISA_FLAGS)}")
         cc = _host_cc()
         _require(cc[0], "gcc")
+        if isa == "opencl" and not OPENCL_HEADER.is_file():
+            raise ToolchainError(
+                f"OpenCL models need the OpenCL headers and loader ({OPENCL_HEADER} is missing); install them with "
+                "`apt-get install opencl-headers ocl-icd-opencl-dev` (and a driver, e.g. pocl-opencl-icd)"
+            )
         if isa == "neon" and not SIMDE_NEON_HEADER.is_file():
             raise ToolchainError(
                 f"NEON on x86 needs SIMDe ({SIMDE_NEON_HEADER} is missing); "
@@ -117,13 +126,14 @@ def build_executable(sources: list[Path], output: Path, target: str = "host", is
     The runtime is not added implicitly: pass ``runtime_sources()`` (and
     ``RUNTIME_DIR / "runner_main.c"`` for the command-line runner) along with the model.
     """
-    return _compile(_compiler_and_flags(target, isa), sources, output, extra_flags, ())
+    return _compile(_compiler_and_flags(target, isa), sources, output, extra_flags, _ISA_LIBS.get(isa, ()))
 
 
 def build_shared_library(sources: list[Path], output: Path, isa: str = "neon",
                          extra_flags: Sequence[str] = ()) -> Path:
     """Compile ``sources`` into a host shared library (for ctypes); returns ``output``."""
-    return _compile(_compiler_and_flags("host", isa), sources, output, ["-fPIC", *extra_flags], ["-shared"])
+    return _compile(_compiler_and_flags("host", isa), sources, output, ["-fPIC", *extra_flags],
+                    ["-shared", *_ISA_LIBS.get(isa, ())])
 
 
 def build_static_library(sources: list[Path], output: Path, target: str = "host", isa: str = "neon",

@@ -25,6 +25,7 @@ examples:
   patdnn-opt layer.mlir                                  verify and print the IR
   patdnn-opt layer.mlir -p lower-pattern-to-kernel       lower to the register-level kernel dialect
   patdnn-opt layer.mlir -p lower-pattern-to-kernel -t c{isa=neon} -o layer.c
+  patdnn-opt layer.mlir -p lower-pattern-to-kernel,plan-buffers -t opencl -o layer.c
 """
 
 
@@ -55,6 +56,13 @@ class PatdnnOptMain(xDSLOptMain):
             return CTarget
 
         self.available_targets["c"] = c_target
+
+        def opencl_target():
+            from patdnn.backend.opencl_target import OpenCLTarget
+
+            return OpenCLTarget
+
+        self.available_targets["opencl"] = opencl_target
 
 
 def main(args: Sequence[str] | None = None) -> int:

@@ -97,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("model", type=Path, help="a .pt2 torch.export program, a .mlir patdnn IR file or a .lr file")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output folder")
-    parser.add_argument("--target", default="neon", choices=["neon", "scalar"],
-                        help="vector ISA of the generated C (default: neon; SIMDe on x86 hosts)")
+    parser.add_argument("--target", default="neon", choices=["neon", "scalar", "opencl"],
+                        help="vector ISA of the generated C (default: neon; SIMDe on x86 hosts), or opencl: "
+                             "host C + OpenCL kernels (run with PATDNN_OPENCL_DEVICE=selector, see README)")
     parser.add_argument("--emit", default="c", choices=EMITS, help="what to stop at (default: c)")
     parser.add_argument("--build", choices=["host", "aarch64"], help="also build libmodel.a and model_run")
     parser.add_argument("--weights", type=Path, help="the blob of an .lr MODEL (default: the one its header names)")

@@ -1,0 +1,69 @@
+"""A compiled OpenCL model in this process: the host library (ctypes) plus device, precision and
+per-layer profiling queries of its OpenCL state (runtime/pdnn_opencl.h)."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+
+import numpy as np
+
+from patdnn.api import HostModel
+from patdnn.build import RunError
+
+
+def default_pocl_cache() -> Path:
+    """PoCL needs a writable kernel cache; patdnn's own cache folder when none is set."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "patdnn" / "pocl"
+
+
+class OpenCLModel(HostModel):
+    """`model(x)` runs on the selected OpenCL device; `layer_times()` gives the last run's profile.
+
+    device: a selector (see README, OpenCL), default $PATDNN_OPENCL_DEVICE or the first GPU;
+    precision: "fp32" or "fp16" (fp32 where the device lacks cl_khr_fp16).
+    """
+
+    def __init__(self, library: Path, weights_dir: Path, input_shape, output_shape,
+                 device: str | None = None, precision: str | None = None):
+        os.environ.setdefault("POCL_CACHE_DIR", str(default_pocl_cache()))
+        lib = ctypes.CDLL(str(library))  # the same handle HostModel opens: the settings carry over
+        lib.pdnn_cl_configure.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+        lib.pdnn_cl_configure(device.encode() if device is not None else None,
+                              precision.encode() if precision is not None else None)
+        super().__init__(library, weights_dir, input_shape, output_shape, threads=1)
+        self._state = ctypes.c_void_p.in_dll(self._lib, "patdnn_opencl")
+        for name, restype in (("pdnn_cl_device_name", ctypes.c_char_p), ("pdnn_cl_precision", ctypes.c_char_p),
+                              ("pdnn_cl_num_sites", ctypes.c_int), ("pdnn_cl_site_label", ctypes.c_char_p),
+                              ("pdnn_cl_site_ms", ctypes.c_double)):
+            getattr(self._lib, name).restype = restype
+
+    def _query(self, name: str, *args: int) -> object:
+        fn = getattr(self._lib, name)
+        fn.argtypes = [ctypes.c_void_p] + [ctypes.c_int] * len(args)
+        return fn(self._state, *args)
+
+    @property
+    def device(self) -> str:
+        return self._query("pdnn_cl_device_name").decode()
+
+    @property
+    def precision(self) -> str:
+        return self._query("pdnn_cl_precision").decode()
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        y = super().run(x)
+        error = self._lib.pdnn_ctx_error(self._ctx).decode()
+        if error:  # init succeeded, so this came from the run (errors latch in the runtime)
+            raise RunError(error)
+        return y
+
+    def layer_times(self) -> dict[str, float]:
+        """Milliseconds per layer (the kernels of a layer summed) of the last run, in run order."""
+        times: dict[str, float] = {}
+        for site in range(self._query("pdnn_cl_num_sites")):
+            label = self._query("pdnn_cl_site_label", site).decode()
+            times[label] = times.get(label, 0.0) + self._query("pdnn_cl_site_ms", site)
+        return times

@@ -1,0 +1,138 @@
+/* patdnn OpenCL kernels for the dense (`nn` dialect) layers and the zero padding of pattern
+ * convolutions. The OpenCL emitter puts this file in front of a model's generated pattern kernels,
+ * so one program holds all of a model's kernels.
+ *
+ * Tensors are `real` buffers (float; half with -DPDNN_FP16 on devices with cl_khr_fp16) addressed
+ * as (buffer, element offset): intermediates share one arena buffer. Dense layers accumulate in
+ * float whatever `real` is. Activations: 0 none, 1 relu, 2 relu6 (as PDNN_ACT_* in patdnn_ops.h). */
+#ifdef PDNN_FP16
+#pragma OPENCL EXTENSION cl_khr_fp16 : enable
+typedef half real;
+#else
+typedef float real;
+#endif
+
+inline float pdnn_act(float x, int act) {
+  return act == 1 ? fmax(x, 0.0f) : act == 2 ? fmin(fmax(x, 0.0f), 6.0f) : x;
+}
+
+/* The model's f32 inputs/outputs <-> `real` buffers (used only in fp16 mode). */
+__kernel void pdnn_f32_to_real(__global const float *src, __global real *dst) {
+  const size_t i = get_global_id(0);
+  dst[i] = (real)src[i];
+}
+
+__kernel void pdnn_real_to_f32(__global const real *src, __global float *dst) {
+  const size_t i = get_global_id(0);
+  dst[i] = (float)src[i];
+}
+
+/* A zero-padded copy of (planes x h x w) into (planes x ph x pw), `top`/`left` zeros before the
+ * data: pattern kernels then read their taps without bounds checks. Global: (pw, ph, planes). */
+__kernel void pdnn_pad(__global const real *in, int in_off, __global real *out, int out_off, int h, int w,
+                       int ph, int pw, int top, int left) {
+  const int x = get_global_id(0), y = get_global_id(1), c = get_global_id(2);
+  const int iy = y - top, ix = x - left;
+  const int inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
+  out[out_off + (c * ph + y) * pw + x] = inside ? in[in_off + (c * h + iy) * w + ix] : (real)0;
+}
+
+/* Direct convolution, OIHW weights (cout x cin/groups x kh x kw), any groups / stride / padding;
+ * bias may be NULL. One output per work-item. Global: (wo, ho, n * cout). */
+__kernel void pdnn_conv2d(__global const real *in, int in_off, __global real *out, int out_off,
+                          __global const real *w, __global const real *bias, int cin, int h, int wd, int cout,
+                          int ho, int wo, int kh, int kw, int sh, int sw, int ph, int pw, int groups, int act) {
+  const int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+  const int n = z / cout, o = z % cout;
+  const int cpg = cin / groups, g = o / (cout / groups);
+  float acc = bias ? (float)bias[o] : 0.0f;
+  __global const real *ip = in + in_off + (n * cin + g * cpg) * h * wd;
+  __global const real *wp = w + o * cpg * kh * kw;
+  for (int c = 0; c < cpg; ++c, ip += h * wd) {
+    for (int i = 0; i < kh; ++i) {
+      const int iy = y * sh - ph + i;
+      if (iy < 0 || iy >= h) continue;
+      for (int j = 0; j < kw; ++j) {
+        const int ix = x * sw - pw + j;
+        if (ix >= 0 && ix < wd) acc = fma((float)ip[iy * wd + ix], (float)wp[(c * kh + i) * kw + j], acc);
+      }
+    }
+  }
+  out[out_off + (z * ho + y) * wo + x] = (real)pdnn_act(acc, act);
+}
+
+/* Max (kind 0; padding never wins) or average (kind 1; divides by kh*kw, padding included)
+ * pooling. Global: (wo, ho, n * c). */
+__kernel void pdnn_pool2d(__global const real *in, int in_off, __global real *out, int out_off, int kind, int h,
+                          int wd, int ho, int wo, int kh, int kw, int sh, int sw, int ph, int pw) {
+  const int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+  __global const real *ip = in + in_off + z * h * wd;
+  float acc = kind == 0 ? -INFINITY : 0.0f;
+  for (int i = 0; i < kh; ++i) {
+    const int iy = y * sh - ph + i;
+    if (iy < 0 || iy >= h) continue;
+    for (int j = 0; j < kw; ++j) {
+      const int ix = x * sw - pw + j;
+      if (ix < 0 || ix >= wd) continue;
+      const float v = (float)ip[iy * wd + ix];
+      acc = kind == 0 ? fmax(acc, v) : acc + v;
+    }
+  }
+  out[out_off + (z * ho + y) * wo + x] = (real)(kind == 0 ? acc : acc / (float)(kh * kw));
+}
+
+/* Adaptive average pooling: window i spans [floor(i*H/OH), ceil((i+1)*H/OH)). Global: (wo, ho, n*c). */
+__kernel void pdnn_adaptive_avg_pool2d(__global const real *in, int in_off, __global real *out, int out_off, int h,
+                                       int wd, int ho, int wo) {
+  const int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+  const int y0 = y * h / ho, y1 = ((y + 1) * h + ho - 1) / ho;
+  const int x0 = x * wd / wo, x1 = ((x + 1) * wd + wo - 1) / wo;
+  __global const real *ip = in + in_off + z * h * wd;
+  float acc = 0.0f;
+  for (int i = y0; i < y1; ++i)
+    for (int j = x0; j < x1; ++j) acc += (float)ip[i * wd + j];
+  out[out_off + (z * ho + y) * wo + x] = (real)(acc / (float)((y1 - y0) * (x1 - x0)));
+}
+
+/* out = act(a + b). Global: (count). */
+__kernel void pdnn_add(__global const real *a, int a_off, __global const real *b, int b_off, __global real *out,
+                       int out_off, int act) {
+  const int i = get_global_id(0);
+  out[out_off + i] = (real)pdnn_act((float)a[a_off + i] + (float)b[b_off + i], act);
+}
+
+/* out = act(in); act 0 is a copy (nn.reshape). Global: (count). */
+__kernel void pdnn_activation(__global const real *in, int in_off, __global real *out, int out_off, int act) {
+  const int i = get_global_id(0);
+  out[out_off + i] = (real)pdnn_act((float)in[in_off + i], act);
+}
+
+/* One input of a concatenation along axis 1: `inner` contiguous elements per outer slice, placed
+ * at out_off within slices of out_inner elements. Global: (inner, outer). */
+__kernel void pdnn_concat_part(__global const real *in, int in_off, __global real *out, int out_off, int inner,
+                               int out_inner) {
+  const int i = get_global_id(0), o = get_global_id(1);
+  out[out_off + o * out_inner + i] = in[in_off + o * inner + i];
+}
+
+/* out[i, m] = act(sum_k in[i, k] * w[m, k] + bias[m]); bias may be NULL. Global: (m, n). */
+__kernel void pdnn_linear(__global const real *in, int in_off, __global real *out, int out_off,
+                          __global const real *w, __global const real *bias, int k, int m, int act) {
+  const int j = get_global_id(0), i = get_global_id(1);
+  __global const real *ip = in + in_off + i * k;
+  __global const real *wp = w + j * k;
+  float acc = bias ? (float)bias[j] : 0.0f;
+  for (int t = 0; t < k; ++t) acc = fma((float)ip[t], (float)wp[t], acc);
+  out[out_off + i * m + j] = (real)pdnn_act(acc, act);
+}
+
+/* Row-wise softmax (the row max subtracted first). Global: (n). */
+__kernel void pdnn_softmax(__global const real *in, int in_off, __global real *out, int out_off, int m) {
+  const int i = get_global_id(0);
+  __global const real *ip = in + in_off + i * m;
+  __global real *op = out + out_off + i * m;
+  float top = -INFINITY, sum = 0.0f;
+  for (int j = 0; j < m; ++j) top = fmax(top, (float)ip[j]);
+  for (int j = 0; j < m; ++j) sum += exp((float)ip[j] - top);
+  for (int j = 0; j < m; ++j) op[j] = (real)(exp((float)ip[j] - top) / sum);
+}
