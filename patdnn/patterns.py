@@ -43,16 +43,21 @@ def pattern_projection(weights: np.ndarray, library: np.ndarray) -> np.ndarray:
     return np.argmax(energy, axis=2)
 
 
+def strongest_kernels(weights: np.ndarray, rate: float) -> np.ndarray:
+    """The Euclidean projection onto 'at most round(N / rate) non-zero kernels' keeps the kernels
+    with the largest L2 norm (ties broken by position). Returns a (Cout, Cin) bool mask."""
+    norms = (weights.astype(np.float64) ** 2).sum(axis=(2, 3)).reshape(-1)
+    keep = max(1, int(round(norms.size / rate))) if rate > 1 else norms.size
+    order = np.argsort(-norms, kind="stable")
+    kept = np.zeros(norms.size, dtype=bool)
+    kept[order[:keep]] = True
+    return kept.reshape(weights.shape[:2])
+
+
 def connectivity_projection(weights: np.ndarray, ids: np.ndarray, library: np.ndarray, rate: float) -> np.ndarray:
     """Removes whole kernels: keeps the round(N / rate) kernels with the largest L2 norm after
     pattern pruning (ties broken by position). Returns ids with -1 for removed kernels."""
-    masked = weights * library[ids]
-    norms = (masked.astype(np.float64) ** 2).sum(axis=(2, 3)).reshape(-1)
-    keep = max(1, int(round(norms.size / rate))) if rate > 1 else norms.size
-    order = np.argsort(-norms, kind="stable")
-    result = ids.copy().reshape(-1)
-    result[order[keep:]] = -1
-    return result.reshape(ids.shape)
+    return np.where(strongest_kernels(weights * library[ids], rate), ids, -1)
 
 
 def apply_patterns(weights: np.ndarray, ids: np.ndarray, library: np.ndarray) -> np.ndarray:

@@ -23,6 +23,16 @@ def pattern_convs(model: torch.nn.Module) -> dict[str, torch.nn.Conv2d]:
     }
 
 
+def prunable_convs(model: torch.nn.Module, skip_first: bool = True) -> dict[str, torch.nn.Conv2d]:
+    """The 3x3 convs that get patterns. `skip_first`: leave the first conv dense when it reads
+    an image (<= 4 input channels: little to gain, accuracy to lose), as PatDNN does."""
+    convs = pattern_convs(model)
+    first = next(iter(convs), None)
+    if skip_first and first is not None and convs[first].in_channels <= 4:
+        del convs[first]
+    return convs
+
+
 def extract_library(model: torch.nn.Module, num_patterns: int = 8, entries: int = 4) -> np.ndarray:
     """The `num_patterns` most frequent natural patterns of the model's 3x3 kernels, (P, 3, 3)."""
     counts: dict[bytes, tuple[int, np.ndarray]] = {}
@@ -45,16 +55,11 @@ def one_shot_pattern_prune(
     library: np.ndarray | None = None,
     skip_first: bool = True,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Prunes the model's 3x3 convs in place; returns {conv name: (library, ids)}.
-
-    `skip_first`: leave the first conv dense (3 input channels: little to gain, accuracy to lose),
-    as PatDNN does."""
+    """Prunes the model's 3x3 convs (see `prunable_convs`) in place; returns {conv name: (library, ids)}."""
     if library is None:
         library = extract_library(model, num_patterns, entries)
     result = {}
-    for index, (name, conv) in enumerate(pattern_convs(model).items()):
-        if skip_first and index == 0 and conv.in_channels <= 4:
-            continue
+    for name, conv in prunable_convs(model, skip_first).items():
         weight = conv.weight.detach().cpu().numpy()
         ids = pattern_projection(weight, library)
         ids = connectivity_projection(weight, ids, library, connectivity)

@@ -1,6 +1,7 @@
 """`patdnnc`: compile a (pruned) model into C, a static library and a runner.
 
     patdnnc MODEL -o OUTDIR [--target neon|scalar] [--emit mlir|c|lr] [--build host|aarch64] [--weights BLOB]
+            [--patterns PATTERNS.npz]
 
 MODEL is one of
   * a `torch.export` program saved with `torch.export.save(program, "model.pt2")` — the example
@@ -9,6 +10,8 @@ MODEL is one of
   * a layerwise representation (`.lr`, see patdnn.lr), its blob named in its header and beside
     it, or given with --weights BLOB.
 (TorchScript files cannot be imported: torch.export needs the Python module; export it first.)
+For a .pt2 from `patdnn prune`, `--patterns OUT/patterns.npz` compiles exactly the pruner's
+library and per-kernel patterns (otherwise they are recovered from the zero weights).
 
 OUTDIR receives model.mlir (the imported IR), model.weights (all weights, sha256-checked at run
 time), model.c; with --emit lr, model.lr and its blob model.lr.weights; with --build, libmodel.a
@@ -28,7 +31,7 @@ from xdsl.utils.exceptions import DiagnosticException, ParseError
 EMITS = ("mlir", "c", "lr")
 
 
-def _load(model: Path, outdir: Path, weights: Path | None = None):
+def _load(model: Path, outdir: Path, weights: Path | None = None, patterns: Path | None = None):
     from patdnn.context import parse_module
 
     if model.suffix == ".mlir":
@@ -45,7 +48,10 @@ def _load(model: Path, outdir: Path, weights: Path | None = None):
 
         with quiet_torch():
             program = torch.export.load(str(model))
-        return import_exported_program(program, weights_path=outdir / "model.weights")
+        from patdnn.prune.export import load_patterns
+
+        chosen = load_patterns(patterns) if patterns is not None else None
+        return import_exported_program(program, weights_path=outdir / "model.weights", patterns=chosen)
     if model.suffix == ".lr":
         import dataclasses
 
@@ -61,7 +67,7 @@ def _load(model: Path, outdir: Path, weights: Path | None = None):
 
 
 def compile_to(model: Path, outdir: Path, isa: str, emit: str, build: str | None,
-               weights: Path | None = None) -> list[Path]:
+               weights: Path | None = None, patterns: Path | None = None) -> list[Path]:
     from xdsl.dialects.builtin import IntegerAttr
 
     from patdnn.backend.signature import entry_signature
@@ -69,7 +75,7 @@ def compile_to(model: Path, outdir: Path, isa: str, emit: str, build: str | None
     from patdnn.toolchain import build_static_library, runtime_sources
 
     outdir.mkdir(parents=True, exist_ok=True)
-    module = _load(model, outdir, weights)
+    module = _load(model, outdir, weights, patterns)
     written = [outdir / "model.mlir"]
     written[0].write_text(str(module) + "\n")
     if emit == "lr":
@@ -103,11 +109,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--emit", default="c", choices=EMITS, help="what to stop at (default: c)")
     parser.add_argument("--build", choices=["host", "aarch64"], help="also build libmodel.a and model_run")
     parser.add_argument("--weights", type=Path, help="the blob of an .lr MODEL (default: the one its header names)")
+    parser.add_argument("--patterns", type=Path,
+                        help="patterns.npz written by `patdnn prune` (.pt2 MODEL): compile exactly its patterns")
     args = parser.parse_args(argv)
     if not args.model.exists():
         parser.error(f"model file {args.model} does not exist")
+    if args.patterns is not None and not args.patterns.exists():
+        parser.error(f"patterns file {args.patterns} does not exist")
     try:
-        for path in compile_to(args.model, args.output, args.target, args.emit, args.build, args.weights):
+        for path in compile_to(args.model, args.output, args.target, args.emit, args.build, args.weights,
+                               args.patterns):
             print(path)
     except ParseError as e:
         print(e, file=sys.stderr)

@@ -1,0 +1,47 @@
+"""The pruner's outputs that the compiler reads: the per-conv (library, ids) and the model.
+
+`patterns.npz` holds `library` (P, 3, 3) and, per pruned conv, `ids/<module path>` (Cout, Cin)
+with -1 for removed kernels; `patdnnc --patterns patterns.npz` compiles exactly these patterns
+(without it, patterns are recovered from the zeros, which can merge a kernel whose kept weights
+happen to be zero into another pattern).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from patdnn.frontend.to_ir import PatternInfo
+
+IDS_PREFIX = "ids/"
+
+
+def save_patterns(path: Path, patterns: dict[str, PatternInfo]) -> None:
+    """Writes {conv name: (library, ids)} (one shared library) to an .npz file."""
+    libraries = {lib.tobytes() for lib, _ in patterns.values()}
+    if len(libraries) > 1:
+        raise ValueError("all pruned convs must share one pattern library")
+    library = next(iter(patterns.values()))[0] if patterns else np.zeros((0, 3, 3), np.float32)
+    arrays = {f"{IDS_PREFIX}{name}": ids.astype(np.int8) for name, (_, ids) in patterns.items()}
+    np.savez(path, library=library.astype(np.float32), **arrays)
+
+
+def load_patterns(path: Path) -> dict[str, PatternInfo]:
+    """Reads a `save_patterns` file back: {conv name: (library, ids)}."""
+    with np.load(path) as data:
+        if "library" not in data.files:
+            raise ValueError(f"{path}: not a patdnn patterns file (no 'library' array)")
+        library = data["library"]
+        return {key[len(IDS_PREFIX):]: (library, data[key].astype(np.int64))
+                for key in data.files if key.startswith(IDS_PREFIX)}
+
+
+def export_program(model: torch.nn.Module, example_input: torch.Tensor, path: Path) -> None:
+    """Saves `model` (eval mode) as a torch.export program for `patdnnc`."""
+    from patdnn.frontend.torch_import import quiet_torch
+
+    with torch.no_grad(), quiet_torch():
+        program = torch.export.export(model.eval(), (example_input,), strict=False)
+        torch.export.save(program, str(path))

@@ -1,0 +1,129 @@
+"""`patdnn`: the project's command line. Subcommands:
+
+  patdnn prune   train (or load) a dense CNN, extract a pattern library, prune it with extended
+                 ADMM (pattern + connectivity), hard-prune and retrain with fixed masks
+
+Example (ResNet-20 on Fashion-MNIST, 8 patterns, 3.6x connectivity):
+
+  patdnn prune --model resnet20-cifar --data fashion-mnist --patterns 8 --connectivity 3.6 \\
+      --dense-epochs 4 --admm-epochs 3 --retrain-epochs 3 -o out/
+
+OUTDIR then holds report.txt/report.json (per-layer kept kernels, pattern histogram,
+compression, accuracy before/after), train.log (one line per epoch), dense.pt, pruned.pt,
+patterns.npz (library + per-layer pattern ids) and model.pt2; compile the result with
+
+  patdnnc out/model.pt2 --patterns out/patterns.npz -o build/
+
+A run that is stopped resumes from OUTDIR/checkpoint.pt when started again with the same
+settings (--restart starts over). Under `torchrun --nproc-per-node N patdnn prune ...` the same
+command trains with DistributedDataParallel (gloo on CPU, nccl with --device cuda).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from patdnn.models import MODELS
+
+
+def _positive_rate(text: str) -> float:
+    value = float(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: the connectivity rate is >= 1 (1 keeps every kernel)")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text}: must be >= 0")
+    return value
+
+
+def add_prune_parser(subparsers) -> None:
+    from patdnn.data import DATASETS
+    from patdnn.prune.library import FIXED_LIBRARIES
+
+    p = subparsers.add_parser(
+        "prune", help="pattern + connectivity pruning with extended ADMM and masked retraining",
+        description="Train or load a dense model, choose a pattern library, run extended ADMM "
+                    "(pattern + connectivity constraints), hard-prune, retrain with masks, report.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--model", default="resnet20-cifar", choices=sorted(MODELS), metavar="NAME",
+                   help=f"architecture: {', '.join(sorted(MODELS))} (1-channel data: the -cifar ones)")
+    p.add_argument("--data", default="fashion-mnist", choices=sorted(DATASETS), help="dataset")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output folder (also holds the checkpoint)")
+    p.add_argument("--patterns", default="8",
+                   help=f"pattern library: K (top-K natural patterns of the dense model; PatDNN uses "
+                        f"4, 6, 8 or 12), {', '.join(FIXED_LIBRARIES)}, or a .npy file of (P, 3, 3) 0/1 masks")
+    p.add_argument("--entries", type=int, default=4, help="kept weights per 3x3 kernel (centre included)")
+    p.add_argument("--connectivity", type=_positive_rate, default=3.6,
+                   help="connectivity pruning rate: each layer keeps 1/RATE of its kernels")
+    p.add_argument("--dense-epochs", type=_count, default=4, help="epochs of dense training")
+    p.add_argument("--dense-checkpoint", type=Path,
+                   help="start from this dense state_dict (or a dense.pt) instead of training")
+    p.add_argument("--admm-epochs", type=_count, default=3, help="epochs of ADMM training")
+    p.add_argument("--retrain-epochs", type=_count, default=3, help="epochs of masked retraining")
+    p.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"], help="sgd: momentum 0.9, Nesterov")
+    p.add_argument("--lr", type=float, default=0.1, help="dense learning rate (cosine decay per phase)")
+    p.add_argument("--admm-lr", type=float, default=0.01, help="ADMM learning rate")
+    p.add_argument("--retrain-lr", type=float, default=0.01, help="masked retraining learning rate")
+    p.add_argument("--weight-decay", type=float, default=5e-4)
+    p.add_argument("--batch-size", type=int, default=128, help="global batch size (split over ranks)")
+    p.add_argument("--rho", type=float, nargs=2, default=(1e-3, 1e-1), metavar=("START", "END"),
+                   help="ADMM penalty ρ, increased geometrically per ADMM epoch from START to END")
+    p.add_argument("--admm-updates", type=int, default=4,
+                   help="ADMM steps (Z/Y projections and dual updates) per epoch")
+    p.add_argument("--input-size", type=int, choices=[28, 32],
+                   help="pad images to this size (default: 32 for vgg16-cifar, else 28)")
+    p.add_argument("--train-limit", type=int, help="use only the first N training images")
+    p.add_argument("--test-limit", type=int, help="use only the first N test images")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in OUTDIR")
+    p.set_defaults(run=run_prune)
+
+
+def run_prune(args: argparse.Namespace) -> int:
+    import torch
+
+    from patdnn.prune.pipeline import PruneConfig, run_pruning
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device is available (this torch is CPU-only or no GPU)")
+    if args.dense_checkpoint is not None and not args.dense_checkpoint.exists():
+        raise ValueError(f"dense checkpoint {args.dense_checkpoint} does not exist")
+    config = PruneConfig(
+        output=args.output, model=args.model, data=args.data, patterns=args.patterns, entries=args.entries,
+        connectivity=args.connectivity, dense_epochs=args.dense_epochs, admm_epochs=args.admm_epochs,
+        retrain_epochs=args.retrain_epochs, dense_checkpoint=args.dense_checkpoint, optimizer=args.optimizer,
+        lr=args.lr, admm_lr=args.admm_lr, retrain_lr=args.retrain_lr, weight_decay=args.weight_decay,
+        batch_size=args.batch_size, rho_init=args.rho[0], rho_max=args.rho[1],
+        admm_updates_per_epoch=args.admm_updates, input_size=args.input_size, train_limit=args.train_limit,
+        test_limit=args.test_limit, device=args.device, threads=args.threads, seed=args.seed,
+        restart=args.restart)
+    run_pruning(config, log=lambda line: print(line, file=sys.stderr, flush=True))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="patdnn", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    add_prune_parser(subparsers)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, OSError) as e:  # user mistakes: one line, no traceback
+        print(f"patdnn: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("patdnn: interrupted (resume with the same command)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
