@@ -1,10 +1,11 @@
 /* The OpenCL host runtime behind `-t opencl` (API and behaviour: pdnn_opencl.h).
- * Compiled only with -DPDNN_OPENCL, so CPU-only builds (which compile every runtime/*.c) need
- * neither OpenCL headers nor libOpenCL. */
+ * Compiled only with -DPDNN_OPENCL, so CPU-only builds (which compile every .c file of runtime/)
+ * need neither OpenCL headers nor libOpenCL. */
 #ifndef PDNN_OPENCL
 typedef int pdnn_opencl_disabled; /* ISO C wants a non-empty translation unit */
 #else
 
+#define _POSIX_C_SOURCE 200809L /* fileno, getpid under -std=c11 */
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>
 #include <ctype.h>

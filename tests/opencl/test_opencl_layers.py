@@ -1,0 +1,154 @@
+"""Every layer kind on OpenCL (PoCL here) vs PyTorch, per-layer schedules, fp16 fallback.
+
+All cases go into ONE function (one program build: PoCL compiles are slow): the pattern
+convolutions of tests/test_pattern_conv.py (odd sizes, channel counts that are not multiples of
+4, stride 2, padding 0/1, empty filters, bias + relu/relu6, 2-5 entry patterns, 12 random
+shapes) each with a different work-item tile / work-group schedule (ragged edge tiles on purpose),
+some with a filter order, and every dense case of tests/test_nn_ops.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import numpy as np
+import pytest
+from xdsl.builder import ImplicitBuilder
+from xdsl.dialects import func
+from xdsl.dialects.builtin import DenseArrayBase, DictionaryAttr, IntegerAttr, ModuleOp, i64
+
+from patdnn.build import BuiltModel, build_module
+from patdnn.context import run_pipeline
+from patdnn.dialects import kernel
+from patdnn.ir_builder import pattern_conv_module
+from patdnn.nn_builder import single_op_module
+from patdnn.runtime import RUNTIME_DIR
+from patdnn.testing import need_toolchain
+
+import test_nn_ops as nn_cases  # the dense cases and their torch references
+import test_pattern_conv as conv_cases
+
+SCHEDULES = [  # `patdnn.opencl` per layer, cycled over the pattern cases (None: target defaults)
+    None,
+    {"tile_x": 1, "tile_y": 1},
+    {"tile_x": 3, "tile_y": 3, "wg_x": 2, "wg_y": 5},
+    {"tile_x": 8, "tile_y": 1, "wg_x": 16, "wg_y": 1},
+    {"tile_x": 5, "tile_y": 4, "wg_x": 1, "wg_y": 1},
+]
+ORDERED = {2, 7, 11}  # pattern cases that also get a (random) filter_order
+
+
+def merge_functions(modules: list[ModuleOp]) -> ModuleOp:
+    """One function running the single function of every module, with all their arguments."""
+    sources = [next(op for op in m.ops if isinstance(op, func.FuncOp)) for m in modules]
+    types = [arg.type for fn in sources for arg in fn.body.block.args]
+    merged = ModuleOp([])
+    with ImplicitBuilder(merged.body):
+        target = func.FuncOp("cases", (types, ()))
+    args = iter(target.body.block.args)
+    for case, fn in enumerate(sources):
+        mapping = {}
+        for index, arg in enumerate(fn.body.block.args):
+            mapping[arg] = next(args)
+            mapping[arg].name_hint = f"c{case}a{index}"
+        for op in fn.body.block.ops:
+            if not isinstance(op, func.ReturnOp):
+                target.body.block.add_op(op.clone(value_mapper=mapping))
+    with ImplicitBuilder(target.body):
+        func.ReturnOp()
+    return merged
+
+
+def pattern_case(case, index: int, blob_dir):
+    weight, ids, library, bias, x = conv_cases.make_layer(case)
+    module = pattern_conv_module(
+        weight, ids, library, x.shape, stride=case.stride, padding=case.padding, bias=bias,
+        activation=case.activation, blob_path=blob_dir / f"layer{index}.weights" if case.blob else None,
+    )
+    schedule = SCHEDULES[index % len(SCHEDULES)]
+    if schedule is not None:
+        conv = next(op for op in module.walk() if op.name == "pattern.conv2d")
+        conv.attributes["patdnn.opencl"] = DictionaryAttr({k: IntegerAttr(v, i64) for k, v in schedule.items()})
+    return module, [x], conv_cases.reference(case, weight, bias, x)
+
+
+def build_all(outdir) -> tuple[BuiltModel, list[np.ndarray], dict[str, np.ndarray]]:
+    modules, inputs, expected = [], [], {}
+    for index, case in enumerate(conv_cases.CASES):
+        module, xs, y = pattern_case(case, index, outdir)
+        modules.append(module)
+        inputs += xs
+        expected[f"pattern-{case.name}"] = y
+    for index, (name, make) in enumerate(nn_cases.CASES.items()):
+        built = make(np.random.default_rng(index), outdir)
+        modules.append(single_op_module([x.shape for x in built.inputs], built.output_shape, built.make_op))
+        inputs += built.inputs
+        expected[f"nn-{name}"] = built.expected
+    merged = run_pipeline(merge_functions(modules))
+    convs = [op for op in merged.walk() if isinstance(op, kernel.PatternConvOp)]
+    rng = np.random.default_rng(5)
+    for index in ORDERED:
+        order = rng.permutation(pattern_cout(convs[index]))
+        convs[index].properties["filter_order"] = DenseArrayBase.from_list(i64, [int(o) for o in order])
+    merged.verify()
+    model = build_module(merged, outdir / "build", isa="opencl", pipeline="", weights_dir=outdir)
+    return model, inputs, expected
+
+
+def pattern_cout(op: kernel.PatternConvOp) -> int:
+    return op.output.type.get_shape()[1]  # type: ignore[union-attr]
+
+
+_BUILT: dict[str, object] = {}
+
+
+def results(tmp_path_factory) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Builds and runs every case once; a failure is re-raised by every test."""
+    if "results" not in _BUILT:
+        try:
+            model, inputs, expected = build_all(tmp_path_factory.mktemp("opencl-layers"))
+            outputs = model.run(*inputs)
+            _BUILT["model"], _BUILT["inputs"] = model, inputs
+            _BUILT["results"] = {name: (out, y) for (name, y), out in zip(expected.items(), outputs)}
+        except Exception as e:  # noqa: BLE001 - reported by each case
+            _BUILT["results"] = e
+    if isinstance(_BUILT["results"], Exception):
+        raise _BUILT["results"]
+    return _BUILT["results"]  # type: ignore[return-value]
+
+
+CASE_NAMES = [f"pattern-{c.name}" for c in conv_cases.CASES] + [f"nn-{n}" for n in nn_cases.CASES]
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_layer_matches_torch(case: str, tmp_path_factory):
+    need_toolchain("opencl")
+    actual, expected = results(tmp_path_factory)[case]
+    assert actual.shape == expected.shape
+    scale = max(float(np.abs(expected).max()), 1.0 if case.startswith("pattern") else 1e-3)
+    error = float(np.abs(actual - expected).max())
+    assert error <= 1e-5 * scale * (10 if case.startswith("nn") else 1), f"max abs error {error} (scale {scale})"
+
+
+def test_fp16_request_falls_back_to_fp32_on_a_device_without_half(tmp_path_factory):
+    """PoCL has no cl_khr_fp16: asking for fp16 must give the fp32 results, bit for bit."""
+    need_toolchain("opencl")
+    fp32 = results(tmp_path_factory)
+    model: BuiltModel = _BUILT["model"]  # type: ignore[assignment]
+    os.environ["PATDNN_OPENCL_PRECISION"] = "fp16"
+    try:
+        outputs = model.run(*_BUILT["inputs"])  # type: ignore[arg-type]
+    finally:
+        del os.environ["PATDNN_OPENCL_PRECISION"]
+    for (name, (reference, _)), out in zip(fp32.items(), outputs):
+        np.testing.assert_array_equal(out.view(np.uint32), reference.view(np.uint32), err_msg=name)
+
+
+def test_opencl_runtime_compiles_warning_free(tmp_path):
+    need_toolchain("opencl")
+    for defines in (["-DPDNN_OPENCL"], []):  # without PDNN_OPENCL it must compile to nothing
+        cmd = ["gcc", "-O2", "-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror", *defines,
+               f"-I{RUNTIME_DIR}", "-c", str(RUNTIME_DIR / "opencl.c"), "-o", str(tmp_path / "opencl.o")]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
