@@ -1,17 +1,19 @@
 """The `kernel` dialect: the register-level form of a pattern convolution, just above C.
 
 `kernel.pattern_conv` carries everything `pattern.conv2d` does plus the schedule (register tile,
-filter order, …) and one `kernel.pattern_body` per library pattern. A body says, for ONE output
-vector and ONE kept kernel of that pattern, which input taps are loaded and which weight entry
-multiplies each: loads and FMAs are explicit, so passes can count, share and reorder them. The
-emitter wraps the bodies in the loops (filters → rows → register tiles → kernels of a pattern),
-replicating a body over the vectors of the register tile; the code size is O(patterns), never
-O(weights).
+channel blocks, filter order, FKW index) and one `kernel.pattern_body` per library pattern. A body
+says, for ONE kept kernel of that pattern and one column of vectors of the register tile
+(`tile_y` output rows), which input vectors are loaded (`kernel.load_tap`: input row relative to
+the tile's first input row, kernel column) and which accumulator row each weight entry feeds
+(`kernel.fma`): loads and FMAs are explicit, so passes can count and share them (load-elim). The
+emitter wraps the bodies in the loops (column tiles → row tiles → channel blocks → filters →
+kernels of a pattern) and replicates a body over the `tile_x / vector width` vectors of a row;
+the code size is O(patterns), never O(weights).
 
     kernel.pattern_conv ins(%x : memref<1x8x9x9xf32>) outs(%y : memref<1x4x9x9xf32>) {…props…} {
       kernel.pattern_body {pattern = 0 : i64} {
         %a = kernel.load_tap {row = 0 : i64, col = 1 : i64}
-        kernel.fma %a {entry = 0 : i64}
+        kernel.fma %a {entry = 0 : i64, acc_row = 0 : i64}
         …
       }
       …
@@ -20,7 +22,7 @@ O(weights).
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import I64, DenseArrayBase, IntegerAttr, i64
+from xdsl.dialects.builtin import I32, I64, DenseArrayBase, IntegerAttr, i64
 from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, Region, SSAValue, TypeAttribute
 from xdsl.irdl import (
     ParsePropInAttrDict,
@@ -51,15 +53,23 @@ class VecType(ParametrizedAttribute, TypeAttribute):
 class PatternConvOp(PatternConvBase):
     """A scheduled pattern convolution; semantics as `pattern.conv2d`.
 
-    Schedule properties: `tile_x` output columns per register tile (a multiple of every target's
-    vector width that is used), `filter_order` an optional permutation of the filters (results
-    are still written to the original channel positions).
+    Schedule properties: `tile_x` output columns per register tile (rounded up to the target's
+    vector width), `tile_y` output rows per register tile (default 1), `channel_block` input
+    channels per cache block (default: all), `filter_order` an optional permutation of the filters
+    (results are still written to the original channel positions). FKW index (set by fkw-pack;
+    derived from `kernels` when absent): `fkw_segments` holds (first kernel, end kernel, first
+    weight) per (channel block, filter, pattern), `fkw_channels` the input channel of every kept
+    kernel in FKW order.
     """
 
     name = "kernel.pattern_conv"
 
     tile_x = prop_def(IntegerAttr[I64])
+    tile_y = opt_prop_def(IntegerAttr[I64])
+    channel_block = opt_prop_def(IntegerAttr[I64])
     filter_order = opt_prop_def(DenseArrayBase[I64])
+    fkw_segments = opt_prop_def(DenseArrayBase[I32])
+    fkw_channels = opt_prop_def(DenseArrayBase[I32])
 
     body = region_def("single_block")
     traits = traits_def(NoTerminator())
@@ -69,8 +79,10 @@ class PatternConvOp(PatternConvBase):
 
     def verify_(self) -> None:
         verify_conv_operands(self)
-        if self.tile_x.value.data < 1:
-            raise VerifyException(f"tile_x {self.tile_x.value.data} must be >= 1")
+        for name in ("tile_x", "tile_y", "channel_block"):
+            value = self.schedule_value(name)
+            if value < 1:
+                raise VerifyException(f"{name} {value} must be >= 1")
         seen = set()
         for op in self.body.block.ops:
             if not isinstance(op, PatternBodyOp):
@@ -87,17 +99,52 @@ class PatternConvOp(PatternConvBase):
             order = sorted(self.filter_order.get_values())
             if order != list(range(self.output.type.get_shape()[1])):  # type: ignore[union-attr]
                 raise VerifyException("filter_order must be a permutation of the output channels")
+        self._verify_fkw()
+
+    def schedule_value(self, name: str) -> int:
+        """tile_x, tile_y or channel_block, with the defaults of absent properties."""
+        value = getattr(self, name)
+        if value is not None:
+            return value.value.data
+        return 1 if name == "tile_y" else self.input.type.get_shape()[1]  # type: ignore[union-attr]
+
+    def max_input_row(self) -> int:
+        """Input rows a body may load, relative to its tile: (tile_y - 1) * stride + K."""
+        return (self.schedule_value("tile_y") - 1) * self.stride.get_values()[0] + self.library.size
+
+    def _verify_fkw(self) -> None:
+        if (self.fkw_segments is None) != (self.fkw_channels is None):
+            raise VerifyException("fkw_segments and fkw_channels come together (run fkw-pack)")
+        if self.fkw_segments is None or self.fkw_channels is None:
+            return
+        cout, cin = self.output.type.get_shape()[1], self.input.type.get_shape()[1]  # type: ignore[union-attr]
+        blocks = -(-cin // min(self.schedule_value("channel_block"), cin))
+        expected = blocks * cout * self.library.num_patterns * 3
+        if len(self.fkw_segments) != expected:
+            raise VerifyException(
+                f"fkw_segments has {len(self.fkw_segments)} values, expected {expected} "
+                f"(3 per channel block x filter x pattern)"
+            )
+        kept = sum(1 for v in self.kernels.iter_values() if v >= 0)
+        if len(self.fkw_channels) != kept:
+            raise VerifyException(f"fkw_channels has {len(self.fkw_channels)} values, the layer keeps {kept} kernels")
 
     def _verify_body(self, body: PatternBodyOp, pattern: int) -> None:
         k, entries = self.library.size, self.library.entries()[pattern]
+        rows, tile_y = self.max_input_row(), self.schedule_value("tile_y")
         for op in body.body.block.ops:
-            if isinstance(op, LoadTapOp) and not (0 <= op.row.value.data < k and 0 <= op.col.value.data < k):
+            if isinstance(op, LoadTapOp) and not (0 <= op.row.value.data < rows and 0 <= op.col.value.data < k):
                 raise VerifyException(
-                    f"load_tap ({op.row.value.data}, {op.col.value.data}) in pattern {pattern} lies outside the {k}x{k} kernel"
+                    f"load_tap ({op.row.value.data}, {op.col.value.data}) in pattern {pattern} lies outside the "
+                    f"{rows}x{k} input window of a {tile_y}-row tile"
                 )
             if isinstance(op, FmaOp) and not 0 <= op.entry.value.data < entries:
                 raise VerifyException(
                     f"fma entry {op.entry.value.data} in pattern {pattern} is out of range: the pattern keeps {entries}"
+                )
+            if isinstance(op, FmaOp) and not 0 <= op.row_index() < tile_y:
+                raise VerifyException(
+                    f"fma acc_row {op.row_index()} in pattern {pattern} is out of range: the tile has {tile_y} rows"
                 )
 
     def bodies(self) -> dict[int, PatternBodyOp]:
@@ -123,8 +170,9 @@ class PatternBodyOp(IRDLOperation):
 
 @irdl_op_definition
 class LoadTapOp(IRDLOperation):
-    """Loads the input vector that kernel tap (row, col) multiplies, for the current output vector
-    (stride and padding applied by the emitter)."""
+    """Loads the input vector at (row, col): `row` counts input rows from the tile's first input
+    row (an output row r reads rows r * stride + kernel row), `col` is the kernel column (the
+    emitter reads it from that column's tap-shifted input copy, stride and padding applied)."""
 
     name = "kernel.load_tap"
 
@@ -144,19 +192,24 @@ class LoadTapOp(IRDLOperation):
 
 @irdl_op_definition
 class FmaOp(IRDLOperation):
-    """acc += value * (weight `entry` of the current kernel, broadcast)."""
+    """acc[acc_row] += value * (weight `entry` of the current kernel, broadcast)."""
 
     name = "kernel.fma"
 
     value = operand_def(VecType)
     entry = prop_def(IntegerAttr[I64])
+    acc_row = opt_prop_def(IntegerAttr[I64])
     traits = traits_def(HasParent(PatternBodyOp))
     irdl_options = (ParsePropInAttrDict(),)
 
     assembly_format = "$value attr-dict"
 
-    def __init__(self, value: SSAValue, entry: int):
-        super().__init__(operands=[value], properties={"entry": IntegerAttr(entry, i64)})
+    def __init__(self, value: SSAValue, entry: int, acc_row: int = 0):
+        properties = {"entry": IntegerAttr(entry, i64), "acc_row": IntegerAttr(acc_row, i64)}
+        super().__init__(operands=[value], properties=properties)
+
+    def row_index(self) -> int:
+        return self.acc_row.value.data if self.acc_row is not None else 0
 
 
 Kernel = Dialect("kernel", [PatternConvOp, PatternBodyOp, LoadTapOp, FmaOp], [VecType])

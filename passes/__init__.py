@@ -1,19 +1,32 @@
-"""patdnn's xDSL passes, one per file; `get_all_passes()` maps pass names to lazy factories."""
+"""patdnn's xDSL passes, one per file; `get_all_passes()` maps pass names to lazy factories.
+
+The default compilation pipeline (see patdnn/context.py `default_pipeline`):
+
+    tile-tune{isa=…} → lower-pattern-to-kernel → filter-kernel-reorder{threads=…} → fkw-pack
+    → load-elim → plan-buffers
+"""
 
 from collections.abc import Callable
+from importlib import import_module
 
 from xdsl.passes import ModulePass
 
+_PASSES = {
+    "tile-tune": ("tile_tune", "TileTunePass"),
+    "lower-pattern-to-kernel": ("lower_pattern_to_kernel", "LowerPatternToKernelPass"),
+    "filter-kernel-reorder": ("filter_kernel_reorder", "FilterKernelReorderPass"),
+    "fkw-pack": ("fkw_pack", "FkwPackPass"),
+    "load-elim": ("load_elim", "LoadElimPass"),
+    "plan-buffers": ("plan_buffers", "PlanBuffersPass"),
+}
+
+
+def _factory(module: str, cls: str) -> Callable[[], type[ModulePass]]:
+    def load() -> type[ModulePass]:
+        return getattr(import_module(f"patdnn.passes.{module}"), cls)
+
+    return load
+
 
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
-    def lower_pattern_to_kernel():
-        from patdnn.passes.lower_pattern_to_kernel import LowerPatternToKernelPass
-
-        return LowerPatternToKernelPass
-
-    def plan_buffers():
-        from patdnn.passes.plan_buffers import PlanBuffersPass
-
-        return PlanBuffersPass
-
-    return {"lower-pattern-to-kernel": lower_pattern_to_kernel, "plan-buffers": plan_buffers}
+    return {name: _factory(module, cls) for name, (module, cls) in _PASSES.items()}

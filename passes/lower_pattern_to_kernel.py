@@ -1,8 +1,10 @@
 """`lower-pattern-to-kernel`: pattern.conv2d → kernel.pattern_conv with explicit per-pattern bodies.
 
-Each library pattern gets one `kernel.pattern_body` holding one `kernel.load_tap` and one
-`kernel.fma` per kept entry, in row-major tap order — the naive register-level form, one load per
-tap; later passes (load-elim) share loads, (tile-tune) change the schedule properties.
+Each library pattern gets one `kernel.pattern_body` holding, for every output row of the register
+tile and every kept entry (row-major tap order), one `kernel.load_tap` and one `kernel.fma` — the
+naive register-level form, one load per tap and row; `load-elim` then shares the loads that rows
+and taps have in common. The schedule (tile_x, tile_y, channel_block) comes from the op's
+`patdnn.schedule` (set by tile-tune or written in the LR), else from this pass's options.
 """
 
 from dataclasses import dataclass
@@ -22,15 +24,16 @@ from xdsl.utils.exceptions import PassFailedException
 from patdnn.dialects import kernel, pattern
 
 
-def build_pattern_body(library: pattern.PatternLibraryAttr, index: int) -> kernel.PatternBodyOp:
+def build_pattern_body(library: pattern.PatternLibraryAttr, index: int, rows: int = 1, stride: int = 1) -> kernel.PatternBodyOp:
     block = Block()
-    for entry, (row, col) in enumerate(library.taps(index)):
-        load = kernel.LoadTapOp(row, col)
-        block.add_ops([load, kernel.FmaOp(load.result, entry)])
+    for acc_row in range(rows):
+        for entry, (row, col) in enumerate(library.taps(index)):
+            load = kernel.LoadTapOp(acc_row * stride + row, col)
+            block.add_ops([load, kernel.FmaOp(load.result, entry, acc_row)])
     return kernel.PatternBodyOp(index, Region(block))
 
 
-def _scheduled(op: pattern.Conv2dOp, key: str, default: int) -> int:
+def scheduled(op: pattern.Conv2dOp, key: str, default: int | None) -> int | None:
     """A per-layer decision from the op's `patdnn.schedule` (set by LR or tuning), else the default."""
     schedule = op.attributes.get("patdnn.schedule")
     if isinstance(schedule, DictionaryAttr) and isinstance(value := schedule.data.get(key), IntegerAttr):
@@ -41,12 +44,19 @@ def _scheduled(op: pattern.Conv2dOp, key: str, default: int) -> int:
 @dataclass
 class LowerConv(RewritePattern):
     tile_x: int
+    tile_y: int
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: pattern.Conv2dOp, rewriter: PatternRewriter) -> None:
-        bodies = [build_pattern_body(op.library, p) for p in range(op.library.num_patterns)]
+        out_rows = pattern.shape_of(op.output)[2]
+        rows = max(1, min(scheduled(op, "tile_y", self.tile_y) or 1, out_rows))
+        stride = op.stride.get_values()[0]
+        bodies = [build_pattern_body(op.library, p, rows, stride) for p in range(op.library.num_patterns)]
         properties = kernel.copy_conv_properties(op)
-        properties["tile_x"] = IntegerAttr(_scheduled(op, "tile_x", self.tile_x), i64)
+        properties["tile_x"] = IntegerAttr(scheduled(op, "tile_x", self.tile_x), i64)
+        properties["tile_y"] = IntegerAttr(rows, i64)
+        if (block := scheduled(op, "channel_block", None)) is not None:
+            properties["channel_block"] = IntegerAttr(block, i64)
         lowered = kernel.PatternConvOp.create(
             operands=[op.input, op.output],
             properties=properties,
@@ -63,9 +73,14 @@ class LowerPatternToKernelPass(ModulePass):
     name = "lower-pattern-to-kernel"
 
     tile_x: int = 16
-    """Output columns computed per register tile (a multiple of the target's vector width)."""
+    """Output columns per register tile (rounded up to the target's vector width), where a layer's
+    `patdnn.schedule` does not say."""
+
+    tile_y: int = 1
+    """Output rows per register tile, where a layer's `patdnn.schedule` does not say."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        if self.tile_x < 1:
-            raise PassFailedException(f"lower-pattern-to-kernel: tile_x={self.tile_x} must be >= 1")
-        PatternRewriteWalker(LowerConv(self.tile_x)).rewrite_module(op)
+        for name in ("tile_x", "tile_y"):
+            if getattr(self, name) < 1:
+                raise PassFailedException(f"lower-pattern-to-kernel: {name}={getattr(self, name)} must be >= 1")
+        PatternRewriteWalker(LowerConv(self.tile_x, self.tile_y)).rewrite_module(op)

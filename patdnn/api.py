@@ -18,7 +18,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from patdnn.backend.signature import entry_signature
 from patdnn.build import BuiltModel, RunError, build_module, emit_source
-from patdnn.context import DEFAULT_PIPELINE
+from patdnn.context import default_pipeline
 from patdnn.frontend import import_module
 from patdnn.toolchain import build_shared_library, runtime_sources
 
@@ -89,7 +89,7 @@ class QemuModel:
         return torch.from_numpy(y)
 
 
-def build_host_library(module: ModuleOp, outdir: Path, isa: str, pipeline: str = DEFAULT_PIPELINE) -> Path:
+def build_host_library(module: ModuleOp, outdir: Path, isa: str, pipeline: str | None = None) -> Path:
     """Lowers `module` and builds `outdir/libmodel.so` (generated C + runtime)."""
     source = emit_source(module, outdir, isa, pipeline)
     return build_shared_library([source, *runtime_sources()], outdir / "libmodel.so", isa=isa)
@@ -118,7 +118,7 @@ def compile(  # noqa: A001 - the public name users expect
     signature = entry_signature(ir)
     in_shape, out_shape = signature.shape(signature.inputs[0]), signature.shape(signature.outputs[0])
     if target == "host":
-        library = build_host_library(ir, outdir, isa)
+        library = build_host_library(ir, outdir, isa, default_pipeline(isa, threads))
         return HostModel(library, outdir, in_shape, out_shape, threads)
     if target == "aarch64":
         return QemuModel(build_module(ir, outdir, isa=isa, target="aarch64"), threads)

@@ -16,7 +16,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from patdnn.backend.c_target import emit_c
 from patdnn.backend.signature import EntrySignature, entry_signature
-from patdnn.context import DEFAULT_PIPELINE, run_pipeline
+from patdnn.context import default_pipeline, run_pipeline
 from patdnn.runtime import RUNTIME_DIR
 from patdnn.toolchain import build_executable, run_executable, runtime_sources
 
@@ -53,12 +53,13 @@ class BuiltModel:
 
 
 def emit_source(
-    module: ModuleOp, outdir: Path, isa: str, pipeline: str = DEFAULT_PIPELINE, name: str = "model"
+    module: ModuleOp, outdir: Path, isa: str, pipeline: str | None = None, name: str = "model"
 ) -> Path:
-    """Lowers `module` in place with `pipeline` and writes its C to `outdir/name.c`."""
+    """Lowers `module` in place with `pipeline` (default: `default_pipeline(isa)`) and writes its C
+    to `outdir/name.c`."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    run_pipeline(module, pipeline)
+    run_pipeline(module, default_pipeline(isa) if pipeline is None else pipeline)
     source = outdir / f"{name}.c"
     if isa == "opencl":  # host C with the OpenCL kernels embedded (patdnn.backend.opencl_host)
         from patdnn.backend.opencl_target import emit_opencl
@@ -79,7 +80,7 @@ def build_module(
     outdir: Path,
     isa: str = "neon",
     target: str = "host",
-    pipeline: str = DEFAULT_PIPELINE,
+    pipeline: str | None = None,
     weights_dir: Path | None = None,
     name: str = "model",
 ) -> BuiltModel:

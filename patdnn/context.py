@@ -11,7 +11,16 @@ from xdsl.passes import PassPipeline
 from patdnn.dialects import get_all_dialects
 from patdnn.passes import get_all_passes
 
-DEFAULT_PIPELINE = "lower-pattern-to-kernel,plan-buffers"
+
+
+def default_pipeline(isa: str = "neon", threads: int = 1, autotune: bool = False, budget: float = 60.0) -> str:
+    """The optimising pipeline for a C target: schedule, lower, reorder filters for `threads`,
+    pack FKW, share loads, place buffers (see patdnn/passes/__init__.py)."""
+    tune = f"tile-tune{{isa={isa} threads={threads}" + (f" auto=true budget={budget}" if autotune else "") + "}"
+    return f"{tune},lower-pattern-to-kernel,filter-kernel-reorder{{threads={threads}}},fkw-pack,load-elim,plan-buffers"
+
+
+DEFAULT_PIPELINE = default_pipeline()
 
 
 def make_context() -> Context:

@@ -73,3 +73,56 @@ def unpack_weights(packed: np.ndarray, ids: np.ndarray, masks: np.ndarray) -> np
     dense = np.zeros((cout, cin, k, k), dtype=np.float32)
     dense[filters, channels] = kernels
     return dense
+
+
+@dataclass(frozen=True)
+class BlockedFkw:
+    """The FKW index of one layer split into input-channel blocks, as generated code reads it.
+
+    The weights keep the canonical FKW order (filter → pattern → channel); inside each (filter,
+    pattern) run the kernels of one channel block are contiguous, so a block needs no copy of the
+    weights, only its own segment table: `segments[(b*Cout + o)*P + p] = (first kernel, end kernel,
+    first weight)` indexes `channel` and the weights.
+    """
+
+    channel_block: int
+    num_blocks: int
+    segments: np.ndarray  # (NB*Cout*P, 3) int32
+    channel: np.ndarray  # (N,) int32: input channel of every kept kernel, FKW order
+
+
+def blocked_fkw(ids: np.ndarray, entries: list[int], channel_block: int) -> BlockedFkw:
+    """Segments of the kept kernels per (channel block, filter, pattern) — see `BlockedFkw`."""
+    cout, cin = ids.shape
+    num_patterns = len(entries)
+    block = max(1, min(channel_block, cin))
+    num_blocks = -(-cin // block)
+    filters, channels = fkw_order(ids, num_patterns)
+    patterns = ids[filters, channels].astype(np.int64)
+    # Kernels are sorted by (filter, pattern, channel), hence by this key too.
+    key = (filters * num_patterns + patterns) * num_blocks + channels // block
+    bins = np.arange(cout * num_patterns * num_blocks)
+    start = np.searchsorted(key, bins, side="left")
+    end = np.searchsorted(key, bins, side="right")
+    index = fkw_index(ids, entries)
+    run_start = np.repeat(index.segment_start[:-1].astype(np.int64), num_blocks)  # first kernel of (o, p)
+    run_weight = np.repeat(index.weight_start.astype(np.int64), num_blocks)
+    per_kernel = np.tile(np.repeat(np.asarray(entries, dtype=np.int64), num_blocks), cout)
+    weight = run_weight + (start - run_start) * per_kernel
+    table = np.stack([start, end, weight], axis=1).reshape(cout, num_patterns, num_blocks, 3)
+    segments = table.transpose(2, 0, 1, 3).reshape(-1, 3).astype(np.int32)  # (b, o, p) order
+    return BlockedFkw(block, num_blocks, segments, channels.astype(np.int32))
+
+
+def storage_bytes(ids: np.ndarray, entries: list[int], kernel_size: int) -> dict[str, int]:
+    """Bytes to store one layer's weights densely, in CSR (f32 values + i32 column ids + row
+    pointers) and in FKW (f32 weights + i32 channel per kernel + i32 offsets per filter/pattern)."""
+    cout, cin = ids.shape
+    kept = ids >= 0
+    nonzeros = int(np.asarray(entries)[ids[kept]].sum())
+    kernels = int(kept.sum())
+    return {
+        "dense": cout * cin * kernel_size * kernel_size * 4,
+        "csr": nonzeros * 8 + (cout + 1) * 4,
+        "fkw": nonzeros * 4 + kernels * 4 + (cout * len(entries) + 1) * 4 * 2,
+    }

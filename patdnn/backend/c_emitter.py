@@ -1,16 +1,10 @@
-"""Prints C (scalar or NEON intrinsics) from the kernel dialect; one handler per op.
+"""Prints C (scalar, NEON, AVX2 or AVX-512 intrinsics) from the kernel and nn dialects; one
+handler per op.
 
-Generated code for a `kernel.pattern_conv`:
-
-* the FKW index arrays (segment starts, weight starts, input channel per kernel), derived from the
-  pattern ids, as `static const` data; weights inline or resolved from a blob at init time;
-* a zero-padded copy of the input (so the inner loops have no bounds checks), wide enough that
-  the last register tile of a row may over-read;
-* one loop nest per layer: filters (split over threads) → output rows → register tiles of
-  `tile_x` columns → one branch-free loop per pattern segment whose body is the
-  `kernel.pattern_body` of that pattern, replicated over the vectors of the tile.
-  Tails: the last tile of a row is computed whole and stored partially (a branch per tile,
-  never per weight).
+`kernel.pattern_conv` is printed by `c_pattern` (FKW index, the filter loop around the pattern
+bodies, the tap-shifted input), nn ops by `c_nn` (calls into runtime/ops_dense.c). Weights are
+inline or resolved from a blob at init time; per-call scratch (tap-shifted inputs, partial sums)
+is one buffer allocated at init, sized for the largest layer.
 
 The module also gets a `patdnn_model` descriptor (see runtime/patdnn_runtime.h) for its entry
 function, so the runtime's runner and the Python API can call it.
@@ -32,7 +26,6 @@ from xdsl.utils.exceptions import DiagnosticException
 from patdnn.backend.isa import Isa
 from patdnn.backend.signature import entry_signature
 from patdnn.dialects import kernel, pattern
-from patdnn.fkw import fkw_index
 
 
 class EmitError(DiagnosticException):
@@ -56,47 +49,6 @@ def _float_array(values: np.ndarray) -> str:
     return "{\n  " + ",\n  ".join(rows) + "\n}" if rows else "{0}"
 
 
-def _round_up(value: int, multiple: int) -> int:
-    return -(-value // multiple) * multiple
-
-
-L2_BLOCK_BYTES = 256 * 1024  # input bytes per row block: well inside a mobile or x86 core's L2
-
-
-@dataclass
-class ConvGeometry:
-    """The sizes the loop nest of one convolution is printed with."""
-
-    n: int
-    cin: int
-    h: int
-    w: int
-    cout: int
-    ho: int
-    wo: int
-    k: int
-    stride: tuple[int, int]
-    pad: tuple[int, int]
-    tile: int  # output columns per register tile, a multiple of the vector width
-    pw: int  # padded row length (with room for the last tile's over-read)
-    ph: int
-    row_block: int  # output rows per cache block (input rows of all channels stay in L2)
-
-    @staticmethod
-    def of(op: kernel.PatternConvOp, isa: Isa) -> ConvGeometry:
-        n, cin, h, w = pattern.shape_of(op.input)
-        _, cout, ho, wo = pattern.shape_of(op.output)
-        sh, sw = op.stride.get_values()
-        ph, pw = op.padding.get_values()
-        k = op.library.size
-        tile = min(_round_up(op.tile_x.value.data, isa.vector_width), _round_up(wo, isa.vector_width))
-        last_tile = (wo - 1) // tile * tile
-        padded_w = max(w + 2 * pw, last_tile * sw + k - 1 + tile * sw)
-        in_rows = L2_BLOCK_BYTES // max(1, cin * padded_w * 4)
-        row_block = max(1, min(ho, (in_rows - k) // sh + 1))
-        return ConvGeometry(n, cin, h, w, cout, ho, wo, k, (sh, sw), (ph, pw), tile, padded_w, h + 2 * ph, row_block)
-
-
 @dataclass
 class CEmitter:
     isa: Isa
@@ -106,6 +58,10 @@ class CEmitter:
     blobs: dict[str, tuple[int, str]] = field(default_factory=dict)  # file -> (required bytes, sha256)
     value_names: dict[SSAValue, str] = field(default_factory=dict)
     layer_count: int = 0
+    scratch_floats: int = 0  # the largest per-layer scratch, allocated once at init
+
+    def reserve_scratch(self, floats: int) -> None:
+        self.scratch_floats = max(self.scratch_floats, floats)
 
     # -- entry point --------------------------------------------------------------------
     def emit_module(self, module: ModuleOp) -> str:
@@ -116,11 +72,16 @@ class CEmitter:
             *[f'#include "{h}"' for h in self.isa.includes],
             "#include <string.h>",
             "",
-            "typedef struct { const float *in; float *out; } pdnn_conv_job;",
+            "typedef struct { const float *in; float *out; float *psum; } pdnn_conv_job;",
+            "static float *patdnn_scratch; /* tap-shifted inputs and partial sums, sized at init */",
             "",
         ]
         for op in module.ops:
             self.print(op)
+        if self.scratch_floats:
+            self.init_lines.append(
+                f"if (!patdnn_scratch) patdnn_scratch = (float *)pdnn_alloc({self.scratch_floats * 4}ULL);"
+            )
         self._emit_model_descriptor(module)
         return "\n".join(self.out) + "\n"
 
@@ -183,36 +144,13 @@ class CEmitter:
     # -- kernel.pattern_conv ------------------------------------------------------------
     @print.register
     def _(self, op: kernel.PatternConvOp) -> str:
-        geo = ConvGeometry.of(op, self.isa)
-        if max(geo.stride) > self.isa.max_stride:
-            raise EmitError(f"stride {list(geo.stride)} is not supported by isa={self.isa.name} (use isa=scalar)")
+        from patdnn.backend.c_pattern import emit_pattern_conv
+
         name = f"conv{self.layer_count}"
         if "layer" in op.attributes:
             name += "_" + _c_ident(str(op.attributes["layer"]).strip('"'))
         self.layer_count += 1
-
-        library = op.library
-        ids = pattern.kernel_ids(op)
-        index = fkw_index(ids, library.entries())
-        num_patterns = library.num_patterns
-        kept = index.num_kernels
-        self.out += [
-            f"/* {name}: {geo.cin} -> {geo.cout} channels, {geo.h}x{geo.w} -> {geo.ho}x{geo.wo}, "
-            f"stride {list(geo.stride)}, padding {list(geo.pad)}, {op.activation.data.value}; "
-            f"{num_patterns} patterns, {kept}/{ids.size} kernels kept, tile {geo.tile} */",
-            f"static const int32_t {name}_seg[{index.segment_start.size}] = {_int_array(index.segment_start)};",
-            f"static const int32_t {name}_wseg[{index.weight_start.size}] = {_int_array(index.weight_start)};",
-            f"static const int32_t {name}_chan[{max(kept, 1)}] = {_int_array(index.channel)};",
-        ]
-        self.declare_weights(f"{name}_weights", op.weights)
-        if op.bias is not None:
-            self.declare_weights(f"{name}_bias", op.bias)
-        if op.filter_order is not None:
-            order = np.array(list(op.filter_order.get_values()))
-            self.out.append(f"static const int32_t {name}_order[{order.size}] = {_int_array(order)};")
-        self._emit_filter_loop(op, name, geo)
-        self._emit_layer_driver(name, geo)
-        return f"{name}(ctx, {self.value_names[op.input]}, {self.value_names[op.output]});"
+        return emit_pattern_conv(self, op, name)
 
     def declare_weights(self, symbol: str, weights: Attribute) -> None:
         self.out.append(f"static const float *{symbol};")
@@ -229,120 +167,6 @@ class CEmitter:
         values = np.frombuffer(weights.data.data, dtype=np.float32)
         self.out.append(f"static const float {symbol}_data[{max(values.size, 1)}] = {_float_array(values)};")
         self.init_lines.append(f"{symbol} = {symbol}_data;")
-
-    def _emit_filter_loop(self, op: kernel.PatternConvOp, name: str, geo: ConvGeometry) -> None:
-        isa, vw = self.isa, self.isa.vector_width
-        nv = geo.tile // vw
-        sh, sw = geo.stride
-        plane = geo.ph * geo.pw
-        accs = [f"acc{t}" for t in range(nv)]
-        bias = f"{name}_bias[o]" if op.bias is not None else "0.0f"
-        filter_of = f"{name}_order[idx]" if op.filter_order is not None else "idx"
-        lines = [
-            f"static void {name}_filters(void *arg, int64_t begin, int64_t end) {{",
-            "  const pdnn_conv_job *job = (const pdnn_conv_job *)arg;",
-            # Row blocks outermost: every thread sweeps the same few input rows of all channels
-            # while they are in cache, instead of streaming the whole input once per filter.
-            f"  for (int y0 = 0; y0 < {geo.ho}; y0 += {geo.row_block}) {{",
-            f"  const int y1 = y0 + {geo.row_block} < {geo.ho} ? y0 + {geo.row_block} : {geo.ho};",
-            "  for (int64_t idx = begin; idx < end; ++idx) {",
-            f"    const int o = (int){filter_of};",
-            f"    const int32_t *seg = {name}_seg + o * {op.library.num_patterns};",
-            f"    const int32_t *wseg = {name}_wseg + o * {op.library.num_patterns};",
-            f"    float *out_o = job->out + (int64_t)o * {geo.ho * geo.wo};",
-            f"    const {isa.vec_type} vbias = {isa.broadcast(bias)};",
-            "    for (int y = y0; y < y1; ++y) {",
-            f"      const float *in_y = job->in + (int64_t)y * {sh * geo.pw};",
-            f"      float *out_y = out_o + (int64_t)y * {geo.wo};",
-            f"      for (int x0 = 0; x0 < {geo.wo}; x0 += {geo.tile}) {{",
-            f"        const float *in_x = in_y + x0 * {sw};",
-            f"        {isa.vec_type} {', '.join(f'{a} = vbias' for a in accs)};",
-        ]
-        bodies = op.bodies()
-        for p in range(op.library.num_patterns):
-            entries = op.library.entries()[p]
-            lines += [
-                f"        {{ /* pattern {p}: {op.library.pretty(p)} */",
-                f"          const float *w = {name}_weights + wseg[{p}];",
-                f"          for (int32_t k = seg[{p}]; k < seg[{p + 1}]; ++k, w += {entries}) {{",
-                f"            const float *ip = in_x + (int64_t){name}_chan[k] * {plane};",
-            ]
-            lines += [f"            {s}" for s in self._body(bodies[p], geo, nv)] if p in bodies else []
-            lines += ["          }", "        }"]
-        lines += [f"        {s}" for s in self._epilogue(op, accs)]
-        lines += [f"        if (x0 + {geo.tile} <= {geo.wo}) {{"]
-        lines += [f"          {isa.store(f'out_y + x0 + {t * vw}', a)}" for t, a in enumerate(accs)]
-        lines += ["        } else {", f"          float tail[{geo.tile}];"]
-        lines += [f"          {isa.store(f'tail + {t * vw}', a)}" for t, a in enumerate(accs)]
-        lines += [
-            f"          memcpy(out_y + x0, tail, (size_t)({geo.wo} - x0) * sizeof(float));",
-            "        }",
-            "      }",
-            "    }",
-            "  }",
-            "  }",
-            "}",
-            "",
-        ]
-        self.out += lines
-
-    def _body(self, body: kernel.PatternBodyOp, geo: ConvGeometry, nv: int) -> list[str]:
-        """One kept kernel's loads and FMAs, replicated over the `nv` vectors of the tile."""
-        isa, vw, sw = self.isa, self.isa.vector_width, geo.stride[1]
-        names: dict[SSAValue, list[str]] = {}
-        lines: list[str] = []
-        for count, inner in enumerate(body.body.block.ops):
-            if isinstance(inner, kernel.LoadTapOp):
-                offset = inner.row.value.data * geo.pw + inner.col.value.data
-                vars_ = [f"v{count}_{t}" for t in range(nv)]
-                names[inner.result] = vars_
-                lines += [
-                    f"const {isa.vec_type} {v} = {isa.load(f'ip + {offset + t * vw * sw}', sw)};"
-                    for t, v in enumerate(vars_)
-                ]
-            elif isinstance(inner, kernel.FmaOp):
-                weight = f"w{count}"
-                lines.append(f"const {isa.vec_type} {weight} = {isa.broadcast(f'w[{inner.entry.value.data}]')};")
-                lines += [
-                    f"acc{t} = {isa.fma(f'acc{t}', v, weight)};" for t, v in enumerate(names[inner.value])
-                ]
-            else:
-                raise EmitError(f"'{inner.name}' cannot be printed inside a pattern body")
-        return lines
-
-    def _epilogue(self, op: kernel.PatternConvOp, accs: list[str]) -> list[str]:
-        isa = self.isa
-        act = op.activation.data
-        if act == pattern.Activation.NONE:
-            return []
-        lines = [f"const {isa.vec_type} vzero = {isa.broadcast('0.0f')};"]
-        if act == pattern.Activation.RELU6:
-            lines.append(f"const {isa.vec_type} vsix = {isa.broadcast('6.0f')};")
-        for a in accs:
-            clamped = isa.max(a, "vzero")
-            if act == pattern.Activation.RELU6:
-                clamped = isa.min(clamped, "vsix")
-            lines.append(f"{a} = {clamped};")
-        return lines
-
-    def _emit_layer_driver(self, name: str, geo: ConvGeometry) -> None:
-        plane = geo.ph * geo.pw
-        self.out += [
-            f"static void {name}(pdnn_ctx *ctx, const float *in, float *out) {{",
-            f"  float *padded = (float *)pdnn_alloc((size_t){geo.cin * plane} * sizeof(float));",
-            f"  for (int n = 0; n < {geo.n}; ++n) {{",
-            f"    const float *src = in + (int64_t)n * {geo.cin * geo.h * geo.w};",
-            f"    for (int c = 0; c < {geo.cin}; ++c)",
-            f"      for (int y = 0; y < {geo.h}; ++y)",
-            f"        memcpy(padded + (int64_t)c * {plane} + (y + {geo.pad[0]}) * {geo.pw} + {geo.pad[1]},",
-            f"               src + ((int64_t)c * {geo.h} + y) * {geo.w}, {geo.w} * sizeof(float));",
-            f"    pdnn_conv_job job = {{padded, out + (int64_t)n * {geo.cout * geo.ho * geo.wo}}};",
-            f"    pdnn_parallel_for(ctx, {geo.cout}, {name}_filters, &job);",
-            "  }",
-            "  pdnn_free(padded);",
-            "}",
-            "",
-        ]
 
     # -- model descriptor ---------------------------------------------------------------
     def _emit_model_descriptor(self, module: ModuleOp) -> None:

@@ -1,0 +1,85 @@
+"""`tile-tune`: picks each pattern convolution's schedule and writes it into the IR.
+
+The schedule — `tile_x` (output columns per register tile), `tile_y` (output rows per register
+tile) and `channel_block` (input channels per cache block) — lands in the op's `patdnn.schedule`
+dictionary, which `lower-pattern-to-kernel` reads and the LR prints and parses, so a researcher
+can read and edit it per layer. Sources, by precedence:
+
+1. a value already in the layer's `patdnn.schedule` (from the LR or an earlier run) is kept;
+2. this pass's options `tile_x`, `tile_y`, `channel_block` (0 = not set) apply to every layer;
+3. `auto=true`: the auto-tuner (patdnn/tuning/autotune.py) times candidates on the host and
+   keeps the fastest, reusing its persistent log; otherwise
+4. the rule-based default for the target `isa` (patdnn/tuning/rules.py).
+"""
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, ModuleOp, i64
+from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import PassFailedException
+
+from patdnn.backend.isa import get_isa
+from patdnn.dialects import pattern
+from patdnn.tuning.rules import LayerShape, Schedule, rule_schedule
+
+SCHEDULE_ATTR = "patdnn.schedule"
+KEYS = ("tile_x", "tile_y", "channel_block")
+
+
+@dataclass(frozen=True)
+class TileTunePass(ModulePass):
+    """Writes a register-tile / cache-block schedule into every pattern.conv2d."""
+
+    name = "tile-tune"
+
+    isa: str = "neon"
+    """Target ISA (scalar, neon, avx2, avx512): its vector width and register count."""
+
+    tile_x: int = 0
+    """Output columns per register tile for every layer (0: rule or tuner)."""
+
+    tile_y: int = 0
+    """Output rows per register tile for every layer (0: rule or tuner)."""
+
+    channel_block: int = 0
+    """Input channels per cache block for every layer (0: rule or tuner)."""
+
+    auto: bool = False
+    """Search schedules by compiling and timing candidates on this host."""
+
+    budget: float = 60.0
+    """Auto-tuning time budget in seconds for the whole module."""
+
+    threads: int = 1
+    """Threads the candidates are timed with."""
+
+    log: str = ""
+    """Tuning log (JSON) to read and extend; default $PATDNN_TUNING_LOG or ~/.cache/patdnn/tuning.json."""
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        try:
+            isa = get_isa(self.isa)
+        except ValueError as e:
+            raise PassFailedException(f"tile-tune: {e}") from None
+        for name in KEYS:
+            if getattr(self, name) < 0:
+                raise PassFailedException(f"tile-tune: {name}={getattr(self, name)} must be >= 0")
+        convs = [inner for inner in op.walk() if isinstance(inner, pattern.Conv2dOp)]
+        tuned: dict[int, Schedule] = {}
+        if self.auto and convs:
+            from patdnn.tuning.autotune import Autotuner
+
+            tuner = Autotuner(isa, self.threads, self.budget, self.log or None)
+            tuned = {id(c): s for c, s in zip(convs, tuner.tune_all(convs))}
+        for conv in convs:
+            base = tuned.get(id(conv)) or rule_schedule(LayerShape.of(conv), isa)
+            values = base.as_dict()
+            for name in KEYS:
+                if getattr(self, name):
+                    values[name] = getattr(self, name)
+            existing = conv.attributes.get(SCHEDULE_ATTR)
+            merged = dict(existing.data) if isinstance(existing, DictionaryAttr) else {}
+            for name, value in values.items():
+                merged.setdefault(name, IntegerAttr(value, i64))
+            conv.attributes[SCHEDULE_ATTR] = DictionaryAttr(merged)

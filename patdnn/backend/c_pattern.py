@@ -1,0 +1,257 @@
+"""C for `kernel.pattern_conv`: the loop nest around the register-level pattern bodies.
+
+For one layer the emitter prints
+
+* the FKW index (from fkw-pack, else derived from the pattern ids): per (channel block, filter,
+  pattern) a segment (first kernel, end kernel, first weight), and the input channel of every kept
+  kernel; weights stay in the canonical FKW order, inline or from the blob;
+* `<layer>_filters(job, begin, end)`, run by the thread pool on a range of (reordered) filters:
+  column tiles → row tiles → channel blocks → filters → one branch-free loop per pattern segment,
+  whose body is the `kernel.pattern_body` of that pattern replicated over the vectors of a row.
+  The register tile is `tile_y` rows x `tile_x` columns of one filter. Partial sums of all but
+  the last channel block go to a scratch tile; the last block applies the activation and stores.
+  The last row tile is shifted up to end on the last row (it recomputes a few rows instead of
+  branching); the last column tile stores through a small buffer;
+* `<layer>(ctx, in, out)`: builds the tap-shifted input (runtime `pdnn_shift_input`: one aligned,
+  unit-stride plane per kernel column, any stride) in the module's scratch buffer, then runs the
+  filters over the thread pool.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import numpy as np
+from xdsl.ir import SSAValue
+
+from patdnn.backend.c_emitter import CEmitter, EmitError, _int_array
+from patdnn.backend.isa import Isa
+from patdnn.dialects import kernel, pattern
+from patdnn.fkw import BlockedFkw, blocked_fkw
+
+def _round_up(value: int, multiple: int) -> int:
+    return -(-value // multiple) * multiple
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """The sizes the loop nest of one convolution is printed with."""
+
+    n: int
+    cin: int
+    h: int
+    w: int
+    cout: int
+    ho: int
+    wo: int
+    k: int
+    stride: tuple[int, int]
+    pad: tuple[int, int]
+    vectors: int  # vectors per row of the register tile
+    tile: int  # output columns per register tile (vectors * vector width)
+    rows: int  # output rows per register tile
+    block: int  # input channels per cache block
+    row_len: int  # floats per row of a tap-shifted plane (a multiple of the tile)
+    plane_rows: int  # rows of a tap-shifted plane (the zero-padded input rows)
+
+    @property
+    def num_blocks(self) -> int:
+        return -(-self.cin // self.block)
+
+    @property
+    def plane(self) -> int:
+        return self.plane_rows * self.row_len
+
+    @property
+    def shifted_floats(self) -> int:
+        return self.cin * self.k * self.plane
+
+    @property
+    def psum_floats(self) -> int:
+        return self.cout * self.rows * self.tile if self.num_blocks > 1 else 0
+
+    @staticmethod
+    def of(op: kernel.PatternConvOp, isa: Isa) -> ConvGeometry:
+        n, cin, h, w = pattern.shape_of(op.input)
+        _, cout, ho, wo = pattern.shape_of(op.output)
+        sh, sw = op.stride.get_values()
+        ph, pw = op.padding.get_values()
+        k = op.library.size
+        vw = isa.vector_width
+        tile = min(_round_up(op.schedule_value("tile_x"), vw), _round_up(wo, vw))
+        rows = min(op.schedule_value("tile_y"), ho)
+        block = min(op.schedule_value("channel_block"), cin)
+        plane_rows = max(h + 2 * ph, (ho - 1) * sh + k)
+        return ConvGeometry(
+            n, cin, h, w, cout, ho, wo, k, (sh, sw), (ph, pw), tile // vw, tile, rows, block,
+            _round_up(wo, tile), plane_rows,
+        )
+
+
+def _fkw(op: kernel.PatternConvOp, geo: ConvGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """The (segments, channels) arrays: fkw-pack's, or derived here from the pattern ids."""
+    if op.fkw_segments is not None and op.fkw_channels is not None:
+        segments = np.frombuffer(op.fkw_segments.data.data, dtype=np.int32)
+        return segments, np.frombuffer(op.fkw_channels.data.data, dtype=np.int32)
+    index: BlockedFkw = blocked_fkw(pattern.kernel_ids(op), op.library.entries(), geo.block)
+    return index.segments.reshape(-1), index.channel
+
+
+def emit_pattern_conv(emitter: CEmitter, op: kernel.PatternConvOp, name: str) -> str:
+    """Prints one layer's data, filter loop and driver; returns the call for the function body."""
+    geo = ConvGeometry.of(op, emitter.isa)
+    segments, channels = _fkw(op, geo)
+    ids = pattern.kernel_ids(op)
+    emitter.out += [
+        f"/* {name}: {geo.cin} -> {geo.cout} channels, {geo.h}x{geo.w} -> {geo.ho}x{geo.wo}, "
+        f"stride {list(geo.stride)}, padding {list(geo.pad)}, {op.activation.data.value}; "
+        f"{op.library.num_patterns} patterns, {channels.size}/{ids.size} kernels kept; "
+        f"register tile {geo.rows}x{geo.tile}, {geo.num_blocks} channel block(s) of {geo.block} */",
+        f"static const int32_t {name}_seg[{max(segments.size, 1)}] = {_int_array(segments)};",
+        f"static const int32_t {name}_chan[{max(channels.size, 1)}] = {_int_array(channels)};",
+    ]
+    emitter.declare_weights(f"{name}_weights", op.weights)
+    if op.bias is not None:
+        emitter.declare_weights(f"{name}_bias", op.bias)
+    if op.filter_order is not None:
+        order = np.array(list(op.filter_order.get_values()))
+        emitter.out.append(f"static const int32_t {name}_order[{order.size}] = {_int_array(order)};")
+    emitter.out += FilterLoop(emitter.isa, op, name, geo).lines()
+    emitter.out += _driver(name, geo)
+    emitter.reserve_scratch(geo.shifted_floats + geo.psum_floats)
+    return f"{name}(ctx, {emitter.value_names[op.input]}, {emitter.value_names[op.output]});"
+
+
+@dataclass
+class FilterLoop:
+    isa: Isa
+    op: kernel.PatternConvOp
+    name: str
+    geo: ConvGeometry
+
+    def acc(self, row: int, vector: int) -> str:
+        return f"acc{row}_{vector}"
+
+    def lines(self) -> list[str]:
+        isa, geo, name, op = self.isa, self.geo, self.name, self.op
+        vw, patterns = isa.vector_width, op.library.num_patterns
+        accs = [(r, v) for r in range(geo.rows) for v in range(geo.vectors)]
+        blocked = geo.num_blocks > 1
+        bias = isa.broadcast(f"{name}_bias[o]" if op.bias is not None else "0.0f")
+        filter_of = f"{name}_order[idx]" if op.filter_order is not None else "idx"
+        if blocked:
+            init = [
+                f"{isa.vec_type} {self.acc(r, v)} = b == 0 ? vbias : {isa.load(f'ps + {r * geo.tile + v * vw}')};"
+                for r, v in accs
+            ]
+        else:
+            init = [f"{isa.vec_type} {', '.join(f'{self.acc(r, v)} = vbias' for r, v in accs)};"]
+        lines = [
+            f"static void {name}_filters(void *arg, int64_t begin, int64_t end) {{",
+            "  const pdnn_conv_job *job = (const pdnn_conv_job *)arg;",
+            f"  for (int x0 = 0; x0 < {geo.wo}; x0 += {geo.tile}) {{",
+            f"  for (int yy = 0; yy < {geo.ho}; yy += {geo.rows}) {{",
+            f"  const int y0 = yy + {geo.rows} <= {geo.ho} ? yy : {geo.ho - geo.rows};",
+            f"  const float *tile_in = job->in + (int64_t)y0 * {geo.stride[0] * geo.row_len} + x0;",
+            f"  for (int b = 0; b < {geo.num_blocks}; ++b) {{",
+            "  for (int64_t idx = begin; idx < end; ++idx) {",
+            f"    const int o = (int){filter_of};",
+            f"    const int32_t *sg = {name}_seg + ((int64_t)b * {geo.cout} + o) * {3 * patterns};",
+            f"    const {isa.vec_type} vbias = {bias};",
+        ]
+        if blocked:
+            lines.append(f"    float *ps = job->psum + (int64_t)o * {geo.rows * geo.tile};")
+        lines += [f"    {s}" for s in init]
+        bodies = op.bodies()
+        for p in range(patterns):
+            entries = op.library.entries()[p]
+            lines += [
+                f"    {{ /* pattern {p}: {op.library.pretty(p)} */",
+                f"      const float *w = {name}_weights + sg[{3 * p + 2}];",
+                f"      for (int32_t k = sg[{3 * p}]; k < sg[{3 * p + 1}]; ++k, w += {entries}) {{",
+                f"        const float *ip = tile_in + (int64_t){name}_chan[k] * {geo.k * geo.plane};",
+            ]
+            lines += [f"        {s}" for s in self.body(bodies[p])]
+            lines += ["      }", "    }"]
+        if blocked:
+            lines.append(f"    if (b < {geo.num_blocks - 1}) {{")
+            lines += [f"      {isa.store(f'ps + {r * geo.tile + v * vw}', self.acc(r, v))}" for r, v in accs]
+            lines += ["      continue;", "    }"]
+        lines += [f"    {s}" for s in self.epilogue([self.acc(r, v) for r, v in accs])]
+        lines += [f"    {s}" for s in self.store(accs)]
+        lines += ["  }", "  }", "  }", "  }", "}", ""]
+        return lines
+
+    def body(self, body: kernel.PatternBodyOp) -> list[str]:
+        """One kept kernel: the body's loads and FMAs, replicated over the vectors of a row."""
+        isa, geo, vw = self.isa, self.geo, self.isa.vector_width
+        names: dict[SSAValue, str] = {}
+        weights: set[int] = set()
+        lines: list[str] = []
+        for count, inner in enumerate(body.body.block.ops):
+            if isinstance(inner, kernel.LoadTapOp):
+                offset = inner.col.value.data * geo.plane + inner.row.value.data * geo.row_len
+                names[inner.result] = f"v{count}"
+                lines += [
+                    f"const {isa.vec_type} v{count}_{t} = {isa.load(f'ip + {offset + t * vw}')};"
+                    for t in range(geo.vectors)
+                ]
+            elif isinstance(inner, kernel.FmaOp):
+                entry, row = inner.entry.value.data, inner.row_index()
+                if entry not in weights:
+                    weights.add(entry)
+                    lines.append(f"const {isa.vec_type} w{entry} = {isa.broadcast(f'w[{entry}]')};")
+                value = names[inner.value]
+                lines += [
+                    f"{self.acc(row, t)} = {isa.fma(self.acc(row, t), f'{value}_{t}', f'w{entry}')};"
+                    for t in range(geo.vectors)
+                ]
+            else:
+                raise EmitError(f"'{inner.name}' cannot be printed inside a pattern body")
+        return lines
+
+    def epilogue(self, accs: list[str]) -> list[str]:
+        isa, act = self.isa, self.op.activation.data
+        if act == pattern.Activation.NONE:
+            return []
+        lines = [f"const {isa.vec_type} vzero = {isa.broadcast('0.0f')};"]
+        if act == pattern.Activation.RELU6:
+            lines.append(f"const {isa.vec_type} vsix = {isa.broadcast('6.0f')};")
+        for a in accs:
+            clamped = isa.max(a, "vzero")
+            if act == pattern.Activation.RELU6:
+                clamped = isa.min(clamped, "vsix")
+            lines.append(f"{a} = {clamped};")
+        return lines
+
+    def store(self, accs: list[tuple[int, int]]) -> list[str]:
+        """Full tiles store straight to the output rows; the ragged last column tile goes through
+        a buffer (one branch per tile, never per element)."""
+        isa, geo, vw = self.isa, self.geo, self.isa.vector_width
+        lines = [f"float *out_t = job->out + (int64_t)o * {geo.ho * geo.wo} + (int64_t)y0 * {geo.wo} + x0;"]
+        if geo.wo % geo.tile == 0:
+            return lines + [isa.store(f"out_t + {r * geo.wo + v * vw}", self.acc(r, v)) for r, v in accs]
+        lines += [f"if (x0 + {geo.tile} <= {geo.wo}) {{"]
+        lines += [f"  {isa.store(f'out_t + {r * geo.wo + v * vw}', self.acc(r, v))}" for r, v in accs]
+        lines += ["} else {", f"  float tail[{geo.rows * geo.tile}];"]
+        lines += [f"  {isa.store(f'tail + {r * geo.tile + v * vw}', self.acc(r, v))}" for r, v in accs]
+        lines += [
+            f"  for (int r = 0; r < {geo.rows}; ++r)",
+            f"    memcpy(out_t + r * {geo.wo}, tail + r * {geo.tile}, (size_t)({geo.wo} - x0) * sizeof(float));",
+            "}",
+        ]
+        return lines
+
+
+def _driver(name: str, geo: ConvGeometry) -> list[str]:
+    psum = f"patdnn_scratch + {geo.shifted_floats}" if geo.psum_floats else "NULL"
+    return [
+        f"static void {name}(pdnn_ctx *ctx, const float *in, float *out) {{",
+        f"  for (int n = 0; n < {geo.n}; ++n) {{",
+        f"    pdnn_shift_input(ctx, in + (int64_t)n * {geo.cin * geo.h * geo.w}, patdnn_scratch, {geo.cin}, "
+        f"{geo.h}, {geo.w}, {geo.k}, {geo.stride[1]}, {geo.pad[0]}, {geo.pad[1]}, {geo.plane_rows}, {geo.row_len});",
+        f"    pdnn_conv_job job = {{patdnn_scratch, out + (int64_t)n * {geo.cout * geo.ho * geo.wo}, {psum}}};",
+        f"    pdnn_parallel_for(ctx, {geo.cout}, {name}_filters, &job);",
+        "  }",
+        "}",
+        "",
+    ]

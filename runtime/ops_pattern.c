@@ -1,0 +1,55 @@
+/* Input preparation for generated pattern convolutions (see patdnn_ops.h).
+ *
+ * A pattern convolution reads, for kernel column tc, the input columns x*sw + tc - pw of every
+ * output column x. Copying those columns once per tc into a "tap-shifted" plane turns every load
+ * of the inner loops into an aligned, unit-stride vector load (any stride, no line splits, no
+ * bounds checks): plane (c, tc) row yp holds padded input row yp, columns tc, tc + sw, ... */
+#include <string.h>
+
+#include "patdnn_ops.h"
+
+typedef struct {
+  const float *in;
+  float *out;
+  int cin, h, w, k, sw, ph, pw, rows, row_len;
+} shift_job;
+
+static void shift_channels(void *arg, int64_t begin, int64_t end) {
+  const shift_job *j = (const shift_job *)arg;
+  const int64_t plane = (int64_t)j->rows * j->row_len;
+  for (int64_t c = begin; c < end; ++c) {
+    const float *src = j->in + c * j->h * j->w;
+    for (int tc = 0; tc < j->k; ++tc) {
+      float *dst = j->out + (c * j->k + tc) * plane;
+      /* Output columns x whose source column x*sw + tc - pw lies inside the row: [x_lo, x_hi). */
+      const int first = j->pw - tc; /* x*sw >= first */
+      int x_lo = first <= 0 ? 0 : (first + j->sw - 1) / j->sw;
+      int x_hi = (j->w - 1 + j->pw - tc) / j->sw + 1; /* x*sw + tc - pw <= w - 1 */
+      if (j->w - 1 + j->pw - tc < 0) x_hi = 0;
+      if (x_hi > j->row_len) x_hi = j->row_len;
+      if (x_lo > x_hi) x_lo = x_hi;
+      for (int yp = 0; yp < j->rows; ++yp) {
+        float *d = dst + (int64_t)yp * j->row_len;
+        const int y = yp - j->ph;
+        if (y < 0 || y >= j->h) {
+          memset(d, 0, (size_t)j->row_len * sizeof(float));
+          continue;
+        }
+        const float *s = src + (int64_t)y * j->w + tc - j->pw;
+        memset(d, 0, (size_t)x_lo * sizeof(float));
+        if (j->sw == 1) {
+          memcpy(d + x_lo, s + x_lo, (size_t)(x_hi - x_lo) * sizeof(float));
+        } else {
+          for (int x = x_lo; x < x_hi; ++x) d[x] = s[(int64_t)x * j->sw];
+        }
+        memset(d + x_hi, 0, (size_t)(j->row_len - x_hi) * sizeof(float));
+      }
+    }
+  }
+}
+
+void pdnn_shift_input(pdnn_ctx *ctx, const float *in, float *out, int cin, int h, int w, int k, int sw,
+                      int ph, int pw, int rows, int row_len) {
+  shift_job job = {in, out, cin, h, w, k, sw, ph, pw, rows, row_len};
+  pdnn_parallel_for(ctx, cin, shift_channels, &job);
+}
