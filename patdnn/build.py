@@ -59,6 +59,10 @@ def emit_source(
     to `outdir/name.c`."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
+    if pipeline is None and isa == "opencl":  # no CPU tile-tune: work-item tiles are the OpenCL target's
+        from patdnn.backend.opencl_target import OPENCL_PIPELINE
+
+        pipeline = OPENCL_PIPELINE
     run_pipeline(module, default_pipeline(isa) if pipeline is None else pipeline)
     source = outdir / f"{name}.c"
     if isa == "opencl":  # host C with the OpenCL kernels embedded (patdnn.backend.opencl_host)

@@ -99,7 +99,8 @@ typedef struct {
   cl_device_id device;
   int platform_index, device_index;
   cl_device_type type;
-  char text[512]; /* "platform name: device name" */
+  char text[512];  /* "platform name: device name", for messages */
+  char match[1024]; /* what name selectors search: names, vendors, platform version */
 } device_entry;
 
 static const char *type_name(cl_device_type type) {
@@ -117,21 +118,25 @@ static int list_devices(device_entry *out, int max, cl_int *status) {
   if (*status != CL_SUCCESS) return 0;
   int count = 0;
   for (cl_uint p = 0; p < num_platforms && count < max; p++) {
-    char pname[200] = "";
+    char pname[200] = "", pvendor[200] = "", pversion[200] = "";
     clGetPlatformInfo(platforms[p], CL_PLATFORM_NAME, sizeof pname, pname, NULL);
+    clGetPlatformInfo(platforms[p], CL_PLATFORM_VENDOR, sizeof pvendor, pvendor, NULL);
+    clGetPlatformInfo(platforms[p], CL_PLATFORM_VERSION, sizeof pversion, pversion, NULL);
     cl_device_id devices[16];
     cl_uint num_devices = 0;
     if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 16, devices, &num_devices) != CL_SUCCESS) continue;
     for (cl_uint d = 0; d < num_devices && count < max; d++) {
       device_entry *e = &out[count++];
-      char dname[256] = "";
+      char dname[256] = "", dvendor[200] = "";
       clGetDeviceInfo(devices[d], CL_DEVICE_NAME, sizeof dname, dname, NULL);
+      clGetDeviceInfo(devices[d], CL_DEVICE_VENDOR, sizeof dvendor, dvendor, NULL);
       clGetDeviceInfo(devices[d], CL_DEVICE_TYPE, sizeof e->type, &e->type, NULL);
       e->platform = platforms[p];
       e->device = devices[d];
       e->platform_index = (int)p;
       e->device_index = (int)d;
       snprintf(e->text, sizeof e->text, "%s: %s", pname, dname);
+      snprintf(e->match, sizeof e->match, "%s|%s|%s|%s|%s", pname, pvendor, pversion, dname, dvendor);
     }
   }
   return count;
@@ -191,7 +196,7 @@ static int match_selector(const device_entry *devices, int n, const char *select
     return -1;
   }
   for (int i = 0; i < n; i++)
-    if (contains_ignoring_case(devices[i].text, selector)) return i;
+    if (contains_ignoring_case(devices[i].match, selector)) return i;
   return -1;
 }
 
@@ -301,7 +306,9 @@ static void program_to_cache(pdnn_cl *cl, const char *path) {
 }
 
 static int build_program(pdnn_cl *cl, const char *source) {
-  const char *options = cl->fp16 ? "-cl-std=CL1.2 -DPDNN_FP16" : "-cl-std=CL1.2";
+  char options[512];
+  const char *extra = getenv("PATDNN_OPENCL_OPTIONS"); /* e.g. -cl-opt-disable: faster PoCL builds */
+  snprintf(options, sizeof options, "-cl-std=CL1.2%s %s", cl->fp16 ? " -DPDNN_FP16" : "", extra ? extra : "");
   char path[1200];
   cache_path(cl, source, options, path, sizeof path);
   cl->program = program_from_cache(cl, path, options);

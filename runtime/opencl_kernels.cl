@@ -1,6 +1,8 @@
 /* patdnn OpenCL kernels for the dense (`nn` dialect) layers and the zero padding of pattern
  * convolutions. The OpenCL emitter puts this file in front of a model's generated pattern kernels,
- * so one program holds all of a model's kernels.
+ * so one program holds all of a model's kernels. Launches use fixed work-group sizes (one compiled
+ * variant per kernel, whatever the layer shapes) with the global size rounded up: kernels return
+ * early for the work-items past the end.
  *
  * Tensors are `real` buffers (float; half with -DPDNN_FP16 on devices with cl_khr_fp16) addressed
  * as (buffer, element offset): intermediates share one arena buffer. Dense layers accumulate in
@@ -32,6 +34,7 @@ __kernel void pdnn_real_to_f32(__global const real *src, __global float *dst) {
 __kernel void pdnn_pad(__global const real *in, int in_off, __global real *out, int out_off, int h, int w,
                        int ph, int pw, int top, int left) {
   const int x = get_global_id(0), y = get_global_id(1), c = get_global_id(2);
+  if (x >= pw || y >= ph) return;
   const int iy = y - top, ix = x - left;
   const int inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
   out[out_off + (c * ph + y) * pw + x] = inside ? in[in_off + (c * h + iy) * w + ix] : (real)0;
@@ -43,6 +46,7 @@ __kernel void pdnn_conv2d(__global const real *in, int in_off, __global real *ou
                           __global const real *w, __global const real *bias, int cin, int h, int wd, int cout,
                           int ho, int wo, int kh, int kw, int sh, int sw, int ph, int pw, int groups, int act) {
   const int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+  if (x >= wo || y >= ho) return;
   const int n = z / cout, o = z % cout;
   const int cpg = cin / groups, g = o / (cout / groups);
   float acc = bias ? (float)bias[o] : 0.0f;
@@ -66,6 +70,7 @@ __kernel void pdnn_conv2d(__global const real *in, int in_off, __global real *ou
 __kernel void pdnn_pool2d(__global const real *in, int in_off, __global real *out, int out_off, int kind, int h,
                           int wd, int ho, int wo, int kh, int kw, int sh, int sw, int ph, int pw) {
   const int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+  if (x >= wo || y >= ho) return;
   __global const real *ip = in + in_off + z * h * wd;
   float acc = kind == 0 ? -INFINITY : 0.0f;
   for (int i = 0; i < kh; ++i) {
@@ -85,6 +90,7 @@ __kernel void pdnn_pool2d(__global const real *in, int in_off, __global real *ou
 __kernel void pdnn_adaptive_avg_pool2d(__global const real *in, int in_off, __global real *out, int out_off, int h,
                                        int wd, int ho, int wo) {
   const int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
+  if (x >= wo || y >= ho) return;
   const int y0 = y * h / ho, y1 = ((y + 1) * h + ho - 1) / ho;
   const int x0 = x * wd / wo, x1 = ((x + 1) * wd + wo - 1) / wo;
   __global const real *ip = in + in_off + z * h * wd;
@@ -96,14 +102,17 @@ __kernel void pdnn_adaptive_avg_pool2d(__global const real *in, int in_off, __gl
 
 /* out = act(a + b). Global: (count). */
 __kernel void pdnn_add(__global const real *a, int a_off, __global const real *b, int b_off, __global real *out,
-                       int out_off, int act) {
+                       int out_off, int count, int act) {
   const int i = get_global_id(0);
+  if (i >= count) return;
   out[out_off + i] = (real)pdnn_act((float)a[a_off + i] + (float)b[b_off + i], act);
 }
 
 /* out = act(in); act 0 is a copy (nn.reshape). Global: (count). */
-__kernel void pdnn_activation(__global const real *in, int in_off, __global real *out, int out_off, int act) {
+__kernel void pdnn_activation(__global const real *in, int in_off, __global real *out, int out_off, int count,
+                              int act) {
   const int i = get_global_id(0);
+  if (i >= count) return;
   out[out_off + i] = (real)pdnn_act((float)in[in_off + i], act);
 }
 
@@ -112,6 +121,7 @@ __kernel void pdnn_activation(__global const real *in, int in_off, __global real
 __kernel void pdnn_concat_part(__global const real *in, int in_off, __global real *out, int out_off, int inner,
                                int out_inner) {
   const int i = get_global_id(0), o = get_global_id(1);
+  if (i >= inner) return;
   out[out_off + o * out_inner + i] = in[in_off + o * inner + i];
 }
 
@@ -119,6 +129,7 @@ __kernel void pdnn_concat_part(__global const real *in, int in_off, __global rea
 __kernel void pdnn_linear(__global const real *in, int in_off, __global real *out, int out_off,
                           __global const real *w, __global const real *bias, int k, int m, int act) {
   const int j = get_global_id(0), i = get_global_id(1);
+  if (j >= m) return;
   __global const real *ip = in + in_off + i * k;
   __global const real *wp = w + j * k;
   float acc = bias ? (float)bias[j] : 0.0f;
@@ -127,8 +138,9 @@ __kernel void pdnn_linear(__global const real *in, int in_off, __global real *ou
 }
 
 /* Row-wise softmax (the row max subtracted first). Global: (n). */
-__kernel void pdnn_softmax(__global const real *in, int in_off, __global real *out, int out_off, int m) {
+__kernel void pdnn_softmax(__global const real *in, int in_off, __global real *out, int out_off, int n, int m) {
   const int i = get_global_id(0);
+  if (i >= n) return;
   __global const real *ip = in + in_off + i * m;
   __global real *op = out + out_off + i * m;
   float top = -INFINITY, sum = 0.0f;

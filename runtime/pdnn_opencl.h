@@ -13,11 +13,12 @@
  * Device selection (first that is set): pdnn_cl_configure(selector, …), $PATDNN_OPENCL_DEVICE, the
  * selector compiled into the model. A selector is "" / "auto" (first GPU, else first device),
  * "P" or "P:D" (platform / device indices), "gpu" / "cpu" / "accelerator" (first of that type) or a
- * case-insensitive part of "platform name: device name" (e.g. "nvidia", "pocl").
+ * case-insensitive part of the platform's name, vendor or version or of the device's name or vendor
+ * (e.g. "nvidia", "pocl"): the first device that matches.
  * Precision (same order; $PATDNN_OPENCL_PRECISION): "fp32", or "fp16" (half storage and pattern-conv
  * arithmetic) where the device has cl_khr_fp16 — elsewhere fp16 silently falls back to fp32.
  * Binary cache: $PATDNN_OPENCL_CACHE, else $XDG_CACHE_HOME/patdnn/opencl, else ~/.cache/patdnn/opencl
- * ("off" disables it). This file is compiled only with -DPDNN_OPENCL (and linked with -lOpenCL). */
+ * ("off" disables it). $PATDNN_OPENCL_OPTIONS adds program build options (e.g. -cl-opt-disable). This file is compiled only with -DPDNN_OPENCL (and linked with -lOpenCL). */
 #ifndef PDNN_OPENCL_H
 #define PDNN_OPENCL_H
 

@@ -36,6 +36,7 @@ from patdnn.runtime import RUNTIME_DIR
 
 STATE = "patdnn_opencl"  # the model's pdnn_cl state, exported for the Python API
 DENSE_KERNELS = RUNTIME_DIR / "opencl_kernels.cl"
+FIXED_GROUPS = {1: (64,), 2: (64, 1), 3: (8, 8, 1)}  # work-group sizes of runtime kernels (by dims)
 
 
 def buf(buffer_id: str) -> str:
@@ -54,6 +55,14 @@ class Launch:
     args: list[str]
     global_size: tuple[int, ...]
     local: tuple[int, ...] | None = None  # None: the OpenCL implementation chooses
+
+    @staticmethod
+    def fixed(kernel: str, args: list[str], items: tuple[int, ...]) -> Launch:
+        """A launch of a runtime kernel over at least `items` work-items with a fixed work-group
+        size per dimension count: one compiled variant per kernel whatever the shapes (the kernel
+        skips the work-items past the end)."""
+        local = FIXED_GROUPS[len(items)]
+        return Launch(kernel, args, tuple(-(-n // g) * g for n, g in zip(items, local)), local)
 
 
 def c_string(text: str) -> str:
@@ -231,7 +240,7 @@ class OpenCLHostEmitter(CEmitter):
             order = [self.device_int32(f"{name}_order", np.array(list(op.filter_order.get_values()), dtype=np.int32))]
         self.kernel_sources.append(PatternKernelPrinter(op, name, geo).source())
         (in_buf, in_off), (out_buf, out_off) = self.tensor(op.input), self.tensor(op.output)
-        pad = Launch(
+        pad = Launch.fixed(
             "pdnn_pad",
             [buf(in_buf), num(in_off), buf(self.scratch), num(0), num(geo.h), num(geo.w), num(geo.padded_h),
              num(geo.padded_w), num(geo.pad[0]), num(geo.pad[1])],

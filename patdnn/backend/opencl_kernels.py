@@ -11,7 +11,8 @@ tiles are guarded, and only when the output size is not a multiple of the tile.
 Inside a segment loop the `kernel.pattern_body` of the pattern is replicated over the tile, with
 one handler per body op: `kernel.load_tap` loads each distinct input element once per kept kernel
 (neighbouring outputs share taps: register-level load elimination across the tile) and
-`kernel.fma` multiplies with the kernel's weight `entry`, loaded once. Weights, segment starts and
+`kernel.fma` multiplies with the kernel's weight `entry`, loaded once. A body lowered for a CPU
+register tile of several rows is re-tiled: the FMAs into accumulator row 0 are the pattern's taps. Weights, segment starts and
 input channels come from FKW buffers (patdnn.fkw); per-layer sizes are compile-time constants.
 
 The schedule is tunable per layer with a `patdnn.opencl = {tile_x = 4, tile_y = 2, wg_x = 8,
@@ -202,6 +203,8 @@ class PatternKernelPrinter:
     def _(self, op: kernel.FmaOp) -> list[str]:
         if op.value not in self.taps:
             raise EmitError("kernel.fma operand is not a kernel.load_tap of the same body")
+        if op.acc_row is not None and op.acc_row.value.data != 0:
+            return []  # another row of a CPU register tile: the same taps as row 0, shifted
         row, col = self.taps[op.value]
         entry = op.entry.value.data
         lines = []

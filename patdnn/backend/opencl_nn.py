@@ -43,24 +43,27 @@ def nn_launches(emitter: OpenCLHostEmitter, op: Operation) -> list[Launch]:
         (kh, kw), (sh, sw), (ph, pw) = nn.pair(op.kernel), nn.pair(op.stride), nn.pair(op.padding)
         sizes = [cin, h, wd, cout, ho, wo, kh, kw, sh, sw, ph, pw, op.groups.value.data, ACT_CODE[op.activation.data]]
         args = [*tensor(op.input), *tensor(op.output), buf(w), buf(b), *map(num, sizes)]
-        return [Launch("pdnn_conv2d", args, (wo, ho, n * cout))]
+        return [Launch.fixed("pdnn_conv2d", args, (wo, ho, n * cout))]
     if isinstance(op, nn.Pool2dOp):
         n, c, h, wd = nn.shape_of(op.input)
         _, _, ho, wo = nn.shape_of(op.output)
         (kh, kw), (sh, sw), (ph, pw) = nn.pair(op.kernel), nn.pair(op.stride), nn.pair(op.padding)
         sizes = [POOL_CODE[op.kind.data], h, wd, ho, wo, kh, kw, sh, sw, ph, pw]
-        return [Launch("pdnn_pool2d", [*tensor(op.input), *tensor(op.output), *map(num, sizes)], (wo, ho, n * c))]
+        return [Launch.fixed("pdnn_pool2d", [*tensor(op.input), *tensor(op.output), *map(num, sizes)], (wo, ho, n * c))]
     if isinstance(op, nn.AdaptiveAvgPool2dOp):
         n, c, h, wd = nn.shape_of(op.input)
         _, _, ho, wo = nn.shape_of(op.output)
         args = [*tensor(op.input), *tensor(op.output), *map(num, (h, wd, ho, wo))]
-        return [Launch("pdnn_adaptive_avg_pool2d", args, (wo, ho, n * c))]
+        return [Launch.fixed("pdnn_adaptive_avg_pool2d", args, (wo, ho, n * c))]
     if isinstance(op, nn.AddOp):
-        args = [*tensor(op.lhs), *tensor(op.rhs), *tensor(op.output), num(ACT_CODE[op.activation.data])]
-        return [Launch("pdnn_add", args, (_count(op.output),))]
+        count = _count(op.output)
+        args = [*tensor(op.lhs), *tensor(op.rhs), *tensor(op.output), num(count), num(ACT_CODE[op.activation.data])]
+        return [Launch.fixed("pdnn_add", args, (count,))]
     if isinstance(op, nn.ActivationOp | nn.ReshapeOp):
         act = ACT_CODE[op.activation.data] if isinstance(op, nn.ActivationOp) else 0  # reshape: a copy
-        return [Launch("pdnn_activation", [*tensor(op.input), *tensor(op.output), num(act)], (_count(op.output),))]
+        count = _count(op.output)
+        args = [*tensor(op.input), *tensor(op.output), num(count), num(act)]
+        return [Launch.fixed("pdnn_activation", args, (count,))]
     if isinstance(op, nn.ConcatOp):
         outer = nn.shape_of(op.output)[0]
         out_buf, out_off = emitter.tensor(op.output)
@@ -69,7 +72,7 @@ def nn_launches(emitter: OpenCLHostEmitter, op: Operation) -> list[Launch]:
         for value in op.inputs:
             inner = _count(value) // outer
             args = [*tensor(value), buf(out_buf), num(out_off + start), num(inner), num(out_inner)]
-            launches.append(Launch("pdnn_concat_part", args, (inner, outer)))
+            launches.append(Launch.fixed("pdnn_concat_part", args, (inner, outer)))
             start += inner
         return launches
     if isinstance(op, nn.LinearOp):
@@ -77,8 +80,8 @@ def nn_launches(emitter: OpenCLHostEmitter, op: Operation) -> list[Launch]:
         n, k = nn.shape_of(op.input)
         m = nn.shape_of(op.output)[1]
         args = [*tensor(op.input), *tensor(op.output), buf(w), buf(b), num(k), num(m), num(ACT_CODE[op.activation.data])]
-        return [Launch("pdnn_linear", args, (m, n))]
+        return [Launch.fixed("pdnn_linear", args, (m, n))]
     if isinstance(op, nn.SoftmaxOp):
         n, m = nn.shape_of(op.input)
-        return [Launch("pdnn_softmax", [*tensor(op.input), *tensor(op.output), num(m)], (n,))]
+        return [Launch.fixed("pdnn_softmax", [*tensor(op.input), *tensor(op.output), num(n), num(m)], (n,))]
     raise EmitError(f"'{op.name}' is not an nn op the OpenCL backend knows")

@@ -18,6 +18,7 @@ from xdsl.builder import ImplicitBuilder
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DenseArrayBase, DictionaryAttr, IntegerAttr, ModuleOp, i64
 
+from patdnn.backend.opencl_target import OPENCL_PIPELINE
 from patdnn.build import BuiltModel, build_module
 from patdnn.context import run_pipeline
 from patdnn.dialects import kernel
@@ -66,10 +67,12 @@ def pattern_case(case, index: int, blob_dir):
         weight, ids, library, x.shape, stride=case.stride, padding=case.padding, bias=bias,
         activation=case.activation, blob_path=blob_dir / f"layer{index}.weights" if case.blob else None,
     )
+    conv = next(op for op in module.walk() if op.name == "pattern.conv2d")
     schedule = SCHEDULES[index % len(SCHEDULES)]
     if schedule is not None:
-        conv = next(op for op in module.walk() if op.name == "pattern.conv2d")
         conv.attributes["patdnn.opencl"] = DictionaryAttr({k: IntegerAttr(v, i64) for k, v in schedule.items()})
+    if index % 4 == 1:  # a CPU multi-row register tile in the lowered bodies (FMAs with acc_row)
+        conv.attributes["patdnn.schedule"] = DictionaryAttr({"tile_y": IntegerAttr(3, i64)})
     return module, [x], conv_cases.reference(case, weight, bias, x)
 
 
@@ -85,7 +88,7 @@ def build_all(outdir) -> tuple[BuiltModel, list[np.ndarray], dict[str, np.ndarra
         modules.append(single_op_module([x.shape for x in built.inputs], built.output_shape, built.make_op))
         inputs += built.inputs
         expected[f"nn-{name}"] = built.expected
-    merged = run_pipeline(merge_functions(modules))
+    merged = run_pipeline(merge_functions(modules), OPENCL_PIPELINE)
     convs = [op for op in merged.walk() if isinstance(op, kernel.PatternConvOp)]
     rng = np.random.default_rng(5)
     for index in ORDERED:
