@@ -1,4 +1,4 @@
-"""The `c` target of patdnn-opt: `-t c{isa=neon}` / `-t c{isa=scalar entry=main}`."""
+"""The `c` target of patdnn-opt: `-t c{isa=neon}` / `-t c{isa=avx512}` / `-t c{isa=scalar entry=main}`."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class CTarget(Target):
     name = "c"
 
     isa: str = "neon"
-    """Vector ISA of the generated code: neon (ARMv8 intrinsics; SIMDe on x86) or scalar."""
+    """Vector ISA of the generated code: neon (ARMv8 intrinsics; SIMDe on x86), avx2, avx512 or scalar."""
 
     entry: str = ""
     """The function the model descriptor calls (default: the first function)."""

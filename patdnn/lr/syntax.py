@@ -17,7 +17,8 @@ INPUT, OUTPUT = "%in", "%out"
 LAYER_ATTR = "layer"  # discardable StringAttr: the module path of the layer
 SCHEDULE_ATTR = "patdnn.schedule"  # discardable DictionaryAttr: per-layer schedule hints
 SCHEDULE_KEYS: dict[str, type] = {
-    "tile_x": int, "tile_y": int, "unroll": int, "loop_order": str, "threads": int, "device": str,
+    "tile_x": int, "tile_y": int, "channel_block": int, "unroll": int, "loop_order": str, "threads": int,
+    "device": str,
 }
 SCHEDULE = "schedule"
 

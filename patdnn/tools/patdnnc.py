@@ -1,6 +1,7 @@
 """`patdnnc`: compile a (pruned) model into C, a static library and a runner.
 
-    patdnnc MODEL -o OUTDIR [--target neon|scalar] [--emit mlir|c|lr] [--build host|aarch64] [--weights BLOB]
+    patdnnc MODEL -o OUTDIR [--target neon|avx2|avx512|scalar|opencl] [--emit mlir|c|lr]
+            [--build host|aarch64] [--threads N] [--autotune [--tune-budget S]] [--weights BLOB]
             [--patterns PATTERNS.npz]
 
 MODEL is one of
@@ -12,6 +13,10 @@ MODEL is one of
 (TorchScript files cannot be imported: torch.export needs the Python module; export it first.)
 For a .pt2 from `patdnn prune`, `--patterns OUT/patterns.npz` compiles exactly the pruner's
 library and per-kernel patterns (otherwise they are recovered from the zero weights).
+
+The C targets run the optimising pipeline (patdnn.context.default_pipeline): tile-tune (rule-based
+per-layer schedule, or timed on this host with --autotune), lower-pattern-to-kernel,
+filter-kernel-reorder (balanced for --threads), fkw-pack, load-elim, plan-buffers.
 
 OUTDIR receives model.mlir (the imported IR), model.weights (all weights, sha256-checked at run
 time), model.c; with --emit lr, model.lr and its blob model.lr.weights; with --build, libmodel.a
@@ -67,11 +72,13 @@ def _load(model: Path, outdir: Path, weights: Path | None = None, patterns: Path
 
 
 def compile_to(model: Path, outdir: Path, isa: str, emit: str, build: str | None,
-               weights: Path | None = None, patterns: Path | None = None) -> list[Path]:
+               weights: Path | None = None, patterns: Path | None = None, threads: int = 1,
+               autotune: bool = False, tune_budget: float = 60.0) -> list[Path]:
     from xdsl.dialects.builtin import IntegerAttr
 
     from patdnn.backend.signature import entry_signature
     from patdnn.build import build_runner, emit_source
+    from patdnn.context import default_pipeline
     from patdnn.toolchain import build_static_library, runtime_sources
 
     outdir.mkdir(parents=True, exist_ok=True)
@@ -85,7 +92,8 @@ def compile_to(model: Path, outdir: Path, isa: str, emit: str, build: str | None
         written += [lr, lr.with_name(lr.name + ".weights")]
     if emit in ("mlir", "lr") and build is None:
         return written
-    source = emit_source(module, outdir, isa)
+    pipeline = None if isa == "opencl" else default_pipeline(isa, threads, autotune, tune_budget)
+    source = emit_source(module, outdir, isa, pipeline)
     written.append(source)
     arena = entry_signature(module).func.attributes.get("patdnn.arena_bytes")
     if isinstance(arena, IntegerAttr):
@@ -103,9 +111,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("model", type=Path, help="a .pt2 torch.export program, a .mlir patdnn IR file or a .lr file")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output folder")
-    parser.add_argument("--target", default="neon", choices=["neon", "scalar", "opencl"],
-                        help="vector ISA of the generated C (default: neon; SIMDe on x86 hosts), or opencl: "
-                             "host C + OpenCL kernels (run with PATDNN_OPENCL_DEVICE=selector, see README)")
+    parser.add_argument("--target", default="neon", choices=["neon", "avx2", "avx512", "scalar", "opencl"],
+                        help="vector ISA of the generated C (default: neon, the phone target; SIMDe on x86 "
+                             "hosts; avx2/avx512 run natively and fastest on x86), or opencl: host C + OpenCL "
+                             "kernels (run with PATDNN_OPENCL_DEVICE=selector, see README)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads the model will run with: filters are balanced across them (default: 1)")
+    parser.add_argument("--autotune", action="store_true",
+                        help="time candidate tile schedules per layer on this host and keep the fastest "
+                             "(results are logged in $PATDNN_TUNING_LOG or ~/.cache/patdnn/tuning.json and reused)")
+    parser.add_argument("--tune-budget", type=float, default=60.0, metavar="SECONDS",
+                        help="auto-tuning time budget for the whole model (default: 60)")
     parser.add_argument("--emit", default="c", choices=EMITS, help="what to stop at (default: c)")
     parser.add_argument("--build", choices=["host", "aarch64"], help="also build libmodel.a and model_run")
     parser.add_argument("--weights", type=Path, help="the blob of an .lr MODEL (default: the one its header names)")
@@ -114,11 +130,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.model.exists():
         parser.error(f"model file {args.model} does not exist")
+    if args.threads < 1:
+        parser.error(f"--threads must be >= 1, got {args.threads}")
+    if args.autotune and args.target in ("opencl",):
+        parser.error("--autotune tunes the C targets on this host; it does not apply to --target opencl")
     if args.patterns is not None and not args.patterns.exists():
         parser.error(f"patterns file {args.patterns} does not exist")
     try:
         for path in compile_to(args.model, args.output, args.target, args.emit, args.build, args.weights,
-                               args.patterns):
+                               args.patterns, args.threads, args.autotune, args.tune_budget):
             print(path)
     except ParseError as e:
         print(e, file=sys.stderr)
