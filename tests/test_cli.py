@@ -210,13 +210,17 @@ def test_unlowered_conv_to_c(valid_file: Path) -> None:
     assert_diagnostic(result, "'pattern.conv2d' cannot be printed as C", "lower-pattern-to-kernel", max_lines=3)
 
 
-def test_neon_stride3(tmp_path: Path) -> None:
+def test_stride3_compiles_on_every_isa(tmp_path: Path) -> None:
+    # Stride 3 used to be refused by isa=neon; the tap-shifted input planes (pdnn_shift_input
+    # applies the column stride, the row stride is a plane-row offset) make any stride printable.
+    # 5x5, padding 1, stride 3 -> 2x2; planes of max(5 + 2, (2-1)*3 + 3) = 7 rows x tile floats.
     path = write(tmp_path, conv_ir(out="1x2x2x2", stride="[3, 3]"))
-    result = run_opt(str(path), "-p", "lower-pattern-to-kernel", "-t", "c{isa=neon}")
-    assert_diagnostic(result, "stride [3, 3] is not supported by isa=neon", max_lines=3)
-    scalar = run_opt(str(path), "-p", "lower-pattern-to-kernel", "-t", "c{isa=scalar}")
-    assert scalar.returncode == 0, scalar.stderr
-    assert "x0 * 3;" in scalar.stdout
+    for isa, row_len in (("neon", 4), ("avx2", 8), ("avx512", 16), ("scalar", 2)):
+        result = run_opt(str(path), "-p", "lower-pattern-to-kernel", "-t", f"c{{isa={isa}}}")
+        assert result.returncode == 0, (isa, result.stderr)
+        assert result.stderr == "", (isa, result.stderr)
+        assert f"(int64_t)y0 * {3 * row_len} + x0;" in result.stdout, isa
+        assert f"patdnn_scratch, 2, 5, 5, 3, 3, 1, 1, 7, {row_len});" in result.stdout, isa
 
 
 def test_unknown_target(valid_file: Path) -> None:

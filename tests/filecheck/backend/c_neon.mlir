@@ -6,7 +6,7 @@
 
 // UNLOWERED: error: 'pattern.conv2d' cannot be printed as C: lower it first with -p lower-pattern-to-kernel
 // UNLOWERED-NOT: Traceback
-// BADISA: error: unknown isa 'avx9', expected one of: scalar, neon
+// BADISA: error: unknown isa 'avx9', expected one of: scalar, neon, avx2, avx512
 // BADISA-NOT: Traceback
 // BADENTRY: error: entry function @main not found
 
@@ -32,16 +32,21 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT: #include "patdnn_ops.h"
 // CHECK-NEXT: #include "patdnn_neon.h"
 // CHECK-NEXT: #include <string.h>
+// CHECK-EMPTY:
+// CHECK-NEXT: typedef struct { const float *in; float *out; float *psum; } pdnn_conv_job;
+// CHECK-NEXT: static float *patdnn_scratch; /* tap-shifted inputs and partial sums, sized at init */
 
-// --- layer 0 (named by its `layer` attribute): FKW index arrays. Segments per (filter, pattern):
-// filter 0 = {pattern 0: chan 0, pattern 1: chan 1}, filter 1 = {} (all removed: empty segments),
-// filter 2 = {pattern 0: chan 1, pattern 1: chan 0}; removed kernels get no channel entry.
-// CHECK:      /* conv0_conv1: 2 -> 3 channels, 6x6 -> 6x6, stride [1, 1], padding [1, 1], relu; 2 patterns, 4/6 kernels kept, tile 8 */
-// CHECK-NEXT: static const int32_t conv0_conv1_seg[7] = {
-// CHECK-NEXT:   0, 1, 2, 2, 2, 3, 4
-// CHECK-NEXT: };
-// CHECK-NEXT: static const int32_t conv0_conv1_wseg[6] = {
-// CHECK-NEXT:   0, 4, 8, 8, 8, 12
+// --- layer 0 (named by its `layer` attribute). Geometry: 4 lanes, tile_x 16 capped at the
+// output width rounded to a vector: 8 columns = 2 vectors, 1 row (tile_y default), one channel
+// block of both channels. A tap-shifted plane has ceil(6/8)*8 = 8 floats a row and
+// max(6 + 2*1, (6-1)*1 + 3) = 8 rows: 64 floats, 3 planes (kernel columns) = 192 per channel.
+// FKW order is filter -> pattern -> channel: filter 0 = {p0: chan 0, p1: chan 1}, filter 1 = {}
+// (all removed: empty segments), filter 2 = {p0: chan 1, p1: chan 0}; 4 weights per kernel.
+// Segments (first kernel, end kernel, first weight) per (block 0, filter, pattern):
+// (0,1,0) (1,2,4) | (2,2,8) (2,2,8) | (2,3,8) (3,4,12); removed kernels get no channel entry.
+// CHECK:      /* conv0_conv1: 2 -> 3 channels, 6x6 -> 6x6, stride [1, 1], padding [1, 1], relu; 2 patterns, 4/6 kernels kept; register tile 1x8, 1 channel block(s) of 2 */
+// CHECK-NEXT: static const int32_t conv0_conv1_seg[18] = {
+// CHECK-NEXT:   0, 1, 0, 1, 2, 4, 2, 2, 8, 2, 2, 8, 2, 3, 8, 3, 4, 12
 // CHECK-NEXT: };
 // CHECK-NEXT: static const int32_t conv0_conv1_chan[4] = {
 // CHECK-NEXT:   0, 1, 1, 0
@@ -56,102 +61,118 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:   5.0e-01f, -2.5e-01f, 1.25e-01f
 // CHECK-NEXT: };
 
-// Loop nest: filters -> rows -> 8-column tiles (2 vectors); the padded row is 10 floats, a plane 80.
-// CHECK:      static void conv0_conv1_filters(void *arg, int64_t begin, int64_t end) {
-// CHECK:        const int32_t *seg = conv0_conv1_seg + o * 2;
-// CHECK-NEXT:   const int32_t *wseg = conv0_conv1_wseg + o * 2;
-// CHECK-NEXT:   float *out_o = job->out + (int64_t)o * 36;
-// CHECK-NEXT:   const float32x4_t vbias = vdupq_n_f32(conv0_conv1_bias[o]);
-// CHECK:          const float *in_y = job->in + (int64_t)y * 10;
-// CHECK-NEXT:     float *out_y = out_o + (int64_t)y * 6;
-// CHECK-NEXT:     for (int x0 = 0; x0 < 6; x0 += 8) {
-// CHECK-NEXT:       const float *in_x = in_y + x0 * 1;
-// CHECK-NEXT:       float32x4_t acc0 = vbias, acc1 = vbias;
+// Loop nest: column tiles of 8 -> rows (1-row tiles, the last one never shifts) -> 1 channel
+// block -> filters; a tile starts y0 * stride 1 * 8 floats down the planes.
+// CHECK-NEXT: static void conv0_conv1_filters(void *arg, int64_t begin, int64_t end) {
+// CHECK-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
+// CHECK-NEXT:   for (int x0 = 0; x0 < 6; x0 += 8) {
+// CHECK-NEXT:   for (int yy = 0; yy < 6; yy += 1) {
+// CHECK-NEXT:   const int y0 = yy + 1 <= 6 ? yy : 5;
+// CHECK-NEXT:   const float *tile_in = job->in + (int64_t)y0 * 8 + x0;
+// CHECK-NEXT:   for (int b = 0; b < 1; ++b) {
+// CHECK-NEXT:   for (int64_t idx = begin; idx < end; ++idx) {
+// CHECK-NEXT:     const int o = (int)idx;
+// CHECK-NEXT:     const int32_t *sg = conv0_conv1_seg + ((int64_t)b * 3 + o) * 6;
+// CHECK-NEXT:     const float32x4_t vbias = vdupq_n_f32(conv0_conv1_bias[o]);
+// CHECK-NEXT:     float32x4_t acc0_0 = vbias, acc0_1 = vbias;
 
-// Pattern 0 (taps (0,1) (1,0) (1,1) (1,2) -> offsets 1 10 11 12, +4 for the 2nd vector):
-// exactly 4 loads + 4 FMAs per vector, then the loop closes.
-// CHECK-NEXT:       { /* pattern 0: 010|111|000 */
-// CHECK-NEXT:         const float *w = conv0_conv1_weights + wseg[0];
-// CHECK-NEXT:         for (int32_t k = seg[0]; k < seg[1]; ++k, w += 4) {
-// CHECK-NEXT:           const float *ip = in_x + (int64_t)conv0_conv1_chan[k] * 80;
-// CHECK-NEXT:           const float32x4_t v0_0 = vld1q_f32(ip + 1);
-// CHECK-NEXT:           const float32x4_t v0_1 = vld1q_f32(ip + 5);
-// CHECK-NEXT:           const float32x4_t w1 = vdupq_n_f32(w[0]);
-// CHECK-NEXT:           acc0 = vfmaq_f32(acc0, v0_0, w1);
-// CHECK-NEXT:           acc1 = vfmaq_f32(acc1, v0_1, w1);
-// CHECK-NEXT:           const float32x4_t v2_0 = vld1q_f32(ip + 10);
-// CHECK-NEXT:           const float32x4_t v2_1 = vld1q_f32(ip + 14);
-// CHECK-NEXT:           const float32x4_t w3 = vdupq_n_f32(w[1]);
-// CHECK-NEXT:           acc0 = vfmaq_f32(acc0, v2_0, w3);
-// CHECK-NEXT:           acc1 = vfmaq_f32(acc1, v2_1, w3);
-// CHECK-NEXT:           const float32x4_t v4_0 = vld1q_f32(ip + 11);
-// CHECK-NEXT:           const float32x4_t v4_1 = vld1q_f32(ip + 15);
-// CHECK-NEXT:           const float32x4_t w5 = vdupq_n_f32(w[2]);
-// CHECK-NEXT:           acc0 = vfmaq_f32(acc0, v4_0, w5);
-// CHECK-NEXT:           acc1 = vfmaq_f32(acc1, v4_1, w5);
-// CHECK-NEXT:           const float32x4_t v6_0 = vld1q_f32(ip + 12);
-// CHECK-NEXT:           const float32x4_t v6_1 = vld1q_f32(ip + 16);
-// CHECK-NEXT:           const float32x4_t w7 = vdupq_n_f32(w[3]);
-// CHECK-NEXT:           acc0 = vfmaq_f32(acc0, v6_0, w7);
-// CHECK-NEXT:           acc1 = vfmaq_f32(acc1, v6_1, w7);
-// CHECK-NEXT:         }
+// Pattern 0 (taps (0,1) (1,0) (1,1) (1,2)): offset = col * 64 + row * 8 -> 64 8 72 136, +4 for
+// the 2nd vector: exactly 4 loads + 4 FMAs per vector, one broadcast per weight, then the loop closes.
+// CHECK-NEXT:     { /* pattern 0: 010|111|000 */
+// CHECK-NEXT:       const float *w = conv0_conv1_weights + sg[2];
+// CHECK-NEXT:       for (int32_t k = sg[0]; k < sg[1]; ++k, w += 4) {
+// CHECK-NEXT:         const float *ip = tile_in + (int64_t)conv0_conv1_chan[k] * 192;
+// CHECK-NEXT:         const float32x4_t v0_0 = vld1q_f32(ip + 64);
+// CHECK-NEXT:         const float32x4_t v0_1 = vld1q_f32(ip + 68);
+// CHECK-NEXT:         const float32x4_t w0 = vdupq_n_f32(w[0]);
+// CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v0_0, w0);
+// CHECK-NEXT:         acc0_1 = vfmaq_f32(acc0_1, v0_1, w0);
+// CHECK-NEXT:         const float32x4_t v2_0 = vld1q_f32(ip + 8);
+// CHECK-NEXT:         const float32x4_t v2_1 = vld1q_f32(ip + 12);
+// CHECK-NEXT:         const float32x4_t w1 = vdupq_n_f32(w[1]);
+// CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v2_0, w1);
+// CHECK-NEXT:         acc0_1 = vfmaq_f32(acc0_1, v2_1, w1);
+// CHECK-NEXT:         const float32x4_t v4_0 = vld1q_f32(ip + 72);
+// CHECK-NEXT:         const float32x4_t v4_1 = vld1q_f32(ip + 76);
+// CHECK-NEXT:         const float32x4_t w2 = vdupq_n_f32(w[2]);
+// CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v4_0, w2);
+// CHECK-NEXT:         acc0_1 = vfmaq_f32(acc0_1, v4_1, w2);
+// CHECK-NEXT:         const float32x4_t v6_0 = vld1q_f32(ip + 136);
+// CHECK-NEXT:         const float32x4_t v6_1 = vld1q_f32(ip + 140);
+// CHECK-NEXT:         const float32x4_t w3 = vdupq_n_f32(w[3]);
+// CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v6_0, w3);
+// CHECK-NEXT:         acc0_1 = vfmaq_f32(acc0_1, v6_1, w3);
 // CHECK-NEXT:       }
+// CHECK-NEXT:     }
 
-// Pattern 1 (taps (0,1) (1,0) (1,1) (2,1) -> offsets 1 10 11 21):
-// CHECK-NEXT:       { /* pattern 1: 010|110|010 */
-// CHECK-NEXT:         const float *w = conv0_conv1_weights + wseg[1];
-// CHECK-NEXT:         for (int32_t k = seg[1]; k < seg[2]; ++k, w += 4) {
-// CHECK-NEXT:           const float *ip = in_x + (int64_t)conv0_conv1_chan[k] * 80;
-// CHECK-NEXT:           const float32x4_t v0_0 = vld1q_f32(ip + 1);
-// CHECK-NEXT:           const float32x4_t v0_1 = vld1q_f32(ip + 5);
-// CHECK-NEXT:           const float32x4_t w1 = vdupq_n_f32(w[0]);
-// CHECK-NEXT:           acc0 = vfmaq_f32(acc0, v0_0, w1);
-// CHECK-NEXT:           acc1 = vfmaq_f32(acc1, v0_1, w1);
-// CHECK-NEXT:           const float32x4_t v2_0 = vld1q_f32(ip + 10);
-// CHECK-NEXT:           const float32x4_t v2_1 = vld1q_f32(ip + 14);
-// CHECK-NEXT:           const float32x4_t w3 = vdupq_n_f32(w[1]);
-// CHECK-NEXT:           acc0 = vfmaq_f32(acc0, v2_0, w3);
-// CHECK-NEXT:           acc1 = vfmaq_f32(acc1, v2_1, w3);
-// CHECK-NEXT:           const float32x4_t v4_0 = vld1q_f32(ip + 11);
-// CHECK-NEXT:           const float32x4_t v4_1 = vld1q_f32(ip + 15);
-// CHECK-NEXT:           const float32x4_t w5 = vdupq_n_f32(w[2]);
-// CHECK-NEXT:           acc0 = vfmaq_f32(acc0, v4_0, w5);
-// CHECK-NEXT:           acc1 = vfmaq_f32(acc1, v4_1, w5);
-// CHECK-NEXT:           const float32x4_t v6_0 = vld1q_f32(ip + 21);
-// CHECK-NEXT:           const float32x4_t v6_1 = vld1q_f32(ip + 25);
-// CHECK-NEXT:           const float32x4_t w7 = vdupq_n_f32(w[3]);
-// CHECK-NEXT:           acc0 = vfmaq_f32(acc0, v6_0, w7);
-// CHECK-NEXT:           acc1 = vfmaq_f32(acc1, v6_1, w7);
-// CHECK-NEXT:         }
+// Pattern 1 (taps (0,1) (1,0) (1,1) (2,1) -> 64 8 72 80); its segment is sg[3..5]:
+// CHECK-NEXT:     { /* pattern 1: 010|110|010 */
+// CHECK-NEXT:       const float *w = conv0_conv1_weights + sg[5];
+// CHECK-NEXT:       for (int32_t k = sg[3]; k < sg[4]; ++k, w += 4) {
+// CHECK-NEXT:         const float *ip = tile_in + (int64_t)conv0_conv1_chan[k] * 192;
+// CHECK-NEXT:         const float32x4_t v0_0 = vld1q_f32(ip + 64);
+// CHECK-NEXT:         const float32x4_t v0_1 = vld1q_f32(ip + 68);
+// CHECK-NEXT:         const float32x4_t w0 = vdupq_n_f32(w[0]);
+// CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v0_0, w0);
+// CHECK-NEXT:         acc0_1 = vfmaq_f32(acc0_1, v0_1, w0);
+// CHECK-NEXT:         const float32x4_t v2_0 = vld1q_f32(ip + 8);
+// CHECK-NEXT:         const float32x4_t v2_1 = vld1q_f32(ip + 12);
+// CHECK-NEXT:         const float32x4_t w1 = vdupq_n_f32(w[1]);
+// CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v2_0, w1);
+// CHECK-NEXT:         acc0_1 = vfmaq_f32(acc0_1, v2_1, w1);
+// CHECK-NEXT:         const float32x4_t v4_0 = vld1q_f32(ip + 72);
+// CHECK-NEXT:         const float32x4_t v4_1 = vld1q_f32(ip + 76);
+// CHECK-NEXT:         const float32x4_t w2 = vdupq_n_f32(w[2]);
+// CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v4_0, w2);
+// CHECK-NEXT:         acc0_1 = vfmaq_f32(acc0_1, v4_1, w2);
+// CHECK-NEXT:         const float32x4_t v6_0 = vld1q_f32(ip + 80);
+// CHECK-NEXT:         const float32x4_t v6_1 = vld1q_f32(ip + 84);
+// CHECK-NEXT:         const float32x4_t w3 = vdupq_n_f32(w[3]);
+// CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v6_0, w3);
+// CHECK-NEXT:         acc0_1 = vfmaq_f32(acc0_1, v6_1, w3);
 // CHECK-NEXT:       }
+// CHECK-NEXT:     }
 
-// relu epilogue (no clamp at 6), then full stores or a partial tail store.
-// CHECK-NEXT:       const float32x4_t vzero = vdupq_n_f32(0.0f);
-// CHECK-NEXT:       acc0 = vmaxq_f32(acc0, vzero);
-// CHECK-NEXT:       acc1 = vmaxq_f32(acc1, vzero);
-// CHECK-NEXT:       if (x0 + 8 <= 6) {
-// CHECK-NEXT:         vst1q_f32(out_y + x0 + 0, acc0);
-// CHECK-NEXT:         vst1q_f32(out_y + x0 + 4, acc1);
-// CHECK-NEXT:       } else {
-// CHECK-NEXT:         float tail[8];
-// CHECK-NEXT:         vst1q_f32(tail + 0, acc0);
-// CHECK-NEXT:         vst1q_f32(tail + 4, acc1);
-// CHECK-NEXT:         memcpy(out_y + x0, tail, (size_t)(6 - x0) * sizeof(float));
-// CHECK-NEXT:       }
+// relu epilogue (no clamp at 6), no partial sums (one block); the tile of 8 overhangs the 6
+// output columns, so the full-tile store is guarded and the ragged tail goes through `tail`.
+// CHECK-NEXT:     const float32x4_t vzero = vdupq_n_f32(0.0f);
+// CHECK-NEXT:     acc0_0 = vmaxq_f32(acc0_0, vzero);
+// CHECK-NEXT:     acc0_1 = vmaxq_f32(acc0_1, vzero);
+// CHECK-NEXT:     float *out_t = job->out + (int64_t)o * 36 + (int64_t)y0 * 6 + x0;
+// CHECK-NEXT:     if (x0 + 8 <= 6) {
+// CHECK-NEXT:       vst1q_f32(out_t + 0, acc0_0);
+// CHECK-NEXT:       vst1q_f32(out_t + 4, acc0_1);
+// CHECK-NEXT:     } else {
+// CHECK-NEXT:       float tail[8];
+// CHECK-NEXT:       vst1q_f32(tail + 0, acc0_0);
+// CHECK-NEXT:       vst1q_f32(tail + 4, acc0_1);
+// CHECK-NEXT:       for (int r = 0; r < 1; ++r)
+// CHECK-NEXT:         memcpy(out_t + r * 6, tail + r * 8, (size_t)(6 - x0) * sizeof(float));
+// CHECK-NEXT:     }
+// CHECK-NEXT:   }
+// CHECK-NEXT:   }
+// CHECK-NEXT:   }
+// CHECK-NEXT:   }
+// CHECK-NEXT: }
 
-// The layer driver: zero-padded copy (2 channels x 8 rows x 10), filters in parallel.
-// CHECK:      static void conv0_conv1(pdnn_ctx *ctx, const float *in, float *out) {
-// CHECK-NEXT:   float *padded = (float *)pdnn_alloc((size_t)160 * sizeof(float));
-// CHECK:            memcpy(padded + (int64_t)c * 80 + (y + 1) * 10 + 1,
-// CHECK:        pdnn_parallel_for(ctx, 3, conv0_conv1_filters, &job);
+// The layer driver: tap-shifted copy of 2 channels (6x6, K 3, column stride 1, padding 1, 1,
+// 8 rows of 8) into the scratch buffer, then the 3 filters in parallel, no partial-sum buffer.
+// CHECK-EMPTY:
+// CHECK-NEXT: static void conv0_conv1(pdnn_ctx *ctx, const float *in, float *out) {
+// CHECK-NEXT:   for (int n = 0; n < 1; ++n) {
+// CHECK-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 72, patdnn_scratch, 2, 6, 6, 3, 1, 1, 1, 8, 8);
+// CHECK-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 108, NULL};
+// CHECK-NEXT:     pdnn_parallel_for(ctx, 3, conv0_conv1_filters, &job);
+// CHECK-NEXT:   }
+// CHECK-NEXT: }
 
-// --- layer 1: stride 2; filter 1 has no kernels at all (empty segments, no channel entries).
-// CHECK:      /* conv1: 3 -> 2 channels, 6x6 -> 3x3, stride [2, 2], padding [1, 1], relu6; 2 patterns, 2/6 kernels kept, tile 4 */
-// CHECK-NEXT: static const int32_t conv1_seg[5] = {
-// CHECK-NEXT:   0, 1, 2, 2, 2
-// CHECK-NEXT: };
-// CHECK-NEXT: static const int32_t conv1_wseg[4] = {
-// CHECK-NEXT:   0, 4, 8, 8
+// --- layer 1: stride 2, no name. Output 3x3: tile 4 columns = 1 vector; plane rows of
+// ceil(3/4)*4 = 4 floats (the column stride is applied by the shift), max(6 + 2, 2*2 + 3) = 8 rows:
+// 32 floats a plane, 96 a channel; a tile starts y0 * 2 * 4 = 8 floats down.
+// Filter 0 = {p0: chan 0, p1: chan 2}, filter 1 has no kernels at all (empty segments at 2).
+// CHECK:      /* conv1: 3 -> 2 channels, 6x6 -> 3x3, stride [2, 2], padding [1, 1], relu6; 2 patterns, 2/6 kernels kept; register tile 1x4, 1 channel block(s) of 3 */
+// CHECK-NEXT: static const int32_t conv1_seg[12] = {
+// CHECK-NEXT:   0, 1, 0, 1, 2, 4, 2, 2, 8, 2, 2, 8
 // CHECK-NEXT: };
 // CHECK-NEXT: static const int32_t conv1_chan[2] = {
 // CHECK-NEXT:   0, 2
@@ -160,53 +181,80 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT: static const float *conv1_weights;
 // CHECK-NEXT: static const float *conv1_bias;
 // CHECK-NEXT: static void conv1_filters(void *arg, int64_t begin, int64_t end) {
-// CHECK:          const float *in_y = job->in + (int64_t)y * 20;
-// CHECK:          const float *in_x = in_y + x0 * 2;
-// CHECK-NEXT:     float32x4_t acc0 = vbias;
-// Stride-2 loads: vld2q_f32 keeps the even lanes of 8 floats.
+// CHECK-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
+// CHECK-NEXT:   for (int x0 = 0; x0 < 3; x0 += 4) {
+// CHECK-NEXT:   for (int yy = 0; yy < 3; yy += 1) {
+// CHECK-NEXT:   const int y0 = yy + 1 <= 3 ? yy : 2;
+// CHECK-NEXT:   const float *tile_in = job->in + (int64_t)y0 * 8 + x0;
+// CHECK-NEXT:   for (int b = 0; b < 1; ++b) {
+// CHECK-NEXT:   for (int64_t idx = begin; idx < end; ++idx) {
+// CHECK-NEXT:     const int o = (int)idx;
+// CHECK-NEXT:     const int32_t *sg = conv1_seg + ((int64_t)b * 2 + o) * 6;
+// CHECK-NEXT:     const float32x4_t vbias = vdupq_n_f32(conv1_bias[o]);
+// CHECK-NEXT:     float32x4_t acc0_0 = vbias;
+// Stride 2 needs no de-interleaving load: plain aligned vld1q_f32 from the shifted planes,
+// offset = col * 32 + row * 4: pattern 0 -> 32 4 36 68, pattern 1 (110|110|000) -> 0 32 4 36.
 // CHECK-NEXT:     { /* pattern 0: 010|111|000 */
-// CHECK-NEXT:       const float *w = conv1_weights + wseg[0];
-// CHECK-NEXT:       for (int32_t k = seg[0]; k < seg[1]; ++k, w += 4) {
-// CHECK-NEXT:         const float *ip = in_x + (int64_t)conv1_chan[k] * 80;
-// CHECK-NEXT:         const float32x4_t v0_0 = vld2q_f32(ip + 1).val[0];
-// CHECK-NEXT:         const float32x4_t w1 = vdupq_n_f32(w[0]);
-// CHECK-NEXT:         acc0 = vfmaq_f32(acc0, v0_0, w1);
-// CHECK-NEXT:         const float32x4_t v2_0 = vld2q_f32(ip + 10).val[0];
-// CHECK-NEXT:         const float32x4_t w3 = vdupq_n_f32(w[1]);
-// CHECK-NEXT:         acc0 = vfmaq_f32(acc0, v2_0, w3);
-// CHECK-NEXT:         const float32x4_t v4_0 = vld2q_f32(ip + 11).val[0];
-// CHECK-NEXT:         const float32x4_t w5 = vdupq_n_f32(w[2]);
-// CHECK-NEXT:         acc0 = vfmaq_f32(acc0, v4_0, w5);
-// CHECK-NEXT:         const float32x4_t v6_0 = vld2q_f32(ip + 12).val[0];
-// CHECK-NEXT:         const float32x4_t w7 = vdupq_n_f32(w[3]);
-// CHECK-NEXT:         acc0 = vfmaq_f32(acc0, v6_0, w7);
+// CHECK-NEXT:       const float *w = conv1_weights + sg[2];
+// CHECK-NEXT:       for (int32_t k = sg[0]; k < sg[1]; ++k, w += 4) {
+// CHECK-NEXT:         const float *ip = tile_in + (int64_t)conv1_chan[k] * 96;
+// CHECK-NEXT:         const float32x4_t v0_0 = vld1q_f32(ip + 32);
+// CHECK-NEXT:         const float32x4_t w0 = vdupq_n_f32(w[0]);
+// CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v0_0, w0);
+// CHECK-NEXT:         const float32x4_t v2_0 = vld1q_f32(ip + 4);
+// CHECK-NEXT:         const float32x4_t w1 = vdupq_n_f32(w[1]);
+// CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v2_0, w1);
+// CHECK-NEXT:         const float32x4_t v4_0 = vld1q_f32(ip + 36);
+// CHECK-NEXT:         const float32x4_t w2 = vdupq_n_f32(w[2]);
+// CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v4_0, w2);
+// CHECK-NEXT:         const float32x4_t v6_0 = vld1q_f32(ip + 68);
+// CHECK-NEXT:         const float32x4_t w3 = vdupq_n_f32(w[3]);
+// CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v6_0, w3);
 // CHECK-NEXT:       }
 // CHECK-NEXT:     }
 // CHECK-NEXT:     { /* pattern 1: 110|110|000 */
-// CHECK-NEXT:       const float *w = conv1_weights + wseg[1];
-// CHECK-NEXT:       for (int32_t k = seg[1]; k < seg[2]; ++k, w += 4) {
-// CHECK-NEXT:         const float *ip = in_x + (int64_t)conv1_chan[k] * 80;
-// CHECK-NEXT:         const float32x4_t v0_0 = vld2q_f32(ip + 0).val[0];
-// CHECK-NEXT:         const float32x4_t w1 = vdupq_n_f32(w[0]);
-// CHECK-NEXT:         acc0 = vfmaq_f32(acc0, v0_0, w1);
-// CHECK-NEXT:         const float32x4_t v2_0 = vld2q_f32(ip + 1).val[0];
-// CHECK-NEXT:         const float32x4_t w3 = vdupq_n_f32(w[1]);
-// CHECK-NEXT:         acc0 = vfmaq_f32(acc0, v2_0, w3);
-// CHECK-NEXT:         const float32x4_t v4_0 = vld2q_f32(ip + 10).val[0];
-// CHECK-NEXT:         const float32x4_t w5 = vdupq_n_f32(w[2]);
-// CHECK-NEXT:         acc0 = vfmaq_f32(acc0, v4_0, w5);
-// CHECK-NEXT:         const float32x4_t v6_0 = vld2q_f32(ip + 11).val[0];
-// CHECK-NEXT:         const float32x4_t w7 = vdupq_n_f32(w[3]);
-// CHECK-NEXT:         acc0 = vfmaq_f32(acc0, v6_0, w7);
+// CHECK-NEXT:       const float *w = conv1_weights + sg[5];
+// CHECK-NEXT:       for (int32_t k = sg[3]; k < sg[4]; ++k, w += 4) {
+// CHECK-NEXT:         const float *ip = tile_in + (int64_t)conv1_chan[k] * 96;
+// CHECK-NEXT:         const float32x4_t v0_0 = vld1q_f32(ip + 0);
+// CHECK-NEXT:         const float32x4_t w0 = vdupq_n_f32(w[0]);
+// CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v0_0, w0);
+// CHECK-NEXT:         const float32x4_t v2_0 = vld1q_f32(ip + 32);
+// CHECK-NEXT:         const float32x4_t w1 = vdupq_n_f32(w[1]);
+// CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v2_0, w1);
+// CHECK-NEXT:         const float32x4_t v4_0 = vld1q_f32(ip + 4);
+// CHECK-NEXT:         const float32x4_t w2 = vdupq_n_f32(w[2]);
+// CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v4_0, w2);
+// CHECK-NEXT:         const float32x4_t v6_0 = vld1q_f32(ip + 36);
+// CHECK-NEXT:         const float32x4_t w3 = vdupq_n_f32(w[3]);
+// CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v6_0, w3);
 // CHECK-NEXT:       }
 // CHECK-NEXT:     }
-// relu6 epilogue.
+// relu6 epilogue, then the guarded store of a 4-column tile over 3 columns.
 // CHECK-NEXT:     const float32x4_t vzero = vdupq_n_f32(0.0f);
 // CHECK-NEXT:     const float32x4_t vsix = vdupq_n_f32(6.0f);
-// CHECK-NEXT:     acc0 = vminq_f32(vmaxq_f32(acc0, vzero), vsix);
+// CHECK-NEXT:     acc0_0 = vminq_f32(vmaxq_f32(acc0_0, vzero), vsix);
+// CHECK-NEXT:     float *out_t = job->out + (int64_t)o * 9 + (int64_t)y0 * 3 + x0;
 // CHECK-NEXT:     if (x0 + 4 <= 3) {
+// CHECK-NEXT:       vst1q_f32(out_t + 0, acc0_0);
+// CHECK-NEXT:     } else {
+// CHECK-NEXT:       float tail[4];
+// CHECK-NEXT:       vst1q_f32(tail + 0, acc0_0);
+// CHECK-NEXT:       for (int r = 0; r < 1; ++r)
+// CHECK-NEXT:         memcpy(out_t + r * 3, tail + r * 4, (size_t)(3 - x0) * sizeof(float));
+// CHECK-NEXT:     }
+// The shift takes the column stride (2); the row stride lives in tile_in.
+// CHECK:      static void conv1(pdnn_ctx *ctx, const float *in, float *out) {
+// CHECK-NEXT:   for (int n = 0; n < 1; ++n) {
+// CHECK-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 108, patdnn_scratch, 3, 6, 6, 3, 2, 1, 1, 8, 4);
+// CHECK-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 18, NULL};
+// CHECK-NEXT:     pdnn_parallel_for(ctx, 2, conv1_filters, &job);
+// CHECK-NEXT:   }
+// CHECK-NEXT: }
 
-// The function, the sizes (x is the input; y and z are written), blob resolution and the descriptor.
+// The function, the sizes (x is the input; y and z are written), blob resolution, the scratch
+// (the larger layer: 2 channels x 3 planes x 64 = 384 floats = 1536 bytes, vs 3 x 3 x 32 = 288)
+// and the descriptor.
 // CHECK:      void net(pdnn_ctx *ctx, float *arg_x, float *arg_y, float *arg_z) {
 // CHECK-NEXT:   conv0_conv1(ctx, arg_x, arg_y);
 // CHECK-NEXT:   conv1(ctx, arg_y, arg_z);
@@ -221,6 +269,7 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:   conv0_conv1_bias = conv0_conv1_bias_data;
 // CHECK-NEXT:   conv1_weights = (const float *)(blob_0 + 0);
 // CHECK-NEXT:   conv1_bias = (const float *)(blob_0 + 32);
+// CHECK-NEXT:   if (!patdnn_scratch) patdnn_scratch = (float *)pdnn_alloc(1536ULL);
 // CHECK-NEXT:   return 0;
 // CHECK-NEXT: }
 // CHECK:        net(ctx, (float *)inputs[0], outputs[0], outputs[1]);
