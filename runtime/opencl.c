@@ -305,6 +305,29 @@ static void program_to_cache(pdnn_cl *cl, const char *path) {
   free(bytes);
 }
 
+/* The build failure with the build log: whole when it fits the ctx message, else its start and
+ * the path of a file holding all of it. */
+static void report_build_log(pdnn_cl *cl, cl_int err) {
+  size_t size = 0;
+  clGetProgramBuildInfo(cl->program, cl->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &size);
+  char *log = calloc(size + 1, 1);
+  if (log && size) clGetProgramBuildInfo(cl->program, cl->device, CL_PROGRAM_BUILD_LOG, size, log, NULL);
+  char saved[600] = "";
+  if (log && strlen(log) > 600) {
+    const char *tmp = getenv("TMPDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/patdnn-opencl-build-%ld.log", tmp && tmp[0] ? tmp : "/tmp", (long)getpid());
+    FILE *f = fopen(path, "w");
+    if (f && fputs(log, f) >= 0 && fclose(f) == 0) snprintf(saved, sizeof saved, " (whole log: %s)", path);
+    else if (f) fclose(f);
+    log[600] = '\0';
+  }
+  cl->failed = 1;
+  pdnn_ctx_fail(cl->ctx, "OpenCL program build failed on '%s': %s (%d); build log%s:\n%s", cl->device_name,
+                cl_error_name(err), (int)err, saved, log ? log : "(out of memory)");
+  free(log);
+}
+
 static int build_program(pdnn_cl *cl, const char *source) {
   char options[512];
   const char *extra = getenv("PATDNN_OPENCL_OPTIONS"); /* e.g. -cl-opt-disable: faster PoCL builds */
@@ -321,11 +344,7 @@ static int build_program(pdnn_cl *cl, const char *source) {
   }
   err = clBuildProgram(cl->program, 1, &cl->device, options, NULL, NULL);
   if (err != CL_SUCCESS) {
-    char log[8192] = "";
-    clGetProgramBuildInfo(cl->program, cl->device, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, NULL);
-    cl->failed = 1;
-    pdnn_ctx_fail(cl->ctx, "OpenCL program build failed on '%s': %s (%d); build log:\n%s", cl->device_name,
-                  cl_error_name(err), (int)err, log);
+    report_build_log(cl, err);
     return -1;
   }
   program_to_cache(cl, path);

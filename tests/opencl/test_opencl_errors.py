@@ -108,7 +108,7 @@ def test_kernel_build_failure_shows_the_build_log(runner, tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "OpenCL program build failed on 'Portable Computing Language" in result.stderr
-    assert "CL_BUILD_PROGRAM_FAILURE (-11); build log:" in result.stderr
+    assert "CL_BUILD_PROGRAM_FAILURE (-11); build log" in result.stderr
     assert "undeclared_thing" in result.stderr  # the compiler's own words, from the log
 
 

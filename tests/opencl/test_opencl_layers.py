@@ -10,6 +10,8 @@ some with a filter order, and every dense case of tests/test_nn_ops.py.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 
 import numpy as np
@@ -155,3 +157,29 @@ def test_opencl_runtime_compiles_warning_free(tmp_path):
                f"-I{RUNTIME_DIR}", "-c", str(RUNTIME_DIR / "opencl.c"), "-o", str(tmp_path / "opencl.o")]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
+
+
+def embedded_program(model_c: str) -> str:
+    """The OpenCL C program a generated model embeds (patdnn_cl_source), unescaped."""
+    block = re.search(r"patdnn_cl_source\[\] =\n(.*?);\n", model_c, re.S)
+    assert block is not None
+    lines = re.findall(r'^  "(.*)\\n"$', block.group(1), re.M)
+    return "\n".join(line.replace('\\"', '"').replace("\\\\", "\\") for line in lines)
+
+
+@pytest.mark.parametrize("defines", [[], ["-DPDNN_FP16"]], ids=["fp32", "fp16"])
+def test_program_type_checks_with_clang(defines, tmp_path_factory, tmp_path):
+    """PoCL cannot build the fp16 variant (no cl_khr_fp16): clang checks it as OpenCL C 1.2 with
+    the extension on, so the half path is at least well-typed before it meets a real GPU."""
+    need_toolchain("opencl")
+    clang = shutil.which("clang-15") or shutil.which("clang")
+    if clang is None:
+        pytest.skip("clang is not installed (optional: type-checks the fp16 OpenCL program)")
+    results(tmp_path_factory)
+    model: BuiltModel = _BUILT["model"]  # type: ignore[assignment]
+    program = tmp_path / "program.cl"
+    program.write_text(embedded_program(model.executable.with_name("model.c").read_text()))
+    cmd = [clang, "-cl-std=CL1.2", "-Xclang", "-finclude-default-header", "-Xclang", "-cl-ext=+cl_khr_fp16",
+           *defines, "-Werror", "-fsyntax-only", "-x", "cl", str(program)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
