@@ -45,15 +45,16 @@ def validate_library(library: np.ndarray, source: str = "library") -> np.ndarray
     return library
 
 
-def select_library(model: torch.nn.Module, spec: str | int = 8, entries: int = 4) -> np.ndarray:
-    """The library named by `spec`: a count K (top-K natural patterns of `model`), a fixed
-    library's name (see FIXED_LIBRARIES) or a .npy file holding a (P, 3, 3) array."""
+def parse_library_spec(spec: str | int, entries: int = 4) -> int | np.ndarray:
+    """A library `spec` checked before any training: a count K (returned as int; the library is
+    the top-K natural patterns of the trained model), a fixed library's name (see
+    FIXED_LIBRARIES) or a .npy file holding a (P, 3, 3) array (both returned as the library)."""
     if isinstance(spec, int) or str(spec).isdigit():
         k = int(spec)
         available = len(candidate_patterns(3, entries))
         if not 1 <= k <= available:
             raise ValueError(f"library size {k} out of range 1..{available} for {entries}-entry patterns")
-        return validate_library(extract_library(model, k, entries))
+        return k
     if spec in FIXED_LIBRARIES:
         return validate_library(FIXED_LIBRARIES[spec](), spec)
     path = Path(spec)
@@ -63,3 +64,11 @@ def select_library(model: torch.nn.Module, spec: str | int = 8, entries: int = 4
         return validate_library(np.load(path), str(path))
     raise ValueError(f"--patterns {spec!r}: expected a count (e.g. 8), "
                      f"{' or '.join(FIXED_LIBRARIES)}, or a .npy file")
+
+
+def select_library(model: torch.nn.Module, spec: str | int = 8, entries: int = 4) -> np.ndarray:
+    """The library named by `spec` (see `parse_library_spec`), extracted from `model` for a count."""
+    parsed = parse_library_spec(spec, entries)
+    if isinstance(parsed, int):
+        return validate_library(extract_library(model, parsed, entries))
+    return parsed

@@ -24,7 +24,7 @@ from patdnn.prune.admm import Admm, rho_schedule
 from patdnn.prune.checkpoint import load_checkpoint, save_checkpoint
 from patdnn.prune.distributed import DistEnv, barrier, init_distributed, rank_device, shutdown, wrap_model
 from patdnn.prune.export import export_program, save_patterns
-from patdnn.prune.library import select_library
+from patdnn.prune.library import parse_library_spec, select_library
 from patdnn.prune.masks import MaskEnforcer, mask_violations, pattern_masks
 from patdnn.prune.oneshot import one_shot_pattern_prune, prunable_convs
 from patdnn.prune.report import build_report, format_report
@@ -54,9 +54,11 @@ class PruneConfig:
     retrain_lr: float = 0.01
     weight_decay: float = 5e-4
     batch_size: int = 128
-    rho_init: float = 1e-3
-    rho_max: float = 1e-1
-    admm_updates_per_epoch: int = 4
+    # ρ must come to dominate the loss curvature, and lr·ρ·(steps between ADMM steps) ≫ 1 so W
+    # follows Z − U and Y − V; a smaller ρ leaves the duals to grow while W stays put.
+    rho_init: float = 0.05
+    rho_max: float = 2.0
+    admm_updates_per_epoch: int = 2
     input_size: int | None = None   # None: 32 for vgg16-cifar (five 2x2 pools), else 28
     train_limit: int | None = None
     test_limit: int | None = None
@@ -114,6 +116,7 @@ class _PhaseHooks:
 class _Run:
     def __init__(self, config: PruneConfig, log: Callable[[str], None]):
         self.config = config
+        parse_library_spec(config.patterns, config.entries)  # a bad library fails now, not after training
         self.env: DistEnv = init_distributed(config.device)
         self.device = rank_device(config.device, self.env)
         self.out = Path(config.output)
@@ -128,6 +131,8 @@ class _Run:
         self.train = _pad(load_dataset(config.data, "train", config.train_limit), size)
         self.test = _pad(load_dataset(config.data, "test", config.test_limit), size)
         self.state = self._initial_state()
+        if self.env.distributed:
+            self.log(f"ranks: {self.env.world_size} ({torch.distributed.get_backend()})")
         self.started, self.elapsed_before = time.monotonic(), self.state["elapsed"]
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -173,10 +178,12 @@ class _Run:
 
     # -- one training phase -------------------------------------------------------------------
 
-    def train_phase(self, phase: str, epochs: int, lr: float, hooks: _PhaseHooks) -> None:
+    def train_phase(self, phase: str, epochs: int, lr: float, hooks: _PhaseHooks, cosine: bool = True) -> None:
+        """`cosine`: decay the learning rate to 0 over the phase (else keep it constant)."""
         c = self.config
         optimizer = make_optimizer(c.optimizer, self.model.parameters(), lr, c.weight_decay)
-        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(epochs, 1))
+        scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(epochs, 1)) if cosine
+                     else torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0))
         if "optimizer" in self.state:
             optimizer.load_state_dict(self.state["optimizer"])
             scheduler.load_state_dict(self.state["scheduler"])
@@ -235,7 +242,8 @@ class _Run:
                                          (admm.rho, *admm.residuals()))),
             state=lambda: {"admm": admm.state_dict()},
         )
-        self.train_phase("admm", c.admm_epochs, c.admm_lr, hooks)
+        # Constant learning rate: with a decayed one W stops following Z and Y as ρ grows.
+        self.train_phase("admm", c.admm_epochs, c.admm_lr, hooks, cosine=False)
         self.state["accuracy"]["admm"] = self.accuracy()
         patterns = one_shot_pattern_prune(self.model, library=self.state["library"], connectivity=c.connectivity)
         recalibrate_batchnorm(self.model, self.train, self.device, self.env)

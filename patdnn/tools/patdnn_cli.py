@@ -28,6 +28,14 @@ from pathlib import Path
 from patdnn.models import MODELS
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad options are user mistakes: one line and exit status 1 (argparse's default is 2 plus usage)."""
+
+    def error(self, message: str):
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(1)
+
+
 def _positive_rate(text: str) -> float:
     value = float(text)
     if value < 1:
@@ -68,13 +76,13 @@ def add_prune_parser(subparsers) -> None:
     p.add_argument("--retrain-epochs", type=_count, default=3, help="epochs of masked retraining")
     p.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"], help="sgd: momentum 0.9, Nesterov")
     p.add_argument("--lr", type=float, default=0.1, help="dense learning rate (cosine decay per phase)")
-    p.add_argument("--admm-lr", type=float, default=0.01, help="ADMM learning rate")
+    p.add_argument("--admm-lr", type=float, default=0.01, help="ADMM learning rate (constant)")
     p.add_argument("--retrain-lr", type=float, default=0.01, help="masked retraining learning rate")
     p.add_argument("--weight-decay", type=float, default=5e-4)
     p.add_argument("--batch-size", type=int, default=128, help="global batch size (split over ranks)")
-    p.add_argument("--rho", type=float, nargs=2, default=(1e-3, 1e-1), metavar=("START", "END"),
+    p.add_argument("--rho", type=float, nargs=2, default=(0.05, 2.0), metavar=("START", "END"),
                    help="ADMM penalty ρ, increased geometrically per ADMM epoch from START to END")
-    p.add_argument("--admm-updates", type=int, default=4,
+    p.add_argument("--admm-updates", type=int, default=2,
                    help="ADMM steps (Z/Y projections and dual updates) per epoch")
     p.add_argument("--input-size", type=int, choices=[28, 32],
                    help="pad images to this size (default: 32 for vgg16-cifar, else 28)")
@@ -110,7 +118,7 @@ def run_prune(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="patdnn", description=__doc__,
+    parser = _Parser(prog="patdnn", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     add_prune_parser(subparsers)
