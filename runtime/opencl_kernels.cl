@@ -52,16 +52,12 @@ __kernel void pdnn_conv2d(__global const real *in, int in_off, __global real *ou
   float acc = bias ? (float)bias[o] : 0.0f;
   __global const real *ip = in + in_off + (n * cin + g * cpg) * h * wd;
   __global const real *wp = w + o * cpg * kh * kw;
-  for (int c = 0; c < cpg; ++c, ip += h * wd) {
-    for (int i = 0; i < kh; ++i) {
-      const int iy = y * sh - ph + i;
-      if (iy < 0 || iy >= h) continue;
-      for (int j = 0; j < kw; ++j) {
-        const int ix = x * sw - pw + j;
-        if (ix >= 0 && ix < wd) acc = fma((float)ip[iy * wd + ix], (float)wp[(c * kh + i) * kw + j], acc);
-      }
-    }
-  }
+  /* The window's rows/columns inside the input: loop bounds instead of per-tap branches. */
+  const int y0 = y * sh - ph, x0 = x * sw - pw;
+  const int i0 = max(0, -y0), i1 = min(kh, h - y0), j0 = max(0, -x0), j1 = min(kw, wd - x0);
+  for (int c = 0; c < cpg; ++c, ip += h * wd, wp += kh * kw)
+    for (int i = i0; i < i1; ++i)
+      for (int j = j0; j < j1; ++j) acc = fma((float)ip[(y0 + i) * wd + x0 + j], (float)wp[i * kw + j], acc);
   out[out_off + (z * ho + y) * wo + x] = (real)pdnn_act(acc, act);
 }
 

@@ -106,3 +106,15 @@ def test_bigger_models_match_pytorch(name, shape, tmp_path):
     on_device = patdnn.compile(model, x, target="opencl", outdir=tmp_path)
     with torch.no_grad():
         assert_matches(on_device(x), model(x), tolerance=1e-4)
+
+
+def test_benchmark_reports_model_and_layers_against_pytorch(compiled):
+    from patdnn.backend.opencl_bench import bench_compiled, format_report
+
+    model, on_device, x, _ = compiled
+    report = bench_compiled(model, on_device, x, iters=2)
+    assert report["model_ms"] > 0 and report["torch_ms"] > 0
+    timed = {name for name, ms, torch_ms in report["layers"] if ms > 0 and torch_ms}
+    assert set(model.pattern_layers) <= timed  # every pattern layer has both timings
+    text = format_report(report)
+    assert "whole model: patdnn" in text and "ratio" in text
