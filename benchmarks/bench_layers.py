@@ -135,7 +135,7 @@ def ncnn_conv(weight: np.ndarray, layer: Layer) -> tuple[str, bytes]:
     return param, np.zeros(1, np.uint32).tobytes() + np.ascontiguousarray(weight, np.float32).tobytes()
 
 
-def baselines(layer: Layer, weight: np.ndarray, threads: int) -> tuple[dict, dict]:
+def baselines(layer: Layer, weight: np.ndarray, threads: int, workdir: Path) -> tuple[dict, dict]:
     """({framework: x -> y}, {framework: why it is missing})."""
     import torch
     import torch.nn.functional as F
@@ -155,7 +155,10 @@ def baselines(layer: Layer, weight: np.ndarray, threads: int) -> tuple[dict, dic
         missing["ort"] = f"{type(e).__name__}: {e}"
     try:
         param, blob = ncnn_conv(weight, layer)
-        runners["ncnn"] = common.ncnn_runner(common.ncnn_net(param, blob, threads), "in0", "out0")
+        (workdir / "conv.param").write_text(param)
+        (workdir / "conv.bin").write_bytes(blob)
+        net = common.ncnn_net(workdir / "conv.param", workdir / "conv.bin", threads)
+        runners["ncnn"] = common.ncnn_runner(net, "in0", "out0")
     except Exception as e:  # noqa: BLE001
         missing["ncnn"] = f"{type(e).__name__}: {e}"
     return runners, missing
@@ -173,12 +176,13 @@ def bench_layer(layer: Layer, threads: int, isa: str, args, peak_gflops: dict, a
     nonzero_flops = 2 * kept * layer.out_size**2
     x = rng.standard_normal((1, layer.cin, layer.size, layer.size)).astype(np.float32)
     common.set_torch_threads(threads)
-    runners, missing = baselines(layer, weight, threads)
-    reference = runners["torch"](x)
     record = {**asdict(layer), "threads": threads, "isa": isa, "kept_weights": kept,
               "dense_weights": int(weight.size), "kept_kernels": int((ids >= 0).sum()),
-              "nonzero_flops": nonzero_flops, "dense_flops": layer.dense_flops, "missing": missing, "checks": {}}
+              "nonzero_flops": nonzero_flops, "dense_flops": layer.dense_flops, "checks": {}}
     with tempfile.TemporaryDirectory(prefix="patdnn-bench-") as tmp:
+        runners, missing = baselines(layer, weight, threads, Path(tmp))
+        record["missing"] = missing
+        reference = runners["torch"](x)
         variants = variant_pipelines(isa, threads)
         if not ablate:
             variants = {"full": variants["full"]}
@@ -253,13 +257,6 @@ def totals(records: list[dict], threads: int, net: str, with_first: bool) -> dic
     return out
 
 
-def speedup_cell(value: float | None) -> str:
-    """ours vs a framework: x faster; where we lose, say so."""
-    if value is None:
-        return "—"
-    return f"{value:.2f}x" if value >= 1 else f"**{value:.2f}x (we are slower)**"
-
-
 def markdown(result: dict) -> list[str]:
     sections = []
     head = ["layer", "Cin→Cout @ HxW /s", "ours ms", "torch ms", "ort ms", "ncnn ms", "torch/ours", "ort/ours",
@@ -273,7 +270,7 @@ def markdown(result: dict) -> list[str]:
             check = "ok" if r["ours_ok"] else "**FAILED**"
             rows.append([name, f"{r['cin']}→{r['cout']} @ {r['size']} /{r['stride']}",
                          *(common.fmt(ms[fw], 3) for fw in FRAMEWORKS),
-                         *(speedup_cell(rat[fw]) for fw in FRAMEWORKS[1:]), common.fmt(r["ours_gflops"], 1),
+                         *(common.speedup_cell(rat[fw]) for fw in FRAMEWORKS[1:]), common.fmt(r["ours_gflops"], 1),
                          common.fmt(None if r["ours_frac_peak"] is None else 100 * r["ours_frac_peak"], 1, "%"),
                          common.fmt(r["torch_dense_gflops"], 1), check])
         for tot in (x for x in result["totals"] if x["threads"] == t):
@@ -281,7 +278,7 @@ def markdown(result: dict) -> list[str]:
                 "" if tot["net"] != "vgg16" else (", with conv1" if tot["with_first_layer"] else ", without conv1"))
             label += " (×count)**" if tot["net"] == "resnet50" else "**"
             rows.append([label, f"{tot['layers']} layers", *(common.fmt(tot["ms"][fw], 2) for fw in FRAMEWORKS),
-                         *(speedup_cell(tot["ratio_vs_ours"][fw]) for fw in FRAMEWORKS[1:]),
+                         *(common.speedup_cell(tot["ratio_vs_ours"][fw]) for fw in FRAMEWORKS[1:]),
                          common.fmt(tot["ours_gflops"], 1),
                          common.fmt(None if tot["ours_frac_peak"] is None else 100 * tot["ours_frac_peak"], 1, "%"),
                          "", ""])

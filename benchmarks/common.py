@@ -7,7 +7,6 @@ import json
 import os
 import platform
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -98,9 +97,9 @@ def ort_session(model_bytes: bytes, threads: int):
     return ort.InferenceSession(model_bytes, opts, providers=["CPUExecutionProvider"])
 
 
-def ncnn_net(param: str, weights: bytes, threads: int):
-    """An ncnn Net from a param text and a weight blob, FP32 throughout (no fp16/bf16 storage).
-    The Python binding takes file paths (its *_mem loaders take str), so both go through files."""
+def ncnn_net(param: Path, weights: Path, threads: int):
+    """An ncnn Net from .param/.bin files, FP32 throughout (fp16/bf16 storage off, as our code and
+    the other baselines compute in FP32). Options must be set before loading."""
     import ncnn
 
     net = ncnn.Net()
@@ -108,11 +107,8 @@ def ncnn_net(param: str, weights: bytes, threads: int):
     net.opt.use_fp16_storage = net.opt.use_fp16_packed = net.opt.use_fp16_arithmetic = False
     net.opt.use_bf16_storage = False
     net.opt.use_vulkan_compute = False
-    with tempfile.TemporaryDirectory(prefix="patdnn-ncnn-") as tmp:
-        (Path(tmp) / "m.param").write_text(param)
-        (Path(tmp) / "m.bin").write_bytes(weights)
-        if net.load_param(str(Path(tmp) / "m.param")) != 0 or net.load_model(str(Path(tmp) / "m.bin")) != 0:
-            raise RuntimeError("ncnn: cannot load the param/bin")
+    if net.load_param(str(param)) != 0 or net.load_model(str(weights)) != 0:
+        raise RuntimeError(f"ncnn: cannot load {param} / {weights}")
     return net
 
 
@@ -194,6 +190,13 @@ def fmt(value, digits: int = 2, suffix: str = "") -> str:
     if isinstance(value, str):
         return value
     return f"{value:.{digits}f}{suffix}"
+
+
+def speedup_cell(value: float | None) -> str:
+    """time(framework) / time(ours): where we lose, the table says so."""
+    if value is None:
+        return "—"
+    return f"{value:.2f}x" if value >= 1 else f"**{value:.2f}x (we are slower)**"
 
 
 def markdown_table(headers: list[str], rows: list[list]) -> str:

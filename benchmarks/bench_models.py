@@ -1,0 +1,246 @@
+"""Whole-model benchmark: VGG-16, ResNet-50, MobileNet-V2 at 1x3x224x224, pattern-pruned (ours,
+`patdnn.compile`) vs dense PyTorch (the unpruned model and the pruned model run densely),
+ONNX Runtime and ncnn (via pnnx) on the same weights, interleaved in one run, at 1 and 2 threads.
+
+    python3 benchmarks/bench_models.py [--models vgg16,resnet50,mobilenet-v2] [--threads 1,2] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import io
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(HERE.parent))
+
+from benchmarks import common, peak  # noqa: E402
+
+MODELS = ("vgg16", "resnet50", "mobilenet-v2")
+FRAMEWORKS = ("ours", "torch", "torch-pruned", "ort", "ncnn")
+MODEL_TOL = 1e-3  # whole networks: rounding differences accumulate over ~50 layers
+
+
+def prepare(name: str, seed: int):
+    """(dense model, pruned model, {conv: (library, ids)}, input). BatchNorms get non-trivial
+    statistics (randomize_batchnorm) so that BN folding is exercised as with a trained model."""
+    import torch
+
+    from patdnn.models import get_model, randomize_batchnorm
+    from patdnn.prune import one_shot_pattern_prune
+
+    torch.manual_seed(seed)
+    dense = randomize_batchnorm(get_model(name)).eval()
+    pruned = copy.deepcopy(dense)
+    patterns = one_shot_pattern_prune(pruned, num_patterns=8, connectivity=3.6)
+    return dense, pruned, patterns, torch.randn(1, 3, 224, 224)
+
+
+def count_flops(model, x) -> dict:
+    """Dense and non-zero FLOPs of the convs and linears (2 per multiply-add), from one forward pass."""
+    import torch
+
+    totals = {"dense": 0, "nonzero": 0}
+
+    def hook(module, _inp, out):
+        per_out = out[0, 0].numel() if isinstance(module, torch.nn.Conv2d) else 1
+        totals["dense"] += 2 * module.weight.numel() * per_out
+        totals["nonzero"] += 2 * int(torch.count_nonzero(module.weight)) * per_out
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()
+               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    with torch.inference_mode():
+        model(x)
+    for h in handles:
+        h.remove()
+    return totals
+
+
+def export_onnx(model, x) -> bytes:
+    """TorchScript-based export: the dynamo exporter needs onnxscript, which `bench` does not install."""
+    import torch
+
+    buf = io.BytesIO()
+    torch.onnx.export(model, (x,), buf, dynamo=False, opset_version=17, input_names=["x"], output_names=["y"])
+    return buf.getvalue()
+
+
+def export_ncnn(model, x, workdir: Path) -> tuple[Path, Path]:
+    """pnnx (PyPI `pnnx`) converts the traced model to ncnn's param/bin; fp16=False keeps FP32 weights."""
+    import pnnx
+
+    pt, log = workdir / "model.pt", workdir / "pnnx.log"
+    try:
+        with _output_to(log):  # pnnx's converter is chatty on stdout/stderr
+            pnnx.export(model, str(pt), (x,), fp16=False)
+    except BaseException as e:
+        tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
+        raise RuntimeError(f"{type(e).__name__}: {e} {' | '.join(tail)}") from None
+    return workdir / "model.ncnn.param", workdir / "model.ncnn.bin"
+
+
+@contextlib.contextmanager
+def _output_to(path: Path):
+    """Sends this process's (and its children's) stdout and stderr to `path`, at the fd level."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "w") as f:
+        os.dup2(f.fileno(), 1)
+        os.dup2(f.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops: dict) -> list[dict]:
+    import torch
+
+    import patdnn
+
+    dense, pruned, patterns, x = prepare(name, args.seed)
+    xn = x.numpy()
+    flops = count_flops(pruned, x)
+    with torch.inference_mode():
+        reference = pruned(x).numpy()
+    missing, exports = {}, {}
+    records = []
+    with tempfile.TemporaryDirectory(prefix=f"patdnn-bench-{name}-") as tmp:
+        tmp = Path(tmp)
+        try:
+            exports["ort"] = export_onnx(pruned, x)
+        except Exception as e:  # noqa: BLE001 - a missing baseline is reported, not fatal
+            missing["ort"] = f"ONNX export failed: {type(e).__name__}: {e}"
+        try:
+            exports["ncnn"] = export_ncnn(pruned, x, tmp)
+        except Exception as e:  # noqa: BLE001
+            missing["ncnn"] = f"ncnn whole-model: not measured (pnnx conversion failed: {type(e).__name__}: {e})"
+        for t in threads_list:
+            common.set_torch_threads(t)
+            rec = {"model": name, "threads": t, "isa": isa, "flops": flops, "missing": dict(missing), "checks": {}}
+            start = time.perf_counter()
+            ours = patdnn.compile(pruned, x, isa=isa, threads=t, patterns=patterns, outdir=tmp / f"ours{t}")
+            rec["compile_s"] = time.perf_counter() - start
+
+            def run_torch(m):
+                with torch.inference_mode():
+                    return m(x).numpy()
+
+            runners = {"ours": lambda: ours.run(xn), "torch": lambda: run_torch(dense),
+                       "torch-pruned": lambda: run_torch(pruned)}
+            if "ort" in exports:
+                try:
+                    sess = common.ort_session(exports["ort"], t)
+                    runners["ort"] = lambda s=sess: s.run(None, {"x": xn})[0]
+                except Exception as e:  # noqa: BLE001
+                    rec["missing"]["ort"] = f"{type(e).__name__}: {e}"
+            if "ncnn" in exports:
+                try:
+                    net = common.ncnn_net(*exports["ncnn"], t)
+                    runners["ncnn"] = lambda f=common.ncnn_runner(net, "in0", "out0"): f(xn)
+                except Exception as e:  # noqa: BLE001
+                    rec["missing"]["ncnn"] = f"{type(e).__name__}: {e}"
+            for fw in ("ours", "ort", "ncnn"):  # correctness before timing (vs the pruned model in torch)
+                if fw in runners:
+                    out = np.asarray(runners[fw]()).reshape(reference.shape)
+                    rec["checks"][fw] = check = common.check_output(out, reference, MODEL_TOL)
+                    if not check["ok"]:
+                        rec["missing"][fw] = f"output differs from torch (rel err {check.get('rel_err')})"
+                        del runners[fw]
+            rec["ours_ok"] = rec["checks"]["ours"]["ok"]
+            timed = common.interleaved(runners, args.runs, args.warmup, args.gap_ms / 1e3)
+            rec["ms"] = {fw: timed[fw]["median_ms"] if fw in timed else None for fw in FRAMEWORKS}
+            rec["runs_ms"] = {fw: v["runs_ms"] for fw, v in timed.items()}
+            rec["ratio_vs_ours"] = {fw: common.ratio(rec["ms"][fw], rec["ms"]["ours"]) for fw in FRAMEWORKS[1:]}
+            ms = rec["ms"]["ours"]
+            rec["ours_gflops"] = flops["nonzero"] / ms / 1e6 if ms else None
+            per_core = peak_gflops.get(isa)
+            rec["peak_gflops"] = per_core * t if per_core else None
+            rec["ours_frac_peak"] = common.ratio(rec["ours_gflops"], rec["peak_gflops"])
+            records.append(rec)
+            print(f"{name} {t}T: " + " ".join(f"{fw} {common.fmt(rec['ms'][fw], 2)}" for fw in FRAMEWORKS)
+                  + f" ms; check {'ok' if rec['ours_ok'] else 'FAILED'}", flush=True)
+            del ours, runners
+    return records
+
+
+def markdown(result: dict) -> list[str]:
+    head = ["model", "threads", *(f"{fw} ms" for fw in FRAMEWORKS), *(f"{fw}/ours" for fw in FRAMEWORKS[1:]),
+            "GFLOP dense / non-zero", "ours GFLOP/s (non-zero)", "% of peak", "check (rel err)"]
+    rows = []
+    for r in result["models"]:
+        err = r["checks"].get("ours", {}).get("rel_err")
+        rows.append([r["model"], r["threads"], *(common.fmt(r["ms"][fw], 2) for fw in FRAMEWORKS),
+                     *(common.speedup_cell(r["ratio_vs_ours"][fw]) for fw in FRAMEWORKS[1:]),
+                     f"{r['flops']['dense'] / 1e9:.2f} / {r['flops']['nonzero'] / 1e9:.2f}",
+                     common.fmt(r["ours_gflops"], 1),
+                     common.fmt(None if r["ours_frac_peak"] is None else 100 * r["ours_frac_peak"], 1, "%"),
+                     ("ok" if r["ours_ok"] else "**FAILED**") + ("" if err is None else f" ({err:.1e})")])
+    sections = [f"Ours: isa {result['isa']}; medians of {result['runs']} runs after {result['warmup']} warm-up; "
+                "torch = the unpruned model, torch-pruned = the pruned weights run densely (same speed expected).",
+                common.markdown_table(head, rows)]
+    missing = {f"{r['model']} / {r['threads']}T: {fw}": why for r in result["models"] for fw, why in r["missing"].items()}
+    if missing:
+        sections.append("## Not measured\n\n" + "\n".join(f"* {k}: {v}" for k, v in missing.items()))
+    return sections
+
+
+def plot(result: dict, path: Path) -> None:
+    panels = []
+    for t in result["threads"]:
+        rows = [r for r in result["models"] if r["threads"] == t]
+        panels.append({"title": f"whole models, {t} thread(s): speed-up of ours over each framework (>1: ours faster)",
+                       "labels": [r["model"] for r in rows], "ylabel": "time(fw) / time(ours)",
+                       "series": {fw: [r["ratio_vs_ours"][fw] for r in rows] for fw in FRAMEWORKS[1:]},
+                       "hline": 1.0, "hline_label": "parity"})
+    common.plot_panels(path, panels)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=common.RESULTS_DIR)
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--runs", type=int, default=12)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--gap-ms", type=float, default=20.0, help="idle time before each timed call")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--isa", default=common.best_isa())
+    args = parser.parse_args(argv)
+    threads_list = [int(t) for t in args.threads.split(",")]
+    args.out.mkdir(parents=True, exist_ok=True)
+    pk = peak.load_peak(args.out)
+    peak_gflops = {isa: peak.peak_per_core(pk, isa) for isa in ("avx512", "avx2", "neon")}
+    result = {"script": "bench_models", "machine": common.machine_info(), "load_start": common.loadavg(),
+              "started": time.strftime("%Y-%m-%d %H:%M:%S"), "isa": args.isa, "threads": threads_list,
+              "runs": args.runs, "warmup": args.warmup, "gap_ms": args.gap_ms, "seed": args.seed,
+              "peak_gflops_per_core": peak_gflops, "models": []}
+    for name in args.models.split(","):
+        result["models"] += bench_model(name, threads_list, args.isa, args, peak_gflops)
+    result["models"].sort(key=lambda r: (r["threads"], list(MODELS).index(r["model"]) if r["model"] in MODELS else 99))
+    result["load_end"] = common.loadavg()
+    result["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    common.write_json(args.out / "models.json", result)
+    common.write_markdown(args.out / "models.md", "Whole-model benchmark: pattern-pruned vs dense frameworks",
+                          result, [f"Peak (measured, per core): {peak_gflops}.", *markdown(result)])
+    plot(result, args.out / "models.png")
+    return result
+
+
+if __name__ == "__main__":
+    main()
