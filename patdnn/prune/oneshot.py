@@ -33,10 +33,24 @@ def prunable_convs(model: torch.nn.Module, skip_first: bool = True) -> dict[str,
     return convs
 
 
-def extract_library(model: torch.nn.Module, num_patterns: int = 8, entries: int = 4) -> np.ndarray:
-    """The `num_patterns` most frequent natural patterns of the model's 3x3 kernels, (P, 3, 3)."""
+def depthwise_convs(model: torch.nn.Module) -> dict[str, torch.nn.Conv2d]:
+    """The depthwise 3x3 convs (one input channel per group), e.g. most of MobileNet-V2's 3x3 kernels."""
+    return {
+        name: m
+        for name, m in model.named_modules()
+        if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) and m.groups > 1
+        and m.groups == m.in_channels and m.dilation == (1, 1)
+    }
+
+
+def extract_library(model: torch.nn.Module, num_patterns: int = 8, entries: int = 4,
+                    include_depthwise: bool = False) -> np.ndarray:
+    """The `num_patterns` most frequent natural patterns of the model's 3x3 kernels, (P, 3, 3).
+
+    `include_depthwise`: count depthwise kernels too (a MobileNet has almost no other 3x3 kernels)."""
     counts: dict[bytes, tuple[int, np.ndarray]] = {}
-    for conv in pattern_convs(model).values():
+    convs = {**pattern_convs(model), **(depthwise_convs(model) if include_depthwise else {})}
+    for conv in convs.values():
         masks = natural_patterns(conv.weight.detach().cpu().numpy(), entries).reshape(-1, 3, 3)
         unique, freq = np.unique(masks.reshape(len(masks), -1), axis=0, return_counts=True)
         for mask, n in zip(unique, freq):
