@@ -345,7 +345,7 @@ def main(argv=None) -> dict:
         layers = {"vgg": vgg16_layers(), "resnet50": resnet50_layers()}.get(args.only) or (
             vgg16_layers() + resnet50_layers())
     args.out.mkdir(parents=True, exist_ok=True)
-    pk = peak.load_peak(args.out)
+    pk = peak.load_peak(args.out, reps=2 if args.quick else 7)
     peak_gflops = {isa: peak.peak_per_core(pk, isa) for isa in ("avx512", "avx2", "neon")}
     result = {"script": "bench_layers", "machine": common.machine_info(), "load_start": common.loadavg(),
               "started": time.strftime("%Y-%m-%d %H:%M:%S"), "isa": args.isa, "threads": threads_list,

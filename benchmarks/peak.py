@@ -72,14 +72,14 @@ def measure_peak(reps: int = 7, threads_list=(1, 2)) -> dict:
     return result
 
 
-def load_peak(outdir: Path, measure_if_missing: bool = True) -> dict | None:
+def load_peak(outdir: Path, measure_if_missing: bool = True, reps: int = 7) -> dict | None:
     """The cached peak (outdir/peak.json), measured now if missing."""
     path = Path(outdir) / PEAK_FILE
     if path.is_file():
         return common.read_json(path)
     if not measure_if_missing:
         return None
-    result = measure_peak()
+    result = measure_peak(reps)
     write_results(result, Path(outdir))
     return result
 
