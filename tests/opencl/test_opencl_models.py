@@ -22,6 +22,7 @@ from test_compile_models import assert_matches, pruned_model
 warnings.filterwarnings("ignore", category=FutureWarning)
 
 MODELS = [("vgg16-cifar", (2, 3, 32, 32)), ("resnet18", (1, 3, 64, 64))]
+DEVICE = os.environ.get("PATDNN_OPENCL_DEVICE", "pocl")  # e.g. nvidia, on a machine with a GPU
 
 
 @pytest.fixture(scope="module", params=MODELS, ids=[name for name, _ in MODELS])
@@ -32,7 +33,7 @@ def compiled(request, tmp_path_factory):
     torch.manual_seed(1)
     x = torch.randn(*shape)
     outdir = tmp_path_factory.mktemp(name)
-    return model, patdnn.compile(model, x, target="opencl", outdir=outdir, device="pocl"), x, outdir
+    return model, patdnn.compile(model, x, target="opencl", outdir=outdir, device=DEVICE), x, outdir
 
 
 def test_model_matches_pytorch(compiled):
@@ -50,8 +51,7 @@ def test_every_pruned_conv_is_a_pattern_kernel_and_profiled(compiled):
     times = on_device.layer_times()
     assert set(model.pattern_layers) <= set(times), "every pattern layer has a profile entry"
     assert all(ms > 0 for ms in times.values())
-    assert "PoCL" in on_device.device or "Portable" in on_device.device
-    assert on_device.precision == "fp32"
+    assert on_device.device and on_device.precision == "fp32"
 
 
 class SmallNet(torch.nn.Module):
@@ -88,7 +88,7 @@ def test_patdnnc_target_opencl_builds_a_runner(tmp_path):
     x.numpy().tofile(tmp_path / "in.bin")
     run = subprocess.run([str(out / "model_run"), "--weights-dir", str(out), "--bench", "2", str(tmp_path / "in.bin"),
                           str(tmp_path / "out.bin")], capture_output=True, text=True,
-                         env={**os.environ, "PATDNN_OPENCL_DEVICE": "pocl"})
+                         env={**os.environ, "PATDNN_OPENCL_DEVICE": DEVICE})
     assert run.returncode == 0, run.stderr
     assert "median_ms:" in run.stdout
     y = torch.from_numpy(np.fromfile(tmp_path / "out.bin", dtype=np.float32).reshape(1, 7))
