@@ -209,7 +209,11 @@ class _Run:
         c = self.config
         if c.dense_checkpoint is not None:
             loaded = torch.load(c.dense_checkpoint, map_location="cpu", weights_only=False)
-            self.model.load_state_dict(loaded.get("model", loaded) if isinstance(loaded, dict) else loaded)
+            try:
+                self.model.load_state_dict(loaded.get("model", loaded) if isinstance(loaded, dict) else loaded)
+            except (RuntimeError, AttributeError, TypeError) as e:
+                first = str(e).strip().splitlines()[0]
+                raise ValueError(f"{c.dense_checkpoint} does not fit {c.model}: {first}") from None
             self.log(f"dense model loaded from {c.dense_checkpoint}")
         else:
             self.train_phase("dense", c.dense_epochs, c.lr, _PhaseHooks())

@@ -92,3 +92,41 @@ def test_patdnnc_compiles_the_pruned_model_and_matches_pytorch(pruned_run, tmp_p
         with torch.no_grad():
             expected = model(image[None]).numpy().ravel()
         np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-3, err_msg=f"test image {i}")
+
+
+def test_pruning_from_a_dense_checkpoint(pruned_run, tmp_path):
+    out, config, report = pruned_run
+    again = PruneConfig(**{**config.__dict__, "output": tmp_path / "from-dense", "dense_checkpoint": out / "dense.pt",
+                           "dense_epochs": 0, "admm_epochs": 0, "retrain_epochs": 0})
+    result = run_pruning(again, log=lambda line: None)
+    assert result["accuracy"]["dense"] == report["accuracy"]["dense"]  # the same dense model, not retrained
+    assert not [h for h in result["history"] if h["phase"] == "dense"]
+
+
+def test_dense_checkpoint_of_another_model_is_a_clear_error(tmp_path):
+    torch.save(torch.nn.Linear(2, 2).state_dict(), tmp_path / "other.pt")
+    config = PruneConfig(output=tmp_path / "o", dense_checkpoint=tmp_path / "other.pt", train_limit=64, test_limit=64)
+    with pytest.raises(ValueError, match="does not fit resnet20-cifar"):
+        run_pruning(config, log=lambda line: None)
+
+
+def test_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch):
+    import patdnn.prune.pipeline as pipeline
+
+    config = PruneConfig(output=tmp_path / "o", dense_epochs=2, admm_epochs=1, retrain_epochs=1,
+                         train_limit=256, test_limit=100, threads=1)
+    real_train_epoch, calls = pipeline.train_epoch, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == 3:  # the ADMM epoch
+            raise KeyboardInterrupt
+        return real_train_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "train_epoch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_pruning(config, log=lambda line: None)
+    monkeypatch.setattr(pipeline, "train_epoch", real_train_epoch)
+    report = run_pruning(config, log=lambda line: None)
+    assert [(h["phase"], h["epoch"]) for h in report["history"]] == [("dense", 1), ("dense", 2), ("admm", 1),
+                                                                       ("retrain", 1)]
