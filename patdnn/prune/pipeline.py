@@ -123,6 +123,8 @@ class _Run:
         self._log = log
         if self.env.is_main:
             self.out.mkdir(parents=True, exist_ok=True)
+            if config.restart:
+                (self.out / "train.log").unlink(missing_ok=True)
         barrier(self.env)
         torch.manual_seed(config.seed)
         self.model = build_model(config.model, config.data).to(self.device)
