@@ -422,18 +422,23 @@ int pdnn_cl_ok(const pdnn_cl *cl) { return cl && !cl->failed; }
 
 /* ---- buffers ------------------------------------------------------------------------------ */
 
+/* Grows a table (*items, *cap entries of `size` bytes) so that entry `used` exists. */
+static int make_room(pdnn_cl *cl, void **items, int used, int *cap, size_t size) {
+  if (used < *cap) return 0;
+  int grown_cap = *cap ? 2 * *cap : 64;
+  void *grown = realloc(*items, (size_t)grown_cap * size);
+  if (!grown) {
+    fail_code(cl, CL_OUT_OF_HOST_MEMORY, "growing a table");
+    return -1;
+  }
+  *items = grown;
+  *cap = grown_cap;
+  return 0;
+}
+
 static int add_buffer(pdnn_cl *cl, size_t bytes) {
   if (cl->failed) return -1;
-  if (cl->num_buffers == cl->cap_buffers) {
-    int cap = cl->cap_buffers ? 2 * cl->cap_buffers : 64;
-    cl_mem *grown = realloc(cl->buffers, (size_t)cap * sizeof *grown);
-    if (!grown) {
-      fail_code(cl, CL_OUT_OF_HOST_MEMORY, "buffer table");
-      return -1;
-    }
-    cl->buffers = grown;
-    cl->cap_buffers = cap;
-  }
+  if (make_room(cl, (void **)&cl->buffers, cl->num_buffers, &cl->cap_buffers, sizeof *cl->buffers) != 0) return -1;
   cl_int err;
   cl_mem mem = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &err);
   if (err != CL_SUCCESS) {
@@ -528,16 +533,7 @@ void pdnn_cl_read(pdnn_cl *cl, int buffer, float *values, int64_t count) {
 
 int pdnn_cl_site(pdnn_cl *cl, const char *name, const char *label, const pdnn_cl_arg *args, int num_args) {
   if (cl->failed) return -1;
-  if (cl->num_sites == cl->cap_sites) {
-    int cap = cl->cap_sites ? 2 * cl->cap_sites : 64;
-    site *grown = realloc(cl->sites, (size_t)cap * sizeof *grown);
-    if (!grown) {
-      fail_code(cl, CL_OUT_OF_HOST_MEMORY, "site table");
-      return -1;
-    }
-    cl->sites = grown;
-    cl->cap_sites = cap;
-  }
+  if (make_room(cl, (void **)&cl->sites, cl->num_sites, &cl->cap_sites, sizeof *cl->sites) != 0) return -1;
   char what[320];
   cl_int err;
   cl_kernel kernel = clCreateKernel(cl->program, name, &err);

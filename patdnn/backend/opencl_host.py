@@ -177,10 +177,9 @@ class OpenCLHostEmitter(CEmitter):
 
     @print.register
     def _(self, op: memref.AllocOp) -> str:
-        if "patdnn.offset" not in op.attributes:
+        offset = op.attributes.get("patdnn.offset")  # bytes into the arena, from plan-buffers
+        if not isinstance(offset, IntegerAttr):
             raise EmitError("memref.alloc has no arena offset: run the plan-buffers pass first")
-        offset = op.attributes["patdnn.offset"]
-        assert isinstance(offset, IntegerAttr)
         self.tensors[op.memref] = (self.arena_symbol, offset.value.data // 4)
         return ""
 

@@ -71,13 +71,8 @@ class ClSchedule:
 class ClConvGeometry:
     """The sizes one pattern convolution kernel is printed with."""
 
-    n: int
-    cin: int
-    h: int
-    w: int
-    cout: int
-    ho: int
-    wo: int
+    input_shape: tuple[int, int, int, int]  # n, cin, h, w
+    output_shape: tuple[int, int, int, int]  # n, cout, ho, wo
     k: int
     stride: tuple[int, int]
     pad: tuple[int, int]
@@ -90,6 +85,14 @@ class ClConvGeometry:
     local: tuple[int, int, int]
     global_size: tuple[int, int, int]
 
+    n = property(lambda self: self.input_shape[0])
+    cin = property(lambda self: self.input_shape[1])
+    h = property(lambda self: self.input_shape[2])
+    w = property(lambda self: self.input_shape[3])
+    cout = property(lambda self: self.output_shape[1])
+    ho = property(lambda self: self.output_shape[2])
+    wo = property(lambda self: self.output_shape[3])
+
     @property
     def plane(self) -> int:
         return self.padded_h * self.padded_w
@@ -100,8 +103,8 @@ class ClConvGeometry:
 
     @staticmethod
     def of(op: kernel.PatternConvOp, schedule: ClSchedule) -> ClConvGeometry:
-        n, cin, h, w = pattern.shape_of(op.input)
-        _, cout, ho, wo = pattern.shape_of(op.output)
+        n, cin, h, w = input_shape = pattern.shape_of(op.input)
+        _, cout, ho, wo = output_shape = pattern.shape_of(op.output)
         sh, sw = op.stride.get_values()
         ph, pw = op.padding.get_values()
         k = op.library.size
@@ -113,7 +116,7 @@ class ClConvGeometry:
         wg_x, wg_y = min(schedule.wg_x, tiles_x), min(schedule.wg_y, tiles_y)
         global_size = (_ceil_div(tiles_x, wg_x) * wg_x, _ceil_div(tiles_y, wg_y) * wg_y, n * cout)
         return ClConvGeometry(
-            n, cin, h, w, cout, ho, wo, k, (sh, sw), (ph, pw), tile_x, tile_y, tiles_x, tiles_y,
+            input_shape, output_shape, k, (sh, sw), (ph, pw), tile_x, tile_y, tiles_x, tiles_y,  # type: ignore[arg-type]
             padded_w, padded_h, (wg_x, wg_y, 1), global_size,
         )
 
