@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +71,9 @@ def export_onnx(model, x) -> bytes:
     import torch
 
     buf = io.BytesIO()
-    torch.onnx.export(model, (x,), buf, dynamo=False, opset_version=17, input_names=["x"], output_names=["y"])
+    with warnings.catch_warnings():  # "legacy TorchScript-based exporter": chosen on purpose, see above
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(model, (x,), buf, dynamo=False, opset_version=17, input_names=["x"], output_names=["y"])
     return buf.getvalue()
 
 
@@ -145,7 +148,7 @@ def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops:
                 with torch.inference_mode():
                     return m(x).numpy()
 
-            runners = {"ours": lambda: ours.run(xn), "torch": lambda: run_torch(dense),
+            runners = {"ours": lambda m=ours: m.run(xn), "torch": lambda: run_torch(dense),
                        "torch-pruned": lambda: run_torch(pruned)}
             if "ort" in exports:
                 try:
@@ -179,7 +182,7 @@ def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops:
             records.append(rec)
             print(f"{name} {t}T: " + " ".join(f"{fw} {common.fmt(rec['ms'][fw], 2)}" for fw in FRAMEWORKS)
                   + f" ms; check {'ok' if rec['ours_ok'] else 'FAILED'}", flush=True)
-            del ours, runners
+            del ours, runners  # free this thread count's model before building the next
     return records
 
 
