@@ -83,6 +83,9 @@ class PatternConvOp(PatternConvBase):
             value = self.schedule_value(name)
             if value < 1:
                 raise VerifyException(f"{name} {value} must be >= 1")
+        out_rows = self.output.type.get_shape()[2]  # type: ignore[union-attr]
+        if self.schedule_value("tile_y") > out_rows:
+            raise VerifyException(f"tile_y {self.schedule_value('tile_y')} exceeds the {out_rows} output rows")
         seen = set()
         for op in self.body.block.ops:
             if not isinstance(op, PatternBodyOp):

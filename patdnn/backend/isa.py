@@ -18,7 +18,7 @@ class Isa:
     vector_width: int  # f32 lanes per register
     registers: int  # architectural vector registers (bounds the register tile)
     vec_type: str
-    includes: tuple[str, ...]
+    includes: tuple[str, ...]  # #include operands, quotes or brackets included
     prefix: str  # intrinsic prefix ("" for scalar and neon, which spell their own)
 
     @property
@@ -28,7 +28,7 @@ class Isa:
     def load(self, ptr: str) -> str:
         if not self.vector:
             return f"(*({ptr}))"
-        return "vld1q_f32({})".format(ptr) if self.name == "neon" else f"{self.prefix}_load_ps({ptr})"
+        return f"vld1q_f32({ptr})" if self.name == "neon" else f"{self.prefix}_load_ps({ptr})"
 
     def broadcast(self, value: str) -> str:
         if not self.vector:
@@ -66,9 +66,9 @@ class Isa:
 
 ISAS: dict[str, Isa] = {
     "scalar": Isa("scalar", 1, 16, "float", (), ""),
-    "neon": Isa("neon", 4, 32, "float32x4_t", ("patdnn_neon.h",), ""),
-    "avx2": Isa("avx2", 8, 16, "__m256", ("immintrin.h",), "_mm256"),
-    "avx512": Isa("avx512", 16, 32, "__m512", ("immintrin.h",), "_mm512"),
+    "neon": Isa("neon", 4, 32, "float32x4_t", ('"patdnn_neon.h"',), ""),
+    "avx2": Isa("avx2", 8, 16, "__m256", ("<immintrin.h>",), "_mm256"),
+    "avx512": Isa("avx512", 16, 32, "__m512", ("<immintrin.h>",), "_mm512"),
 }
 
 

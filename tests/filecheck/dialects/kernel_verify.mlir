@@ -383,3 +383,22 @@ func.func @layer(%x: memref<1x2x5x5xf32>, %y: memref<1x2x3x3xf32>) {
 // CHECK-NEXT:     kernel.pattern_body attributes {pattern = 0 : i64} {
 // CHECK-NEXT:       %{{.*}} = kernel.load_tap {row = 4 : i64, col = 2 : i64}
 // CHECK-NEXT:       kernel.fma %{{.*}} {entry = 3 : i64, acc_row = 1 : i64}
+
+// -----
+
+// tile_y may not exceed the output rows (the emitter could not place the extra rows)
+func.func @layer(%x: memref<1x2x3x3xf32>, %y: memref<1x2x1x1xf32>) {
+  kernel.pattern_conv ins(%x : memref<1x2x3x3xf32>) outs(%y : memref<1x2x1x1xf32>) attributes {library = #pattern.library<3x3, ["010|111|000", "010|110|010"]>, kernels = array<i8: 0, 1, -1, 0>, weights = dense<[1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]> : tensor<12xf32>, stride = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 1, 1>, activation = #pattern<activation none>, tile_x = 16 : i64, tile_y = 2 : i64} {
+    kernel.pattern_body attributes {pattern = 0 : i64} {
+      %a = kernel.load_tap {row = 1 : i64, col = 1 : i64}
+      kernel.fma %a {entry = 0 : i64, acc_row = 1 : i64}
+    }
+    kernel.pattern_body attributes {pattern = 1 : i64} {
+      %b = kernel.load_tap {row = 1 : i64, col = 1 : i64}
+      kernel.fma %b {entry = 0 : i64}
+    }
+  }
+  func.return
+}
+
+// CHECK: {{^}}tile_y 2 exceeds the 1 output rows{{$}}

@@ -1,0 +1,85 @@
+"""Every x86 target, register-tile schedule and pass-pipeline variant computes the same convolution.
+
+The cases of test_pattern_conv (odd sizes, channel counts not multiples of the vector width,
+stride 2, padding 0, empty filters, bias + relu/relu6, 2/4/5-entry patterns) run through:
+* the AVX2 and AVX-512 targets with their rule-based schedules;
+* random schedules (rows per tile, vectors per row, channel blocks — incl. one channel per block,
+  which exercises the partial sums) for every ISA;
+* the pipeline with each optimisation switched off (the benchmarks' ablation), and the filter
+  order balanced for 3 threads while running on 2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from patdnn.backend.isa import get_isa
+from patdnn.build import build_module
+from patdnn.context import default_pipeline
+from patdnn.ir_builder import pattern_conv_module
+from patdnn.testing import need_toolchain
+from test_pattern_conv import CASES, Case, assert_close, compile_case, make_layer, reference
+
+SMALL = [c for c in CASES if c.n * c.cin * c.h * c.w <= 3000]
+
+
+@pytest.mark.parametrize("isa", ["avx2", "avx512"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_x86_targets_match_torch(case: Case, isa: str, tmp_path):
+    need_toolchain("host", isa)
+    model, x, expected = compile_case(case, tmp_path, isa, "host")
+    (actual,) = model.run(x, threads=2)
+    assert_close(actual, expected)
+
+
+def _random_schedule(rng: np.random.Generator, case: Case, isa: str) -> str:
+    vw = get_isa(isa).vector_width
+    tile_x = vw * int(rng.integers(1, 4))
+    tile_y = int(rng.integers(1, 6))
+    block = int(rng.choice([1, max(1, case.cin // 2), case.cin]))
+    return f"tile-tune{{isa={isa} tile_x={tile_x} tile_y={tile_y} channel_block={block}}}"
+
+
+def _compile(case: Case, tmp_path, isa: str, pipeline: str):
+    weight, ids, library, bias, x = make_layer(case)
+    module = pattern_conv_module(weight, ids, library, x.shape, stride=case.stride, padding=case.padding,
+                                 bias=bias, activation=case.activation)
+    model = build_module(module, tmp_path / isa, isa=isa, pipeline=pipeline)
+    return model, x, reference(case, weight, bias, x)
+
+
+@pytest.mark.parametrize("isa", ["neon", "scalar", "avx2", "avx512"])
+def test_random_schedules_match_torch(isa: str, tmp_path):
+    need_toolchain("host", isa)
+    rng = np.random.default_rng(7)
+    for i, case in enumerate(SMALL):
+        tune = _random_schedule(rng, case, isa)
+        pipeline = default_pipeline(isa).replace(f"tile-tune{{isa={isa} threads=1}}", tune)
+        assert pipeline.startswith(tune)
+        model, x, expected = _compile(case, tmp_path / str(i), isa, pipeline)
+        (actual,) = model.run(x, threads=2)
+        try:
+            assert_close(actual, expected)
+        except AssertionError as e:
+            raise AssertionError(f"{case.name} with {tune}: {e}") from None
+
+
+ABLATIONS = {
+    "no-load-elim": lambda p: p.replace(",load-elim", ""),
+    "no-reorder": lambda p: p.replace(",filter-kernel-reorder{threads=1}", ""),
+    "no-fkw-pack": lambda p: p.replace(",fkw-pack", ""),
+    "reorder-for-3-threads": lambda p: p.replace("filter-kernel-reorder{threads=1}", "filter-kernel-reorder{threads=3}"),
+}
+
+
+@pytest.mark.parametrize("variant", list(ABLATIONS))
+def test_pipeline_variants_match_torch(variant: str, tmp_path):
+    isa = "avx2"
+    need_toolchain("host", isa)
+    pipeline = ABLATIONS[variant](default_pipeline(isa))
+    assert pipeline != default_pipeline(isa)
+    for i, case in enumerate(SMALL[:6]):
+        model, x, expected = _compile(case, tmp_path / str(i), isa, pipeline)
+        (actual,) = model.run(x, threads=2)
+        assert_close(actual, expected)
