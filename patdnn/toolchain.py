@@ -183,3 +183,26 @@ def toolchain_problem(target: str, isa: str = "neon") -> str | None:
 def have_toolchain(target: str, isa: str = "neon") -> bool:
     """Whether ``target`` can be built (and, for aarch64, run) here; for test skipping."""
     return toolchain_problem(target, isa) is None
+
+
+# /proc/cpuinfo flags an x86 ISA needs at run time (GCC's x86-64-v3 / -v4 levels, as used above).
+_CPU_FLAGS = {"avx2": ("avx2", "fma"), "avx512": ("avx512f", "avx512bw", "avx512dq", "avx512vl")}
+
+
+def host_cpu_problem(isa: str) -> str | None:
+    """Why code built for ``isa`` cannot run on this CPU (e.g. no AVX-512); None if it can."""
+    needed = _CPU_FLAGS.get(isa)
+    if not needed:
+        return None
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return f"cannot read /proc/cpuinfo to check this CPU for {isa}"
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    missing = [f for f in needed if f not in flags]
+    return f"this CPU lacks {', '.join(missing)} (needed by isa={isa})" if missing else None
+
+
+def best_host_isa() -> str:
+    """The fastest C target this host runs natively: avx512, else avx2, else neon (SIMDe)."""
+    return next((isa for isa in ("avx512", "avx2") if host_cpu_problem(isa) is None), "neon")
