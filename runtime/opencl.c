@@ -420,6 +420,13 @@ pdnn_cl *pdnn_cl_create(pdnn_ctx *ctx, const char *source, const char *default_s
 
 int pdnn_cl_ok(const pdnn_cl *cl) { return cl && !cl->failed; }
 
+int pdnn_cl_attach(pdnn_cl *cl, pdnn_ctx *ctx) {
+  const char *previous = pdnn_ctx_error(cl->ctx);
+  if (cl->failed && ctx != cl->ctx) pdnn_ctx_fail(ctx, "%s", previous);
+  cl->ctx = ctx;
+  return cl->failed ? -1 : 0;
+}
+
 /* ---- buffers ------------------------------------------------------------------------------ */
 
 /* Grows a table (*items, *cap entries of `size` bytes) so that entry `used` exists. */

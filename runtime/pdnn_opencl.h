@@ -51,6 +51,9 @@ void pdnn_cl_configure(const char *selector, const char *precision);
 pdnn_cl *pdnn_cl_create(pdnn_ctx *ctx, const char *source, const char *default_selector,
                         const char *default_precision);
 int pdnn_cl_ok(const pdnn_cl *cl); /* 1 while no call has failed */
+/* Records later errors in `ctx` (a model initialised again with another context); 0, or -1 with
+ * the latched error copied into ctx. */
+int pdnn_cl_attach(pdnn_cl *cl, pdnn_ctx *ctx);
 
 /* Device buffers; each returns a buffer id (>= 0), or -1 after an error. Element type `real`
  * (float, or half in fp16 mode) unless said otherwise. */

@@ -102,7 +102,7 @@ class OpenCLHostEmitter(CEmitter):
             "",
         ]
         self.init_lines += [
-            f"if ({STATE}) return 0; /* initialised already */",
+            f"if ({STATE}) return pdnn_cl_attach({STATE}, ctx); /* initialised already: errors go to this ctx */",
             f"{STATE} = pdnn_cl_create(ctx, patdnn_cl_source, {json.dumps(self.device)}, {json.dumps(self.precision)});",
             f"if (!{STATE}) return -1;",
         ]

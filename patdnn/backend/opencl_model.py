@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +15,15 @@ from patdnn.build import RunError
 
 
 def default_pocl_cache() -> Path:
-    """PoCL needs a writable kernel cache; patdnn's own cache folder when none is set."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "patdnn" / "pocl"
+    """PoCL needs a writable kernel cache: patdnn's cache folder, or a temporary one."""
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "patdnn" / "pocl"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.access(folder, os.W_OK):
+            return folder
+    except OSError:
+        pass
+    return Path(tempfile.gettempdir()) / f"patdnn-pocl-{os.getuid()}"
 
 
 class OpenCLModel(HostModel):

@@ -141,3 +141,17 @@ def test_binary_cache_is_written_and_a_damaged_entry_is_rebuilt(runner, tmp_path
     assert result.returncode == 0, result.stderr
     out = np.fromfile(runner[1] / "out.bin", dtype=np.float32).reshape(runner[2].shape)
     assert float(np.abs(out - runner[2]).max()) <= 1e-5 * max(1.0, float(np.abs(runner[2]).max()))
+
+
+def test_a_second_model_of_the_same_library_reuses_the_device_state(tmp_path):
+    """One OpenCL state per loaded library: a later model (new context) reuses it and still works
+    after the first model's context is gone."""
+    need_toolchain("opencl")
+    module, x, expected = small_layer(tmp_path)
+    library = build_host_library(module, tmp_path / "lib", "opencl")
+    first = OpenCLModel(library, tmp_path, SHAPE, expected.shape)
+    first.run(x)
+    del first
+    second = OpenCLModel(library, tmp_path, SHAPE, expected.shape)
+    out = second.run(x)
+    assert float(np.abs(out - expected).max()) <= 1e-5 * max(1.0, float(np.abs(expected).max()))

@@ -57,7 +57,7 @@ func.func @net(%x: memref<1x2x4x4xf32>, %y: memref<1x3xf32>) {
 // CHECK:      static int patdnn_init(pdnn_ctx *ctx) {
 // CHECK:        const unsigned char *blob_0 = pdnn_ctx_blob(ctx, "net.weights", 160ULL, "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8");
 // CHECK-NEXT:   if (!blob_0) return -1;
-// CHECK-NEXT:   if (patdnn_opencl) return 0; /* initialised already */
+// CHECK-NEXT:   if (patdnn_opencl) return pdnn_cl_attach(patdnn_opencl, ctx); /* initialised already: errors go to this ctx */
 // CHECK-NEXT:   patdnn_opencl = pdnn_cl_create(ctx, patdnn_cl_source, "", "fp32");
 // CHECK-NEXT:   if (!patdnn_opencl) return -1;
 // Arena: conv output 32 floats at 0, pool output 8 floats at 128 bytes (element 32): 48 floats.
