@@ -1,10 +1,12 @@
 """The rule-based schedule of a pattern convolution, from its shape and the target description.
 
-* register tile: `vectors` = up to 4 vectors of output columns (fewer for narrow layers), then as
-  many rows as keep `registers / 2` accumulators (16 on NEON/AVX-512, 8 on AVX2) — enough
-  independent FMA chains to hide the FMA latency, with registers left for loads and weights;
-* channel block: as many input channels as keep their tap-shifted rows of one register tile in
-  ~256 KB (L2), so every filter of a thread reuses them while they are cached.
+* register tile: `vectors` = 1 to 4 vectors of output columns, the count that wastes the fewest
+  padded columns (then the most vectors), then as many rows as keep `registers / 2` accumulators
+  (16 on NEON/AVX-512, 8 on AVX2) — enough independent FMA chains to hide the FMA latency, with
+  registers left for loads and weights;
+* channel blocks: equal blocks, as few as keep one register tile's tap-shifted input rows of a
+  block within ~1 MB (half a 2 MB L2), so every filter of a thread reuses them while they are
+  cached; each extra block costs a partial-sum round trip per filter and tile.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 from patdnn.backend.isa import Isa
 
-CACHE_BLOCK_BYTES = 256 * 1024
+CACHE_BLOCK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,15 @@ def max_accumulators(isa: Isa) -> int:
 def channel_block_for(shape: LayerShape, tile_x: int, tile_y: int) -> int:
     rows_in = (tile_y - 1) * shape.stride + shape.k
     per_channel = shape.k * rows_in * tile_x * 4
-    return max(1, min(shape.cin, CACHE_BLOCK_BYTES // per_channel))
+    largest = max(1, min(shape.cin, CACHE_BLOCK_BYTES // per_channel))
+    blocks = -(-shape.cin // largest)
+    return -(-shape.cin // blocks)
 
 
 def rule_schedule(shape: LayerShape, isa: Isa) -> Schedule:
     vw = isa.vector_width
-    vectors = max(1, min(4 if isa.vector else 8, -(-shape.wo // vw)))
+    most = max(1, min(4 if isa.vector else 8, -(-shape.wo // vw)))
+    vectors = min(range(1, most + 1), key=lambda v: (-(-shape.wo // (v * vw)) * v * vw, -v))
     tile_y = max(1, min(shape.ho, max_accumulators(isa) // vectors))
     tile_x = vectors * vw
     return Schedule(tile_x, tile_y, channel_block_for(shape, tile_x, tile_y))

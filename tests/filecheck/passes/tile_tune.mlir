@@ -8,15 +8,16 @@
 // RUN: not patdnn-opt %s -p "tile-tune{isa=avx9}" 2>&1 | filecheck %s --check-prefix=BADISA
 // RUN: not patdnn-opt %s -p "tile-tune{tile_y=-1}" 2>&1 | filecheck %s --check-prefix=NEGATIVE
 
-// Rule (patdnn/tuning/rules.py): up to 4 vectors per row (30 columns: 2 AVX-512 vectors, 4 AVX2 or
-// NEON vectors, 8 scalar lanes), then rows up to registers/2 accumulators (AVX-512 16/2 = 8,
-// AVX2 8/4 = 2, NEON 16/4 = 4, scalar 8/8 = 1); the channel block keeps a tile's tap-shifted
-// rows in 256 KB, here all 2 input channels.
+// Rule (patdnn/tuning/rules.py): 1-4 vectors per row (8 lanes for scalar), the count that pads
+// the 30 columns least, ties to more vectors (AVX-512: 1 or 2 vectors both pad to 32 -> 2; AVX2
+// and NEON: 4 vectors = 32; scalar: 6 lanes = 30 exactly), then rows up to registers/2
+// accumulators (AVX-512 16/2 = 8, AVX2 8/4 = 2, NEON 16/4 = 4, scalar 8/6 = 1); channel blocks
+// keep a tile's tap-shifted rows within 1 MB: here all 2 input channels.
 // AVX512: pattern.conv2d
 // AVX512-SAME: {layer = "conv1", patdnn.schedule = {tile_x = 32 : i64, tile_y = 8 : i64, channel_block = 2 : i64}}
 // AVX2: patdnn.schedule = {tile_x = 32 : i64, tile_y = 2 : i64, channel_block = 2 : i64}
 // NEON: patdnn.schedule = {tile_x = 16 : i64, tile_y = 4 : i64, channel_block = 2 : i64}
-// SCALAR: patdnn.schedule = {tile_x = 8 : i64, tile_y = 1 : i64, channel_block = 2 : i64}
+// SCALAR: patdnn.schedule = {tile_x = 6 : i64, tile_y = 1 : i64, channel_block = 2 : i64}
 
 // Options override the rule for every layer; a schedule already in the IR (from the LR or an
 // earlier run, second layer) is kept key by key.
