@@ -9,8 +9,8 @@
 // RUN: not patdnn-opt %s -p "tile-tune{tile_y=-1}" 2>&1 | filecheck %s --check-prefix=NEGATIVE
 
 // Rule (patdnn/tuning/rules.py): 1-4 vectors per row (8 lanes for scalar), the count that pads
-// the 30 columns least, ties to more vectors (AVX-512: 1 or 2 vectors both pad to 32 -> 2; AVX2
-// and NEON: 4 vectors = 32; scalar: 6 lanes = 30 exactly), then rows up to registers/2
+// the 30 columns least, ties to more vectors (AVX-512 with 1 or 2 vectors both pad to 32 -> 2;
+// AVX2 and NEON with 4 vectors = 32; scalar with 6 lanes = 30 exactly), then rows up to registers/2
 // accumulators (AVX-512 16/2 = 8, AVX2 8/4 = 2, NEON 16/4 = 4, scalar 8/6 = 1); channel blocks
 // keep a tile's tap-shifted rows within 1 MB: here all 2 input channels.
 // AVX512: pattern.conv2d
