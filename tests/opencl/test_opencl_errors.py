@@ -16,7 +16,7 @@ from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, i64
 
 from patdnn.api import build_host_library
 from patdnn.backend.opencl_model import OpenCLModel
-from patdnn.build import RunError, build_module, build_runner
+from patdnn.build import RunError, build_module, build_runner, emit_source
 from patdnn.ir_builder import pattern_conv_module
 from patdnn.patterns import random_pattern_layer
 from patdnn.testing import need_toolchain
@@ -115,8 +115,7 @@ def test_kernel_build_failure_shows_the_build_log(runner, tmp_path):
 def test_invalid_work_group_names_code_layer_and_limit(tmp_path):
     need_toolchain("opencl")
     module, x, _ = small_layer(tmp_path, {"tile_x": 1, "tile_y": 1, "wg_x": 11, "wg_y": 9})
-    library = build_host_library(module, tmp_path / "lib", "opencl")
-    source = (tmp_path / "lib" / "model.c").read_text()
+    source = emit_source(module, tmp_path / "lib", "opencl").read_text()
     # A work-group the device cannot run: drop the kernel's required size, ask for 8192 items.
     source = source.replace("__attribute__((reqd_work_group_size(11, 9, 1)))", "")
     source = source.replace("l[3] = {11, 9, 1}", "l[3] = {11, 9, 100}").replace("g[3] = {11, 9, 6}", "g[3] = {11, 9, 600}")
