@@ -20,7 +20,7 @@ from patdnn.backend.signature import entry_signature
 from patdnn.build import BuiltModel, RunError, build_module, emit_source
 from patdnn.context import default_pipeline
 from patdnn.frontend import import_module
-from patdnn.toolchain import build_shared_library, runtime_sources
+from patdnn.toolchain import build_shared_library, runtime_archive
 
 
 class _ModelDesc(ctypes.Structure):
@@ -92,7 +92,9 @@ class QemuModel:
 def build_host_library(module: ModuleOp, outdir: Path, isa: str, pipeline: str | None = None) -> Path:
     """Lowers `module` and builds `outdir/libmodel.so` (generated C + runtime)."""
     source = emit_source(module, outdir, isa, pipeline)
-    return build_shared_library([source, *runtime_sources()], outdir / "libmodel.so", isa=isa)
+    # The whole runtime goes in: Python calls pdnn_ctx_create & co., which the model never references.
+    whole = ["-Wl,--whole-archive", runtime_archive("host", isa, pic=True), "-Wl,--no-whole-archive"]
+    return build_shared_library([source, *whole], outdir / "libmodel.so", isa=isa)
 
 
 def compile(  # noqa: A001 - the public name users expect

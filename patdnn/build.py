@@ -18,7 +18,7 @@ from patdnn.backend.c_target import emit_c
 from patdnn.backend.signature import EntrySignature, entry_signature
 from patdnn.context import default_pipeline, run_pipeline
 from patdnn.runtime import RUNTIME_DIR
-from patdnn.toolchain import build_executable, run_executable, runtime_sources
+from patdnn.toolchain import build_executable, run_executable, runtime_archive
 
 
 class RunError(RuntimeError):
@@ -76,7 +76,7 @@ def emit_source(
 
 def build_runner(source: Path, output: Path, target: str, isa: str) -> Path:
     """Links generated C with the runtime and its command-line runner (`output --help`)."""
-    return build_executable([source, *runtime_sources(), RUNTIME_DIR / "runner_main.c"], output, target, isa)
+    return build_executable([source, RUNTIME_DIR / "runner_main.c", runtime_archive(target, isa)], output, target, isa)
 
 
 def build_module(

@@ -206,3 +206,27 @@ def host_cpu_problem(isa: str) -> str | None:
 def best_host_isa() -> str:
     """The fastest C target this host runs natively: avx512, else avx2, else neon (SIMDe)."""
     return next((isa for isa in ("avx512", "avx2") if host_cpu_problem(isa) is None), "neon")
+
+
+def runtime_archive(target: str = "host", isa: str = "neon", pic: bool = False) -> Path:
+    """The runtime compiled once into a static archive, cached per (sources, compiler, flags):
+    linking a model then compiles only its own C. Cache folder: $PATDNN_CACHE or ~/.cache/patdnn."""
+    import hashlib
+
+    flags = [*_compiler_and_flags(target, isa), *(["-fPIC"] if pic else [])]
+    digest = hashlib.sha256(" ".join(flags).encode())
+    for source in sorted(RUNTIME_DIR.glob("*")):
+        if source.suffix in (".c", ".h"):
+            digest.update(source.name.encode() + source.read_bytes())
+    cache = Path(os.environ.get("PATDNN_CACHE") or Path.home() / ".cache" / "patdnn") / "runtime"
+    archive = cache / f"{target}-{isa}-{digest.hexdigest()[:16]}" / "libpatdnn_runtime.a"
+    if not archive.is_file():
+        # Built aside and renamed into place: concurrent builds (pytest -n, two compiles) never
+        # see a half-written archive.
+        staging = archive.parent.with_name(archive.parent.name + f".tmp{os.getpid()}")
+        build_static_library(runtime_sources(), staging / archive.name, target, isa, ["-fPIC"] if pic else [])
+        try:
+            staging.replace(archive.parent)
+        except OSError:  # another process won the race
+            shutil.rmtree(staging, ignore_errors=True)
+    return archive
