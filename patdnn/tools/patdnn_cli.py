@@ -15,8 +15,9 @@ patterns.npz (library + per-layer pattern ids) and model.pt2; compile the result
   patdnnc out/model.pt2 --patterns out/patterns.npz -o build/
 
 A run that is stopped resumes from OUTDIR/checkpoint.pt when started again with the same
-settings (--restart starts over). Under `torchrun --nproc-per-node N patdnn prune ...` the same
-command trains with DistributedDataParallel (gloo on CPU, nccl with --device cuda).
+settings (--restart starts over). Under
+`torchrun --standalone --nproc-per-node N -m patdnn.tools.patdnn_cli prune ...` the same command
+trains with DistributedDataParallel (gloo on CPU, nccl with --device cuda).
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         sys.exit(1)
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults shown, epilog kept as written."""
 
 
 def _positive_rate(text: str) -> float:
@@ -58,7 +63,7 @@ def add_prune_parser(subparsers) -> None:
         "prune", help="pattern + connectivity pruning with extended ADMM and masked retraining",
         description="Train or load a dense model, choose a pattern library, run extended ADMM "
                     "(pattern + connectivity constraints), hard-prune, retrain with masks, report.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        epilog=__doc__[__doc__.index("Example"):], formatter_class=_Formatter)
     p.add_argument("--model", default="resnet20-cifar", choices=sorted(MODELS), metavar="NAME",
                    help=f"architecture: {', '.join(sorted(MODELS))} (1-channel data: the -cifar ones)")
     p.add_argument("--data", default="fashion-mnist", choices=sorted(DATASETS), help="dataset")
@@ -78,7 +83,7 @@ def add_prune_parser(subparsers) -> None:
     p.add_argument("--lr", type=float, default=0.1, help="dense learning rate (cosine decay per phase)")
     p.add_argument("--admm-lr", type=float, default=0.01, help="ADMM learning rate (constant)")
     p.add_argument("--retrain-lr", type=float, default=0.01, help="masked retraining learning rate")
-    p.add_argument("--weight-decay", type=float, default=5e-4)
+    p.add_argument("--weight-decay", type=float, default=5e-4, help="L2 weight decay (all phases)")
     p.add_argument("--batch-size", type=int, default=128, help="global batch size (split over ranks)")
     p.add_argument("--rho", type=float, nargs=2, default=(0.05, 2.0), metavar=("START", "END"),
                    help="ADMM penalty ρ, increased geometrically per ADMM epoch from START to END")
@@ -89,7 +94,7 @@ def add_prune_parser(subparsers) -> None:
     p.add_argument("--train-limit", type=int, help="use only the first N training images")
     p.add_argument("--test-limit", type=int, help="use only the first N test images")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--threads", type=int, help="torch CPU threads (None: torch's choice; on a busy machine 1 can be much faster than 2)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in OUTDIR")
     p.set_defaults(run=run_prune)
