@@ -41,24 +41,33 @@ __kernel void pdnn_pad(__global const real *in, int in_off, __global real *out, 
 }
 
 /* Direct convolution, OIHW weights (cout x cin/groups x kh x kw), any groups / stride / padding;
- * bias may be NULL. One output per work-item. Global: (wo, ho, n * cout). */
+ * bias may be NULL. A work-item computes PDNN_CONV_BLOCK output channels of one group at one
+ * pixel, so every input element it loads feeds that many FMAs. Global: (wo, ho, n * groups *
+ * ceil(cout/groups / PDNN_CONV_BLOCK)). */
+#define PDNN_CONV_BLOCK 4
 __kernel void pdnn_conv2d(__global const real *in, int in_off, __global real *out, int out_off,
                           __global const real *w, __global const real *bias, int cin, int h, int wd, int cout,
                           int ho, int wo, int kh, int kw, int sh, int sw, int ph, int pw, int groups, int act) {
   const int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
   if (x >= wo || y >= ho) return;
-  const int n = z / cout, o = z % cout;
-  const int cpg = cin / groups, g = o / (cout / groups);
-  float acc = bias ? (float)bias[o] : 0.0f;
+  const int cpg = cin / groups, opg = cout / groups, blocks = (opg + PDNN_CONV_BLOCK - 1) / PDNN_CONV_BLOCK;
+  const int n = z / (groups * blocks), g = z / blocks % groups, o0 = g * opg + z % blocks * PDNN_CONV_BLOCK;
+  const int count = min(PDNN_CONV_BLOCK, g * opg + opg - o0); /* < BLOCK only in a group's last block */
+  const int filter = cpg * kh * kw;
+  float acc[PDNN_CONV_BLOCK];
+  for (int q = 0; q < PDNN_CONV_BLOCK; ++q) acc[q] = bias && q < count ? (float)bias[o0 + q] : 0.0f;
   __global const real *ip = in + in_off + (n * cin + g * cpg) * h * wd;
-  __global const real *wp = w + o * cpg * kh * kw;
+  __global const real *wp = w + o0 * filter;
   /* The window's rows/columns inside the input: loop bounds instead of per-tap branches. */
   const int y0 = y * sh - ph, x0 = x * sw - pw;
   const int i0 = max(0, -y0), i1 = min(kh, h - y0), j0 = max(0, -x0), j1 = min(kw, wd - x0);
   for (int c = 0; c < cpg; ++c, ip += h * wd, wp += kh * kw)
     for (int i = i0; i < i1; ++i)
-      for (int j = j0; j < j1; ++j) acc = fma((float)ip[(y0 + i) * wd + x0 + j], (float)wp[i * kw + j], acc);
-  out[out_off + (z * ho + y) * wo + x] = (real)pdnn_act(acc, act);
+      for (int j = j0; j < j1; ++j) {
+        const float v = (float)ip[(y0 + i) * wd + x0 + j];
+        for (int q = 0; q < count; ++q) acc[q] = fma(v, (float)wp[q * filter + i * kw + j], acc[q]);
+      }
+  for (int q = 0; q < count; ++q) out[out_off + ((n * cout + o0 + q) * ho + y) * wo + x] = (real)pdnn_act(acc[q], act);
 }
 
 /* Max (kind 0; padding never wins) or average (kind 1; divides by kh*kw, padding included)

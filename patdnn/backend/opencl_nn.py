@@ -18,6 +18,7 @@ from patdnn.dialects.pattern import Activation
 
 ACT_CODE = {Activation.NONE: 0, Activation.RELU: 1, Activation.RELU6: 2}  # as pdnn_act in the .cl
 POOL_CODE = {nn.PoolKind.MAX: 0, nn.PoolKind.AVG: 1}
+CONV_BLOCK = 4  # PDNN_CONV_BLOCK of runtime/opencl_kernels.cl
 
 
 def _count(value: SSAValue) -> int:
@@ -43,7 +44,9 @@ def nn_launches(emitter: OpenCLHostEmitter, op: Operation) -> list[Launch]:
         (kh, kw), (sh, sw), (ph, pw) = nn.pair(op.kernel), nn.pair(op.stride), nn.pair(op.padding)
         sizes = [cin, h, wd, cout, ho, wo, kh, kw, sh, sw, ph, pw, op.groups.value.data, ACT_CODE[op.activation.data]]
         args = [*tensor(op.input), *tensor(op.output), buf(w), buf(b), *map(num, sizes)]
-        return [Launch.fixed("pdnn_conv2d", args, (wo, ho, n * cout))]
+        groups = op.groups.value.data
+        blocks = -(-(cout // groups) // CONV_BLOCK)  # output channels per work-item, within a group
+        return [Launch.fixed("pdnn_conv2d", args, (wo, ho, n * groups * blocks))]
     if isinstance(op, nn.Pool2dOp):
         n, c, h, wd = nn.shape_of(op.input)
         _, _, ho, wo = nn.shape_of(op.output)
