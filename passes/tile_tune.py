@@ -48,8 +48,8 @@ class TileTunePass(ModulePass):
     auto: bool = False
     """Search schedules by compiling and timing candidates on this host."""
 
-    budget: float = 60.0
-    """Auto-tuning time budget in seconds for the whole module."""
+    budget: int = 60
+    """Auto-tuning time budget in (whole) seconds for the whole module."""
 
     threads: int = 1
     """Threads the candidates are timed with."""

@@ -73,7 +73,7 @@ def _load(model: Path, outdir: Path, weights: Path | None = None, patterns: Path
 
 def compile_to(model: Path, outdir: Path, isa: str, emit: str, build: str | None,
                weights: Path | None = None, patterns: Path | None = None, threads: int = 1,
-               autotune: bool = False, tune_budget: float = 60.0) -> list[Path]:
+               autotune: bool = False, tune_budget: int = 60) -> list[Path]:
     from xdsl.dialects.builtin import IntegerAttr
 
     from patdnn.backend.signature import entry_signature
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--autotune", action="store_true",
                         help="time candidate tile schedules per layer on this host and keep the fastest "
                              "(results are logged in $PATDNN_TUNING_LOG or ~/.cache/patdnn/tuning.json and reused)")
-    parser.add_argument("--tune-budget", type=float, default=60.0, metavar="SECONDS",
+    parser.add_argument("--tune-budget", type=int, default=60, metavar="SECONDS",
                         help="auto-tuning time budget for the whole model (default: 60)")
     parser.add_argument("--emit", default="c", choices=EMITS, help="what to stop at (default: c)")
     parser.add_argument("--build", choices=["host", "aarch64"], help="also build libmodel.a and model_run")

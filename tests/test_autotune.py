@@ -1,0 +1,78 @@
+"""The auto-tuner: it times real candidates, keeps the fastest, logs them, and reuses the log."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from patdnn.backend.isa import get_isa
+from patdnn.context import run_pipeline
+from patdnn.dialects import pattern
+from patdnn.ir_builder import pattern_conv_module
+from patdnn.patterns import random_pattern_layer
+from patdnn.testing import need_toolchain
+from patdnn.tuning import autotune
+from patdnn.tuning.rules import LayerShape, rule_schedule
+
+
+def _module():
+    rng = np.random.default_rng(3)
+    weight, ids, library = random_pattern_layer(rng, 12, 10)
+    return pattern_conv_module(weight, ids, library, (1, 10, 13, 19), activation="relu")
+
+
+def _conv(module) -> pattern.Conv2dOp:
+    return next(op for op in module.walk() if isinstance(op, pattern.Conv2dOp))
+
+
+def test_tuner_times_candidates_keeps_the_fastest_and_reuses_its_log(tmp_path, monkeypatch):
+    need_toolchain("host", "avx2")
+    isa = get_isa("avx2")
+    log = tmp_path / "tuning.json"
+    conv = _conv(_module())
+    tuner = autotune.Autotuner(isa, threads=1, budget=15, log=log, runs=3)
+    best = tuner.tune(conv, time.monotonic() + 15)
+    entry = json.loads(log.read_text())[autotune.layer_key(conv, isa, 1)]
+    tried = entry["tried"]
+    assert len(tried) >= 2  # the rule and at least one neighbour were compiled and timed
+    assert tried[0][0] == best.as_dict() and entry["ms"] == min(ms for _, ms in tried) > 0
+    assert rule_schedule(LayerShape.of(conv), isa).as_dict() in [s for s, _ in tried]
+
+    def no_compiling(*args, **kwargs):
+        raise AssertionError("a logged layer must not be compiled again")
+
+    monkeypatch.setattr(autotune, "_LayerTimer", no_compiling)
+    again = autotune.Autotuner(isa, threads=1, budget=60, log=log)
+    assert again.tune(_conv(_module()), time.monotonic() + 60) == best
+
+
+def test_tile_tune_auto_writes_the_tuned_schedule_into_the_ir(tmp_path, monkeypatch):
+    need_toolchain("host", "avx2")
+    monkeypatch.setenv("PATDNN_TUNING_LOG", str(tmp_path / "log.json"))
+    module = _module()
+    run_pipeline(module, "tile-tune{isa=avx2 auto=true budget=3}")
+    schedule = _conv(module).attributes["patdnn.schedule"]
+    logged = next(iter(json.loads((tmp_path / "log.json").read_text()).values()))["schedule"]
+    assert {k: v.value.data for k, v in schedule.data.items()} == logged
+
+
+def test_budget_zero_keeps_the_rule(tmp_path):
+    need_toolchain("host", "avx2")
+    isa = get_isa("avx2")
+    conv = _conv(_module())
+    tuner = autotune.Autotuner(isa, threads=1, budget=0, log=tmp_path / "t.json", runs=1)
+    assert tuner.tune(conv, time.monotonic()) == rule_schedule(LayerShape.of(conv), isa)
+
+
+@pytest.mark.parametrize("isa", ["neon", "avx2", "avx512", "scalar"])
+def test_neighbours_stay_within_the_register_budget_and_the_layer(isa):
+    target = get_isa(isa)
+    shape = LayerShape(cin=10, cout=12, h=13, w=19, ho=13, wo=19, k=3, stride=1)
+    start = rule_schedule(shape, target)
+    for cand in autotune.neighbours(start, shape, target):
+        assert cand != start
+        assert 1 <= cand.tile_y <= shape.ho and 1 <= cand.channel_block <= shape.cin
+        assert cand.tile_x % target.vector_width == 0
