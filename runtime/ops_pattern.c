@@ -3,7 +3,10 @@
  * A pattern convolution reads, for kernel column tc, the input columns x*sw + tc - pw of every
  * output column x. Copying those columns once per tc into a "tap-shifted" plane turns every load
  * of the inner loops into an aligned, unit-stride vector load (any stride, no line splits, no
- * bounds checks): plane (c, tc) row yp holds padded input row yp, columns tc, tc + sw, ... */
+ * bounds checks): plane (c, tc) row yp holds input row first_row + yp (zero outside the input:
+ * first_row is negative by the top padding for the first block of rows), columns tc - pw,
+ * tc - pw + sw, ... Generated layers shift one block of rows at a time, so the planes stay in
+ * L2 while every filter reads them. */
 #include <string.h>
 
 #include "patdnn_ops.h"
@@ -11,7 +14,7 @@
 typedef struct {
   const float *in;
   float *out;
-  int cin, h, w, k, sw, ph, pw, rows, row_len;
+  int cin, h, w, k, sw, first_row, pw, rows, row_len;
 } shift_job;
 
 static void shift_channels(void *arg, int64_t begin, int64_t end) {
@@ -30,7 +33,7 @@ static void shift_channels(void *arg, int64_t begin, int64_t end) {
       if (x_lo > x_hi) x_lo = x_hi;
       for (int yp = 0; yp < j->rows; ++yp) {
         float *d = dst + (int64_t)yp * j->row_len;
-        const int y = yp - j->ph;
+        const int y = j->first_row + yp;
         if (y < 0 || y >= j->h) {
           memset(d, 0, (size_t)j->row_len * sizeof(float));
           continue;
@@ -49,7 +52,7 @@ static void shift_channels(void *arg, int64_t begin, int64_t end) {
 }
 
 void pdnn_shift_input(pdnn_ctx *ctx, const float *in, float *out, int cin, int h, int w, int k, int sw,
-                      int ph, int pw, int rows, int row_len) {
-  shift_job job = {in, out, cin, h, w, k, sw, ph, pw, rows, row_len};
+                      int first_row, int pw, int rows, int row_len) {
+  shift_job job = {in, out, cin, h, w, k, sw, first_row, pw, rows, row_len};
   pdnn_parallel_for(ctx, cin, shift_channels, &job);
 }

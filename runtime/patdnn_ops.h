@@ -60,9 +60,9 @@ void pdnn_gemm(pdnn_ctx *ctx, int m, int p, int k, const float *a, int64_t lda, 
 
 /* The tap-shifted input of a pattern convolution (runtime/ops_pattern.c): for every channel c and
  * kernel column tc, `rows` x `row_len` floats at out + (c*k + tc)*rows*row_len where row yp,
- * column x holds in[c][yp - ph][x*sw + tc - pw] (zero outside the input). */
+ * column x holds in[c][first_row + yp][x*sw + tc - pw] (zero outside the input). */
 void pdnn_shift_input(pdnn_ctx *ctx, const float *in, float *out, int cin, int h, int w, int k, int sw,
-                      int ph, int pw, int rows, int row_len);
+                      int first_row, int pw, int rows, int row_len);
 
 #ifdef __cplusplus
 }

@@ -72,7 +72,7 @@ class CEmitter:
             *[f"#include {h}" for h in self.isa.includes],
             "#include <string.h>",
             "",
-            "typedef struct { const float *in; float *out; float *psum; } pdnn_conv_job;",
+            "typedef struct { const float *in; float *out; float *psum; int y_begin; } pdnn_conv_job;",
             "static float *patdnn_scratch; /* tap-shifted inputs and partial sums, sized at init */",
             "",
         ]

@@ -12,9 +12,10 @@ For one layer the emitter prints
   the last channel block go to a scratch tile; the last block applies the activation and stores.
   The last row tile is shifted up to end on the last row (it recomputes a few rows instead of
   branching); the last column tile stores through a small buffer;
-* `<layer>(ctx, in, out)`: builds the tap-shifted input (runtime `pdnn_shift_input`: one aligned,
-  unit-stride plane per kernel column, any stride) in the module's scratch buffer, then runs the
-  filters over the thread pool.
+* `<layer>(ctx, in, out)`: for each block of output rows (sized so its input stays in L2), builds
+  the block's tap-shifted input (runtime `pdnn_shift_input`: one aligned, unit-stride plane per
+  kernel column, any stride) in the module's scratch buffer, then runs the filters over the thread
+  pool on that block. The last block is shifted up to end on the last row, like the last tile.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from patdnn.fkw import BlockedFkw, blocked_fkw
 
 def _round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
+
+
+SHIFTED_BLOCK_BYTES = 1024 * 1024  # tap-shifted input of one row block: stays in a core's L2
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,16 @@ class ConvGeometry:
     rows: int  # output rows per register tile
     block: int  # input channels per cache block
     row_len: int  # floats per row of a tap-shifted plane (a multiple of the tile)
-    plane_rows: int  # rows of a tap-shifted plane (the zero-padded input rows)
+    block_rows: int  # output rows per row block (>= rows; the input of a block is shifted at once)
+
+    @property
+    def plane_rows(self) -> int:
+        """Input rows of a row block's tap-shifted plane."""
+        return (self.block_rows - 1) * self.stride[0] + self.k
+
+    @property
+    def num_row_blocks(self) -> int:
+        return -(-self.ho // self.block_rows)
 
     @property
     def num_blocks(self) -> int:
@@ -80,10 +93,12 @@ class ConvGeometry:
         tile = min(_round_up(op.schedule_value("tile_x"), vw), _round_up(wo, vw))
         rows = min(op.schedule_value("tile_y"), ho)
         block = min(op.schedule_value("channel_block"), cin)
-        plane_rows = max(h + 2 * ph, (ho - 1) * sh + k)
+        row_len = _round_up(wo, tile)
+        per_row = cin * k * row_len * 4  # bytes of one shifted input row, all channels and columns
+        fit = max(rows, ((SHIFTED_BLOCK_BYTES // per_row - k) // sh + 1) // rows * rows)
+        block_rows = min(ho, fit)
         return ConvGeometry(
-            n, cin, h, w, cout, ho, wo, k, (sh, sw), (ph, pw), tile // vw, tile, rows, block,
-            _round_up(wo, tile), plane_rows,
+            n, cin, h, w, cout, ho, wo, k, (sh, sw), (ph, pw), tile // vw, tile, rows, block, row_len, block_rows
         )
 
 
@@ -148,10 +163,11 @@ class FilterLoop:
         lines = [
             f"static void {name}_filters(void *arg, int64_t begin, int64_t end) {{",
             "  const pdnn_conv_job *job = (const pdnn_conv_job *)arg;",
+            "  const int y_end = job->y_begin + " + str(geo.block_rows) + ";",
             f"  for (int x0 = 0; x0 < {geo.wo}; x0 += {geo.tile}) {{",
-            f"  for (int yy = 0; yy < {geo.ho}; yy += {geo.rows}) {{",
-            f"  const int y0 = yy + {geo.rows} <= {geo.ho} ? yy : {geo.ho - geo.rows};",
-            f"  const float *tile_in = job->in + (int64_t)y0 * {geo.stride[0] * geo.row_len} + x0;",
+            "  for (int yy = job->y_begin; yy < y_end; yy += " + str(geo.rows) + ") {",
+            f"  const int y0 = yy + {geo.rows} <= y_end ? yy : y_end - {geo.rows};",
+            f"  const float *tile_in = job->in + (int64_t)(y0 - job->y_begin) * {geo.stride[0] * geo.row_len} + x0;",
             f"  for (int b = 0; b < {geo.num_blocks}; ++b) {{",
             "  for (int64_t idx = begin; idx < end; ++idx) {",
             f"    const int o = (int){filter_of};",
@@ -244,13 +260,18 @@ class FilterLoop:
 
 def _driver(name: str, geo: ConvGeometry) -> list[str]:
     psum = f"patdnn_scratch + {geo.shifted_floats}" if geo.psum_floats else "NULL"
+    sh, ph = geo.stride[0], geo.pad[0]
     return [
         f"static void {name}(pdnn_ctx *ctx, const float *in, float *out) {{",
         f"  for (int n = 0; n < {geo.n}; ++n) {{",
-        f"    pdnn_shift_input(ctx, in + (int64_t)n * {geo.cin * geo.h * geo.w}, patdnn_scratch, {geo.cin}, "
-        f"{geo.h}, {geo.w}, {geo.k}, {geo.stride[1]}, {geo.pad[0]}, {geo.pad[1]}, {geo.plane_rows}, {geo.row_len});",
-        f"    pdnn_conv_job job = {{patdnn_scratch, out + (int64_t)n * {geo.cout * geo.ho * geo.wo}, {psum}}};",
-        f"    pdnn_parallel_for(ctx, {geo.cout}, {name}_filters, &job);",
+        f"    for (int yb = 0; yb < {geo.ho}; yb += {geo.block_rows}) {{",
+        f"      const int y_begin = yb + {geo.block_rows} <= {geo.ho} ? yb : {geo.ho - geo.block_rows};",
+        f"      pdnn_shift_input(ctx, in + (int64_t)n * {geo.cin * geo.h * geo.w}, patdnn_scratch, {geo.cin}, "
+        f"{geo.h}, {geo.w}, {geo.k}, {geo.stride[1]}, y_begin * {sh} - {ph}, {geo.pad[1]}, {geo.plane_rows}, "
+        f"{geo.row_len});",
+        f"      pdnn_conv_job job = {{patdnn_scratch, out + (int64_t)n * {geo.cout * geo.ho * geo.wo}, {psum}, y_begin}};",
+        f"      pdnn_parallel_for(ctx, {geo.cout}, {name}_filters, &job);",
+        "    }",
         "  }",
         "}",
         "",
