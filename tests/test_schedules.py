@@ -83,3 +83,23 @@ def test_pipeline_variants_match_torch(variant: str, tmp_path):
         model, x, expected = _compile(case, tmp_path / str(i), isa, pipeline)
         (actual,) = model.run(x, threads=2)
         assert_close(actual, expected)
+
+
+ROW_BLOCK_CASES = [
+    # ~36 KB of shifted input per output row: 1 MB row blocks of 28 rows, the last one shifted up.
+    Case("row_blocks", 1, 48, 5, 60, 61, bias=True, activation="relu", seed=11),
+    Case("row_blocks_stride2", 1, 40, 6, 121, 75, stride=2, seed=12),
+]
+
+
+@pytest.mark.parametrize("isa", ["neon", "avx512"])
+@pytest.mark.parametrize("case", ROW_BLOCK_CASES, ids=lambda c: c.name)
+def test_layers_larger_than_one_row_block_match_torch(case: Case, isa: str, tmp_path):
+    need_toolchain("host", isa)
+    model, x, expected = _compile(case, tmp_path, isa, default_pipeline(isa, threads=2))
+    source = (tmp_path / isa / "model.c").read_text()
+    assert "for (int yb = 0; yb < " in source and "yb += " in source
+    block = int(source.split("yb += ")[1].split(")")[0])
+    assert block < expected.shape[2], "the case must span several row blocks"
+    (actual,) = model.run(x, threads=2)
+    assert_close(actual, expected)

@@ -43,10 +43,11 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX512-NEXT: };
 // AVX512:      static void conv0_filters(void *arg, int64_t begin, int64_t end) {
 // AVX512-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
+// AVX512-NEXT:   const int y_end = job->y_begin + 5;
 // AVX512-NEXT:   for (int x0 = 0; x0 < 5; x0 += 16) {
-// AVX512-NEXT:   for (int yy = 0; yy < 5; yy += 1) {
-// AVX512-NEXT:   const int y0 = yy + 1 <= 5 ? yy : 4;
-// AVX512-NEXT:   const float *tile_in = job->in + (int64_t)y0 * 16 + x0;
+// AVX512-NEXT:   for (int yy = job->y_begin; yy < y_end; yy += 1) {
+// AVX512-NEXT:   const int y0 = yy + 1 <= y_end ? yy : y_end - 1;
+// AVX512-NEXT:   const float *tile_in = job->in + (int64_t)(y0 - job->y_begin) * 16 + x0;
 // AVX512-NEXT:   for (int b = 0; b < 1; ++b) {
 // AVX512-NEXT:   for (int64_t idx = begin; idx < end; ++idx) {
 // AVX512-NEXT:     const int o = (int)idx;
@@ -102,8 +103,10 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX512-NEXT:     }
 // AVX512:      static void conv0(pdnn_ctx *ctx, const float *in, float *out) {
 // AVX512-NEXT:   for (int n = 0; n < 1; ++n) {
-// AVX512-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 50, patdnn_scratch, 2, 5, 5, 3, 1, 1, 1, 7, 16);
-// AVX512-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 50, NULL};
+// AVX512-NEXT:     for (int yb = 0; yb < 5; yb += 5) {
+// AVX512-NEXT:     const int y_begin = yb + 5 <= 5 ? yb : 0;
+// AVX512-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 50, patdnn_scratch, 2, 5, 5, 3, 1, y_begin * 1 - 1, 1, 7, 16);
+// AVX512-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 50, NULL, y_begin};
 // AVX512-NEXT:     pdnn_parallel_for(ctx, 2, conv0_filters, &job);
 
 // AVX512, conv1_blocked: 2 blocks of 1 channel; tile 2 rows x 16; 3 output rows -> tiles at rows 0 and
@@ -123,10 +126,11 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX512-NEXT: };
 // AVX512:      static void conv1_blocked_filters(void *arg, int64_t begin, int64_t end) {
 // AVX512-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
+// AVX512-NEXT:   const int y_end = job->y_begin + 3;
 // AVX512-NEXT:   for (int x0 = 0; x0 < 3; x0 += 16) {
-// AVX512-NEXT:   for (int yy = 0; yy < 3; yy += 2) {
-// AVX512-NEXT:   const int y0 = yy + 2 <= 3 ? yy : 1;
-// AVX512-NEXT:   const float *tile_in = job->in + (int64_t)y0 * 32 + x0;
+// AVX512-NEXT:   for (int yy = job->y_begin; yy < y_end; yy += 2) {
+// AVX512-NEXT:   const int y0 = yy + 2 <= y_end ? yy : y_end - 2;
+// AVX512-NEXT:   const float *tile_in = job->in + (int64_t)(y0 - job->y_begin) * 32 + x0;
 // AVX512-NEXT:   for (int b = 0; b < 2; ++b) {
 // AVX512-NEXT:   for (int64_t idx = begin; idx < end; ++idx) {
 // AVX512-NEXT:     const int o = (int)idx;
@@ -210,8 +214,10 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX512-NEXT:     }
 // AVX512:      static void conv1_blocked(pdnn_ctx *ctx, const float *in, float *out) {
 // AVX512-NEXT:   for (int n = 0; n < 1; ++n) {
-// AVX512-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 50, patdnn_scratch, 2, 5, 5, 3, 2, 1, 1, 7, 16);
-// AVX512-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 18, patdnn_scratch + 672};
+// AVX512-NEXT:     for (int yb = 0; yb < 3; yb += 3) {
+// AVX512-NEXT:     const int y_begin = yb + 3 <= 3 ? yb : 0;
+// AVX512-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 50, patdnn_scratch, 2, 5, 5, 3, 2, y_begin * 2 - 1, 1, 7, 16);
+// AVX512-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 18, patdnn_scratch + 672, y_begin};
 // AVX512-NEXT:     pdnn_parallel_for(ctx, 2, conv1_blocked_filters, &job);
 // Scratch: max(672, 672 + 64) = 736 floats = 2944 bytes.
 // AVX512:      static int patdnn_init(pdnn_ctx *ctx) {
@@ -245,10 +251,11 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX2-NEXT: };
 // AVX2:      static void conv0_filters(void *arg, int64_t begin, int64_t end) {
 // AVX2-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
+// AVX2-NEXT:   const int y_end = job->y_begin + 5;
 // AVX2-NEXT:   for (int x0 = 0; x0 < 5; x0 += 8) {
-// AVX2-NEXT:   for (int yy = 0; yy < 5; yy += 1) {
-// AVX2-NEXT:   const int y0 = yy + 1 <= 5 ? yy : 4;
-// AVX2-NEXT:   const float *tile_in = job->in + (int64_t)y0 * 8 + x0;
+// AVX2-NEXT:   for (int yy = job->y_begin; yy < y_end; yy += 1) {
+// AVX2-NEXT:   const int y0 = yy + 1 <= y_end ? yy : y_end - 1;
+// AVX2-NEXT:   const float *tile_in = job->in + (int64_t)(y0 - job->y_begin) * 8 + x0;
 // AVX2-NEXT:   for (int b = 0; b < 1; ++b) {
 // AVX2-NEXT:   for (int64_t idx = begin; idx < end; ++idx) {
 // AVX2-NEXT:     const int o = (int)idx;
@@ -304,8 +311,10 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX2-NEXT:     }
 // AVX2:      static void conv0(pdnn_ctx *ctx, const float *in, float *out) {
 // AVX2-NEXT:   for (int n = 0; n < 1; ++n) {
-// AVX2-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 50, patdnn_scratch, 2, 5, 5, 3, 1, 1, 1, 7, 8);
-// AVX2-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 50, NULL};
+// AVX2-NEXT:     for (int yb = 0; yb < 5; yb += 5) {
+// AVX2-NEXT:     const int y_begin = yb + 5 <= 5 ? yb : 0;
+// AVX2-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 50, patdnn_scratch, 2, 5, 5, 3, 1, y_begin * 1 - 1, 1, 7, 8);
+// AVX2-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 50, NULL, y_begin};
 // AVX2-NEXT:     pdnn_parallel_for(ctx, 2, conv0_filters, &job);
 
 // AVX2, conv1_blocked: 2 blocks of 1 channel; tile 2 rows x 8; 3 output rows -> tiles at rows 0 and
@@ -325,10 +334,11 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX2-NEXT: };
 // AVX2:      static void conv1_blocked_filters(void *arg, int64_t begin, int64_t end) {
 // AVX2-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
+// AVX2-NEXT:   const int y_end = job->y_begin + 3;
 // AVX2-NEXT:   for (int x0 = 0; x0 < 3; x0 += 8) {
-// AVX2-NEXT:   for (int yy = 0; yy < 3; yy += 2) {
-// AVX2-NEXT:   const int y0 = yy + 2 <= 3 ? yy : 1;
-// AVX2-NEXT:   const float *tile_in = job->in + (int64_t)y0 * 16 + x0;
+// AVX2-NEXT:   for (int yy = job->y_begin; yy < y_end; yy += 2) {
+// AVX2-NEXT:   const int y0 = yy + 2 <= y_end ? yy : y_end - 2;
+// AVX2-NEXT:   const float *tile_in = job->in + (int64_t)(y0 - job->y_begin) * 16 + x0;
 // AVX2-NEXT:   for (int b = 0; b < 2; ++b) {
 // AVX2-NEXT:   for (int64_t idx = begin; idx < end; ++idx) {
 // AVX2-NEXT:     const int o = (int)idx;
@@ -412,8 +422,10 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX2-NEXT:     }
 // AVX2:      static void conv1_blocked(pdnn_ctx *ctx, const float *in, float *out) {
 // AVX2-NEXT:   for (int n = 0; n < 1; ++n) {
-// AVX2-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 50, patdnn_scratch, 2, 5, 5, 3, 2, 1, 1, 7, 8);
-// AVX2-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 18, patdnn_scratch + 336};
+// AVX2-NEXT:     for (int yb = 0; yb < 3; yb += 3) {
+// AVX2-NEXT:     const int y_begin = yb + 3 <= 3 ? yb : 0;
+// AVX2-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 50, patdnn_scratch, 2, 5, 5, 3, 2, y_begin * 2 - 1, 1, 7, 8);
+// AVX2-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 18, patdnn_scratch + 336, y_begin};
 // AVX2-NEXT:     pdnn_parallel_for(ctx, 2, conv1_blocked_filters, &job);
 // Scratch: max(336, 336 + 32) = 368 floats = 1472 bytes.
 // AVX2:      static int patdnn_init(pdnn_ctx *ctx) {

@@ -33,13 +33,13 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT: #include "patdnn_neon.h"
 // CHECK-NEXT: #include <string.h>
 // CHECK-EMPTY:
-// CHECK-NEXT: typedef struct { const float *in; float *out; float *psum; } pdnn_conv_job;
+// CHECK-NEXT: typedef struct { const float *in; float *out; float *psum; int y_begin; } pdnn_conv_job;
 // CHECK-NEXT: static float *patdnn_scratch; /* tap-shifted inputs and partial sums, sized at init */
 
 // --- layer 0 (named by its `layer` attribute). Geometry: 4 lanes, tile_x 16 capped at the
 // output width rounded to a vector: 8 columns = 2 vectors, 1 row (tile_y default), one channel
 // block of both channels. A tap-shifted plane has ceil(6/8)*8 = 8 floats a row and
-// max(6 + 2*1, (6-1)*1 + 3) = 8 rows: 64 floats, 3 planes (kernel columns) = 192 per channel.
+// (6-1)*1 + 3 = 8 rows (one block of all 6 output rows): 64 floats, 3 planes (kernel columns) = 192 per channel.
 // FKW order is filter -> pattern -> channel: filter 0 = {p0: chan 0, p1: chan 1}, filter 1 = {}
 // (all removed: empty segments), filter 2 = {p0: chan 1, p1: chan 0}; 4 weights per kernel.
 // Segments (first kernel, end kernel, first weight) per (block 0, filter, pattern):
@@ -65,10 +65,11 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // block -> filters; a tile starts y0 * stride 1 * 8 floats down the planes.
 // CHECK-NEXT: static void conv0_conv1_filters(void *arg, int64_t begin, int64_t end) {
 // CHECK-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
+// CHECK-NEXT:   const int y_end = job->y_begin + 6;
 // CHECK-NEXT:   for (int x0 = 0; x0 < 6; x0 += 8) {
-// CHECK-NEXT:   for (int yy = 0; yy < 6; yy += 1) {
-// CHECK-NEXT:   const int y0 = yy + 1 <= 6 ? yy : 5;
-// CHECK-NEXT:   const float *tile_in = job->in + (int64_t)y0 * 8 + x0;
+// CHECK-NEXT:   for (int yy = job->y_begin; yy < y_end; yy += 1) {
+// CHECK-NEXT:   const int y0 = yy + 1 <= y_end ? yy : y_end - 1;
+// CHECK-NEXT:   const float *tile_in = job->in + (int64_t)(y0 - job->y_begin) * 8 + x0;
 // CHECK-NEXT:   for (int b = 0; b < 1; ++b) {
 // CHECK-NEXT:   for (int64_t idx = begin; idx < end; ++idx) {
 // CHECK-NEXT:     const int o = (int)idx;
@@ -160,15 +161,17 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-EMPTY:
 // CHECK-NEXT: static void conv0_conv1(pdnn_ctx *ctx, const float *in, float *out) {
 // CHECK-NEXT:   for (int n = 0; n < 1; ++n) {
-// CHECK-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 72, patdnn_scratch, 2, 6, 6, 3, 1, 1, 1, 8, 8);
-// CHECK-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 108, NULL};
+// CHECK-NEXT:     for (int yb = 0; yb < 6; yb += 6) {
+// CHECK-NEXT:     const int y_begin = yb + 6 <= 6 ? yb : 0;
+// CHECK-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 72, patdnn_scratch, 2, 6, 6, 3, 1, y_begin * 1 - 1, 1, 8, 8);
+// CHECK-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 108, NULL, y_begin};
 // CHECK-NEXT:     pdnn_parallel_for(ctx, 3, conv0_conv1_filters, &job);
 // CHECK-NEXT:   }
 // CHECK-NEXT: }
 
 // --- layer 1: stride 2, no name. Output 3x3: tile 4 columns = 1 vector; plane rows of
-// ceil(3/4)*4 = 4 floats (the column stride is applied by the shift), max(6 + 2, 2*2 + 3) = 8 rows:
-// 32 floats a plane, 96 a channel; a tile starts y0 * 2 * 4 = 8 floats down.
+// ceil(3/4)*4 = 4 floats (the column stride is applied by the shift), (3-1)*2 + 3 = 7 rows:
+// 28 floats a plane, 84 a channel; a tile starts y0 * 2 * 4 = 8 floats down.
 // Filter 0 = {p0: chan 0, p1: chan 2}, filter 1 has no kernels at all (empty segments at 2).
 // CHECK:      /* conv1: 3 -> 2 channels, 6x6 -> 3x3, stride [2, 2], padding [1, 1], relu6; 2 patterns, 2/6 kernels kept; register tile 1x4, 1 channel block(s) of 3 */
 // CHECK-NEXT: static const int32_t conv1_seg[12] = {
@@ -182,10 +185,11 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT: static const float *conv1_bias;
 // CHECK-NEXT: static void conv1_filters(void *arg, int64_t begin, int64_t end) {
 // CHECK-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
+// CHECK-NEXT:   const int y_end = job->y_begin + 3;
 // CHECK-NEXT:   for (int x0 = 0; x0 < 3; x0 += 4) {
-// CHECK-NEXT:   for (int yy = 0; yy < 3; yy += 1) {
-// CHECK-NEXT:   const int y0 = yy + 1 <= 3 ? yy : 2;
-// CHECK-NEXT:   const float *tile_in = job->in + (int64_t)y0 * 8 + x0;
+// CHECK-NEXT:   for (int yy = job->y_begin; yy < y_end; yy += 1) {
+// CHECK-NEXT:   const int y0 = yy + 1 <= y_end ? yy : y_end - 1;
+// CHECK-NEXT:   const float *tile_in = job->in + (int64_t)(y0 - job->y_begin) * 8 + x0;
 // CHECK-NEXT:   for (int b = 0; b < 1; ++b) {
 // CHECK-NEXT:   for (int64_t idx = begin; idx < end; ++idx) {
 // CHECK-NEXT:     const int o = (int)idx;
@@ -193,21 +197,21 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:     const float32x4_t vbias = vdupq_n_f32(conv1_bias[o]);
 // CHECK-NEXT:     float32x4_t acc0_0 = vbias;
 // Stride 2 needs no de-interleaving load: plain aligned vld1q_f32 from the shifted planes,
-// offset = col * 32 + row * 4: pattern 0 -> 32 4 36 68, pattern 1 (110|110|000) -> 0 32 4 36.
+// offset = col * 28 + row * 4 (planes of (3-1)*2+3 = 7 rows): pattern 0 -> 28 4 32 60, pattern 1 (110|110|000) -> 0 28 4 32.
 // CHECK-NEXT:     { /* pattern 0: 010|111|000 */
 // CHECK-NEXT:       const float *w = conv1_weights + sg[2];
 // CHECK-NEXT:       for (int32_t k = sg[0]; k < sg[1]; ++k, w += 4) {
-// CHECK-NEXT:         const float *ip = tile_in + (int64_t)conv1_chan[k] * 96;
-// CHECK-NEXT:         const float32x4_t v0_0 = vld1q_f32(ip + 32);
+// CHECK-NEXT:         const float *ip = tile_in + (int64_t)conv1_chan[k] * 84;
+// CHECK-NEXT:         const float32x4_t v0_0 = vld1q_f32(ip + 28);
 // CHECK-NEXT:         const float32x4_t w0 = vdupq_n_f32(w[0]);
 // CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v0_0, w0);
 // CHECK-NEXT:         const float32x4_t v2_0 = vld1q_f32(ip + 4);
 // CHECK-NEXT:         const float32x4_t w1 = vdupq_n_f32(w[1]);
 // CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v2_0, w1);
-// CHECK-NEXT:         const float32x4_t v4_0 = vld1q_f32(ip + 36);
+// CHECK-NEXT:         const float32x4_t v4_0 = vld1q_f32(ip + 32);
 // CHECK-NEXT:         const float32x4_t w2 = vdupq_n_f32(w[2]);
 // CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v4_0, w2);
-// CHECK-NEXT:         const float32x4_t v6_0 = vld1q_f32(ip + 68);
+// CHECK-NEXT:         const float32x4_t v6_0 = vld1q_f32(ip + 60);
 // CHECK-NEXT:         const float32x4_t w3 = vdupq_n_f32(w[3]);
 // CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v6_0, w3);
 // CHECK-NEXT:       }
@@ -215,17 +219,17 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:     { /* pattern 1: 110|110|000 */
 // CHECK-NEXT:       const float *w = conv1_weights + sg[5];
 // CHECK-NEXT:       for (int32_t k = sg[3]; k < sg[4]; ++k, w += 4) {
-// CHECK-NEXT:         const float *ip = tile_in + (int64_t)conv1_chan[k] * 96;
+// CHECK-NEXT:         const float *ip = tile_in + (int64_t)conv1_chan[k] * 84;
 // CHECK-NEXT:         const float32x4_t v0_0 = vld1q_f32(ip + 0);
 // CHECK-NEXT:         const float32x4_t w0 = vdupq_n_f32(w[0]);
 // CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v0_0, w0);
-// CHECK-NEXT:         const float32x4_t v2_0 = vld1q_f32(ip + 32);
+// CHECK-NEXT:         const float32x4_t v2_0 = vld1q_f32(ip + 28);
 // CHECK-NEXT:         const float32x4_t w1 = vdupq_n_f32(w[1]);
 // CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v2_0, w1);
 // CHECK-NEXT:         const float32x4_t v4_0 = vld1q_f32(ip + 4);
 // CHECK-NEXT:         const float32x4_t w2 = vdupq_n_f32(w[2]);
 // CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v4_0, w2);
-// CHECK-NEXT:         const float32x4_t v6_0 = vld1q_f32(ip + 36);
+// CHECK-NEXT:         const float32x4_t v6_0 = vld1q_f32(ip + 32);
 // CHECK-NEXT:         const float32x4_t w3 = vdupq_n_f32(w[3]);
 // CHECK-NEXT:         acc0_0 = vfmaq_f32(acc0_0, v6_0, w3);
 // CHECK-NEXT:       }
@@ -246,14 +250,16 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // The shift takes the column stride (2); the row stride lives in tile_in.
 // CHECK:      static void conv1(pdnn_ctx *ctx, const float *in, float *out) {
 // CHECK-NEXT:   for (int n = 0; n < 1; ++n) {
-// CHECK-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 108, patdnn_scratch, 3, 6, 6, 3, 2, 1, 1, 8, 4);
-// CHECK-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 18, NULL};
+// CHECK-NEXT:     for (int yb = 0; yb < 3; yb += 3) {
+// CHECK-NEXT:     const int y_begin = yb + 3 <= 3 ? yb : 0;
+// CHECK-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 108, patdnn_scratch, 3, 6, 6, 3, 2, y_begin * 2 - 1, 1, 7, 4);
+// CHECK-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 18, NULL, y_begin};
 // CHECK-NEXT:     pdnn_parallel_for(ctx, 2, conv1_filters, &job);
 // CHECK-NEXT:   }
 // CHECK-NEXT: }
 
 // The function, the sizes (x is the input; y and z are written), blob resolution, the scratch
-// (the larger layer: 2 channels x 3 planes x 64 = 384 floats = 1536 bytes, vs 3 x 3 x 32 = 288)
+// (the larger layer: 2 channels x 3 planes x 64 = 384 floats = 1536 bytes, vs 3 x 3 x 28 = 252)
 // and the descriptor.
 // CHECK:      void net(pdnn_ctx *ctx, float *arg_x, float *arg_y, float *arg_z) {
 // CHECK-NEXT:   conv0_conv1(ctx, arg_x, arg_y);

@@ -32,7 +32,7 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT: #include <string.h>
 
 // Layer 0: tile = min(16, 6) = 6 columns (6 scalar accumulators), rows of ceil(6/6)*6 = 6 floats,
-// max(6 + 2, 5 + 3) = 8 rows: a plane of 48 floats, 3 planes = 144 per channel. FKW segments as
+// (6-1)*1 + 3 = 8 rows: a plane of 48 floats, 3 planes = 144 per channel. FKW segments as
 // in c_neon.mlir (they do not depend on the ISA).
 // CHECK:      /* conv0_conv1: 2 -> 3 channels, 6x6 -> 6x6, stride [1, 1], padding [1, 1], relu; 2 patterns, 4/6 kernels kept; register tile 1x6, 1 channel block(s) of 2 */
 // CHECK-NEXT: static const int32_t conv0_conv1_seg[18] = {
@@ -43,10 +43,11 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT: };
 // CHECK:      static void conv0_conv1_filters(void *arg, int64_t begin, int64_t end) {
 // CHECK-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
+// CHECK-NEXT:   const int y_end = job->y_begin + 6;
 // CHECK-NEXT:   for (int x0 = 0; x0 < 6; x0 += 6) {
-// CHECK-NEXT:   for (int yy = 0; yy < 6; yy += 1) {
-// CHECK-NEXT:   const int y0 = yy + 1 <= 6 ? yy : 5;
-// CHECK-NEXT:   const float *tile_in = job->in + (int64_t)y0 * 6 + x0;
+// CHECK-NEXT:   for (int yy = job->y_begin; yy < y_end; yy += 1) {
+// CHECK-NEXT:   const int y0 = yy + 1 <= y_end ? yy : y_end - 1;
+// CHECK-NEXT:   const float *tile_in = job->in + (int64_t)(y0 - job->y_begin) * 6 + x0;
 // CHECK-NEXT:   for (int b = 0; b < 1; ++b) {
 // CHECK-NEXT:   for (int64_t idx = begin; idx < end; ++idx) {
 // CHECK-NEXT:     const int o = (int)idx;
@@ -189,19 +190,21 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:   }
 // CHECK:      static void conv0_conv1(pdnn_ctx *ctx, const float *in, float *out) {
 // CHECK-NEXT:   for (int n = 0; n < 1; ++n) {
-// CHECK-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 72, patdnn_scratch, 2, 6, 6, 3, 1, 1, 1, 8, 6);
-// CHECK-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 108, NULL};
+// CHECK-NEXT:     for (int yb = 0; yb < 6; yb += 6) {
+// CHECK-NEXT:     const int y_begin = yb + 6 <= 6 ? yb : 0;
+// CHECK-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 72, patdnn_scratch, 2, 6, 6, 3, 1, y_begin * 1 - 1, 1, 8, 6);
+// CHECK-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 108, NULL, y_begin};
 // CHECK-NEXT:     pdnn_parallel_for(ctx, 3, conv0_conv1_filters, &job);
 
 // Layer 1, stride 2: tile 3 (the output width), rows of 3 floats (the shift applies the column
-// stride), 8 rows: planes of 24, 72 per channel; a tile starts y0 * 2 * 3 = 6 floats down.
-// Offsets col * 24 + row * 3 + t: pattern 0 -> 24 3 27 51, pattern 1 (110|110|000) -> 0 24 3 27.
+// stride), (3-1)*2 + 3 = 7 rows: planes of 21, 63 per channel; a tile starts y0 * 2 * 3 = 6 floats down.
+// Offsets col * 21 + row * 3 + t: pattern 0 -> 21 3 24 45, pattern 1 (110|110|000) -> 0 21 3 24.
 // CHECK:      /* conv1: 3 -> 2 channels, 6x6 -> 3x3, stride [2, 2], padding [1, 1], relu6; 2 patterns, 2/6 kernels kept; register tile 1x3, 1 channel block(s) of 3 */
 // CHECK-NEXT: static const int32_t conv1_seg[12] = {
 // CHECK-NEXT:   0, 1, 0, 1, 2, 4, 2, 2, 8, 2, 2, 8
 // CHECK-NEXT: };
 // CHECK-NOT:  conv1_weights_data
-// CHECK:        const float *tile_in = job->in + (int64_t)y0 * 6 + x0;
+// CHECK:        const float *tile_in = job->in + (int64_t)(y0 - job->y_begin) * 6 + x0;
 // CHECK:          float acc0_0 = vbias, acc0_1 = vbias, acc0_2 = vbias;
 // CHECK-NEXT:     { /* pattern 0: 010|111|000 */
 // CHECK:            }
@@ -209,7 +212,7 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:     { /* pattern 1: 110|110|000 */
 // CHECK-NEXT:       const float *w = conv1_weights + sg[5];
 // CHECK-NEXT:       for (int32_t k = sg[3]; k < sg[4]; ++k, w += 4) {
-// CHECK-NEXT:         const float *ip = tile_in + (int64_t)conv1_chan[k] * 72;
+// CHECK-NEXT:         const float *ip = tile_in + (int64_t)conv1_chan[k] * 63;
 // CHECK-NEXT:         const float v0_0 = (*(ip + 0));
 // CHECK-NEXT:         const float v0_1 = (*(ip + 1));
 // CHECK-NEXT:         const float v0_2 = (*(ip + 2));
@@ -217,9 +220,9 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:         acc0_0 = (acc0_0 + v0_0 * w0);
 // CHECK-NEXT:         acc0_1 = (acc0_1 + v0_1 * w0);
 // CHECK-NEXT:         acc0_2 = (acc0_2 + v0_2 * w0);
-// CHECK-NEXT:         const float v2_0 = (*(ip + 24));
-// CHECK-NEXT:         const float v2_1 = (*(ip + 25));
-// CHECK-NEXT:         const float v2_2 = (*(ip + 26));
+// CHECK-NEXT:         const float v2_0 = (*(ip + 21));
+// CHECK-NEXT:         const float v2_1 = (*(ip + 22));
+// CHECK-NEXT:         const float v2_2 = (*(ip + 23));
 // CHECK-NEXT:         const float w1 = w[1];
 // CHECK-NEXT:         acc0_0 = (acc0_0 + v2_0 * w1);
 // CHECK-NEXT:         acc0_1 = (acc0_1 + v2_1 * w1);
@@ -231,9 +234,9 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:         acc0_0 = (acc0_0 + v4_0 * w2);
 // CHECK-NEXT:         acc0_1 = (acc0_1 + v4_1 * w2);
 // CHECK-NEXT:         acc0_2 = (acc0_2 + v4_2 * w2);
-// CHECK-NEXT:         const float v6_0 = (*(ip + 27));
-// CHECK-NEXT:         const float v6_1 = (*(ip + 28));
-// CHECK-NEXT:         const float v6_2 = (*(ip + 29));
+// CHECK-NEXT:         const float v6_0 = (*(ip + 24));
+// CHECK-NEXT:         const float v6_1 = (*(ip + 25));
+// CHECK-NEXT:         const float v6_2 = (*(ip + 26));
 // CHECK-NEXT:         const float w3 = w[3];
 // CHECK-NEXT:         acc0_0 = (acc0_0 + v6_0 * w3);
 // CHECK-NEXT:         acc0_1 = (acc0_1 + v6_1 * w3);
@@ -250,7 +253,9 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:     *(out_t + 0) = acc0_0;
 // CHECK-NEXT:     *(out_t + 1) = acc0_1;
 // CHECK-NEXT:     *(out_t + 2) = acc0_2;
-// CHECK:          pdnn_shift_input(ctx, in + (int64_t)n * 108, patdnn_scratch, 3, 6, 6, 3, 2, 1, 1, 8, 3);
+// CHECK:          for (int yb = 0; yb < 3; yb += 3) {
+// CHECK-NEXT:          const int y_begin = yb + 3 <= 3 ? yb : 0;
+// CHECK-NEXT:          pdnn_shift_input(ctx, in + (int64_t)n * 108, patdnn_scratch, 3, 6, 6, 3, 2, y_begin * 2 - 1, 1, 7, 3);
 
 // Scratch: the larger layer, 2 x 3 x 48 = 288 floats (layer 1: 3 x 3 x 24 = 216) = 1152 bytes.
 // CHECK:      static int patdnn_init(pdnn_ctx *ctx) {
@@ -274,10 +279,11 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // TY2:      /* conv0_conv1: 2 -> 3 channels, 6x6 -> 6x6, stride [1, 1], padding [1, 1], relu; 2 patterns, 4/6 kernels kept; register tile 2x4, 1 channel block(s) of 2 */
 // TY2:      static void conv0_conv1_filters(void *arg, int64_t begin, int64_t end) {
 // TY2-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
+// TY2-NEXT:   const int y_end = job->y_begin + 6;
 // TY2-NEXT:   for (int x0 = 0; x0 < 6; x0 += 4) {
-// TY2-NEXT:   for (int yy = 0; yy < 6; yy += 2) {
-// TY2-NEXT:   const int y0 = yy + 2 <= 6 ? yy : 4;
-// TY2-NEXT:   const float *tile_in = job->in + (int64_t)y0 * 8 + x0;
+// TY2-NEXT:   for (int yy = job->y_begin; yy < y_end; yy += 2) {
+// TY2-NEXT:   const int y0 = yy + 2 <= y_end ? yy : y_end - 2;
+// TY2-NEXT:   const float *tile_in = job->in + (int64_t)(y0 - job->y_begin) * 8 + x0;
 // TY2-NEXT:   for (int b = 0; b < 1; ++b) {
 // TY2-NEXT:   for (int64_t idx = begin; idx < end; ++idx) {
 // TY2-NEXT:     const int o = (int)idx;
@@ -465,14 +471,16 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // TY2-NEXT:       for (int r = 0; r < 2; ++r)
 // TY2-NEXT:         memcpy(out_t + r * 6, tail + r * 4, (size_t)(6 - x0) * sizeof(float));
 // TY2-NEXT:     }
-// TY2:          pdnn_shift_input(ctx, in + (int64_t)n * 72, patdnn_scratch, 2, 6, 6, 3, 1, 1, 1, 8, 8);
+// TY2:          for (int yb = 0; yb < 6; yb += 6) {
+// TY2-NEXT:          const int y_begin = yb + 6 <= 6 ? yb : 0;
+// TY2-NEXT:          pdnn_shift_input(ctx, in + (int64_t)n * 72, patdnn_scratch, 2, 6, 6, 3, 1, y_begin * 1 - 1, 1, 8, 8);
 
 // TY2, layer 1 (stride 2): 3 output rows in 2-row tiles: the second tile is shifted up to start
 // at row 1 (recomputes row 1). Row r reads input row r * 2 + tap row: pattern 1 (110|110|000)
-// row 1 -> offsets col * 24 + (2 + row) * 3 = 6 30 9 33. Max input row (2-1)*2+3 = 5 < 8 rows.
-// TY2:        for (int yy = 0; yy < 3; yy += 2) {
-// TY2-NEXT:   const int y0 = yy + 2 <= 3 ? yy : 1;
-// TY2-NEXT:   const float *tile_in = job->in + (int64_t)y0 * 6 + x0;
+// row 1 -> offsets col * 21 + (2 + row) * 3 = 6 27 9 30. Max input row (2-1)*2+3 = 5 < 7 rows.
+// TY2:        for (int yy = job->y_begin; yy < y_end; yy += 2) {
+// TY2-NEXT:   const int y0 = yy + 2 <= y_end ? yy : y_end - 2;
+// TY2-NEXT:   const float *tile_in = job->in + (int64_t)(y0 - job->y_begin) * 6 + x0;
 // TY2:          float acc0_0 = vbias, acc0_1 = vbias, acc0_2 = vbias, acc1_0 = vbias, acc1_1 = vbias, acc1_2 = vbias;
 // TY2-NEXT:     { /* pattern 0: 010|111|000 */
 // TY2:            }
@@ -480,7 +488,7 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // TY2-NEXT:     { /* pattern 1: 110|110|000 */
 // TY2-NEXT:       const float *w = conv1_weights + sg[5];
 // TY2-NEXT:       for (int32_t k = sg[3]; k < sg[4]; ++k, w += 4) {
-// TY2-NEXT:         const float *ip = tile_in + (int64_t)conv1_chan[k] * 72;
+// TY2-NEXT:         const float *ip = tile_in + (int64_t)conv1_chan[k] * 63;
 // TY2-NEXT:         const float v0_0 = (*(ip + 0));
 // TY2-NEXT:         const float v0_1 = (*(ip + 1));
 // TY2-NEXT:         const float v0_2 = (*(ip + 2));
@@ -488,9 +496,9 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // TY2-NEXT:         acc0_0 = (acc0_0 + v0_0 * w0);
 // TY2-NEXT:         acc0_1 = (acc0_1 + v0_1 * w0);
 // TY2-NEXT:         acc0_2 = (acc0_2 + v0_2 * w0);
-// TY2-NEXT:         const float v2_0 = (*(ip + 24));
-// TY2-NEXT:         const float v2_1 = (*(ip + 25));
-// TY2-NEXT:         const float v2_2 = (*(ip + 26));
+// TY2-NEXT:         const float v2_0 = (*(ip + 21));
+// TY2-NEXT:         const float v2_1 = (*(ip + 22));
+// TY2-NEXT:         const float v2_2 = (*(ip + 23));
 // TY2-NEXT:         const float w1 = w[1];
 // TY2-NEXT:         acc0_0 = (acc0_0 + v2_0 * w1);
 // TY2-NEXT:         acc0_1 = (acc0_1 + v2_1 * w1);
@@ -502,9 +510,9 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // TY2-NEXT:         acc0_0 = (acc0_0 + v4_0 * w2);
 // TY2-NEXT:         acc0_1 = (acc0_1 + v4_1 * w2);
 // TY2-NEXT:         acc0_2 = (acc0_2 + v4_2 * w2);
-// TY2-NEXT:         const float v6_0 = (*(ip + 27));
-// TY2-NEXT:         const float v6_1 = (*(ip + 28));
-// TY2-NEXT:         const float v6_2 = (*(ip + 29));
+// TY2-NEXT:         const float v6_0 = (*(ip + 24));
+// TY2-NEXT:         const float v6_1 = (*(ip + 25));
+// TY2-NEXT:         const float v6_2 = (*(ip + 26));
 // TY2-NEXT:         const float w3 = w[3];
 // TY2-NEXT:         acc0_0 = (acc0_0 + v6_0 * w3);
 // TY2-NEXT:         acc0_1 = (acc0_1 + v6_1 * w3);
@@ -515,9 +523,9 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // TY2-NEXT:         acc1_0 = (acc1_0 + v8_0 * w0);
 // TY2-NEXT:         acc1_1 = (acc1_1 + v8_1 * w0);
 // TY2-NEXT:         acc1_2 = (acc1_2 + v8_2 * w0);
-// TY2-NEXT:         const float v10_0 = (*(ip + 30));
-// TY2-NEXT:         const float v10_1 = (*(ip + 31));
-// TY2-NEXT:         const float v10_2 = (*(ip + 32));
+// TY2-NEXT:         const float v10_0 = (*(ip + 27));
+// TY2-NEXT:         const float v10_1 = (*(ip + 28));
+// TY2-NEXT:         const float v10_2 = (*(ip + 29));
 // TY2-NEXT:         acc1_0 = (acc1_0 + v10_0 * w1);
 // TY2-NEXT:         acc1_1 = (acc1_1 + v10_1 * w1);
 // TY2-NEXT:         acc1_2 = (acc1_2 + v10_2 * w1);
@@ -527,9 +535,9 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // TY2-NEXT:         acc1_0 = (acc1_0 + v12_0 * w2);
 // TY2-NEXT:         acc1_1 = (acc1_1 + v12_1 * w2);
 // TY2-NEXT:         acc1_2 = (acc1_2 + v12_2 * w2);
-// TY2-NEXT:         const float v14_0 = (*(ip + 33));
-// TY2-NEXT:         const float v14_1 = (*(ip + 34));
-// TY2-NEXT:         const float v14_2 = (*(ip + 35));
+// TY2-NEXT:         const float v14_0 = (*(ip + 30));
+// TY2-NEXT:         const float v14_1 = (*(ip + 31));
+// TY2-NEXT:         const float v14_2 = (*(ip + 32));
 // TY2-NEXT:         acc1_0 = (acc1_0 + v14_0 * w3);
 // TY2-NEXT:         acc1_1 = (acc1_1 + v14_1 * w3);
 // TY2-NEXT:         acc1_2 = (acc1_2 + v14_2 * w3);
