@@ -213,14 +213,15 @@ def test_unlowered_conv_to_c(valid_file: Path) -> None:
 def test_stride3_compiles_on_every_isa(tmp_path: Path) -> None:
     # Stride 3 used to be refused by isa=neon; the tap-shifted input planes (pdnn_shift_input
     # applies the column stride, the row stride is a plane-row offset) make any stride printable.
-    # 5x5, padding 1, stride 3 -> 2x2; planes of max(5 + 2, (2-1)*3 + 3) = 7 rows x tile floats.
+    # 5x5, padding 1, stride 3 -> 2x2, one row block; planes of (2-1)*3 + 3 = 6 rows x tile floats,
+    # the block's first input row y_begin * 3 - 1 (the top padding).
     path = write(tmp_path, conv_ir(out="1x2x2x2", stride="[3, 3]"))
     for isa, row_len in (("neon", 4), ("avx2", 8), ("avx512", 16), ("scalar", 2)):
         result = run_opt(str(path), "-p", "lower-pattern-to-kernel", "-t", f"c{{isa={isa}}}")
         assert result.returncode == 0, (isa, result.stderr)
         assert result.stderr == "", (isa, result.stderr)
-        assert f"(int64_t)y0 * {3 * row_len} + x0;" in result.stdout, isa
-        assert f"patdnn_scratch, 2, 5, 5, 3, 3, 1, 1, 7, {row_len});" in result.stdout, isa
+        assert f"(int64_t)(y0 - job->y_begin) * {3 * row_len} + x0;" in result.stdout, isa
+        assert f"patdnn_scratch, 2, 5, 5, 3, 3, y_begin * 3 - 1, 1, 6, {row_len});" in result.stdout, isa
 
 
 def test_unknown_target(valid_file: Path) -> None:
