@@ -13,6 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+# Several frameworks share 2 cores in one process: a worker thread that keeps spinning after its
+# framework's call (OpenMP's default wait policy, ONNX Runtime's intra-op spinning, ncnn's blocktime)
+# steals the core the next framework's threads need, and a 2-thread call then waits a whole
+# scheduler quantum (~30 ms) at its barrier. Idle workers must sleep: set before torch loads libgomp.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 REL_TOL = 1e-4  # max abs error / max abs reference value
 
@@ -93,6 +99,7 @@ def ort_session(model_bytes: bytes, threads: int):
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # see OMP_WAIT_POLICY above
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     return ort.InferenceSession(model_bytes, opts, providers=["CPUExecutionProvider"])
 
@@ -107,6 +114,7 @@ def ncnn_net(param: Path, weights: Path, threads: int):
     net.opt.use_fp16_storage = net.opt.use_fp16_packed = net.opt.use_fp16_arithmetic = False
     net.opt.use_bf16_storage = False
     net.opt.use_vulkan_compute = False
+    net.opt.openmp_blocktime = 0  # see OMP_WAIT_POLICY above
     if net.load_param(str(param)) != 0 or net.load_model(str(weights)) != 0:
         raise RuntimeError(f"ncnn: cannot load {param} / {weights}")
     return net
