@@ -283,6 +283,11 @@ def _channels(value: SSAValue) -> int:
     return shape[1] if len(shape) == 4 else 0
 
 
+SCHEDULE_ATTR = "patdnn.schedule"
+"""Discardable DictionaryAttr on a pattern.conv2d: its schedule (tile_x, tile_y, channel_block, …),
+set by tile-tune or the LR, read by lower-pattern-to-kernel."""
+
+
 def kernel_ids(op) -> np.ndarray:
     """The pattern ids of a pattern convolution as an (out, in) int64 array (-1: removed)."""
     ids = np.frombuffer(op.kernels.data.data, dtype=np.int8).astype(np.int64)

@@ -35,7 +35,7 @@ def build_pattern_body(library: pattern.PatternLibraryAttr, index: int, rows: in
 
 def scheduled(op: pattern.Conv2dOp, key: str, default: int | None) -> int | None:
     """A per-layer decision from the op's `patdnn.schedule` (set by LR or tuning), else the default."""
-    schedule = op.attributes.get("patdnn.schedule")
+    schedule = op.attributes.get(pattern.SCHEDULE_ATTR)
     if isinstance(schedule, DictionaryAttr) and isinstance(value := schedule.data.get(key), IntegerAttr):
         return value.value.data
     return default

@@ -15,15 +15,16 @@ can read and edit it per layer. Sources, by precedence:
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, ModuleOp, i64
+from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
 from patdnn.backend.isa import get_isa
 from patdnn.dialects import pattern
+from patdnn.dialects.pattern import SCHEDULE_ATTR
+from patdnn.toolchain import host_cpu_problem
 from patdnn.tuning.rules import LayerShape, Schedule, rule_schedule
 
-SCHEDULE_ATTR = "patdnn.schedule"
 KEYS = ("tile_x", "tile_y", "channel_block")
 
 
@@ -70,16 +71,16 @@ class TileTunePass(ModulePass):
         if self.auto and convs:
             from patdnn.tuning.autotune import Autotuner
 
+            if (problem := host_cpu_problem(isa.name)) is not None:
+                raise PassFailedException(f"tile-tune: cannot time isa={isa.name} candidates on this host: {problem}")
+
             tuner = Autotuner(isa, self.threads, self.budget, self.log or None)
             tuned = {id(c): s for c, s in zip(convs, tuner.tune_all(convs))}
         for conv in convs:
             base = tuned.get(id(conv)) or rule_schedule(LayerShape.of(conv), isa)
-            values = base.as_dict()
-            for name in KEYS:
-                if getattr(self, name):
-                    values[name] = getattr(self, name)
+            options = {name: getattr(self, name) for name in KEYS if getattr(self, name)}
             existing = conv.attributes.get(SCHEDULE_ATTR)
             merged = dict(existing.data) if isinstance(existing, DictionaryAttr) else {}
-            for name, value in values.items():
-                merged.setdefault(name, IntegerAttr(value, i64))
+            for name, value in Schedule(**(base.as_dict() | options)).as_attr().data.items():
+                merged.setdefault(name, value)
             conv.attributes[SCHEDULE_ATTR] = DictionaryAttr(merged)

@@ -76,3 +76,14 @@ def test_neighbours_stay_within_the_register_budget_and_the_layer(isa):
         assert cand != start
         assert 1 <= cand.tile_y <= shape.ho and 1 <= cand.channel_block <= shape.cin
         assert cand.tile_x % target.vector_width == 0
+
+
+def test_auto_tuning_an_isa_this_cpu_lacks_is_one_clear_error(monkeypatch):
+    from xdsl.utils.exceptions import PassFailedException
+
+    from patdnn.passes import tile_tune
+
+    monkeypatch.setattr(tile_tune, "host_cpu_problem", lambda isa: f"this CPU lacks avx512f (needed by isa={isa})")
+    with pytest.raises(PassFailedException, match=r"tile-tune: cannot time isa=avx512 candidates on this host: "
+                                                   r"this CPU lacks avx512f"):
+        run_pipeline(_module(), "tile-tune{isa=avx512 auto=true}")

@@ -3,13 +3,32 @@
 `scalar` is the portable reference (one lane); `neon` is the primary mobile target (ARMv8
 Advanced SIMD, compiled on x86 hosts through SIMDe); `avx2` and `avx512` run natively on x86
 hosts. Passes (tile-tune) read `vector_width` and `registers` to size register tiles; the C
-emitter prints the intrinsics below. Loads are aligned: the generated code reads inputs from
-tap-shifted copies whose rows start on vector boundaries.
+emitter prints the intrinsics of `spelling`. Loads are aligned: the generated code reads inputs
+from tap-shifted copies whose rows start on vector boundaries.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+# scalar: a separate multiply and add (the build disables contraction), so results do not depend on
+# whether the host compiler fuses.
+_SCALAR = {
+    "load": "(*({0}))", "broadcast": "{0}", "fma": "({0} + {1} * {2})", "max": "({0} > {1} ? {0} : {1})",
+    "min": "({0} < {1} ? {0} : {1})", "store": "*({0}) = {1};",
+}
+_NEON = {
+    "load": "vld1q_f32({0})", "broadcast": "vdupq_n_f32({0})", "fma": "vfmaq_f32({0}, {1}, {2})",
+    "max": "vmaxq_f32({0}, {1})", "min": "vminq_f32({0}, {1})", "store": "vst1q_f32({0}, {1});",
+}
+
+
+def _x86(prefix: str) -> dict[str, str]:
+    return {
+        "load": prefix + "_load_ps({0})", "broadcast": prefix + "_set1_ps({0})",
+        "fma": prefix + "_fmadd_ps({1}, {2}, {0})", "max": prefix + "_max_ps({0}, {1})",
+        "min": prefix + "_min_ps({0}, {1})", "store": prefix + "_storeu_ps({0}, {1});",
+    }
 
 
 @dataclass(frozen=True)
@@ -19,56 +38,39 @@ class Isa:
     registers: int  # architectural vector registers (bounds the register tile)
     vec_type: str
     includes: tuple[str, ...]  # #include operands, quotes or brackets included
-    prefix: str  # intrinsic prefix ("" for scalar and neon, which spell their own)
+    spelling: dict[str, str] = field(hash=False, compare=False)  # operation -> C template
 
     @property
     def vector(self) -> bool:
         return self.vector_width > 1
 
     def load(self, ptr: str) -> str:
-        if not self.vector:
-            return f"(*({ptr}))"
-        return f"vld1q_f32({ptr})" if self.name == "neon" else f"{self.prefix}_load_ps({ptr})"
+        """An aligned load."""
+        return self.spelling["load"].format(ptr)
 
     def broadcast(self, value: str) -> str:
-        if not self.vector:
-            return value
-        return f"vdupq_n_f32({value})" if self.name == "neon" else f"{self.prefix}_set1_ps({value})"
+        return self.spelling["broadcast"].format(value)
 
     def fma(self, acc: str, a: str, b: str) -> str:
-        # scalar: a separate multiply and add (the build disables contraction), so results
-        # do not depend on whether the host compiler fuses.
-        if not self.vector:
-            return f"({acc} + {a} * {b})"
-        return f"vfmaq_f32({acc}, {a}, {b})" if self.name == "neon" else f"{self.prefix}_fmadd_ps({a}, {b}, {acc})"
+        """acc + a * b."""
+        return self.spelling["fma"].format(acc, a, b)
 
     def max(self, a: str, b: str) -> str:
-        if not self.vector:
-            return f"({a} > {b} ? {a} : {b})"
-        return f"vmaxq_f32({a}, {b})" if self.name == "neon" else f"{self.prefix}_max_ps({a}, {b})"
+        return self.spelling["max"].format(a, b)
 
     def min(self, a: str, b: str) -> str:
-        if not self.vector:
-            return f"({a} < {b} ? {a} : {b})"
-        return f"vminq_f32({a}, {b})" if self.name == "neon" else f"{self.prefix}_min_ps({a}, {b})"
+        return self.spelling["min"].format(a, b)
 
     def store(self, ptr: str, value: str) -> str:
         """An unaligned store (output rows start anywhere)."""
-        if not self.vector:
-            return f"*({ptr}) = {value};"
-        return f"vst1q_f32({ptr}, {value});" if self.name == "neon" else f"{self.prefix}_storeu_ps({ptr}, {value});"
-
-    def load_unaligned(self, ptr: str) -> str:
-        if not self.vector:
-            return f"(*({ptr}))"
-        return f"vld1q_f32({ptr})" if self.name == "neon" else f"{self.prefix}_loadu_ps({ptr})"
+        return self.spelling["store"].format(ptr, value)
 
 
 ISAS: dict[str, Isa] = {
-    "scalar": Isa("scalar", 1, 16, "float", (), ""),
-    "neon": Isa("neon", 4, 32, "float32x4_t", ('"patdnn_neon.h"',), ""),
-    "avx2": Isa("avx2", 8, 16, "__m256", ("<immintrin.h>",), "_mm256"),
-    "avx512": Isa("avx512", 16, 32, "__m512", ("<immintrin.h>",), "_mm512"),
+    "scalar": Isa("scalar", 1, 16, "float", (), _SCALAR),
+    "neon": Isa("neon", 4, 32, "float32x4_t", ('"patdnn_neon.h"',), _NEON),
+    "avx2": Isa("avx2", 8, 16, "__m256", ("<immintrin.h>",), _x86("_mm256")),
+    "avx512": Isa("avx512", 16, 32, "__m512", ("<immintrin.h>",), _x86("_mm512")),
 }
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from patdnn.dialects.pattern import SCHEDULE_ATTR  # noqa: F401 - re-exported for the LR modules
 from patdnn.lr.errors import LrError, LrSyntaxError, located
 
 MAGIC = "# patdnn LR v1"
 INPUT, OUTPUT = "%in", "%out"
 LAYER_ATTR = "layer"  # discardable StringAttr: the module path of the layer
-SCHEDULE_ATTR = "patdnn.schedule"  # discardable DictionaryAttr: per-layer schedule hints
 SCHEDULE_KEYS: dict[str, type] = {
     "tile_x": int, "tile_y": int, "channel_block": int, "unroll": int, "loop_order": str, "threads": int,
     "device": str,

@@ -23,9 +23,12 @@ from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
+from xdsl.utils.exceptions import PassFailedException
 
 from patdnn.backend.isa import Isa
+from patdnn.build import build_module
 from patdnn.dialects import pattern
+from patdnn.ir_builder import pattern_conv_module
 from patdnn.tuning.rules import LayerShape, Schedule, channel_block_for, max_accumulators, rule_schedule
 
 TUNE_PIPELINE = "lower-pattern-to-kernel,filter-kernel-reorder{{threads={threads}}},fkw-pack,load-elim,plan-buffers"
@@ -116,8 +119,6 @@ class _LayerTimer:
     """Compiles one layer alone with a given schedule and times it with the runtime's runner."""
 
     def __init__(self, op: pattern.Conv2dOp, isa: Isa, threads: int, workdir: Path, runs: int):
-        from patdnn.ir_builder import pattern_conv_module
-
         self.isa, self.threads, self.workdir, self.runs = isa, threads, workdir, runs
         n, cin, h, w = pattern.shape_of(op.input)
         cout = pattern.shape_of(op.output)[1]
@@ -130,22 +131,15 @@ class _LayerTimer:
             input_shape=(1, cin, h, w), stride=op.stride.get_values()[0], padding=op.padding.get_values()[0],
             activation=op.activation.data.value, blob_path=workdir / "layer.weights",
         )
-        self.make = pattern_conv_module
         self.input = workdir / "in.bin"
         rng.standard_normal((1, cin, h, w)).astype(np.float32).tofile(self.input)
         self.count = 0
 
     def time(self, sched: Schedule) -> float:
-        from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, i64
-
-        from patdnn.build import build_module
-
-        module = self.make(self.weight, self.ids, self.library, **self.build_args)
+        module = pattern_conv_module(self.weight, self.ids, self.library, **self.build_args)
         for op in module.walk():
             if isinstance(op, pattern.Conv2dOp):
-                op.attributes["patdnn.schedule"] = DictionaryAttr(
-                    {k: IntegerAttr(v, i64) for k, v in sched.as_dict().items()}
-                )
+                op.attributes[pattern.SCHEDULE_ATTR] = sched.as_attr()
         self.count += 1
         outdir = self.workdir / f"c{self.count}"
         built = build_module(module, outdir, isa=self.isa.name, pipeline=TUNE_PIPELINE.format(threads=self.threads),
@@ -153,6 +147,10 @@ class _LayerTimer:
         result = subprocess.run(
             [str(built.executable), "--weights-dir", str(self.workdir), "--threads", str(self.threads),
              "--bench", str(self.runs), str(self.input), str(outdir / "out.bin")],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True,
         )
+        if result.returncode != 0:
+            raise PassFailedException(
+                f"tile-tune: timing a candidate failed (exit {result.returncode}): {(result.stderr or result.stdout).strip()}"
+            )
         return float(result.stdout.split("median_ms:")[1].split()[0])

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, i64
+
 from patdnn.backend.isa import Isa
+from patdnn.dialects.pattern import shape_of
 
 CACHE_BLOCK_BYTES = 1024 * 1024
 
@@ -31,8 +34,6 @@ class LayerShape:
 
     @staticmethod
     def of(op) -> LayerShape:  # a pattern.conv2d or kernel.pattern_conv
-        from patdnn.dialects.pattern import shape_of
-
         _, cin, h, w = shape_of(op.input)
         _, cout, ho, wo = shape_of(op.output)
         return LayerShape(cin, cout, h, w, ho, wo, op.library.size, op.stride.get_values()[0])
@@ -46,6 +47,10 @@ class Schedule:
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
+
+    def as_attr(self) -> DictionaryAttr:
+        """The `patdnn.schedule` dictionary of a pattern.conv2d."""
+        return DictionaryAttr({k: IntegerAttr(v, i64) for k, v in self.as_dict().items()})
 
 
 def max_accumulators(isa: Isa) -> int:
