@@ -16,4 +16,9 @@ def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
 
         return Kernel
 
-    return {"pattern": pattern_dialect, "kernel": kernel_dialect, "nn": lambda: __import__("patdnn.dialects.nn", fromlist=["NN"]).NN}
+    def block_dialect() -> Dialect:
+        from patdnn.dialects.block import Block
+
+        return Block
+
+    return {"pattern": pattern_dialect, "block": block_dialect, "kernel": kernel_dialect, "nn": lambda: __import__("patdnn.dialects.nn", fromlist=["NN"]).NN}

@@ -1,0 +1,12 @@
+"""Per-layer pruning schemes (Gong et al., "Automatic Mapping of the Best-Suited DNN Pruning
+Schemes for Real-Time Mobile Acceleration"): which scheme each layer uses, and at what rate.
+
+* `scheme`  — the `Scheme` value (dense | pattern | block) and its one-line text form, shared by
+  the pruner, the compiler, the LR and the mapping tools;
+* `block`   — block-based fine-grained structured pruning on a layer's GEMM view (block-punched
+  columns or block rows) and the compact per-block column lists the compiler stores.
+"""
+
+from patdnn.schemes.scheme import Scheme, SchemeError, SchemeKind, parse_scheme
+
+__all__ = ["Scheme", "SchemeError", "SchemeKind", "parse_scheme"]
