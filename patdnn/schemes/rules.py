@@ -1,0 +1,100 @@
+"""Rule-based scheme mapping (Gong et al.'s rule-based method): each layer's scheme, block size
+and rate from its shape alone.
+
+Rules, checked top to bottom (the first that matches decides; "share" = the layer's share of the
+prunable layers' weights / FLOPs, see patdnn.schemes.layers):
+
+| # | layer                                              | scheme  | block (filters x columns)            | why |
+|---|----------------------------------------------------|---------|--------------------------------------|-----|
+| 1 | first conv reading the image (Cin <= 4)            | dense   | -                                    | few weights, accuracy-critical (PatDNN keeps it dense) |
+| 2 | depthwise / grouped conv                           | dense   | -                                    | one input channel per filter: nothing to share, memory-bound |
+| 3 | tiny: weight share < 0.5% and FLOPs share < 0.5%   | dense   | -                                    | nothing to gain in size or time, accuracy to lose |
+| 4 | 3x3 conv, Cin and Cout >= 16, layer rate >= 2.25   | pattern | -                                    | the pattern compiler's best case (4/9 kept per kernel); connectivity = rate * 4/9 |
+| 5 | any other conv (1x1, 3x3 below rule 4) and FC      | block   | Cout >= 256 and Cin*K*K >= 256: 16x32 | big layers: bigger blocks amortise the index and input loads at little accuracy cost |
+|   |                                                    |         | Cout >= 64: 8x16                      | |
+|   |                                                    |         | otherwise: 4x16                       | few filters: small blocks keep the pruning fine-grained |
+
+Rates: every pruned layer (rules 4-5) gets the same weight rate r, chosen so that the overall
+compression over the prunable layers (dense ones from rule 3 included) is the requested rate;
+each layer's rate is snapped to what its projection really keeps (a block of 16 columns keeps a
+whole number of them), and r is corrected until the overall rate matches. Uniform rates are the
+rule method's simplicity; the search (patdnn.schemes.search) trades rates between layers.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from patdnn.schemes.layers import PATTERN_ENTRIES, LayerShape, kept_weights, model_layers, plan_rate
+from patdnn.schemes.plan import Plan
+from patdnn.schemes.scheme import Scheme, SchemeError
+
+TINY_SHARE = 0.005
+PATTERN_MIN_CHANNELS = 16
+PATTERN_MIN_RATE = 9 / PATTERN_ENTRIES  # pattern pruning alone keeps 4 of 9 weights
+MAX_LAYER_RATE = 64.0
+
+
+def block_size(layer: LayerShape) -> tuple[int, int]:
+    """Rule 5's block size (filters x GEMM columns), clipped to the layer."""
+    if layer.cout >= 256 and layer.gemm_cols >= 256:
+        rows, cols = 16, 32
+    elif layer.cout >= 64:
+        rows, cols = 8, 16
+    else:
+        rows, cols = 4, 16
+    return min(rows, layer.cout), min(cols, layer.gemm_cols)
+
+
+def rule_kind(layer: LayerShape, total_weights: int, total_flops: int) -> str:
+    """'dense', 'pattern' or 'block' by rules 1-5 (rule 4's rate condition is checked later)."""
+    if not layer.prunable:  # rules 1 and 2
+        return "dense"
+    if layer.weights < TINY_SHARE * total_weights and layer.flops < TINY_SHARE * total_flops:
+        return "dense"
+    if layer.is_3x3 and min(layer.cin, layer.cout) >= PATTERN_MIN_CHANNELS:
+        return "pattern"
+    return "block"
+
+
+def scheme_at_rate(layer: LayerShape, kind: str, rate: float) -> Scheme:
+    """The scheme of `kind` whose real kept weights come closest to 1/rate of the layer's,
+    rates rounded to 2 decimals (they are written into plans and LR files)."""
+    if kind == "dense" or rate <= 1.0:
+        return Scheme.dense()
+    if kind == "pattern" and rate >= PATTERN_MIN_RATE:
+        return Scheme.pattern(max(1.0, round(rate / PATTERN_MIN_RATE, 2)))
+    rows, cols = block_size(layer)
+    kept_cols = max(1, min(cols, round(cols / rate)))
+    return Scheme.blocks(rows, cols, round(cols / kept_cols, 2))
+
+
+def rule_plan(model: torch.nn.Module, input_shape: tuple[int, ...], rate: float,
+              layers: list[LayerShape] | None = None) -> Plan:
+    """A plan for every conv/linear of `model` by the rules above, ~`rate`x fewer weights overall
+    over the prunable layers. Raises SchemeError when the rate cannot be reached."""
+    if not rate >= 1.0:
+        raise SchemeError(f"rate {rate} must be >= 1")
+    layers = layers if layers is not None else model_layers(model, input_shape)
+    prunable = [layer for layer in layers if layer.prunable]
+    total_w = sum(layer.weights for layer in prunable)
+    total_f = sum(layer.flops for layer in prunable)
+    kinds = {layer.name: rule_kind(layer, total_w, total_f) for layer in layers}
+    pruned = [layer for layer in prunable if kinds[layer.name] != "dense"]
+    dense_w = total_w - sum(layer.weights for layer in pruned)
+    budget = total_w / rate
+    if pruned and dense_w >= budget and rate > 1:
+        raise SchemeError(f"rate {rate}x is out of reach: the layers the rules keep dense already hold "
+                          f"{dense_w} of the {total_w} prunable weights")
+    # The uniform rate r with dense_w + pruned_w / r = budget, then corrected for the rounding.
+    r = sum(layer.weights for layer in pruned) / max(budget - dense_w, 1e-9) if pruned and rate > 1 else 1.0
+    plan: Plan = {}
+    for _ in range(8):
+        r = min(max(r, 1.0), MAX_LAYER_RATE)
+        plan = {layer.name: scheme_at_rate(layer, kinds[layer.name], r) for layer in layers}
+        achieved = plan_rate(layers, plan)
+        if abs(achieved / rate - 1) < 0.01 or not pruned:
+            break
+        kept_pruned = sum(kept_weights(layer, plan[layer.name]) for layer in pruned)
+        r *= kept_pruned / (budget - dense_w)  # kept more than needed (> 1): prune harder
+    return plan

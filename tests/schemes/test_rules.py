@@ -1,0 +1,90 @@
+"""Rule-based scheme mapping: the rules table, the exact kept-weight arithmetic, the rate target."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from patdnn.models import get_model
+from patdnn.patterns import apply_patterns, connectivity_projection, pattern_projection
+from patdnn.prune.oneshot import extract_library
+from patdnn.schemes import Scheme, SchemeError, SchemeKind
+from patdnn.schemes.block import project_block
+from patdnn.schemes.layers import kept_weights, model_layers, plan_rate
+from patdnn.schemes.rules import block_size, rule_plan
+
+
+class Mixed(nn.Module):
+    """Every rule once: image conv, 3x3 pattern conv, depthwise, 1x1 (small and big), tiny conv, FC."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 32, 3, padding=1)
+        self.conv3 = nn.Conv2d(32, 64, 3, padding=1)
+        self.dw = nn.Conv2d(64, 64, 3, padding=1, groups=64)
+        self.pw = nn.Conv2d(64, 256, 1)
+        self.big = nn.Conv2d(256, 256, 1)
+        self.tiny = nn.Conv2d(256, 1, 1)
+        self.fc = nn.Linear(8 * 8, 40)
+
+    def forward(self, x):
+        x = self.big(self.pw(self.dw(self.conv3(self.stem(x)))))
+        return self.fc(self.tiny(x).flatten(1))
+
+
+SHAPE = (1, 3, 8, 8)
+
+
+def test_rules_table_per_layer():
+    plan = rule_plan(Mixed(), SHAPE, 4.0)
+    assert plan["stem"].kind == SchemeKind.DENSE            # rule 1: reads the image
+    assert plan["dw"].kind == SchemeKind.DENSE              # rule 2: depthwise
+    assert plan["tiny"].kind == SchemeKind.DENSE            # rule 3: < 0.5% of weights and FLOPs
+    assert plan["conv3"].kind == SchemeKind.PATTERN         # rule 4
+    assert plan["pw"].block == (8, 16)                      # rule 5: Cout 256, Cin 64 -> 8x16
+    assert plan["big"].block == (16, 32)                    # rule 5: Cout and Cin*K*K >= 256
+    assert plan["fc"].kind == SchemeKind.BLOCK and plan["fc"].block == (4, 16)
+
+
+def test_low_rate_3x3_gets_blocks_not_patterns():
+    """Pattern pruning alone removes 5/9: below 2.25x a 3x3 conv is block-pruned instead."""
+    plan = rule_plan(Mixed(), SHAPE, 1.5)
+    assert plan["conv3"].kind == SchemeKind.BLOCK
+
+
+@pytest.mark.parametrize("model,shape", [("resnet20-cifar", (1, 1, 28, 28)), ("resnet50", (1, 3, 64, 64)),
+                                         ("mobilenet-v2", (1, 3, 64, 64))])
+@pytest.mark.parametrize("rate", [2.0, 4.0, 8.0])
+def test_overall_rate_is_met(model, shape, rate):
+    net = get_model(model, **({"in_channels": 1} if shape[1] == 1 else {}))
+    layers = model_layers(net, shape)
+    plan = rule_plan(net, shape, rate, layers)
+    assert set(plan) == {layer.name for layer in layers}
+    assert plan_rate(layers, plan) == pytest.approx(rate, rel=0.02)
+
+
+def test_unreachable_rate_is_a_clear_error():
+    with pytest.raises(SchemeError, match="out of reach|rate"):
+        rule_plan(Mixed(), SHAPE, 1000.0)
+
+
+def test_block_size_is_clipped_to_small_layers():
+    layers = {layer.name: layer for layer in model_layers(Mixed(), SHAPE)}
+    assert block_size(layers["tiny"]) == (1, 16)
+
+
+def test_kept_weights_match_the_projections():
+    """kept_weights is pure arithmetic: it must agree with what the projections really keep."""
+    torch.manual_seed(0)
+    net = Mixed()
+    layers = {layer.name: layer for layer in model_layers(net, SHAPE)}
+    rng = np.random.default_rng(0)
+    for name, scheme in [("pw", Scheme.blocks(8, 16, 3)), ("big", Scheme.blocks(16, 32, 5)),
+                         ("fc", Scheme.blocks(4, 16, 2.5, "rows")), ("conv3", Scheme.blocks(4, 16, 3))]:
+        weight = rng.standard_normal(tuple(getattr(net, name).weight.shape)).astype(np.float32)
+        assert int((project_block(weight, scheme) != 0).sum()) == kept_weights(layers[name], scheme)
+    weight = net.conv3.weight.detach().numpy()
+    library = extract_library(net)
+    ids = connectivity_projection(weight, pattern_projection(weight, library), library, 3.0)
+    pruned = apply_patterns(np.where(weight == 0, 1e-3, weight), ids, library)
+    assert int((pruned != 0).sum()) == kept_weights(layers["conv3"], Scheme.pattern(3.0))
