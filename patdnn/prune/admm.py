@@ -1,18 +1,29 @@
-"""Extended ADMM for pattern + connectivity pruning (PatDNN §4).
+"""Extended ADMM over per-layer constraint sets (PatDNN §4, generalised to Gong et al.'s schemes).
 
-Minimises  loss(W) + ρ/2 ‖W − Z + U‖² + ρ/2 ‖W − Y + V‖²  over the prunable convs' weights W,
-where Z lies in the pattern set (every kernel fits one library pattern) and Y in the
-connectivity set (at most N / rate non-zero kernels per layer). SGD handles W; an ADMM step
-sets Z and Y to the Euclidean projections of W + U and W + V and updates the scaled duals
-U += W − Z, V += W − Y. ρ grows over training so W is driven into both sets before hard pruning.
+Each pruned layer's weight W has a list of constraint sets S_k, each with an auxiliary Z_k and a
+scaled dual U_k, and the training loss gets  ρ/2 Σ_k ‖W − Z_k + U_k‖².  SGD handles W; an ADMM
+step sets Z_k to the Euclidean projection of W + U_k onto S_k and updates U_k += W − Z_k. ρ grows
+over training so W is driven into every set before hard pruning.
+
+  pattern layer: two sets, "pattern" (every kernel fits one library pattern) and "connectivity"
+                 (at most N / rate non-zero kernels) — PatDNN's Z/U and Y/V
+  block layer:   one set, "block" (`patdnn.schemes.block.project_block`)
+  dense layer:   none
+
+Z and U are keyed by set kind, then layer; residuals are reported per kind.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from patdnn.patterns import apply_patterns, pattern_projection, strongest_kernels
+from patdnn.schemes.block import project_block
+from patdnn.schemes.scheme import Scheme, SchemeKind
 
 
 def project_to_patterns(weight: np.ndarray, library: np.ndarray) -> np.ndarray:
@@ -33,64 +44,87 @@ def rho_schedule(rho_init: float, rho_max: float, steps: int) -> list[float]:
     return [rho_init * ratio**i for i in range(steps)]
 
 
-class Admm:
-    """ADMM state (Z, Y, U, V per conv) for the convs in `convs` (name → Conv2d)."""
+@dataclass(frozen=True)
+class Constraint:
+    """One constraint set: its kind (residuals are reported per kind) and its Euclidean projection."""
+    kind: str
+    project: Callable[[np.ndarray], np.ndarray]
 
-    def __init__(self, convs: dict[str, torch.nn.Conv2d], library: np.ndarray, rate: float, rho: float):
-        self.weights = {name: conv.weight for name, conv in convs.items()}
-        self.library, self.rate, self.rho = library, rate, rho
-        zeros = {name: torch.zeros_like(w, requires_grad=False) for name, w in self.weights.items()}
-        self.U = {name: z.clone() for name, z in zeros.items()}
-        self.V = {name: z.clone() for name, z in zeros.items()}
-        self.Z: dict[str, torch.Tensor] = {}
-        self.Y: dict[str, torch.Tensor] = {}
-        self._project()  # Z, Y start as the projections of W (U = V = 0)
+
+def scheme_constraints(scheme: Scheme, library: np.ndarray | None) -> list[Constraint]:
+    """The constraint sets of a layer's scheme."""
+    if scheme.kind == SchemeKind.PATTERN:
+        if library is None:
+            raise ValueError("pattern layers need a pattern library")
+        return [Constraint("pattern", lambda w: project_to_patterns(w, library)),
+                Constraint("connectivity", lambda w: project_to_connectivity(w, scheme.rate))]
+    if scheme.kind == SchemeKind.BLOCK:
+        return [Constraint("block", lambda w: project_block(w, scheme))]
+    return []
+
+
+class SchemeAdmm:
+    """ADMM state for `layers` (name → module with .weight), each with its constraint sets."""
+
+    def __init__(self, layers: dict[str, torch.nn.Module], constraints: dict[str, list[Constraint]], rho: float):
+        self.weights = {name: layer.weight for name, layer in layers.items() if constraints.get(name)}
+        self.constraints = {name: constraints[name] for name in self.weights}
+        self.kinds = list(dict.fromkeys(c.kind for cs in self.constraints.values() for c in cs))
+        self.rho = rho
+        self.Zs: dict[str, dict[str, torch.Tensor]] = {kind: {} for kind in self.kinds}
+        self.Us: dict[str, dict[str, torch.Tensor]] = {kind: {} for kind in self.kinds}
+        for name, w in self.weights.items():
+            for c in self.constraints[name]:
+                self.Us[c.kind][name] = torch.zeros_like(w, requires_grad=False)
+        self._project()  # every Z starts as the projection of W (U = 0)
 
     def penalty(self) -> torch.Tensor:
-        """ρ/2 Σ (‖W − Z + U‖² + ‖W − Y + V‖²), differentiable in W."""
-        total = sum((w - self.Z[n] + self.U[n]).pow(2).sum() + (w - self.Y[n] + self.V[n]).pow(2).sum()
+        """ρ/2 Σ_layers Σ_sets ‖W − Z + U‖², differentiable in W."""
+        total = sum(sum((w - self.Zs[c.kind][n] + self.Us[c.kind][n]).pow(2).sum() for c in self.constraints[n])
                     for n, w in self.weights.items())
         return 0.5 * self.rho * total
 
     @torch.no_grad()
     def _project(self) -> None:
         for name, w in self.weights.items():
-            self.Z[name] = self._to_tensor(project_to_patterns(self._numpy(w + self.U[name]), self.library), w)
-            self.Y[name] = self._to_tensor(project_to_connectivity(self._numpy(w + self.V[name]), self.rate), w)
+            for c in self.constraints[name]:
+                self.Zs[c.kind][name] = self._to_tensor(c.project(self._numpy(w + self.Us[c.kind][name])), w)
 
     @torch.no_grad()
     def step(self) -> None:
-        """One ADMM step: Z, Y ← projections of W + U, W + V; then the dual updates."""
+        """One ADMM step: every Z ← projection of W + U onto its set; then the dual updates."""
         self._project()
         for name, w in self.weights.items():
-            self.U[name] += w - self.Z[name]
-            self.V[name] += w - self.Y[name]
+            for c in self.constraints[name]:
+                self.Us[c.kind][name] += w - self.Zs[c.kind][name]
 
     @torch.no_grad()
     def set_rho(self, rho: float) -> None:
         """Changes ρ; the scaled duals (U = λ/ρ) are rescaled so the multipliers λ stay put."""
-        for name in self.weights:
-            self.U[name] *= self.rho / rho
-            self.V[name] *= self.rho / rho
+        for duals in self.Us.values():
+            for u in duals.values():
+                u *= self.rho / rho
         self.rho = rho
 
     @torch.no_grad()
-    def residuals(self) -> tuple[float, float]:
-        """Relative primal residuals ‖W − Z‖/‖W‖ and ‖W − Y‖/‖W‖ over all convs (→ 0 at convergence)."""
-        norm = sum(w.pow(2).sum() for w in self.weights.values()).sqrt()
-        rz = sum((w - self.Z[n]).pow(2).sum() for n, w in self.weights.items()).sqrt()
-        ry = sum((w - self.Y[n]).pow(2).sum() for n, w in self.weights.items()).sqrt()
-        return float(rz / norm), float(ry / norm)
+    def residual(self, kind: str) -> float:
+        """Relative primal residual ‖W − Z‖/‖W‖ over the layers with a set of this kind (→ 0)."""
+        aux = self.Zs[kind]
+        norm = sum(self.weights[n].pow(2).sum() for n in aux).sqrt()
+        return float(sum((self.weights[n] - z).pow(2).sum() for n, z in aux.items()).sqrt() / norm)
+
+    def residuals_by_kind(self) -> dict[str, float]:
+        return {kind: self.residual(kind) for kind in self.kinds}
 
     def state_dict(self) -> dict:
-        return {"rho": self.rho, "Z": self.Z, "Y": self.Y, "U": self.U, "V": self.V}
+        return {"rho": self.rho, "Z": self.Zs, "U": self.Us}
 
     def load_state_dict(self, state: dict) -> None:
         self.rho = state["rho"]
-        for key in ("Z", "Y", "U", "V"):
-            target = getattr(self, key)
-            for name, w in self.weights.items():
-                target[name] = state[key][name].to(w.device)
+        for key, target in (("Z", self.Zs), ("U", self.Us)):
+            for kind, tensors in target.items():
+                for name in tensors:
+                    tensors[name] = state[key][kind][name].to(self.weights[name].device)
 
     @staticmethod
     def _numpy(t: torch.Tensor) -> np.ndarray:
@@ -99,3 +133,21 @@ class Admm:
     @staticmethod
     def _to_tensor(a: np.ndarray, like: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(a).to(device=like.device, dtype=like.dtype)
+
+
+class Admm(SchemeAdmm):
+    """PatDNN's ADMM: every conv in `convs` gets `pattern <rate>x`; Z/U (pattern) and Y/V
+    (connectivity) as in the paper."""
+
+    def __init__(self, convs: dict[str, torch.nn.Conv2d], library: np.ndarray, rate: float, rho: float):
+        scheme = Scheme.pattern(rate)
+        super().__init__(convs, {name: scheme_constraints(scheme, library) for name in convs}, rho)
+
+    Z = property(lambda self: self.Zs["pattern"])
+    Y = property(lambda self: self.Zs["connectivity"])
+    U = property(lambda self: self.Us["pattern"])
+    V = property(lambda self: self.Us["connectivity"])
+
+    def residuals(self) -> tuple[float, float]:
+        """Relative primal residuals ‖W − Z‖/‖W‖ and ‖W − Y‖/‖W‖ over all convs (→ 0 at convergence)."""
+        return self.residual("pattern"), self.residual("connectivity")

@@ -72,11 +72,16 @@ def one_shot_pattern_prune(
     """Prunes the model's 3x3 convs (see `prunable_convs`) in place; returns {conv name: (library, ids)}."""
     if library is None:
         library = extract_library(model, num_patterns, entries)
-    result = {}
-    for name, conv in prunable_convs(model, skip_first).items():
-        weight = conv.weight.detach().cpu().numpy()
-        ids = pattern_projection(weight, library)
-        ids = connectivity_projection(weight, ids, library, connectivity)
-        conv.weight.copy_(torch.from_numpy(apply_patterns(weight, ids, library)))
-        result[name] = (library, ids)
-    return result
+    return {name: (library, pattern_prune_conv(conv, library, connectivity))
+            for name, conv in prunable_convs(model, skip_first).items()}
+
+
+@torch.no_grad()
+def pattern_prune_conv(conv: torch.nn.Conv2d, library: np.ndarray, connectivity: float) -> np.ndarray:
+    """Prunes one 3x3 conv in place to `library` and 1/connectivity of its kernels; returns the
+    (Cout, Cin) pattern ids (-1: removed kernel)."""
+    weight = conv.weight.detach().cpu().numpy()
+    ids = pattern_projection(weight, library)
+    ids = connectivity_projection(weight, ids, library, connectivity)
+    conv.weight.copy_(torch.from_numpy(apply_patterns(weight, ids, library)))
+    return ids

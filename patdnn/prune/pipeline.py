@@ -1,8 +1,12 @@
-"""The whole pruning pipeline, resumable: dense training → library → ADMM → hard prune → masked retraining.
+"""The whole pruning pipeline, resumable: dense training → plan + library → ADMM → hard prune →
+masked retraining.
 
-Each phase runs epoch by epoch; after every epoch the state (phase, epoch, model, optimizer,
-scheduler, ADMM variables, library/patterns, history) is saved to OUTDIR/checkpoint.pt, so a
-killed run continues where it stopped when started again with the same settings.
+The plan (`--schemes`, see `patdnn.prune.planning`) gives each conv/linear layer its scheme:
+pattern (PatDNN), block (Gong et al.) or dense; ADMM, hard pruning, masks and the report follow
+it per layer. Each phase runs epoch by epoch; after every epoch the state (phase, epoch, model,
+optimizer, scheduler, ADMM variables, plan, library/patterns/block masks, history) is saved to
+OUTDIR/checkpoint.pt, so a killed run continues where it stopped when started again with the
+same settings.
 """
 
 from __future__ import annotations
@@ -20,19 +24,23 @@ import torch
 
 from patdnn.data import load_dataset
 from patdnn.models import get_model
-from patdnn.prune.admm import Admm, rho_schedule
+from patdnn.prune.admm import SchemeAdmm, rho_schedule, scheme_constraints
 from patdnn.prune.checkpoint import load_checkpoint, save_checkpoint
 from patdnn.prune.distributed import DistEnv, barrier, init_distributed, rank_device, shutdown, wrap_model
 from patdnn.prune.export import export_program, save_patterns
 from patdnn.prune.library import parse_library_spec, select_library
+from patdnn.prune.hardprune import hard_prune
 from patdnn.prune.masks import MaskEnforcer, mask_violations, pattern_masks
-from patdnn.prune.oneshot import one_shot_pattern_prune, prunable_convs
+from patdnn.prune.planning import DEFAULT_SPEC, MAPPED_SPECS, check_spec, plan_text, pruned_layers, resolve_plan
 from patdnn.prune.report import build_report, format_report
+from patdnn.schemes.plan import Plan, save_plan
+from patdnn.schemes.scheme import SchemeKind, parse_scheme
 from patdnn.prune.train import evaluate, recalibrate_batchnorm, train_epoch
 
 PHASES = ("dense", "admm", "retrain", "done")
 # Settings a resumed run must share with the checkpoint (the rest, e.g. epochs, may change).
-RESUME_KEYS = ("model", "data", "patterns", "entries", "connectivity", "input_size", "train_limit", "seed")
+RESUME_KEYS = ("model", "data", "patterns", "entries", "connectivity", "schemes", "rate", "input_size",
+               "train_limit", "seed")
 NUM_CLASSES = {"fashion-mnist": 10}
 
 
@@ -44,6 +52,8 @@ class PruneConfig:
     patterns: str = "8"             # library: a count K, a fixed library name, or a .npy file
     entries: int = 4                # kept weights per 3x3 kernel
     connectivity: float = 3.6       # kernels kept per layer: 1 / connectivity
+    schemes: str = DEFAULT_SPEC     # the plan: patterns, blocks:RxC:RATE, rule, search, or a .json/.lr file
+    rate: float | None = None       # overall weight compression target of rule / search
     dense_epochs: int = 4
     admm_epochs: int = 3
     retrain_epochs: int = 3
@@ -117,6 +127,7 @@ class _Run:
     def __init__(self, config: PruneConfig, log: Callable[[str], None]):
         self.config = config
         parse_library_spec(config.patterns, config.entries)  # a bad library fails now, not after training
+        check_spec(config.schemes)
         self.env: DistEnv = init_distributed(config.device)
         self.device = rank_device(config.device, self.env)
         self.out = Path(config.output)
@@ -132,7 +143,12 @@ class _Run:
         size = config.resolved_input_size()
         self.train = _pad(load_dataset(config.data, "train", config.train_limit), size)
         self.test = _pad(load_dataset(config.data, "test", config.test_limit), size)
+        # rule / search map the trained dense model (after the dense phase); the others only need
+        # the architecture, so a bad plan fails now, not after training
+        self.plan: Plan | None = None if config.schemes in MAPPED_SPECS else self._resolve_plan()
         self.state = self._initial_state()
+        if self.plan is None and self.state.get("plan") is not None:
+            self.plan = {name: parse_scheme(text) for name, text in self.state["plan"].items()}
         if self.env.distributed:
             self.log(f"ranks: {self.env.world_size} ({torch.distributed.get_backend()})")
         self.started, self.elapsed_before = time.monotonic(), self.state["elapsed"]
@@ -151,7 +167,10 @@ class _Run:
         if state is None:
             return {"phase": "dense", "epoch": 0, "history": [], "accuracy": {}, "library": None,
                     "patterns": None, "elapsed": 0.0, "settings": settings}
-        changed = [k for k in RESUME_KEYS if state["settings"].get(k) != settings[k]]
+        defaults = {f.name: f.default for f in dataclasses.fields(PruneConfig)}  # keys older runs lack
+        changed = [k for k in RESUME_KEYS if state["settings"].get(k, defaults.get(k)) != settings[k]]
+        if not changed and self.plan is not None and state.get("plan") not in (None, plan_text(self.plan)):
+            changed = [f"plan (the layers' schemes in {self.config.schemes})"]
         if changed:
             raise ValueError(f"{self.out / 'checkpoint.pt'} was made with different {', '.join(changed)}: "
                              f"use the same settings to resume, or --restart")
@@ -169,6 +188,11 @@ class _Run:
 
     def elapsed(self) -> float:
         return self.elapsed_before + time.monotonic() - self.started
+
+    def _resolve_plan(self) -> Plan:
+        c = self.config
+        size = c.resolved_input_size()
+        return resolve_plan(c.schemes, self.model, c.connectivity, c.rate, (1, 1, size, size))
 
     def accuracy(self) -> float:
         return evaluate(self.model, self.test, self.device, self.env)
@@ -223,14 +247,25 @@ class _Run:
         self.log(f"dense test accuracy {self.state['accuracy']['dense']:.2f}%")
         if self.env.is_main:
             torch.save({"model": self.model.state_dict(), "settings": self.state["settings"]}, self.out / "dense.pt")
-        library = select_library(self.model, c.patterns, c.entries)
-        self.log(f"pattern library: {len(library)} patterns of {c.entries} entries")
-        self.next_phase("admm", library=library)
+        if self.plan is None:
+            self.plan = self._resolve_plan()
+        kinds = {s.kind for s in pruned_layers(self.plan).values()}
+        self.log(f"plan ({c.schemes}): " + ", ".join(
+            f"{sum(s.kind == kind for s in self.plan.values())} {kind}" for kind in SchemeKind))
+        library = None
+        if SchemeKind.PATTERN in kinds:
+            library = select_library(self.model, c.patterns, c.entries)
+            self.log(f"pattern library: {len(library)} patterns of {c.entries} entries")
+        self.next_phase("admm", library=library, plan=plan_text(self.plan))
 
     def admm(self) -> None:
         c = self.config
         rhos = rho_schedule(c.rho_init, c.rho_max, c.admm_epochs)
-        admm = Admm(prunable_convs(self.model), self.state["library"], c.connectivity, c.rho_init)
+        assert self.plan is not None
+        modules, library = dict(self.model.named_modules()), self.state["library"]
+        admm = SchemeAdmm({name: modules[name] for name in pruned_layers(self.plan)},
+                          {name: scheme_constraints(s, library) for name, s in pruned_layers(self.plan).items()},
+                          c.rho_init)
         if self.state.get("admm") is not None:
             admm.load_state_dict(self.state["admm"])
         steps = math.ceil(len(self.train) // self.env.world_size / max(1, c.batch_size // self.env.world_size))
@@ -244,23 +279,23 @@ class _Run:
             begin_epoch=lambda epoch: admm.set_rho(rhos[epoch]),
             penalty=admm.penalty,
             after_step=after_step,
-            epoch_notes=lambda: dict(zip(("rho", "residual_pattern", "residual_connectivity"),
-                                         (admm.rho, *admm.residuals()))),
+            epoch_notes=lambda: {"rho": admm.rho,
+                                 **{f"residual_{k}": v for k, v in admm.residuals_by_kind().items()}},
             state=lambda: {"admm": admm.state_dict()},
         )
-        # Constant learning rate: with a decayed one W stops following Z and Y as ρ grows.
+        # Constant learning rate: with a decayed one W stops following the Z's as ρ grows.
         self.train_phase("admm", c.admm_epochs, c.admm_lr, hooks, cosine=False)
         self.state["accuracy"]["admm"] = self.accuracy()
-        patterns = one_shot_pattern_prune(self.model, library=self.state["library"], connectivity=c.connectivity)
+        patterns, block_masks = hard_prune(self.model, self.plan, library)
         recalibrate_batchnorm(self.model, self.train, self.device, self.env)
         self.state["accuracy"]["hard_pruned"] = self.accuracy()
         self.log(f"after ADMM {self.state['accuracy']['admm']:.2f}%, hard-pruned "
                  f"{self.state['accuracy']['hard_pruned']:.2f}%")
-        self.next_phase("retrain", patterns=patterns, admm=None)
+        self.next_phase("retrain", patterns=patterns, block_masks=block_masks, admm=None)
 
     def retrain(self) -> None:
         c = self.config
-        masks = pattern_masks(self.state["patterns"])
+        masks = {**pattern_masks(self.state["patterns"]), **self.state.get("block_masks", {})}
         enforcer = MaskEnforcer(self.model, masks)
         hooks = _PhaseHooks(after_step=lambda step, optimizer: enforcer.after_step(optimizer))
         self.train_phase("retrain", c.retrain_epochs, c.retrain_lr, hooks)
@@ -272,24 +307,29 @@ class _Run:
         self.next_phase("done")
 
     def finish(self) -> dict[str, Any]:
-        patterns = self.state["patterns"]
-        report = build_report(self.model, patterns, self.state["accuracy"], self.state["settings"],
-                              self.state["history"], self.elapsed())
+        patterns, plan = self.state["patterns"], self.plan
+        assert plan is not None
+        report = build_report(self.model, plan, patterns, self.state.get("block_masks", {}), self.state["accuracy"],
+                              self.state["settings"], self.state["history"], self.elapsed())
         if self.env.is_main:
             torch.save(self.model.state_dict(), self.out / "pruned.pt")
             save_patterns(self.out / "patterns.npz", patterns)
+            save_plan(plan, self.out / "schemes.json")
             size = self.config.resolved_input_size()
             export_program(self.model.cpu(), torch.zeros(1, 1, size, size), self.out / "model.pt2")
             (self.out / "report.json").write_text(json.dumps(report, indent=1) + "\n")
             table = format_report(report)
             (self.out / "report.txt").write_text(table + "\n")
             self.log(table)
+            with_patterns = f" --patterns {self.out}/patterns.npz" if patterns else ""
+            self.log(f"compile with: patdnnc {self.out}/model.pt2{with_patterns} "
+                     f"--schemes {self.out}/schemes.json -o build/")
         return report
 
 
 def run_pruning(config: PruneConfig, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Runs (or resumes) the pipeline; writes OUTDIR/{dense.pt, pruned.pt, patterns.npz, model.pt2,
-    report.json, report.txt, train.log, checkpoint.pt}; returns the report."""
+    """Runs (or resumes) the pipeline; writes OUTDIR/{dense.pt, pruned.pt, patterns.npz, schemes.json,
+    model.pt2, report.json, report.txt, train.log, checkpoint.pt}; returns the report."""
     if config.threads:
         torch.set_num_threads(config.threads)
     run = _Run(config, log)
