@@ -72,3 +72,33 @@ def conv2d_module(
         out_shape,
         lambda ins, out: nn.Conv2dOp(ins[0], out, wattr, battr, (kh, kw), (sh, sw), (ph, pw), groups, activation),
     )
+
+
+def block_module(
+    weight: np.ndarray,
+    input_shape: Sequence[int],
+    rows: int,
+    bias: np.ndarray | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    activation: str = "none",
+    blob_path: Path | None = None,
+) -> ModuleOp:
+    """One `block.conv2d` (4-d OIHW `weight`) or `block.linear` (2-d (out, in) `weight`) whose
+    filter blocks of `rows` keep the columns where the (already pruned) weights are non-zero."""
+    from patdnn.dialects import block
+    from patdnn.schemes.block import gemm_view, pack_blocks
+
+    offsets, columns, values = pack_blocks(gemm_view(weight), rows)
+    wattr, battr = weights_attrs([values, bias], blob_path)
+    if weight.ndim == 2:
+        n = input_shape[0]
+        return single_op_module([input_shape], [n, weight.shape[0]], lambda ins, out: block.LinearOp(
+            ins[0], out, [rows, 1], offsets, columns, wattr, battr, activation))
+    n, _, h, w = input_shape
+    cout, _, kh, kw = weight.shape
+    (sh, sw) = (stride, stride) if isinstance(stride, int) else tuple(stride)
+    (ph, pw) = (padding, padding) if isinstance(padding, int) else tuple(padding)
+    out_shape = [n, cout, nn.window_out(h, ph, kh, sh), nn.window_out(w, pw, kw, sw)]
+    return single_op_module([input_shape], out_shape, lambda ins, out: block.Conv2dOp(
+        ins[0], out, [rows, 1], offsets, columns, wattr, battr, (kh, kw), (sh, sw), (ph, pw), activation))

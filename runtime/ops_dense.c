@@ -169,9 +169,11 @@ void pdnn_gemm(pdnn_ctx *ctx, int m, int p, int k, const float *a, int64_t lda, 
  * ========================================================================================== */
 
 typedef struct {
-  const float *in; /* one image: cin x h x wd */
-  float *col;      /* (cin_g * kh * kw) x (ho * wo) rows, for the current group */
-  int c0;          /* first input channel of the group */
+  const float *in;      /* one image: cin x h x wd */
+  float *col;           /* rows of ldcol floats (ho * wo used), for the current group */
+  const int32_t *rows;  /* column-matrix row of each output row (NULL: all rows, in order) */
+  int64_t ldcol;
+  int c0;               /* first input channel of the group */
   int h, wd, ho, wo, kh, kw, sh, sw, ph, pw;
 } im2col_job;
 
@@ -179,10 +181,11 @@ typedef struct {
  * (0 outside). The valid ox range is computed per row, so the copy loops have no branches. */
 static void im2col_rows(void *arg, int64_t begin, int64_t end) {
   const im2col_job *j = (const im2col_job *)arg;
-  for (int64_t r = begin; r < end; r++) {
+  for (int64_t i = begin; i < end; i++) {
+    const int64_t r = j->rows ? j->rows[i] : i;
     const int kx = (int)(r % j->kw), ky = (int)(r / j->kw % j->kh), ci = (int)(r / (j->kw * j->kh));
     const float *plane = j->in + (int64_t)(j->c0 + ci) * j->h * j->wd;
-    float *dst = j->col + r * j->ho * j->wo;
+    float *dst = j->col + i * j->ldcol;
     /* ox valid iff 0 <= ox*sw + kx - pw < wd */
     int ox0 = j->pw > kx ? (j->pw - kx + j->sw - 1) / j->sw : 0;
     int ox1 = j->wd - 1 + j->pw - kx >= 0 ? (j->wd - 1 + j->pw - kx) / j->sw + 1 : 0;
@@ -280,6 +283,12 @@ static void depthwise_planes(void *arg, int64_t begin, int64_t end) {
   pdnn_free(pad);
 }
 
+void pdnn_gather_rows(pdnn_ctx *ctx, const float *in, float *col, int64_t ldcol, const int32_t *rows, int nrows,
+                      int h, int wd, int ho, int wo, int kh, int kw, int sh, int sw, int ph, int pw) {
+  im2col_job job = {in, col, rows, ldcol, 0, h, wd, ho, wo, kh, kw, sh, sw, ph, pw};
+  pdnn_parallel_for(ctx, nrows, im2col_rows, &job);
+}
+
 void pdnn_conv2d_dense(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *bias,
                        int n, int cin, int h, int wd, int cout, int ho, int wo, int kh, int kw,
                        int sh, int sw, int ph, int pw, int groups, int act) {
@@ -298,7 +307,7 @@ void pdnn_conv2d_dense(pdnn_ctx *ctx, const float *in, float *out, const float *
     for (int g = 0; g < groups; g++) {
       const float *bmat = img + (int64_t)g * cin_g * h * wd;
       if (!direct) {
-        im2col_job job = {img, col, g * cin_g, h, wd, ho, wo, kh, kw, sh, sw, ph, pw};
+        im2col_job job = {img, col, NULL, p, g * cin_g, h, wd, ho, wo, kh, kw, sh, sw, ph, pw};
         pdnn_parallel_for(ctx, k, im2col_rows, &job);
         bmat = col;
       }

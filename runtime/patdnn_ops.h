@@ -58,6 +58,12 @@ void pdnn_copy(pdnn_ctx *ctx, const float *in, float *out, int64_t count);
 void pdnn_gemm(pdnn_ctx *ctx, int m, int p, int k, const float *a, int64_t lda, const float *b, int64_t ldb,
                float *c, int64_t ldc, const float *bias, int act);
 
+/* Selected rows of a convolution's column (im2col) matrix, for block-sparse convolutions: output row
+ * i (ldcol floats apart, ho*wo used) is column-matrix row rows[i] = (c*kh + ky)*kw + kx of one image,
+ * i.e. col[i][oy*wo + ox] = in[c][oy*sh + ky - ph][ox*sw + kx - pw] (0 outside the input). */
+void pdnn_gather_rows(pdnn_ctx *ctx, const float *in, float *col, int64_t ldcol, const int32_t *rows, int nrows,
+                      int h, int wd, int ho, int wo, int kh, int kw, int sh, int sw, int ph, int pw);
+
 /* The tap-shifted input of a pattern convolution (runtime/ops_pattern.c): for every channel c and
  * kernel column tc, `rows` x `row_len` floats at out + (c*k + tc)*rows*row_len where row yp,
  * column x holds in[c][first_row + yp][x*sw + tc - pw] (zero outside the input). */

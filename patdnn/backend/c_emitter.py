@@ -2,7 +2,8 @@
 handler per op.
 
 `kernel.pattern_conv` is printed by `c_pattern` (FKW index, the filter loop around the pattern
-bodies, the tap-shifted input), nn ops by `c_nn` (calls into runtime/ops_dense.c). Weights are
+bodies, the tap-shifted input), block ops by `c_block` (one block-sparse GEMM kernel per layer),
+nn ops by `c_nn` (calls into runtime/ops_dense.c). Weights are
 inline or resolved from a blob at init time; per-call scratch (tap-shifted inputs, partial sums)
 is one buffer allocated at init, sized for the largest layer.
 
@@ -25,7 +26,7 @@ from xdsl.utils.exceptions import DiagnosticException
 
 from patdnn.backend.isa import Isa
 from patdnn.backend.signature import entry_signature
-from patdnn.dialects import kernel, pattern
+from patdnn.dialects import block, kernel, pattern
 
 
 class EmitError(DiagnosticException):
@@ -151,6 +152,19 @@ class CEmitter:
             name += "_" + _c_ident(str(op.attributes["layer"]).strip('"'))
         self.layer_count += 1
         return emit_pattern_conv(self, op, name)
+
+    # -- block.conv2d / block.linear (block-sparse GEMMs) ---------------------------------
+    @print.register
+    def _(self, op: block.Conv2dOp) -> str:
+        from patdnn.backend.c_block import emit_block_conv
+
+        return emit_block_conv(self, op)
+
+    @print.register
+    def _(self, op: block.LinearOp) -> str:
+        from patdnn.backend.c_block import emit_block_linear
+
+        return emit_block_linear(self, op)
 
     def declare_weights(self, symbol: str, weights: Attribute) -> None:
         self.out.append(f"static const float *{symbol};")

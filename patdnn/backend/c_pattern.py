@@ -136,6 +136,21 @@ def emit_pattern_conv(emitter: CEmitter, op: kernel.PatternConvOp, name: str) ->
     return f"{name}(ctx, {emitter.value_names[op.input]}, {emitter.value_names[op.output]});"
 
 
+def activation_lines(isa: Isa, act: pattern.Activation, accs: list[str]) -> list[str]:
+    """The fused activation applied in place to the accumulators `accs` (shared by the block kernels)."""
+    if act == pattern.Activation.NONE:
+        return []
+    lines = [f"const {isa.vec_type} vzero = {isa.broadcast('0.0f')};"]
+    if act == pattern.Activation.RELU6:
+        lines.append(f"const {isa.vec_type} vsix = {isa.broadcast('6.0f')};")
+    for a in accs:
+        clamped = isa.max(a, "vzero")
+        if act == pattern.Activation.RELU6:
+            clamped = isa.min(clamped, "vsix")
+        lines.append(f"{a} = {clamped};")
+    return lines
+
+
 @dataclass
 class FilterLoop:
     isa: Isa
@@ -226,18 +241,7 @@ class FilterLoop:
         return lines
 
     def epilogue(self, accs: list[str]) -> list[str]:
-        isa, act = self.isa, self.op.activation.data
-        if act == pattern.Activation.NONE:
-            return []
-        lines = [f"const {isa.vec_type} vzero = {isa.broadcast('0.0f')};"]
-        if act == pattern.Activation.RELU6:
-            lines.append(f"const {isa.vec_type} vsix = {isa.broadcast('6.0f')};")
-        for a in accs:
-            clamped = isa.max(a, "vzero")
-            if act == pattern.Activation.RELU6:
-                clamped = isa.min(clamped, "vsix")
-            lines.append(f"{a} = {clamped};")
-        return lines
+        return activation_lines(self.isa, self.op.activation.data, accs)
 
     def store(self, accs: list[tuple[int, int]]) -> list[str]:
         """Full tiles store straight to the output rows; the ragged last column tile goes through

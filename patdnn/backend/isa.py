@@ -3,8 +3,9 @@
 `scalar` is the portable reference (one lane); `neon` is the primary mobile target (ARMv8
 Advanced SIMD, compiled on x86 hosts through SIMDe); `avx2` and `avx512` run natively on x86
 hosts. Passes (tile-tune) read `vector_width` and `registers` to size register tiles; the C
-emitter prints the intrinsics of `spelling`. Loads are aligned: the generated code reads inputs
-from tap-shifted copies whose rows start on vector boundaries.
+emitter prints the intrinsics of `spelling`. Pattern convolutions load aligned (they read
+tap-shifted copies whose rows start on vector boundaries); block kernels load unaligned (`loadu`:
+they read input rows at any pixel offset).
 """
 
 from __future__ import annotations
@@ -14,18 +15,18 @@ from dataclasses import dataclass, field
 # scalar: a separate multiply and add (the build disables contraction), so results do not depend on
 # whether the host compiler fuses.
 _SCALAR = {
-    "load": "(*({0}))", "broadcast": "{0}", "fma": "({0} + {1} * {2})", "max": "({0} > {1} ? {0} : {1})",
+    "load": "(*({0}))", "loadu": "(*({0}))", "broadcast": "{0}", "fma": "({0} + {1} * {2})", "max": "({0} > {1} ? {0} : {1})",
     "min": "({0} < {1} ? {0} : {1})", "store": "*({0}) = {1};",
 }
 _NEON = {
-    "load": "vld1q_f32({0})", "broadcast": "vdupq_n_f32({0})", "fma": "vfmaq_f32({0}, {1}, {2})",
+    "load": "vld1q_f32({0})", "loadu": "vld1q_f32({0})", "broadcast": "vdupq_n_f32({0})", "fma": "vfmaq_f32({0}, {1}, {2})",
     "max": "vmaxq_f32({0}, {1})", "min": "vminq_f32({0}, {1})", "store": "vst1q_f32({0}, {1});",
 }
 
 
 def _x86(prefix: str) -> dict[str, str]:
     return {
-        "load": prefix + "_load_ps({0})", "broadcast": prefix + "_set1_ps({0})",
+        "load": prefix + "_load_ps({0})", "loadu": prefix + "_loadu_ps({0})", "broadcast": prefix + "_set1_ps({0})",
         "fma": prefix + "_fmadd_ps({1}, {2}, {0})", "max": prefix + "_max_ps({0}, {1})",
         "min": prefix + "_min_ps({0}, {1})", "store": prefix + "_storeu_ps({0}, {1});",
     }
@@ -47,6 +48,10 @@ class Isa:
     def load(self, ptr: str) -> str:
         """An aligned load."""
         return self.spelling["load"].format(ptr)
+
+    def loadu(self, ptr: str) -> str:
+        """An unaligned load (block kernels read input rows at any pixel offset)."""
+        return self.spelling["loadu"].format(ptr)
 
     def broadcast(self, value: str) -> str:
         return self.spelling["broadcast"].format(value)
