@@ -5,14 +5,16 @@ The generated file is a C translation unit like the C target's (same `patdnn_mod
 `declare_weights`), so the runner, `patdnnc` and the Python API use it unchanged. What differs:
 
 * `patdnn_init` selects the device and builds ONE program (runtime/opencl_kernels.cl + the
-  layers' pattern kernels, embedded as `patdnn_cl_source`), uploads weights and FKW index arrays,
-  allocates the activation arena (offsets from plan-buffers), a scratch buffer for padded inputs
-  and the arguments' buffers, and creates one launch site (kernel + bound arguments) per launch;
+  layers' pattern and block-sparse kernels, embedded as `patdnn_cl_source`), uploads weights and
+  FKW / block column index arrays, allocates the activation arena (offsets from plan-buffers), a
+  scratch buffer for padded inputs and the arguments' buffers, and creates one launch site
+  (kernel + bound arguments) per launch;
 * each function uploads its inputs, enqueues its launches back to back on the in-order queue and
   reads its outputs: no host round trip between layers.
 
-Pattern convolutions are printed by patdnn.backend.opencl_kernels, dense ops by
-patdnn.backend.opencl_nn; one handler per op here, as in the C emitter.
+Pattern convolutions are printed by patdnn.backend.opencl_kernels, block-sparse ops (block.conv2d,
+block.linear) by patdnn.backend.opencl_block, dense ops by patdnn.backend.opencl_nn; one handler
+per op here, as in the C emitter.
 """
 
 from __future__ import annotations
@@ -72,6 +74,17 @@ def c_string(text: str) -> str:
     return "\n".join(f'  "{line}\\n"' for line in escaped) if escaped else '  ""'
 
 
+def pad_launch(source: tuple[str, int], scratch: str, geo: ClConvGeometry) -> Launch:
+    """The runtime's `pdnn_pad` of a convolution's input (buffer, offset) into `scratch`, sized
+    by `geo` (zeros around it, room for the last tile's over-read)."""
+    return Launch.fixed(
+        "pdnn_pad",
+        [buf(source[0]), num(source[1]), buf(scratch), num(0), num(geo.h), num(geo.w), num(geo.padded_h),
+         num(geo.padded_w), num(geo.pad[0]), num(geo.pad[1])],
+        (geo.padded_w, geo.padded_h, geo.n * geo.cin),
+    )
+
+
 def layer_label(op: Operation, fallback: str) -> str:
     layer = op.attributes.get("layer")
     return str(layer).strip('"') if layer is not None else fallback
@@ -115,7 +128,8 @@ class OpenCLHostEmitter(CEmitter):
         return "\n".join(self.out) + "\n"
 
     def kernels_source(self, module: ModuleOp) -> str:
-        """Only the OpenCL C of the module's pattern kernels (for reading and FileCheck)."""
+        """Only the OpenCL C of the module's generated per-layer kernels (pattern and block-sparse
+        layers; for reading and FileCheck)."""
         self.emit_module(module)
         return "\n".join(self.kernel_sources)
 
@@ -172,6 +186,11 @@ class OpenCLHostEmitter(CEmitter):
             from patdnn.backend.opencl_nn import nn_launches
 
             return self.launch(layer_label(op, op.name), nn_launches(self, op))
+        if op.name.startswith("block."):
+            from patdnn.backend.opencl_block import block_launches
+
+            launches = block_launches(self, op)
+            return self.launch(layer_label(op, launches[-1].kernel), launches)
         hint = ": lower it first with -p lower-pattern-to-kernel" if isinstance(op, pattern.Conv2dOp) else ""
         raise EmitError(f"'{op.name}' cannot be printed for the OpenCL target{hint}")
 
@@ -192,10 +211,12 @@ class OpenCLHostEmitter(CEmitter):
         arena = op.attributes.get("patdnn.arena_bytes")
         arena_bytes = arena.value.data if isinstance(arena, IntegerAttr) else 0
         self.device_buffer(self.arena_symbol, f"pdnn_cl_buffer({STATE}, {arena_bytes // 4})")
+        from patdnn.backend.opencl_block import scratch_elements
+
         padded = [
             ClConvGeometry.of(inner, self.schedule.for_op(inner)).padded_count
+            if isinstance(inner, kernel.PatternConvOp) else scratch_elements(inner, self.schedule)
             for inner in op.body.block.ops
-            if isinstance(inner, kernel.PatternConvOp)
         ]
         self.scratch = self.device_buffer(f"{fname}_padded_cl", f"pdnn_cl_buffer({STATE}, {max(padded, default=0)})")
         signature = entry_signature(op.parent_op(), op.sym_name.data)  # type: ignore[arg-type]
@@ -239,12 +260,7 @@ class OpenCLHostEmitter(CEmitter):
             order = [self.device_int32(f"{name}_order", np.array(list(op.filter_order.get_values()), dtype=np.int32))]
         self.kernel_sources.append(PatternKernelPrinter(op, name, geo).source())
         (in_buf, in_off), (out_buf, out_off) = self.tensor(op.input), self.tensor(op.output)
-        pad = Launch.fixed(
-            "pdnn_pad",
-            [buf(in_buf), num(in_off), buf(self.scratch), num(0), num(geo.h), num(geo.w), num(geo.padded_h),
-             num(geo.padded_w), num(geo.pad[0]), num(geo.pad[1])],
-            (geo.padded_w, geo.padded_h, geo.n * geo.cin),
-        )
+        pad = pad_launch((in_buf, in_off), self.scratch, geo)
         conv = Launch(
             name,
             [buf(self.scratch), buf(out_buf), num(out_off), buf(weights),

@@ -69,11 +69,11 @@ class ClSchedule:
 
 @dataclass(frozen=True)
 class ClConvGeometry:
-    """The sizes one pattern convolution kernel is printed with."""
+    """The sizes one generated convolution kernel (pattern or block-sparse) is printed with."""
 
     input_shape: tuple[int, int, int, int]  # n, cin, h, w
     output_shape: tuple[int, int, int, int]  # n, cout, ho, wo
-    k: int
+    kernel: tuple[int, int]  # kh, kw
     stride: tuple[int, int]
     pad: tuple[int, int]
     tile_x: int
@@ -101,24 +101,61 @@ class ClConvGeometry:
     def padded_count(self) -> int:
         return self.n * self.cin * self.plane
 
+    @property
+    def needs_padding(self) -> bool:
+        """Whether the kernel reads a zero-padded copy of the input (else the input itself)."""
+        return (self.padded_h, self.padded_w) != (self.h, self.w)
+
     @staticmethod
     def of(op: kernel.PatternConvOp, schedule: ClSchedule) -> ClConvGeometry:
-        n, cin, h, w = input_shape = pattern.shape_of(op.input)
-        _, cout, ho, wo = output_shape = pattern.shape_of(op.output)
-        sh, sw = op.stride.get_values()
-        ph, pw = op.padding.get_values()
         k = op.library.size
+        return ClConvGeometry.window(pattern.shape_of(op.input), pattern.shape_of(op.output), (k, k),
+                                     tuple(op.stride.get_values()), tuple(op.padding.get_values()), schedule)
+
+    @staticmethod
+    def window(input_shape, output_shape, kernel_size: tuple[int, int], stride, pad, schedule: ClSchedule,
+               planes: int | None = None) -> ClConvGeometry:
+        """Tiles a convolution's output for `schedule`; global dimension 2 runs over batch x
+        `planes` (default: the output channels, one work-group column per filter)."""
+        n, cin, h, w = input_shape
+        _, cout, ho, wo = output_shape
+        (kh, kw), (sh, sw), (ph, pw) = kernel_size, stride, pad
         tile_x, tile_y = min(schedule.tile_x, wo), min(schedule.tile_y, ho)
         tiles_x, tiles_y = _ceil_div(wo, tile_x), _ceil_div(ho, tile_y)
         # Last input column/row a tile reads, plus one; never less than the padded input itself.
-        padded_w = max(w + 2 * pw, (tiles_x * tile_x - 1) * sw + k)
-        padded_h = max(h + 2 * ph, (tiles_y * tile_y - 1) * sh + k)
+        padded_w = max(w + 2 * pw, (tiles_x * tile_x - 1) * sw + kw)
+        padded_h = max(h + 2 * ph, (tiles_y * tile_y - 1) * sh + kh)
         wg_x, wg_y = min(schedule.wg_x, tiles_x), min(schedule.wg_y, tiles_y)
-        global_size = (_ceil_div(tiles_x, wg_x) * wg_x, _ceil_div(tiles_y, wg_y) * wg_y, n * cout)
+        global_size = (_ceil_div(tiles_x, wg_x) * wg_x, _ceil_div(tiles_y, wg_y) * wg_y, n * (planes or cout))
         return ClConvGeometry(
-            input_shape, output_shape, k, (sh, sw), (ph, pw), tile_x, tile_y, tiles_x, tiles_y,  # type: ignore[arg-type]
-            padded_w, padded_h, (wg_x, wg_y, 1), global_size,
+            tuple(input_shape), tuple(output_shape), (kh, kw), (sh, sw), (ph, pw),  # type: ignore[arg-type]
+            tile_x, tile_y, tiles_x, tiles_y, padded_w, padded_h, (wg_x, wg_y, 1), global_size,
         )
+
+    def edge_checks(self, j: int, t: int) -> list[str]:
+        """Conditions under which output (row j, column t) of a tile at (x0, y0) lies inside the
+        output: only columns/rows past the remainder can fall outside, and only in the last tile."""
+        ragged_x, ragged_y = self.wo % self.tile_x != 0, self.ho % self.tile_y != 0
+        return ([f"x0 + {t} < {self.wo}"] if ragged_x and t >= self.wo % self.tile_x else []) + (
+            [f"y0 + {j} < {self.ho}"] if ragged_y and j >= self.ho % self.tile_y else []
+        )
+
+
+def guarded(checks: list[str], statement: str) -> str:
+    return f"if ({' && '.join(checks)}) {statement}" if checks else statement
+
+
+def activation_lines(act: pattern.Activation, accs: list[str], ctype: str = "real") -> list[str]:
+    """The fused activation applied in place to the accumulator variables `accs` (of C type `ctype`)."""
+    if act == pattern.Activation.NONE:
+        return []
+    lines = []
+    for acc in accs:
+        value = f"fmax({acc}, ({ctype})0)"
+        if act == pattern.Activation.RELU6:
+            value = f"fmin({value}, ({ctype})6)"
+        lines.append(f"{acc} = {value};")
+    return lines
 
 
 @dataclass
@@ -225,27 +262,9 @@ class PatternKernelPrinter:
 
     # -- epilogue -----------------------------------------------------------------------------
     def epilogue(self) -> list[str]:
-        act = self.op.activation.data
-        if act == pattern.Activation.NONE:
-            return []
-        lines = []
-        for _, _, acc in self.accumulators():
-            value = f"fmax({acc}, (real)0)"
-            if act == pattern.Activation.RELU6:
-                value = f"fmin({value}, (real)6)"
-            lines.append(f"{acc} = {value};")
-        return lines
+        return activation_lines(self.op.activation.data, [acc for _, _, acc in self.accumulators()])
 
     def stores(self) -> list[str]:
         """Stores the tile; edge tiles guard the columns/rows past the output's end."""
-        geo = self.geo
-        ragged_x, ragged_y = geo.wo % geo.tile_x != 0, geo.ho % geo.tile_y != 0
-        lines = []
-        for j, t, acc in self.accumulators():
-            # Only columns/rows past the remainder can fall outside, and only in the last tile.
-            checks = ([f"x0 + {t} < {geo.wo}"] if ragged_x and t >= geo.wo % geo.tile_x else []) + (
-                [f"y0 + {j} < {geo.ho}"] if ragged_y and j >= geo.ho % geo.tile_y else []
-            )
-            store = f"out_t[{j * geo.wo + t}] = {acc};"
-            lines.append(f"if ({' && '.join(checks)}) {store}" if checks else store)
-        return lines
+        return [guarded(self.geo.edge_checks(j, t), f"out_t[{j * self.geo.wo + t}] = {acc};")
+                for j, t, acc in self.accumulators()]

@@ -1,7 +1,7 @@
 """The `opencl` target of patdnn-opt: `-t opencl` / `-t "opencl{tile_x=4 wg_x=16 precision=fp16}"`.
 
 Prints the host C of the model (see patdnn.backend.opencl_host) with the OpenCL C program embedded;
-`kernels_only=true` prints just the pattern convolution kernels.
+`kernels_only=true` prints just the generated per-layer kernels (pattern and block-sparse layers).
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class OpenCLTarget(Target):
     """The function the model descriptor calls (default: the first function)."""
 
     kernels_only: bool = False
-    """Print only the pattern convolution kernels (OpenCL C)."""
+    """Print only the generated per-layer kernels (pattern and block-sparse layers; OpenCL C)."""
 
     def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
         schedule = ClSchedule(self.tile_x, self.tile_y, self.wg_x, self.wg_y).checked()
