@@ -127,7 +127,7 @@ class _Run:
     def __init__(self, config: PruneConfig, log: Callable[[str], None]):
         self.config = config
         parse_library_spec(config.patterns, config.entries)  # a bad library fails now, not after training
-        check_spec(config.schemes)
+        check_spec(config.schemes, config.rate)
         self.env: DistEnv = init_distributed(config.device)
         self.device = rank_device(config.device, self.env)
         self.out = Path(config.output)

@@ -36,8 +36,10 @@ def scheme_layers(model: torch.nn.Module) -> dict[str, torch.nn.Module]:
     return {name: m for name, m in model.named_modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))}
 
 
-def check_spec(spec: str) -> None:
+def check_spec(spec: str, rate: float | None = None) -> None:
     """Rejects a malformed spec before any training (the plan itself needs the model)."""
+    if spec in MAPPED_SPECS and rate is None:
+        raise SchemeError(f"--schemes {spec} needs the overall target --rate (e.g. --rate 8)")
     if spec in (DEFAULT_SPEC, *MAPPED_SPECS) or _BLOCKS.fullmatch(spec):
         return
     if spec.startswith("blocks"):
@@ -50,28 +52,36 @@ def check_spec(spec: str) -> None:
         raise SchemeError(f"plan file {path} does not exist")
 
 
-def default_block_layers(model: torch.nn.Module) -> list[str]:
-    """`blocks:` covers every conv with groups 1 but a first conv that reads the image (few input
-    channels: little to gain, accuracy to lose, as for patterns) and every linear but the last
-    (the classifier: small, and each of its weights is one class's evidence)."""
+def prunable_layers(model: torch.nn.Module) -> list[str]:
+    """The layers a plan may prune (as `patdnn.schemes.layers`' `prunable`, which the mapping
+    methods use): every linear and every conv with groups 1, except a first conv that reads the
+    image (<= 4 input channels: little to gain, accuracy to lose, as PatDNN leaves it dense).
+    The overall compression rate is counted over these layers."""
     layers = scheme_layers(model)
-    convs = [n for n, m in layers.items() if isinstance(m, torch.nn.Conv2d) and m.groups == 1]
-    if convs and layers[convs[0]].in_channels <= 4:
-        convs = convs[1:]
-    linears = [n for n, m in layers.items() if isinstance(m, torch.nn.Linear)][:-1]
-    return [n for n in layers if n in set(convs) | set(linears)]
+    first = next(iter(layers), None)
+    return [n for n, m in layers.items()
+            if isinstance(m, torch.nn.Linear) or (m.groups == 1 and not (n == first and m.in_channels <= 4))]
+
+
+def default_block_layers(model: torch.nn.Module) -> list[str]:
+    """`blocks:` covers every prunable layer but the last linear (the classifier: small, and each
+    of its weights is one class's evidence)."""
+    layers = scheme_layers(model)
+    linears = [n for n, m in layers.items() if isinstance(m, torch.nn.Linear)]
+    return [n for n in prunable_layers(model) if not (linears and n == linears[-1])]
 
 
 def resolve_plan(spec: str, model: torch.nn.Module, connectivity: float, rate: float | None,
                  input_shape: tuple[int, ...]) -> Plan:
     """The complete, checked plan that `spec` means for `model` (see the module docstring)."""
-    check_spec(spec)
+    check_spec(spec, rate)
     if spec == DEFAULT_SPEC:
         plan: Plan = {name: Scheme.pattern(connectivity) for name in prunable_convs(model)}
     elif match := _BLOCKS.fullmatch(spec):
         scheme = Scheme.blocks(int(match[1]), int(match[2]), float(match[3]), match[4] or "columns")
         plan = {name: scheme for name in default_block_layers(model)}
     elif spec in MAPPED_SPECS:
+        assert rate is not None
         plan = _mapped_plan(spec, model, rate, input_shape)
     else:
         plan = load_plan(Path(spec))
@@ -81,9 +91,7 @@ def resolve_plan(spec: str, model: torch.nn.Module, connectivity: float, rate: f
     return plan
 
 
-def _mapped_plan(spec: str, model: torch.nn.Module, rate: float | None, input_shape: tuple[int, ...]) -> Plan:
-    if rate is None:
-        raise SchemeError(f"--schemes {spec} needs the overall target --rate (e.g. --rate 8)")
+def _mapped_plan(spec: str, model: torch.nn.Module, rate: float, input_shape: tuple[int, ...]) -> Plan:
     try:  # imported here: the mapping methods live in their own modules (and may be absent)
         if spec == "rule":
             from patdnn.schemes.rules import rule_plan as mapper
@@ -97,6 +105,7 @@ def _mapped_plan(spec: str, model: torch.nn.Module, rate: float | None, input_sh
 def check_plan(plan: Plan, model: torch.nn.Module, source: str = "plan") -> Plan:
     """Every named layer exists and can take its scheme; raises SchemeError naming the layer."""
     layers, modules, patternable = scheme_layers(model), dict(model.named_modules()), pattern_convs(model)
+    prunable = set(prunable_layers(model))
     for name, scheme in plan.items():
         if name not in layers:
             near = difflib.get_close_matches(name, list(layers), n=4, cutoff=0.5)
@@ -110,7 +119,10 @@ def check_plan(plan: Plan, model: torch.nn.Module, source: str = "plan") -> Plan
         if scheme.kind == SchemeKind.BLOCK and isinstance(layer, torch.nn.Conv2d) and layer.groups != 1:
             kind = "depthwise" if layer.groups == layer.in_channels else "grouped"
             raise SchemeError(f"{source}: layer '{name}' is a {kind} conv (groups {layer.groups}): block "
-                              f"pruning needs groups 1 (use 'dense' or 'pattern' there)")
+                              f"pruning needs groups 1 (use 'dense' there)")
+        if scheme.kind != SchemeKind.DENSE and name not in prunable:
+            raise SchemeError(f"{source}: layer '{name}' is the first conv and reads the image "
+                              f"({layer.in_channels} input channels): keep it dense")
     return plan
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from patdnn.frontend.to_ir import PatternInfo
+from patdnn.prune.planning import prunable_layers
 from patdnn.schemes.plan import Plan
 from patdnn.schemes.scheme import SchemeKind
 
@@ -59,7 +60,7 @@ def build_report(model: torch.nn.Module, plan: Plan, patterns: dict[str, Pattern
     rows = layer_rows(model, plan, patterns, block_masks)
     pattern_rows = [r for r in rows if r["scheme"].startswith("pattern")]
     library = next(iter(patterns.values()))[0] if patterns else np.zeros((0, 3, 3))
-    plan_weights = sum(modules[name].weight.numel() for name in plan)
+    plan_weights = sum(modules[name].weight.numel() for name in prunable_layers(model))
     pruned_weights, kept_weights = sum(r["weights"] for r in rows), sum(r["kept_weights"] for r in rows)
     conv_weights, kept_conv = sum(r["weights"] for r in pattern_rows), sum(r["kept_weights"] for r in pattern_rows)
     kernels, kept_kernels = sum(r["kernels"] for r in pattern_rows), sum(r["kept_kernels"] for r in pattern_rows)
@@ -70,7 +71,8 @@ def build_report(model: torch.nn.Module, plan: Plan, patterns: dict[str, Pattern
         "accuracy": accuracy,
         "accuracy_drop": accuracy.get("dense", float("nan")) - accuracy.get("pruned", float("nan")),
         "compression": {
-            # over every conv/linear layer of the plan (dense ones count in full)
+            # over every prunable layer (`prunable_layers`; dense ones count in full): the figure
+            # rule / search aim at with --rate
             "layers_rate": plan_weights / max(plan_weights - pruned_weights + kept_weights, 1),
             "layer_weights": plan_weights, "kept_layer_weights": plan_weights - pruned_weights + kept_weights,
             # over the pruned (non-dense) layers
@@ -110,7 +112,7 @@ def format_report(report: dict[str, Any]) -> str:
         "",
         f"dense layers ({len(dense)}): {', '.join(dense) if dense else 'none'}",
         f"pruned layers: {c['pruned_layers_rate']:.2f}x fewer weights ({c['kept_weights']}/{c['pruned_weights']}); "
-        f"all conv/linear layers: {c['layers_rate']:.2f}x ({c['kept_layer_weights']}/{c['layer_weights']}); "
+        f"all prunable layers: {c['layers_rate']:.2f}x ({c['kept_layer_weights']}/{c['layer_weights']}); "
         f"whole model: {c['model_rate']:.2f}x ({c['nonzero_parameters']}/{c['parameters']} non-zero parameters)",
     ]
     if report["library"]:

@@ -1,18 +1,24 @@
 """`patdnn`: the project's command line. Subcommands:
 
-  patdnn prune   train (or load) a dense CNN, extract a pattern library, prune it with extended
-                 ADMM (pattern + connectivity), hard-prune and retrain with fixed masks
+  patdnn prune   train (or load) a dense CNN, choose each layer's pruning scheme (pattern, block or
+                 dense), prune with extended ADMM, hard-prune and retrain with fixed masks
 
 Example (ResNet-20 on Fashion-MNIST, 8 patterns, 3.6x connectivity):
 
   patdnn prune --model resnet20-cifar --data fashion-mnist --patterns 8 --connectivity 3.6 \\
       --dense-epochs 4 --admm-epochs 3 --retrain-epochs 3 -o out/
 
-OUTDIR then holds report.txt/report.json (per-layer kept kernels, pattern histogram,
-compression, accuracy before/after), train.log (one line per epoch), dense.pt, pruned.pt,
-patterns.npz (library + per-layer pattern ids) and model.pt2; compile the result with
+Per-layer schemes (Gong et al.): --schemes blocks:8x16:4 (block-punched pruning of every
+prunable layer but the classifier), --schemes rule --rate 6 / --schemes search --rate 6 (the
+scheme-mapping methods), or --schemes plan.json (a plan file: {"layers": {"<module path>":
+"pattern 3.6x" | "block 8x16 4x [rows]" | "dense"}}). The default, patterns, is PatDNN's.
 
-  patdnnc out/model.pt2 --patterns out/patterns.npz -o build/
+OUTDIR then holds report.txt/report.json (per-layer scheme, kept kernels and weights, pattern
+histogram, compression, accuracy before/after), train.log (one line per epoch), dense.pt,
+pruned.pt, patterns.npz (library + per-layer pattern ids), schemes.json (the plan applied) and
+model.pt2; compile the result with
+
+  patdnnc out/model.pt2 --patterns out/patterns.npz --schemes out/schemes.json -o build/
 
 A run that is stopped resumes from OUTDIR/checkpoint.pt when started again with the same
 settings (--restart starts over). Under
@@ -44,7 +50,7 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
 def _positive_rate(text: str) -> float:
     value = float(text)
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text}: the connectivity rate is >= 1 (1 keeps every kernel)")
+        raise argparse.ArgumentTypeError(f"{text}: a pruning rate is >= 1 (1 keeps every weight)")
     return value
 
 
@@ -74,6 +80,12 @@ def add_prune_parser(subparsers) -> None:
     p.add_argument("--entries", type=int, default=4, help="kept weights per 3x3 kernel (centre included)")
     p.add_argument("--connectivity", type=_positive_rate, default=3.6,
                    help="connectivity pruning rate: each layer keeps 1/RATE of its kernels")
+    p.add_argument("--schemes", default="patterns", metavar="SPEC",
+                   help="per-layer pruning schemes: patterns (every 3x3 conv but the first: pattern + "
+                        "connectivity), blocks:ROWSxCOLS:RATE[:rows] (every prunable layer but the "
+                        "classifier), rule or search (mapped at --rate), or a plan file (.json or .lr)")
+    p.add_argument("--rate", type=_positive_rate,
+                   help="overall weight compression target over the prunable layers, for --schemes rule/search")
     p.add_argument("--dense-epochs", type=_count, default=4, help="epochs of dense training")
     p.add_argument("--dense-checkpoint", type=Path,
                    help="start from this dense state_dict (or a dense.pt) instead of training")
@@ -111,7 +123,7 @@ def run_prune(args: argparse.Namespace) -> int:
         raise ValueError(f"dense checkpoint {args.dense_checkpoint} does not exist")
     config = PruneConfig(
         output=args.output, model=args.model, data=args.data, patterns=args.patterns, entries=args.entries,
-        connectivity=args.connectivity, dense_epochs=args.dense_epochs, admm_epochs=args.admm_epochs,
+        connectivity=args.connectivity, schemes=args.schemes, rate=args.rate, dense_epochs=args.dense_epochs, admm_epochs=args.admm_epochs,
         retrain_epochs=args.retrain_epochs, dense_checkpoint=args.dense_checkpoint, optimizer=args.optimizer,
         lr=args.lr, admm_lr=args.admm_lr, retrain_lr=args.retrain_lr, weight_decay=args.weight_decay,
         batch_size=args.batch_size, rho_init=args.rho[0], rho_max=args.rho[1],
