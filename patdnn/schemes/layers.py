@@ -31,6 +31,7 @@ class LayerShape:
     in_hw: tuple[int, int]   # (1, 1) for linear layers
     out_hw: tuple[int, int]
     first: bool = False      # the first conv of the network (reads the image)
+    padding: tuple[int, int] = (0, 0)
 
     @property
     def weights(self) -> int:
@@ -99,7 +100,8 @@ def model_layers(model: torch.nn.Module, input_shape: tuple[int, ...]) -> list[L
         m, (ins, outs) = modules[name], shapes[name]
         if isinstance(m, torch.nn.Conv2d):
             layers.append(LayerShape(name, "conv", m.in_channels, m.out_channels, tuple(m.kernel_size), m.stride[0],
-                                     m.groups, tuple(ins[2:4]), tuple(outs[2:4]), first=not layers))
+                                     m.groups, tuple(ins[2:4]), tuple(outs[2:4]), first=not layers,
+                                     padding=tuple(m.padding)))
         else:
             layers.append(LayerShape(name, "linear", m.in_features, m.out_features, (1, 1), 1, 1, (1, 1), (1, 1),
                                      first=not layers))
