@@ -198,7 +198,7 @@ class BlockLinearPrinter:
         lines = [
             f"/* {self.name}: block-sparse linear {geo.k} -> {geo.m}, batch {geo.n}, {op.activation.data.value}; "
             f"{blocks} filter blocks of {rows}, {len(op.columns)} kept columns of {blocks * geo.k}; "
-            f"{tn} batch rows per work-item, {group} work-items per filter block */",
+            f"{tn} batch row{'s' if tn > 1 else ''} per work-item, {group} work-items per filter block */",
             f"__kernel __attribute__((reqd_work_group_size({group}, 1, 1)))",
             f"void {self.name}({_params(op, 'col')}) {{",
             "  const int lid = get_local_id(0), n0 = get_global_id(1) * " + f"{tn}, blk = get_global_id(2);",

@@ -2,7 +2,7 @@
 
 Weights are block-pruned with project_block and packed with pack_blocks; every case goes into ONE
 function (one program build): odd sizes, channel counts that are not multiples of 4/8, Cout not a
-multiple of the block's filters, empty filter blocks, 1x1 / 3x3 / 1x3 kernels, stride 2, padding,
+multiple of the block's filters, empty filter blocks (a layer with no weights left), 1x1 / 3x3 / 1x3 kernels, stride 2, padding,
 bias + relu/relu6, per-layer schedules (ragged tiles, tiles that divide the output so the input is
 read in place), linear layers with batch 1 and 3.
 """
@@ -60,6 +60,7 @@ CASES = [
     Case("1x1-stride2-one-block", (1, 12, 9, 9), 12, (16, 4), stride=2, activation="relu"),
     Case("1x3-pad", (1, 3, 5, 6), 5, (2, 3), (1, 3), 1, (0, 1), False),
     Case("3x3-no-pad-default", (1, 7, 10, 12), 11, (4, 8), (3, 3)),
+    Case("1x1-all-blocks-empty", (1, 3, 2, 3), 5, (4, 4), activation="relu", empty=(0, 1)),
     Case("fc-n1", (1, 37), 10, (4, 8), activation="relu"),
     Case("fc-n3-ragged-rows", (3, 50), 13, (8, 16), bias=False, empty=(1,),
          schedule={"tile_x": 2, "wg_x": 4, "wg_y": 1}),
