@@ -20,6 +20,7 @@ from patdnn.backend.signature import entry_signature
 from patdnn.build import BuiltModel, RunError, build_module, emit_source
 from patdnn.context import default_pipeline
 from patdnn.frontend import import_module
+from patdnn.schemes.plan import load_plan
 from patdnn.toolchain import build_shared_library, runtime_archive
 
 
@@ -107,16 +108,22 @@ def compile(  # noqa: A001 - the public name users expect
     patterns: dict | None = None,
     device: str | None = None,
     precision: str | None = None,
+    schemes: dict | str | Path | None = None,
 ) -> HostModel | QemuModel:
     """Compiles an (eval-mode, pattern-pruned) torch module for `example_input`'s shape.
 
     target: "host" (ctypes, fast), "aarch64" (static binary under qemu) or "opencl" (the whole
     model on an OpenCL device; `device` selects it, `precision` is "fp32" or "fp16", see README).
     isa: "neon" (SIMDe on x86 hosts) or "scalar". `patterns` optionally gives the pruner's (library, ids) per conv name.
+    `schemes` is a pruning plan, {layer name: Scheme} or a plan file (.json, or .lr with `prune`
+    lines): block schemes compile to block-sparse kernels, see patdnn.frontend.to_ir.
     The returned model is called like the module: `model(x) -> torch.Tensor`.
     """
     outdir = Path(outdir) if outdir is not None else Path(tempfile.mkdtemp(prefix="patdnn-"))
-    ir = import_module(module, example_input, weights_path=outdir / "model.weights", patterns=patterns)
+    if isinstance(schemes, (str, Path)):
+        schemes = load_plan(Path(schemes))
+    ir = import_module(module, example_input, weights_path=outdir / "model.weights", patterns=patterns,
+                       schemes=schemes)
     signature = entry_signature(ir)
     in_shape, out_shape = signature.shape(signature.inputs[0]), signature.shape(signature.outputs[0])
     if target == "host":

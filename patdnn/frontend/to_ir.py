@@ -1,8 +1,19 @@
 """LayerGraph → IR: one `func.func @model(%input, %output)` whose intermediates are `memref.alloc`s.
 
-3x3 convolutions whose weights follow a pattern library (given by the pruner, or recovered from
-the zeros) become `pattern.conv2d`; everything else becomes an `nn` op. Weights go to one blob
-file (or inline when no blob path is given).
+Which op a conv / linear layer becomes:
+
+* with a pruning plan (`schemes`, {layer name: Scheme}) naming the layer: `block R x C ...` →
+  `block.conv2d` / `block.linear` with filter blocks of R (groups 1 only), `pattern ...` →
+  `pattern.conv2d` (the pruner's library and ids, or recovered from the zeros), `dense` → the `nn`
+  op. Planned layers carry their scheme text in the `patdnn.prune` attribute (the LR's `prune` line);
+* otherwise, as detected from the (already pruned) weights: 3x3 convs whose zeros follow a pattern
+  library (given by the pruner, or recovered) become `pattern.conv2d`; a conv with groups 1 (not
+  pattern-sparse) or a linear layer becomes a block op when, for some R in (16, 8, 4), at most
+  half of its (filter block of R, column) pairs hold a non-zero weight — with the largest R whose
+  kept fraction is within 1.25x of the smallest (bigger blocks share each input load across more
+  filters; the kernel's work is the kept fraction). Everything else becomes an `nn` op.
+
+Weights go to one blob file (or inline when no blob path is given).
 """
 
 from __future__ import annotations
@@ -16,12 +27,15 @@ from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import MemRefType, ModuleOp, StringAttr, f32
 from xdsl.ir import Attribute, SSAValue
 
-from patdnn.dialects import nn
+from patdnn.dialects import block, nn
 from patdnn.dialects.pattern import Activation, BlobRefAttr, Conv2dOp, PatternLibraryAttr
 from patdnn.fkw import pack_weights
 from patdnn.frontend.graph import Layer, LayerGraph
 from patdnn.frontend.pattern_detect import detect_patterns
 from patdnn.ir_builder import BlobWriter, dense_f32
+from patdnn.schemes.block import gemm_view, pack_blocks
+from patdnn.schemes.plan import Plan
+from patdnn.schemes.scheme import PRUNE_ATTR, Scheme, SchemeError, SchemeKind
 
 PatternInfo = tuple[np.ndarray, np.ndarray]  # (library (P, K, K) 0/1, ids (Cout, Cin), -1 = removed)
 
@@ -56,10 +70,49 @@ class _Weights:
         return BlobRefAttr(self.writer.path.name, offset, size, self.digest)
 
 
-def _prepare(layer: Layer, weights: _Weights, patterns: dict[str, PatternInfo]) -> dict[str, Any]:
+BLOCK_ROWS = (16, 8, 4)  # filter-block sizes auto-detection tries
+BLOCK_MAX_FRACTION = 0.5  # a layer becomes block-sparse when at most this fraction of its block columns is kept
+BLOCK_SLACK = 1.25  # a larger block may keep up to this factor more columns than the best one
+
+
+def _kept_fraction(matrix: np.ndarray, rows: int) -> float:
+    """kept_column_fraction without packing the values (cheap on large dense layers)."""
+    out, width = matrix.shape
+    padded = np.zeros((-(-out // rows) * rows, width), dtype=bool)
+    padded[:out] = matrix != 0
+    return float(padded.reshape(-1, rows, width).any(axis=1).mean())
+
+
+def detect_block_rows(weight: np.ndarray) -> int | None:
+    """R for a block op (see the module docstring), or None when the layer is not block-sparse."""
+    matrix = gemm_view(weight)
+    if matrix.size == 0 or np.count_nonzero(matrix) > BLOCK_MAX_FRACTION * matrix.size:
+        return None  # the kept fraction is at least the density
+    fractions = {rows: _kept_fraction(matrix, rows) for rows in BLOCK_ROWS}
+    best = min(fractions.values())
+    if best > BLOCK_MAX_FRACTION:
+        return None
+    return max(rows for rows, f in fractions.items() if f <= best * BLOCK_SLACK)
+
+
+def _block(layer: Layer, weights: _Weights, rows: int, cols: int = 1) -> dict[str, Any]:
+    offsets, columns, values = pack_blocks(gemm_view(layer.attrs["weight"]), rows)
+    return {"op": "block_" + layer.kind, "block": (rows, cols), "offsets": offsets, "columns": columns,
+            "w": weights.add(values), "b": weights.add(layer.attrs["bias"])}
+
+
+def _prepare(layer: Layer, weights: _Weights, patterns: dict[str, PatternInfo],
+             scheme: Scheme | None = None) -> dict[str, Any]:
     """Chooses the op of a layer and registers its weight arrays (in IR order)."""
     a = layer.attrs
-    if layer.kind == "conv":
+    planned = scheme is not None and layer.kind in ("conv", "linear")
+    if planned and scheme.kind == SchemeKind.BLOCK:
+        if layer.kind == "conv" and a["groups"] != 1:
+            raise SchemeError(f"layer '{layer.name}': the plan says '{scheme}', but block pruning needs a conv "
+                              f"with groups 1 (this one has groups {a['groups']}); use 'dense' or leave it out")
+        assert scheme.block is not None
+        return _block(layer, weights, *scheme.block)
+    if layer.kind == "conv" and not (planned and scheme.kind == SchemeKind.DENSE):
         info = patterns.get(layer.name)
         if info is None and a["groups"] == 1:
             info = detect_patterns(a["weight"])
@@ -68,16 +121,39 @@ def _prepare(layer: Layer, weights: _Weights, patterns: dict[str, PatternInfo]) 
             packed = pack_weights(a["weight"], ids, library)
             return {"op": "pattern", "library": library, "ids": ids,
                     "w": weights.add(packed), "b": weights.add(a["bias"])}
+        if planned and scheme.kind == SchemeKind.PATTERN:
+            raise SchemeError(f"layer '{layer.name}': the plan says '{scheme}', but its weights "
+                              f"{list(a['weight'].shape)} are not pattern-pruned 3x3 kernels")
+    if planned and scheme.kind == SchemeKind.PATTERN:
+        raise SchemeError(f"layer '{layer.name}': the plan says '{scheme}', but pattern pruning applies to "
+                          f"3x3 convs only (this is a {layer.kind} layer)")
+    if layer.kind in ("conv", "linear") and not planned and (layer.kind == "linear" or a["groups"] == 1):
+        rows = detect_block_rows(a["weight"])
+        if rows is not None:
+            return _block(layer, weights, rows)
     if layer.kind in ("conv", "linear"):
         return {"op": layer.kind, "w": weights.add(a["weight"].reshape(-1)), "b": weights.add(a["bias"])}
     return {"op": layer.kind}
 
 
+def _check_plan(graph: LayerGraph, schemes: Plan) -> None:
+    """Every planned layer is a conv or linear layer of the graph."""
+    prunable = {layer.name for layer in graph.layers if layer.kind in ("conv", "linear")}
+    unknown = sorted(set(schemes) - prunable)
+    if unknown:
+        known = ", ".join(sorted(prunable)[:8]) + (", ..." if len(prunable) > 8 else "")
+        raise SchemeError(f"the pruning plan names {len(unknown)} layer(s) the model has no conv/linear "
+                          f"layer for: {', '.join(repr(u) for u in unknown[:5])} (the model's: {known})")
+
+
 def layer_graph_to_ir(
-    graph: LayerGraph, weights_path: Path | None, patterns: dict[str, PatternInfo], name: str = "model"
+    graph: LayerGraph, weights_path: Path | None, patterns: dict[str, PatternInfo], name: str = "model",
+    schemes: Plan | None = None,
 ) -> ModuleOp:
+    schemes = schemes or {}
+    _check_plan(graph, schemes)
     weights = _Weights(weights_path)
-    plans = [_prepare(layer, weights, patterns) for layer in graph.layers]
+    plans = [_prepare(layer, weights, patterns, schemes.get(layer.name)) for layer in graph.layers]
     weights.finish()
 
     out_shape = next(layer.shape for layer in graph.layers if layer.output == graph.output) if graph.layers else graph.input_shape
@@ -98,6 +174,8 @@ def layer_graph_to_ir(
             values[layer.output] = out
             op = _build_op(layer, plan, [values[t] for t in layer.inputs], out, weights)
             op.attributes["layer"] = StringAttr(layer.name)
+            if layer.name in schemes and layer.kind in ("conv", "linear"):
+                op.attributes[PRUNE_ATTR] = StringAttr(str(schemes[layer.name]))
         func.ReturnOp()
     return module
 
@@ -114,6 +192,14 @@ def _build_op(layer: Layer, plan: dict[str, Any], inputs: list[SSAValue], out: S
             plan["ids"].reshape(-1), weights.attr(plan["w"]), weights.attr(plan["b"]),
             stride=list(a["stride"]), padding=list(a["padding"]), activation=act,
         )
+    if kind == "block_conv":
+        kh, kw = a["weight"].shape[2:]
+        return block.Conv2dOp(inputs[0], out, plan["block"], plan["offsets"], plan["columns"], weights.attr(plan["w"]),
+                              weights.attr(plan["b"]), kernel=(kh, kw), stride=tuple(a["stride"]),
+                              padding=tuple(a["padding"]), activation=act)
+    if kind == "block_linear":
+        return block.LinearOp(inputs[0], out, plan["block"], plan["offsets"], plan["columns"], weights.attr(plan["w"]),
+                              weights.attr(plan["b"]), activation=act)
     if kind == "conv":
         kh, kw = a["weight"].shape[2:]
         return nn.Conv2dOp(inputs[0], out, weights.attr(plan["w"]), weights.attr(plan["b"]), kernel=(kh, kw),

@@ -23,6 +23,7 @@ from patdnn.frontend.errors import UnsupportedLayerError
 from patdnn.frontend.fusion import fuse
 from patdnn.frontend.graph import Layer, LayerGraph
 from patdnn.frontend.to_ir import PatternInfo, layer_graph_to_ir
+from patdnn.schemes.plan import Plan
 
 aten = torch.ops.aten
 
@@ -42,17 +43,20 @@ def import_module(
     weights_path: Path | None = None,
     patterns: dict[str, PatternInfo] | None = None,
     name: str = "model",
+    schemes: Plan | None = None,
 ) -> ModuleOp:
     """Imports an eval-mode module traced at `example_input`'s shape.
 
     `weights_path`: write all weights to this blob (referenced by file name from the IR);
     None keeps them inline (small models, tests). `patterns`: per-conv (library, ids) chosen by the
     pruner, keyed by module path; convs without an entry have their patterns recovered from zeros.
+    `schemes`: a pruning plan {layer name: Scheme} saying which op each named conv/linear layer
+    becomes (see patdnn.frontend.to_ir); other layers are detected from their weights.
     """
     module = module.eval()
     with torch.no_grad(), quiet_torch():
         program = torch.export.export(module, (example_input,), strict=False)
-    return import_exported_program(program, weights_path, patterns, name)
+    return import_exported_program(program, weights_path, patterns, name, schemes)
 
 
 def import_exported_program(
@@ -60,10 +64,11 @@ def import_exported_program(
     weights_path: Path | None = None,
     patterns: dict[str, PatternInfo] | None = None,
     name: str = "model",
+    schemes: Plan | None = None,
 ) -> ModuleOp:
     graph = exported_to_layers(program)
     fuse(graph)
-    return layer_graph_to_ir(graph, weights_path, patterns or {}, name)
+    return layer_graph_to_ir(graph, weights_path, patterns or {}, name, schemes)
 
 
 # ---------------------------------------------------------------------------------------------

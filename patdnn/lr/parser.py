@@ -17,8 +17,10 @@ from lark.lexer import PatternStr
 
 from patdnn.lr.errors import LrSyntaxError, located
 from patdnn.lr.syntax import (
-    INPUT, OPS, SCHEDULE, SCHEDULE_KEYS, KernelCount, Layer, Library, LrModel, Span, Storage,
+    INPUT, OPS, OPTIONAL_FIELDS, PRUNE, SCHEDULE, SCHEDULE_KEYS, BlockCount, KernelCount, Layer, Library, LrModel,
+    Span, Storage,
 )
+from patdnn.schemes.scheme import Scheme, SchemeError, parse_scheme
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 DESCRIPTIONS = {
@@ -56,6 +58,20 @@ def parse_lr(text: str, filename: str = "<lr>") -> LrModel:
         raise model.error((_header_line(text), 1), f'sha256 "{model.sha256}" must be 64 lower-case hex digits',
                           syntax=True)
     return model
+
+
+def prune_plan(text: str, filename: str = "<lr>") -> dict[str, Scheme]:
+    """The pruning plan of an LR file: {layer name: Scheme} from its layers' `prune` lines."""
+    model = parse_lr(text, filename)
+    plan: dict[str, Scheme] = {}
+    for layer in model.layers:
+        if PRUNE not in layer.fields:
+            continue
+        if layer.name is None or layer.name in plan:
+            problem = "a `prune` line needs a named layer" if layer.name is None else "a second `prune` line for it"
+            raise model.error(layer.field_pos[PRUNE], f"{layer.title}: {problem}", syntax=True)
+        plan[layer.name] = layer.fields[PRUNE]
+    return plan
 
 
 def _header_line(text: str) -> int:
@@ -140,7 +156,7 @@ class _Builder(Transformer):
     def op_name(self, children: list) -> str:
         return str(children[0])
 
-    act_name = pool_kind = storage_kind = sched_key = op_name
+    act_name = pool_kind = storage_kind = sched_key = prune_kind = prune_structure = op_name
 
     def pair(self, children: list) -> tuple[int, int]:
         return tuple(children)
@@ -166,6 +182,15 @@ class _Builder(Transformer):
     kernels = _field("kernels", lambda c: KernelCount(c[0], c[1], float(str(c[2])[:-1])))
     storage = _field("storage", lambda c: Storage(c[0], *c[1:]))
     schedule = _field(SCHEDULE, lambda c: c)
+    block = _field("block", lambda c: BlockCount(*(int(v) for v in str(c[0]).split("x")), c[1], c[2]))
+
+    @v_args(meta=True)
+    def prune(self, meta: Any, children: list) -> tuple[str, Any, tuple[int, int]]:
+        text = " ".join(str(c) for c in children if c is not None)
+        try:
+            return PRUNE, parse_scheme(text), _pos(meta)
+        except SchemeError as e:
+            raise _FieldError(_pos(meta), f"prune: {e}") from None
 
     def off_centre(self, children: list) -> bool:
         return True
@@ -176,7 +201,7 @@ class _Builder(Transformer):
     def bias_span(self, children: list) -> Span:
         return children[0]
 
-    ids_span = bias_span
+    ids_span = columns_span = offsets_span = bias_span
 
     @v_args(meta=True)
     def sched_pair(self, meta: Any, children: list) -> tuple[str, int | str, tuple[int, int]]:
@@ -192,8 +217,8 @@ def _check_layer(model: LrModel, layer: Layer) -> None:
     """The body has exactly the fields its op needs (schedule optional), with sensible values."""
     spec = OPS[layer.op]
     for name, pos in layer.field_pos.items():
-        if name not in spec.fields and name not in (SCHEDULE, "}"):
-            allowed = ", ".join(f"`{f}`" for f in (*spec.fields, SCHEDULE))
+        if name not in spec.fields and name not in (*OPTIONAL_FIELDS, "}"):
+            allowed = ", ".join(f"`{f}`" for f in (*spec.fields, *OPTIONAL_FIELDS))
             raise model.error(pos, f"`{name}` is not a field of {layer.op} (it takes {allowed})", syntax=True)
     missing = [f for f in spec.fields if f not in layer.fields]
     if missing:
@@ -206,9 +231,11 @@ def _check_layer(model: LrModel, layer: Layer) -> None:
         if storage.kind != spec.storage:
             raise model.error(layer.field_pos["storage"], f"{layer.op} stores its data as `{spec.storage}`, "
                                                           f"got `{storage.kind}`", syntax=True)
-        if (storage.ids is not None) != (spec.storage == "fkw"):
-            what = "needs" if spec.storage == "fkw" else "takes no"
-            raise model.error(layer.field_pos["storage"], f"`storage {storage.kind}` {what} `ids`", syntax=True)
+        for part, owner in (("ids", "fkw"), ("columns", "block"), ("offsets", "block")):
+            if (getattr(storage, part) is not None) != (spec.storage == owner):
+                what = "needs" if spec.storage == owner else "takes no"
+                raise model.error(layer.field_pos["storage"], f"`storage {storage.kind}` {what} `{part}`",
+                                  syntax=True)
     if SCHEDULE in layer.fields:
         layer.fields[SCHEDULE] = _schedule(model, layer.fields[SCHEDULE])
     if INPUT == layer.output:

@@ -23,9 +23,10 @@ from patdnn.lr.blob import SegmentWriter, read_checked, segment, sha256
 from patdnn.lr.errors import LrError
 from patdnn.lr.fields import SIMPLE_FIELDS
 from patdnn.lr.syntax import (
-    INPUT, LAYER_ATTR, LR_NAME_OF_IR, MAGIC, OPS, OUTPUT, SCHEDULE, SCHEDULE_ATTR, SCHEDULE_KEYS,
-    KernelCount, Layer, Library, LrModel, Span, Storage, connectivity_ratio,
+    INPUT, LAYER_ATTR, LR_NAME_OF_IR, MAGIC, OPS, OPTIONAL_FIELDS, OUTPUT, PRUNE, PRUNE_ATTR, SCHEDULE, SCHEDULE_ATTR,
+    SCHEDULE_KEYS, BlockCount, KernelCount, Layer, Library, LrModel, Span, Storage, connectivity_ratio,
 )
+from patdnn.schemes.scheme import SchemeError, parse_scheme
 
 
 def print_lr(module: ModuleOp, weights_dir: Path | str, out_lr: Path | str) -> Path:
@@ -58,8 +59,11 @@ def _format_field(name: str, value: Any) -> str:
     if isinstance(value, KernelCount):
         ratio = "inf" if value.ratio == float("inf") else f"{value.ratio:.2f}"
         return f"kernels {value.kept} of {value.total} connectivity {ratio}x"
+    if isinstance(value, BlockCount):
+        return f"block {value.rows}x{value.cols} columns {value.kept} of {value.total}"
     if isinstance(value, Storage):
-        spans = [("weights", value.weights), ("bias", value.bias), ("ids", value.ids)]
+        spans = [("weights", value.weights), ("bias", value.bias), ("ids", value.ids), ("columns", value.columns),
+                 ("offsets", value.offsets)]
         return f"storage {value.kind} " + " ".join(f"{k} @{s.offset} +{s.size}" for k, s in spans if s is not None)
     if name == SCHEDULE:
         pairs = [(k, value[k]) for k in SCHEDULE_KEYS if k in value]
@@ -69,8 +73,7 @@ def _format_field(name: str, value: Any) -> str:
 
 def _format_layer(layer: Layer) -> str:
     lines = [tuple(f for f in line if f in layer.fields) for line in OPS[layer.op].lines]
-    if SCHEDULE in layer.fields:
-        lines.append((SCHEDULE,))
+    lines += [(f,) for f in OPTIONAL_FIELDS if f in layer.fields]
     lines = [" ".join(_format_field(f, layer.fields[f]) for f in line) for line in lines if line]
     name = "" if layer.name is None else _string(layer.name) + " "
     head = f"layer {name}{layer.op} {', '.join(layer.inputs)} -> {layer.output} {_list(layer.shape)}"
@@ -170,7 +173,8 @@ def _layer(op: Operation, names: dict[SSAValue, str], allocs: set[SSAValue], dat
     if OPS[lr_op].storage is not None:
         fields |= _storage(op, title, data, blob)
     fields |= _schedule(op, title)
-    extra = set(op.attributes) - {LAYER_ATTR, SCHEDULE_ATTR}
+    fields |= _prune(op, title)
+    extra = set(op.attributes) - {LAYER_ATTR, SCHEDULE_ATTR, PRUNE_ATTR}
     if extra:
         raise LrError(f"{title} ({op.name}) has attribute(s) LR cannot describe: {', '.join(sorted(extra))}")
     return Layer(lr_op, tuple(names[v] for v in inputs), names[output], tuple(output.type.get_shape()), fields, name)
@@ -180,6 +184,17 @@ def _storage(op: Operation, title: str, data: _Data, blob: SegmentWriter) -> dic
     weights = blob.add(data.f32(op.properties["weights"], f"{title} weights"))
     bias_attr = op.properties.get("bias")
     bias = None if bias_attr is None else blob.add(data.f32(bias_attr, f"{title} bias"))
+    if op.name.startswith("block."):
+        offsets = np.asarray(op.offsets.get_values(), dtype="<i4")
+        columns = np.asarray(op.columns.get_values(), dtype="<i4")
+        rows, cols = op.block.get_values()
+        width = op.input.type.get_shape()[1]  # GEMM columns: Cin*KH*KW (conv) or K (linear)
+        if op.name == "block.conv2d":
+            width *= int(np.prod(op.kernel.get_values()))
+        return {
+            "block": BlockCount(int(rows), int(cols), int(offsets[-1]), (len(offsets) - 1) * width),
+            "storage": Storage("block", weights, bias, None, blob.add(columns.tobytes()), blob.add(offsets.tobytes())),
+        }
     if op.name != "pattern.conv2d":
         return {"storage": Storage("dense", weights, bias)}
     ids = kernel_ids(op)
@@ -191,6 +206,18 @@ def _storage(op: Operation, title: str, data: _Data, blob: SegmentWriter) -> dic
         "kernels": KernelCount(kept, total, connectivity_ratio(kept, total)),
         "storage": Storage("fkw", weights, bias, blob.add(ids.astype(np.int8).tobytes())),
     }
+
+
+def _prune(op: Operation, title: str) -> dict[str, Any]:
+    attr = op.attributes.get(PRUNE_ATTR)
+    if attr is None:
+        return {}
+    if not isinstance(attr, StringAttr):
+        raise LrError(f"{title}: {PRUNE_ATTR} must be a string (a pruning scheme), got {attr}")
+    try:
+        return {PRUNE: parse_scheme(attr.data)}
+    except SchemeError as e:
+        raise LrError(f"{title}: {PRUNE_ATTR}: {e}") from None
 
 
 def _schedule(op: Operation, title: str) -> dict[str, Any]:

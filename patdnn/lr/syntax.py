@@ -2,7 +2,8 @@
 
 `OPS` says, for every LR op name, which IR op it is, which body fields it needs (one tuple per
 printed line, in print order), how many inputs it takes and how its data is stored. Every op may
-also carry an optional `schedule` line (`SCHEDULE_KEYS`, printed in that order).
+also carry an optional `schedule` line (`SCHEDULE_KEYS`, printed in that order) and an optional
+`prune` line (its pruning scheme, `PRUNE_ATTR` in the IR), printed last.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from patdnn.dialects.pattern import SCHEDULE_ATTR  # noqa: F401 - re-exported for the LR modules
 from patdnn.lr.errors import LrError, LrSyntaxError, located
+from patdnn.schemes.scheme import PRUNE_ATTR  # noqa: F401 - re-exported for the LR modules
 
 MAGIC = "# patdnn LR v1"
 INPUT, OUTPUT = "%in", "%out"
@@ -21,6 +23,8 @@ SCHEDULE_KEYS: dict[str, type] = {
     "device": str,
 }
 SCHEDULE = "schedule"
+PRUNE = "prune"
+OPTIONAL_FIELDS = (SCHEDULE, PRUNE)  # any op may carry these, printed in this order after its own lines
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,8 @@ class OpSpec:
     ir_name: str
     lines: tuple[tuple[str, ...], ...] = ()  # required body fields, one tuple per printed line
     arity: int | None = 1  # number of inputs; None: one or more
-    storage: str | None = None  # "fkw" (weights, bias?, ids) or "dense" (weights, bias?)
+    storage: str | None = None  # "fkw" (weights, bias?, ids), "dense" (weights, bias?) or
+    #                             "block" (weights, bias?, columns, offsets)
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -48,6 +53,9 @@ OPS: dict[str, OpSpec] = {
     "softmax": OpSpec("nn.softmax"),
     "activation": OpSpec("nn.activation", (("activation",),)),
     "reshape": OpSpec("nn.reshape"),
+    "block_conv2d": OpSpec("block.conv2d", (("kernel", "stride", "padding", "activation"), ("block",), ("storage",)),
+                           storage="block"),
+    "block_linear": OpSpec("block.linear", (("activation",), ("block",), ("storage",)), storage="block"),
 }
 LR_NAME_OF_IR = {spec.ir_name: name for name, spec in OPS.items()}
 
@@ -66,6 +74,8 @@ class Storage:
     weights: Span
     bias: Span | None = None
     ids: Span | None = None  # fkw only: i8 pattern ids, row-major (out, in), -1 = removed
+    columns: Span | None = None  # block only: i32 kept columns of every filter block, one after another
+    offsets: Span | None = None  # block only: i32, filter block b keeps columns[offsets[b]:offsets[b+1]]
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,17 @@ class Library:
     size: int  # K of KxK
     masks: tuple[str, ...]  # "010|111|000" (rows separated by |)
     off_centre: bool = False
+
+
+@dataclass(frozen=True)
+class BlockCount:
+    """`block RxC columns KEPT of TOTAL`: R filters per block (C: the pruning grid's column
+    width), KEPT (filter block, column) pairs of TOTAL = blocks x GEMM columns."""
+
+    rows: int
+    cols: int
+    kept: int
+    total: int
 
 
 @dataclass(frozen=True)

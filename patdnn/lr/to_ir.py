@@ -1,7 +1,8 @@
 """LR syntax tree + its blob → IR module: `func.func @NAME(%input, %output)` with `memref.alloc`
 intermediates, weights/bias as `#pattern.blob` references into the LR blob, pattern ids inline.
 
-The informative lines are checked: `kernels K of T connectivity R` must match the ids.
+The informative lines are checked: `kernels K of T connectivity R` must match the ids, `block RxC
+columns K of T` the column lists. A `prune` line becomes the op's `patdnn.prune` attribute.
 """
 
 from __future__ import annotations
@@ -13,20 +14,22 @@ import numpy as np
 from xdsl.builder import ImplicitBuilder
 from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import (
-    BytesAttr, DenseArrayBase, DictionaryAttr, IntegerAttr, MemRefType, ModuleOp, StringAttr, f32, i8, i64,
+    BytesAttr, DenseArrayBase, DictionaryAttr, IntegerAttr, MemRefType, ModuleOp, StringAttr, f32, i8, i32, i64,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
-from patdnn.dialects import nn, pattern
+from patdnn.dialects import block, nn, pattern
 from patdnn.dialects.pattern import BlobRefAttr, PatternLibraryAttr
 from patdnn.lr.blob import read_checked, segment
 from patdnn.lr.fields import SIMPLE_FIELDS
 from patdnn.lr.syntax import (
-    INPUT, LAYER_ATTR, OPS, OUTPUT, SCHEDULE, SCHEDULE_ATTR, Layer, LrModel, Span, connectivity_ratio,
+    INPUT, LAYER_ATTR, OPS, OUTPUT, PRUNE, PRUNE_ATTR, SCHEDULE, SCHEDULE_ATTR, Layer, LrModel, Span,
+    connectivity_ratio,
 )
 
-IR_OPS: dict[str, type[Operation]] = {cls.name: cls for cls in (pattern.Conv2dOp, *nn.NN.operations)}
+IR_OPS: dict[str, type[Operation]] = {
+    cls.name: cls for cls in (pattern.Conv2dOp, *nn.NN.operations, *block.Block.operations)}
 RATIO_TOLERANCE = 0.01  # R is printed with 2 decimals
 
 
@@ -106,14 +109,43 @@ class _LayerBuilder:
                 props["bias"] = self.ref(layer, storage.bias, "bias")
         if layer.op == "pattern_conv2d":
             props |= self.pattern_props(layer, inputs[0], output)
+        if spec.storage == "block":
+            props |= self.block_props(layer, inputs[0])
         op = IR_OPS[spec.ir_name].create(operands=[*inputs, output], properties=props)
         if layer.name is not None:
             op.attributes[LAYER_ATTR] = StringAttr(layer.name)
+        if PRUNE in layer.fields:
+            op.attributes[PRUNE_ATTR] = StringAttr(str(layer.fields[PRUNE]))
         if SCHEDULE in layer.fields:
             op.attributes[SCHEDULE_ATTR] = DictionaryAttr({
                 k: IntegerAttr(v, i64) if isinstance(v, int) else StringAttr(v) for k, v in layer.fields[SCHEDULE].items()
             })
         return op
+
+    def block_props(self, layer: Layer, input: SSAValue) -> dict[str, Attribute]:
+        """block, offsets, columns (read from the blob), checked against `block RxC columns K of T`."""
+        count, storage = layer.fields["block"], layer.fields["storage"]
+        arrays = {}
+        for part in ("columns", "offsets"):
+            data = segment(self.blob, getattr(storage, part), self.blob_path, f"{layer.title} {part}")
+            if len(data) % 4:
+                raise self.model.error(layer.field_pos.get("storage"), f"{layer.title}: {part} segment holds "
+                                       f"{len(data)} bytes, not a whole number of i32 values")
+            arrays[part] = np.frombuffer(data, dtype="<i4")
+        offsets = arrays["offsets"]
+        shape = input.type.get_shape()  # type: ignore[attr-defined]
+        width = shape[1] * (int(np.prod(layer.fields["kernel"])) if "kernel" in layer.fields else 1)
+        blocks = len(offsets) - 1
+        kept = int(offsets[-1]) if offsets.size else 0
+        if (count.kept, count.total) != (kept, blocks * width):
+            raise self.model.error(layer.field_pos.get("block"), f"{layer.title}: `columns {count.kept} of "
+                                   f"{count.total}`: the column lists keep {kept} of {blocks} blocks x {width} "
+                                   f"columns = {blocks * width}")
+        return {
+            "block": DenseArrayBase.from_list(i64, [count.rows, count.cols]),
+            "offsets": DenseArrayBase(i32, BytesAttr(offsets.astype("<i4").tobytes())),
+            "columns": DenseArrayBase(i32, BytesAttr(arrays["columns"].astype("<i4").tobytes())),
+        }
 
     def pattern_props(self, layer: Layer, input: SSAValue, output: SSAValue) -> dict[str, Attribute]:
         """library, kernels (ids read from the blob, checked against `kernels K of T`), dilation."""

@@ -2,7 +2,7 @@
 
     patdnnc MODEL -o OUTDIR [--target neon|avx2|avx512|scalar|opencl] [--emit mlir|c|lr]
             [--build host|aarch64] [--threads N] [--autotune [--tune-budget S]] [--weights BLOB]
-            [--patterns PATTERNS.npz]
+            [--patterns PATTERNS.npz] [--schemes PLAN.json|PLAN.lr]
 
 MODEL is one of
   * a `torch.export` program saved with `torch.export.save(program, "model.pt2")` — the example
@@ -13,6 +13,10 @@ MODEL is one of
 (TorchScript files cannot be imported: torch.export needs the Python module; export it first.)
 For a .pt2 from `patdnn prune`, `--patterns OUT/patterns.npz` compiles exactly the pruner's
 library and per-kernel patterns (otherwise they are recovered from the zero weights).
+`--schemes PLAN` (.pt2 MODEL) gives each named conv/linear layer its pruning scheme (a JSON plan
+{"layers": {"layer1.0.conv1": "block 8x16 4x", ...}} or an LR file with `prune` lines): block
+schemes compile to block-sparse kernels, `dense` to dense ones; unnamed layers are detected from
+their weights (see patdnn.frontend.to_ir).
 
 The C targets run the optimising pipeline (patdnn.context.default_pipeline): tile-tune (rule-based
 per-layer schedule, or timed on this host with --autotune), lower-pattern-to-kernel,
@@ -36,7 +40,8 @@ from xdsl.utils.exceptions import DiagnosticException, ParseError
 EMITS = ("mlir", "c", "lr")
 
 
-def _load(model: Path, outdir: Path, weights: Path | None = None, patterns: Path | None = None):
+def _load(model: Path, outdir: Path, weights: Path | None = None, patterns: Path | None = None,
+          schemes: Path | None = None):
     from patdnn.context import parse_module
 
     if model.suffix == ".mlir":
@@ -55,8 +60,12 @@ def _load(model: Path, outdir: Path, weights: Path | None = None, patterns: Path
             program = torch.export.load(str(model))
         from patdnn.prune.export import load_patterns
 
+        from patdnn.schemes.plan import load_plan
+
         chosen = load_patterns(patterns) if patterns is not None else None
-        return import_exported_program(program, weights_path=outdir / "model.weights", patterns=chosen)
+        plan = load_plan(schemes) if schemes is not None else None
+        return import_exported_program(program, weights_path=outdir / "model.weights", patterns=chosen,
+                                       schemes=plan)
     if model.suffix == ".lr":
         import dataclasses
 
@@ -73,7 +82,7 @@ def _load(model: Path, outdir: Path, weights: Path | None = None, patterns: Path
 
 def compile_to(model: Path, outdir: Path, isa: str, emit: str, build: str | None,
                weights: Path | None = None, patterns: Path | None = None, threads: int = 1,
-               autotune: bool = False, tune_budget: int = 60) -> list[Path]:
+               autotune: bool = False, tune_budget: int = 60, schemes: Path | None = None) -> list[Path]:
     from xdsl.dialects.builtin import IntegerAttr
 
     from patdnn.backend.signature import entry_signature
@@ -82,7 +91,7 @@ def compile_to(model: Path, outdir: Path, isa: str, emit: str, build: str | None
     from patdnn.toolchain import build_static_library, runtime_sources
 
     outdir.mkdir(parents=True, exist_ok=True)
-    module = _load(model, outdir, weights, patterns)
+    module = _load(model, outdir, weights, patterns, schemes)
     written = [outdir / "model.mlir"]
     written[0].write_text(str(module) + "\n")
     if emit == "lr":
@@ -127,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", type=Path, help="the blob of an .lr MODEL (default: the one its header names)")
     parser.add_argument("--patterns", type=Path,
                         help="patterns.npz written by `patdnn prune` (.pt2 MODEL): compile exactly its patterns")
+    parser.add_argument("--schemes", type=Path,
+                        help="pruning plan (.pt2 MODEL): JSON {\"layers\": {NAME: SCHEME}} or an LR file with "
+                             "`prune` lines; e.g. SCHEME = \"block 8x16 4x\", \"pattern 3.6x\", \"dense\"")
     args = parser.parse_args(argv)
     if not args.model.exists():
         parser.error(f"model file {args.model} does not exist")
@@ -136,9 +148,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--autotune tunes the C targets on this host; it does not apply to --target opencl")
     if args.patterns is not None and not args.patterns.exists():
         parser.error(f"patterns file {args.patterns} does not exist")
+    if args.schemes is not None and not args.schemes.exists():
+        parser.error(f"schemes file {args.schemes} does not exist")
+    if args.schemes is not None and args.model.suffix != ".pt2":
+        parser.error(f"--schemes applies to .pt2 models (an {args.model.suffix} model already fixes its ops)")
     try:
         for path in compile_to(args.model, args.output, args.target, args.emit, args.build, args.weights,
-                               args.patterns, args.threads, args.autotune, args.tune_budget):
+                               args.patterns, args.threads, args.autotune, args.tune_budget, args.schemes):
             print(path)
     except ParseError as e:
         print(e, file=sys.stderr)
