@@ -9,6 +9,7 @@ read in place), linear layers with batch 1 and 3.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import pytest
 import torch
 from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, i64
 
+from patdnn.backend.opencl_model import OpenCLModel
 from patdnn.backend.opencl_target import OPENCL_PIPELINE, emit_opencl
 from patdnn.build import build_module
 from patdnn.context import run_pipeline
@@ -27,6 +29,7 @@ from patdnn.nn_builder import single_op_module
 from patdnn.schemes import Scheme
 from patdnn.schemes.block import gemm_view, pack_blocks, project_block
 from patdnn.testing import need_toolchain
+from patdnn.toolchain import build_shared_library, runtime_sources
 
 from test_opencl_layers import embedded_program, merge_functions
 
@@ -121,7 +124,7 @@ def build_and_run(tmp_path_factory) -> dict[str, tuple[np.ndarray, np.ndarray]]:
             merged = run_pipeline(merge_functions(modules), OPENCL_PIPELINE)
             merged.verify()
             model = build_module(merged, outdir / "build", isa="opencl", pipeline="", weights_dir=outdir)
-            _BUILT["model"] = model
+            _BUILT["model"], _BUILT["inputs"] = model, inputs
             _BUILT["results"] = {c.name: (out, y) for c, out, y in zip(CASES, model.run(*inputs), expected)}
         except Exception as e:  # noqa: BLE001 - reported by each case
             _BUILT["results"] = e
@@ -137,6 +140,29 @@ def test_block_layer_matches_torch(case: str, tmp_path_factory):
     assert actual.shape == expected.shape
     error = float(np.abs(actual - expected).max())
     assert error <= 1e-5 * max(float(np.abs(expected).max()), 1.0), f"max abs error {error}"
+
+
+def test_block_fp16_request_falls_back_to_fp32_without_half(tmp_path_factory, tmp_path):
+    """PoCL has no cl_khr_fp16: asking for fp16 selects fp32, bit for bit; a device with half runs
+    the same kernels on half buffers (float accumulation) within half precision of fp32."""
+    need_toolchain("opencl")
+    fp32 = build_and_run(tmp_path_factory)
+    model = _BUILT["model"]
+    library = build_shared_library([model.executable.with_name("model.c"), *runtime_sources()],  # type: ignore[attr-defined]
+                                   tmp_path / "libblocks.so", isa="opencl")
+    chosen = OpenCLModel(library, model.weights_dir, (1,), (1,), precision="fp16")  # type: ignore[attr-defined]
+    os.environ["PATDNN_OPENCL_PRECISION"] = "fp16"
+    try:
+        outputs = model.run(*_BUILT["inputs"])  # type: ignore[attr-defined]
+    finally:
+        del os.environ["PATDNN_OPENCL_PRECISION"]
+    if "Portable Computing Language" in chosen.device:
+        assert chosen.precision == "fp32"
+    for (name, (reference, _)), out in zip(fp32.items(), outputs):
+        if chosen.precision == "fp32":
+            np.testing.assert_array_equal(out.view(np.uint32), reference.view(np.uint32), err_msg=name)
+        else:
+            assert float(np.abs(out - reference).max()) <= 2e-2 * max(float(np.abs(reference).max()), 1.0), name
 
 
 def test_block_kernels_map_filter_blocks_to_work_groups():
@@ -174,3 +200,47 @@ def test_block_program_type_checks_as_fp16_with_clang(tmp_path_factory, tmp_path
                *defines, "-Werror", "-fsyntax-only", "-x", "cl", str(program)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
+
+
+class BlockNet(torch.nn.Module):
+    """A dense 3x3 stem, block-pruned 1x1 convs (one stride 2, Cout not a multiple of the block),
+    global average pooling and a block-pruned classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.pw1 = torch.nn.Conv2d(8, 24, 1)
+        self.pw2 = torch.nn.Conv2d(24, 20, 1, stride=2)
+        self.fc = torch.nn.Linear(20, 10)
+
+    def forward(self, x):
+        y = torch.relu(self.stem(x))
+        y = torch.relu(self.pw1(y))
+        y = torch.relu(self.pw2(y))
+        return self.fc(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(y, 1), 1))
+
+
+def test_block_pruned_model_compiles_for_opencl(tmp_path):
+    """patdnn.compile(..., target="opencl") of block-pruned 1x1 convs + FC (blocks detected from the
+    zeros, and one layer named in a pruning plan): every block-pruned layer becomes a generated block
+    kernel, and the model matches PyTorch."""
+    need_toolchain("opencl")
+    import patdnn
+
+    torch.manual_seed(4)
+    model = BlockNet().eval()
+    with torch.no_grad():
+        for layer, scheme in ((model.pw1, Scheme.blocks(4, 8, 4)), (model.pw2, Scheme.blocks(8, 8, 3)),
+                              (model.fc, Scheme.blocks(4, 5, 2))):
+            layer.weight.copy_(torch.from_numpy(project_block(layer.weight.numpy(), scheme)))
+    x = torch.randn(2, 3, 9, 11)
+    compiled = patdnn.compile(model, x, target="opencl", outdir=tmp_path,
+                              device=os.environ.get("PATDNN_OPENCL_DEVICE", "pocl"),
+                              schemes={"pw2": Scheme.blocks(8, 8, 3)})
+    source = (tmp_path / "model.c").read_text()
+    assert source.count("/* bconv") == 2 and source.count("/* bfc") == 1, "three block kernels"
+    assert "24 -> 20 channels, 9x11 -> 5x6, kernel [1, 1], stride [2, 2], padding [0, 0], relu; 3 filter blocks of 8" in source
+    with torch.no_grad():
+        expected = model(x)
+    actual = compiled(x)
+    assert float((actual - expected).abs().max()) <= 1e-4 * max(float(expected.abs().max()), 1.0)
