@@ -22,6 +22,8 @@ from patdnn.lr import LrError, LrSyntaxError, format_lr, lr_to_ir, parse_lr, pri
 from patdnn.lr.parser import GRAMMAR
 from patdnn.lr.syntax import OPS, SCHEDULE_ATTR, SCHEDULE_KEYS
 from patdnn.patterns import random_pattern_layer
+from patdnn.schemes.block import project_block
+from patdnn.schemes.scheme import parse_scheme
 from patdnn.testing import need_toolchain
 from patdnn.tools import patdnnc
 
@@ -31,8 +33,8 @@ RESNET20 = EXAMPLES / "resnet20_cifar.lr"
 
 
 class Tiny(nn.Module):
-    """Every LR op kind: pattern conv, dense/depthwise/1x1 conv, add, concat, max/avg pool,
-    relu6, adaptive average pool, reshape, linear, softmax."""
+    """Every LR op kind: pattern conv, dense/depthwise conv, block-sparse 1x1 conv, add, concat,
+    max/avg pool, relu6, adaptive average pool, reshape, block-sparse and dense linear, softmax."""
 
     def __init__(self):
         super().__init__()
@@ -43,13 +45,14 @@ class Tiny(nn.Module):
         self.pool = nn.MaxPool2d(3, 2, 1)
         self.avg = nn.AvgPool2d(2)
         self.gap = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(16, 5)
+        self.bfc = nn.Linear(16, 12)
+        self.fc = nn.Linear(12, 5)
 
     def forward(self, x):
         y = torch.relu(self.bn(self.conv(x)))
         s = torch.relu(y + self.pw(self.dw(y)))
         c = nn.functional.relu6(self.pool(torch.cat([s, y], 1)))
-        return torch.softmax(self.fc(torch.flatten(self.gap(self.avg(c)), 1)), 1)
+        return torch.softmax(self.fc(torch.relu(self.bfc(torch.flatten(self.gap(self.avg(c)), 1)))), 1)
 
 
 def tiny_model() -> nn.Module:
@@ -60,6 +63,8 @@ def tiny_model() -> nn.Module:
         model.conv.weight.copy_(torch.from_numpy(weight))
         model.bn.running_mean.uniform_(-0.2, 0.2)
         model.bn.running_var.uniform_(0.5, 1.5)
+        for layer, scheme in ((model.pw, "block 4x4 2x"), (model.bfc, "block 4x8 2x")):  # block ops
+            layer.weight.copy_(torch.from_numpy(project_block(layer.weight.numpy(), parse_scheme(scheme))))
     return model
 
 
@@ -230,8 +235,9 @@ def test_missing_closing_brace():
 def test_unknown_op_name():
     message = syntax_error(SMALL.replace("activation %", "relu %"))
     assert message.splitlines()[0] == (
-        "bad.lr:3:13: expected one of 'activation', 'adaptive_avg_pool2d', 'add', 'concat', 'conv2d', "
-        "'linear', 'pattern_conv2d', 'pool2d', 'reshape', 'softmax', got 'relu'")
+        "bad.lr:3:13: expected one of 'activation', 'adaptive_avg_pool2d', 'add', 'block_conv2d', "
+        "'block_linear', 'concat', 'conv2d', 'linear', 'pattern_conv2d', 'pool2d', 'reshape', 'softmax', "
+        "got 'relu'")
     assert message.splitlines()[2] == "  " + " " * 12 + "^"
 
 

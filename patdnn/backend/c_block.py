@@ -178,9 +178,9 @@ class ConvItems:
             "  for (int64_t item = begin; item < end; ++item) {",
             f"  const int p0 = (int)(item / {geo.groups}) * {geo.chunk};",
             f"  const int p1 = p0 + {geo.chunk} < {geo.pixels} ? p0 + {geo.chunk} : {geo.pixels};",
-            f"  const int b0 = (int)(item % {geo.groups}) * {geo.group};",
-            f"  const int b1 = b0 + {geo.group} < {geo.blocks} ? b0 + {geo.group} : {geo.blocks};",
-            "  for (int b = b0; b < b1; ++b) {",
+            f"  const int blk0 = (int)(item % {geo.groups}) * {geo.group};",
+            f"  const int blk1 = blk0 + {geo.group} < {geo.blocks} ? blk0 + {geo.group} : {geo.blocks};",
+            "  for (int b = blk0; b < blk1; ++b) {",
             f"  const int32_t *rows = {name}_row + {name}_off[b];",
             f"  const int nk = {name}_off[b + 1] - {name}_off[b];",
             f"  for (int r0 = 0; r0 < {geo.filters}; r0 += {geo.rows}) {{",
@@ -188,7 +188,7 @@ class ConvItems:
             f"    const int nr = {geo.cout} - o < {geo.rows} ? {geo.cout} - o : {geo.rows}; /* filters to store */",
             f"    const float *wb = {name}_weights + (int64_t){name}_off[b] * {geo.filters} + r0;",
             f"    float *ob = job->out + (int64_t)o * {geo.pixels};",
-            *[f"    const float b{r} = {f'{r} < nr ? {name}_bias[o + {r}] : ' if bias else ''}0.0f;"
+            *[f"    const float bias{r} = {f'{r} < nr ? {name}_bias[o + {r}] : ' if bias else ''}0.0f;"
               for r in range(geo.rows)],
             "    int p = p0;",
         ]
@@ -208,7 +208,7 @@ class ConvItems:
         fma = (lambda a, x, w: f"__builtin_fmaf({x}, {w}, {a})") if fused else isa.fma
         body = [f"const float *x = job->in + p;"]
         for r in range(geo.rows):
-            bias = isa.broadcast(f"b{r}")
+            bias = isa.broadcast(f"bias{r}")
             body.append(f"{isa.vec_type} " + ", ".join(f"{a} = {bias}" for a in accs[r]) + ";")
         body += [f"const float *w = wb;", f"for (int j = 0; j < nk; ++j, w += {geo.filters}) {{",
                  f"  const float *xr = x + (int64_t)rows[j] * {geo.ld};"]
