@@ -2,9 +2,10 @@
 
 Weights are block-pruned with project_block and packed with pack_blocks; every case goes into ONE
 function (one program build): odd sizes, channel counts that are not multiples of 4/8, Cout not a
-multiple of the block's filters, empty filter blocks (a layer with no weights left), 1x1 / 3x3 / 1x3 kernels, stride 2, padding,
-bias + relu/relu6, per-layer schedules (ragged tiles, tiles that divide the output so the input is
-read in place), linear layers with batch 1 and 3.
+multiple of the block's filters, empty filter blocks (and a layer with no weights left), 1x1 / 3x3
+/ 1x3 kernels, stride 2, padding, bias + relu/relu6, per-layer schedules (ragged tiles, tiles that
+divide the output so the input is read in place), linear layers with batch 1 and 3. Plus the fp16
+fallback, the fp16 program type-checked by clang, and a whole block-pruned model via patdnn.compile.
 """
 
 from __future__ import annotations
@@ -239,7 +240,8 @@ def test_block_pruned_model_compiles_for_opencl(tmp_path):
                               schemes={"pw2": Scheme.blocks(8, 8, 3)})
     source = (tmp_path / "model.c").read_text()
     assert source.count("/* bconv") == 2 and source.count("/* bfc") == 1, "three block kernels"
-    assert "24 -> 20 channels, 9x11 -> 5x6, kernel [1, 1], stride [2, 2], padding [0, 0], relu; 3 filter blocks of 8" in source
+    planned = "24 -> 20 channels, 9x11 -> 5x6, kernel [1, 1], stride [2, 2], padding [0, 0], relu; 3 filter blocks of 8"
+    assert planned in source, "pw2 follows the plan's 8-filter blocks"
     with torch.no_grad():
         expected = model(x)
     actual = compiled(x)
