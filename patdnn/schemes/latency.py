@@ -3,22 +3,24 @@
 **Modelled** (`CostModel`), a roofline with per-kind efficiencies, in ms:
 
     t = max(kept FLOPs / (peak * threads * eff), bytes moved / (bandwidth * threads)) + t_call
-    eff = kind efficiency * lane use * (stride-2 factor, pattern convs only)
+    eff = kind efficiency * lane use * (stride-2 factor, pattern) * (block-size factor, block)
 
 * kept FLOPs: 2 * kept weights * output positions (patdnn.schemes.layers.kept_weights);
 * peak: the measured per-core FP32 FMA peak (benchmarks/results/peak.json: 180.7 GFLOP/s
   AVX-512, 94.7 AVX2 — SIMDe's NEON runs on AVX2 — on the development Xeon);
-* lane use = Wo / (vector width * ceil(Wo / vector width)): our convs vectorise along output rows,
-  so a 7-wide output wastes 9 of 16 AVX-512 lanes;
-* kind efficiencies (fraction of peak on the non-zero work, 1 thread), fitted to benchmarks/results:
-  pattern 0.23 (layers.json, VGG-16 conv2-13: 0.20-0.24 of peak; ResNet-50's 3x3s are lower by lane
-  use and stride 2, which the factors reproduce within 1.6x), stride-2 pattern x0.55 (ResNet-50's
-  x.0.conv2), dense 0.45 and depthwise 0.03 (models.json: with these the whole-model sums are
-  VGG-16 185 / ResNet-50 92 / MobileNet-V2 21 ms against 202 / 91 / 23 ms measured; pools, adds
-  and the classifier's reshapes are not modelled);
-  block = dense * rows / (rows + 2) * cols / (cols + 2): a block's kept input row is reused by its
-  `rows` filters (4 filters reuse it less than 16) and each block of `cols` columns costs an
-  index walk — **a guess until bench_schemes.py measures block layers**; refit it then;
+* lane use = Wo / (vector width * ceil(Wo / vector width)): our pattern and dense convs vectorise
+  along output rows, so a 7-wide output wastes 9 of 16 AVX-512 lanes;
+* kind efficiencies (fraction of peak on the non-zero work, 1 thread, AVX-512 Xeon):
+  pattern 0.23 (benchmarks/results/layers.json, VGG-16 conv2-13: 0.20-0.24 of peak; ResNet-50's 3x3s
+  are lower by lane use and stride 2, which the factors reproduce within 1.6x), stride-2 pattern
+  x0.55 (ResNet-50's x.0.conv2); dense 1x1 / linear 0.45 and depthwise 0.03 (models.json: with
+  these the whole-model sums are VGG-16 185 / ResNet-50 92 / MobileNet-V2 21 ms against 202 / 91 /
+  23 ms measured; pools, adds and reshapes are not modelled); dense KxK 0.17, block 0.55 on 1x1 /
+  linear and 0.33 on KxK (the kept input rows are gathered first), times 1.0 for 8x16 blocks and
+  0.85 for 4x16 / 16x32 (single layers measured with MeasuredLatency on a shared 2-core machine,
+  ResNet-50 shapes: dense 3x3 0.16-0.34, block 1x1 0.38-0.63, block 3x3 0.21-0.38 — refit from
+  benchmarks/results/schemes.json once bench_schemes.py has run on a quiet machine);
+  block kernels vectorise over output pixels (lane use over Ho*Wo), the others along rows (Wo);
 * bytes: input + output activations + kept weights (4 bytes each), at 6 GB/s per core (VGG-16's
   FC weights stream at about that rate; small-channel layers are decided by this term);
 * t_call: 0.005 ms per layer (the generated driver's loop set-up and thread hand-off).
@@ -26,8 +28,8 @@
 **Measured** (`MeasuredLatency`): compiles the layer alone as a torch module with the scheme
 applied (pattern layers via the one-shot pattern projection, block layers via project_block)
 through `patdnn.compile(..., isa=best_host_isa(), schemes=...)` and takes the median of a few
-runs. Until `patdnn.compile` accepts `schemes=`, block layers fall back to the model and say so
-(source "model: compiler has no schemes= yet"). Results are cached in a JSON log
+runs. With a `patdnn.compile` that lacks `schemes=` (before the block backend), block layers
+fall back to the model and say so (source "model: compiler has no schemes= yet"). Results are cached in a JSON log
 (PATDNN_SCHEME_LOG or ~/.cache/patdnn/scheme_latency.json) keyed by ISA, threads, layer
 signature and scheme, as the auto-tuner's log is: a later run reuses them without compiling.
 """
@@ -51,6 +53,12 @@ from patdnn.schemes.scheme import Scheme, SchemeKind
 
 PEAK_GFLOPS = {"avx512": 180.7, "avx2": 94.7, "neon": 94.7, "scalar": 12.0}  # per core, peak.json
 VECTOR_WIDTH = {"avx512": 16, "avx2": 8, "neon": 4, "scalar": 1}
+BLOCK_SIZE_FACTOR = {(8, 16): 1.0, (4, 16): 0.85, (16, 32): 0.85}  # other sizes: 0.8
+
+
+def _lane_use(extent: int, width: int) -> float:
+    """Used fraction of the vector lanes when `extent` elements run `width` at a time."""
+    return extent / (width * math.ceil(extent / width))
 
 
 def best_host_isa() -> str:
@@ -68,22 +76,27 @@ class CostModel:
     isa: str = "avx512"
     threads: int = 1
     eff_pattern: float = 0.23
-    eff_dense: float = 0.45
+    eff_dense: float = 0.45          # 1x1 convs and linears
+    eff_dense_kxk: float = 0.17
     eff_depthwise: float = 0.03
+    eff_block: float = 0.55          # 1x1 convs and linears
+    eff_block_kxk: float = 0.33
     stride2_pattern: float = 0.55
     bandwidth_gbs: float = 6.0
     call_ms: float = 0.005
 
     def efficiency(self, layer: LayerShape, scheme: Scheme) -> float:
         width = VECTOR_WIDTH.get(self.isa, 1)
-        wo = layer.out_hw[1]
-        lanes = wo / (width * math.ceil(wo / width)) if layer.kind == "conv" else 1.0
+        pointwise = layer.kind == "linear" or layer.kernel == (1, 1)
+        if scheme.kind == SchemeKind.BLOCK:
+            block = BLOCK_SIZE_FACTOR.get(scheme.block, 0.8)
+            return (self.eff_block if pointwise else self.eff_block_kxk) * block * _lane_use(layer.positions, width)
+        lanes = _lane_use(layer.out_hw[1], width) if layer.kind == "conv" else 1.0
         if scheme.kind == SchemeKind.PATTERN:
             return self.eff_pattern * lanes * (self.stride2_pattern if layer.stride > 1 else 1.0)
-        if scheme.kind == SchemeKind.BLOCK:
-            rows, cols = scheme.block
-            return self.eff_dense * lanes * rows / (rows + 2) * cols / (cols + 2)
-        return (self.eff_depthwise if layer.depthwise else self.eff_dense) * lanes
+        if layer.depthwise:
+            return self.eff_depthwise * lanes
+        return (self.eff_dense if pointwise else self.eff_dense_kxk) * lanes
 
     def latency_ms(self, layer: LayerShape, scheme: Scheme) -> float:
         check_fits(layer, scheme)
@@ -108,9 +121,9 @@ def layer_signature(layer: LayerShape) -> str:
 
 def compiler_takes_schemes() -> bool:
     """Whether this patdnn.compile has the compiler helper's `schemes=` (block layers compiled as such)."""
-    import patdnn
+    from patdnn.api import compile as compile_model  # patdnn.compile is a lazy (*args, **kwargs) wrapper
 
-    return "schemes" in inspect.signature(patdnn.compile).parameters
+    return "schemes" in inspect.signature(compile_model).parameters
 
 
 def single_layer_module(layer: LayerShape, seed: int = 0) -> torch.nn.Module:
