@@ -192,7 +192,9 @@ class _Run:
     def _resolve_plan(self) -> Plan:
         c = self.config
         size = c.resolved_input_size()
-        return resolve_plan(c.schemes, self.model, c.connectivity, c.rate, (1, 1, size, size))
+        # the search's candidates and choices go to OUTDIR/search.json (one rank writes)
+        options = {"progress": False, "log": self.out / "search.json" if self.env.is_main else None}
+        return resolve_plan(c.schemes, self.model, c.connectivity, c.rate, (1, 1, size, size), options)
 
     def accuracy(self) -> float:
         return evaluate(self.model, self.test, self.device, self.env)

@@ -17,7 +17,9 @@ next to the pruned model says exactly what was applied.
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import re
+from typing import Any
 from pathlib import Path
 
 import torch
@@ -28,6 +30,7 @@ from patdnn.schemes.scheme import Scheme, SchemeError, SchemeKind
 
 DEFAULT_SPEC = "patterns"
 MAPPED_SPECS = ("rule", "search")  # resolved from the trained dense model, after the dense phase
+_MAPPERS = {"rule": ("patdnn.schemes.rules", "rule_plan"), "search": ("patdnn.schemes.search", "search_plan")}
 _BLOCKS = re.compile(r"blocks:(\d+)x(\d+):(\d+(?:\.\d+)?)(?::(columns|rows))?")
 
 
@@ -40,6 +43,8 @@ def check_spec(spec: str, rate: float | None = None) -> None:
     """Rejects a malformed spec before any training (the plan itself needs the model)."""
     if spec in MAPPED_SPECS and rate is None:
         raise SchemeError(f"--schemes {spec} needs the overall target --rate (e.g. --rate 8)")
+    if spec in MAPPED_SPECS and importlib.util.find_spec(_MAPPERS[spec][0]) is None:
+        raise SchemeError(f"--schemes {spec}: the scheme-mapping module {_MAPPERS[spec][0]} is not available")
     if spec in (DEFAULT_SPEC, *MAPPED_SPECS) or _BLOCKS.fullmatch(spec):
         return
     if spec.startswith("blocks"):
@@ -72,8 +77,9 @@ def default_block_layers(model: torch.nn.Module) -> list[str]:
 
 
 def resolve_plan(spec: str, model: torch.nn.Module, connectivity: float, rate: float | None,
-                 input_shape: tuple[int, ...]) -> Plan:
-    """The complete, checked plan that `spec` means for `model` (see the module docstring)."""
+                 input_shape: tuple[int, ...], mapper_options: dict[str, Any] | None = None) -> Plan:
+    """The complete, checked plan that `spec` means for `model` (see the module docstring);
+    `mapper_options` go to search_plan (e.g. its log file)."""
     check_spec(spec, rate)
     if spec == DEFAULT_SPEC:
         plan: Plan = {name: Scheme.pattern(connectivity) for name in prunable_convs(model)}
@@ -82,7 +88,7 @@ def resolve_plan(spec: str, model: torch.nn.Module, connectivity: float, rate: f
         plan = {name: scheme for name in default_block_layers(model)}
     elif spec in MAPPED_SPECS:
         assert rate is not None
-        plan = _mapped_plan(spec, model, rate, input_shape)
+        plan = _mapped_plan(spec, model, rate, input_shape, mapper_options or {})
     else:
         plan = load_plan(Path(spec))
     plan = complete_plan(check_plan(plan, model, spec), model)
@@ -91,15 +97,11 @@ def resolve_plan(spec: str, model: torch.nn.Module, connectivity: float, rate: f
     return plan
 
 
-def _mapped_plan(spec: str, model: torch.nn.Module, rate: float, input_shape: tuple[int, ...]) -> Plan:
-    try:  # imported here: the mapping methods live in their own modules (and may be absent)
-        if spec == "rule":
-            from patdnn.schemes.rules import rule_plan as mapper
-        else:
-            from patdnn.schemes.search import search_plan as mapper
-    except ImportError as e:
-        raise SchemeError(f"--schemes {spec}: the scheme-mapping module is not available ({e})") from None
-    return dict(mapper(model, input_shape, rate))
+def _mapped_plan(spec: str, model: torch.nn.Module, rate: float, input_shape: tuple[int, ...],
+                 options: dict[str, Any]) -> Plan:
+    module, function = _MAPPERS[spec]
+    mapper = getattr(importlib.import_module(module), function)  # imported only when used
+    return dict(mapper(model, input_shape, rate, **(options if spec == "search" else {})))
 
 
 def check_plan(plan: Plan, model: torch.nn.Module, source: str = "plan") -> Plan:
