@@ -97,4 +97,8 @@ def rule_plan(model: torch.nn.Module, input_shape: tuple[int, ...], rate: float,
             break
         kept_pruned = sum(kept_weights(layer, plan[layer.name]) for layer in pruned)
         r *= kept_pruned / (budget - dense_w)  # kept more than needed (> 1): prune harder
+    achieved = plan_rate(layers, plan)
+    if abs(achieved / rate - 1) > 0.05:
+        raise SchemeError(f"rate {rate}x is out of reach for the rules: the plan reaches {achieved:.2f}x "
+                          f"(a block keeps at least one column)")
     return plan

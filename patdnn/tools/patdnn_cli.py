@@ -2,6 +2,8 @@
 
   patdnn prune   train (or load) a dense CNN, choose each layer's pruning scheme (pattern, block or
                  dense), prune with extended ADMM, hard-prune and retrain with fixed masks
+  patdnn map     choose each layer's pruning scheme (rule- or search-based mapping) and write
+                 the plan (see `patdnn map --help`)
 
 Example (ResNet-20 on Fashion-MNIST, 8 patterns, 3.6x connectivity):
 
@@ -33,6 +35,7 @@ import sys
 from pathlib import Path
 
 from patdnn.models import MODELS
+from patdnn.tools.map_cli import add_map_parser
 
 
 class _Parser(argparse.ArgumentParser):
@@ -139,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     add_prune_parser(subparsers)
+    add_map_parser(subparsers)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

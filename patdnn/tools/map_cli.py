@@ -1,0 +1,186 @@
+"""`patdnn map`: choose each layer's pruning scheme (Gong et al.'s rule-based or search-based
+mapping) and write the plan.
+
+Examples:
+
+  patdnn map --model resnet50 --method rule --rate 6 -o plan.json
+  patdnn map --model resnet20-cifar --checkpoint out/dense.pt --method search --rate 6 \\
+      --latency measured --budget 600 --log search.json -o plan.json
+  patdnn map --model mobilenet-v2 --method search --rate 4 -o model.lr
+
+A .json output is the plan ({"layers": {"<module path>": "<scheme>"}}) that `patdnn prune
+--schemes plan.json`, `patdnnc --schemes plan.json` and `patdnn.compile(..., schemes=)` read.
+A .lr output is the LR of the model one-shot pruned by the plan (magnitude projection, no
+retraining), each conv/linear with its `prune <scheme>` line, plus its weights blob beside it.
+
+Without --checkpoint the weights are random (seeded): the search's accuracy proxy (the squared
+norm each projection removes) then only ranks structures; give the trained dense model for a
+meaningful search. The -cifar models are built as `patdnn prune` builds them (1 input channel,
+10 classes, 28x28 — 32x32 for vgg16-cifar); the ImageNet ones take 3x224x224.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from patdnn.models import MODELS
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if not value >= 1:
+        raise argparse.ArgumentTypeError(f"{text}: the rate is >= 1 (how many times fewer weights)")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text}: must be > 0")
+    return value
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults shown, epilog kept as written."""
+
+
+def add_map_parser(subparsers, formatter=_Formatter) -> None:
+    p = subparsers.add_parser(
+        "map", help="choose each layer's pruning scheme (rule- or search-based mapping) and write the plan",
+        description=__doc__.split("\n\n")[0], epilog=__doc__[__doc__.index("Examples"):], formatter_class=formatter)
+    p.add_argument("--model", required=True, choices=sorted(MODELS), metavar="NAME",
+                   help=f"architecture: {', '.join(sorted(MODELS))}")
+    p.add_argument("--checkpoint", type=Path, metavar="PT", help="trained dense weights (a state_dict or patdnn prune's dense.pt)")
+    p.add_argument("--input-size", type=int, metavar="N", help="input height = width (default: 224, 28 for -cifar, 32 for vgg16-cifar)")
+    p.add_argument("--in-channels", type=int, metavar="C", help="input channels (default: from --checkpoint, else 1 for -cifar, 3)")
+    p.add_argument("--method", required=True, choices=["rule", "search"],
+                   help="rule: the rules table of patdnn.schemes.rules; search: latency + λ·proxy under the rate")
+    p.add_argument("--rate", type=_rate, metavar="R", required=True, help="overall weight compression over the prunable layers")
+    p.add_argument("--latency", default="model", choices=["model", "measured"],
+                   help="search: per-layer latency from the cost model or from single-layer compiles on this host")
+    p.add_argument("--lambda", dest="lam", type=float, metavar="λ", default=1.0,
+                   help="search: weight of the accuracy proxy against the latency (0: fastest plan)")
+    p.add_argument("--budget", type=_positive, metavar="SECONDS", help="search, --latency measured: seconds of measuring, then the model")
+    p.add_argument("--threads", type=int, default=1, help="threads the latency is modelled / measured for")
+    p.add_argument("--isa", choices=["avx512", "avx2", "neon", "scalar"], help="ISA of the latency (default: best host ISA)")
+    p.add_argument("--log", type=Path, metavar="FILE", help="search: write every candidate and the choice per layer (JSON)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random weights (without --checkpoint)")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", required=True, help="plan.json, or model.lr (LR with prune lines)")
+    p.set_defaults(run=run_map)
+
+
+def build_model(name: str, checkpoint: Path | None, in_channels: int | None, seed: int):
+    """(model in eval mode, its input channels, whether the weights are trained)."""
+    import torch
+
+    from patdnn.models import get_model
+
+    state = None
+    if checkpoint is not None:
+        if not checkpoint.is_file():
+            raise ValueError(f"checkpoint {checkpoint} does not exist")
+        loaded = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        state = loaded.get("model", loaded) if isinstance(loaded, dict) else loaded
+        if not isinstance(state, dict):
+            raise ValueError(f"{checkpoint}: expected a state_dict (or a dict with 'model'), got {type(state).__name__}")
+    tensors = [v for v in (state or {}).values() if hasattr(v, "dim")]
+    convs, fcs = [t for t in tensors if t.dim() == 4], [t for t in tensors if t.dim() == 2]
+    channels = in_channels or (convs[0].shape[1] if convs else 1 if name.endswith("-cifar") else 3)
+    kwargs = {"num_classes": fcs[-1].shape[0]} if fcs else {"num_classes": 10} if name.endswith("-cifar") else {}
+    torch.manual_seed(seed)
+    try:
+        model = get_model(name, **kwargs, **({"in_channels": channels} if channels != 3 else {}))
+    except TypeError:
+        raise ValueError(f"model {name} takes 3-channel images (got {channels} input channels)") from None
+    if state is not None:
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as e:
+            raise ValueError(f"{checkpoint} does not fit {name}: {str(e).strip().splitlines()[0]}") from None
+    return model.eval(), channels, state is not None
+
+
+def default_input_size(name: str) -> int:
+    return 32 if name == "vgg16-cifar" else 28 if name.endswith("-cifar") else 224
+
+
+def layer_table(layers, plan, latencies: dict[str, float]) -> str:
+    from patdnn.schemes.layers import kept_weights
+
+    head = f"{'layer':<28} {'shape':<26} {'MFLOPs':>9} {'scheme':<20} {'kept':>6} {'est. ms':>8}"
+    lines = [head, "-" * len(head)]
+    for layer in layers:
+        scheme = plan[layer.name]
+        kept = kept_weights(layer, scheme) / layer.weights
+        lines.append(f"{layer.name:<28} {layer.describe():<26} {layer.flops / 1e6:>9.1f} {str(scheme):<20} "
+                     f"{100 * kept:>5.1f}% {latencies[layer.name]:>8.3f}")
+    return "\n".join(lines)
+
+
+def run_map(args: argparse.Namespace) -> int:
+    import torch
+
+    from patdnn.schemes.latency import CostModel, best_host_isa
+    from patdnn.schemes.layers import model_layers, plan_rate
+    from patdnn.schemes.plan import save_plan
+    from patdnn.schemes.rules import rule_plan
+    from patdnn.schemes.scheme import Scheme, SchemeError
+    from patdnn.schemes.search import search
+
+    if args.output.suffix not in (".json", ".lr"):
+        raise ValueError(f"-o {args.output}: expected a .json plan or a .lr file")
+    if args.method == "rule" and (args.latency != "model" or args.log or args.budget):
+        raise ValueError("--latency/--log/--budget are options of --method search")
+    model, channels, trained = build_model(args.model, args.checkpoint, args.in_channels, args.seed)
+    size = args.input_size or default_input_size(args.model)
+    shape = (1, channels, size, size)
+    isa = args.isa or best_host_isa()
+    try:
+        layers = model_layers(model, shape)
+    except RuntimeError as e:
+        raise ValueError(f"{args.model} does not run on a {channels}x{size}x{size} input: "
+                         f"{str(e).strip().splitlines()[0]}") from None
+    cost = CostModel(isa, args.threads)
+    try:
+        if args.method == "rule":
+            plan = rule_plan(model, shape, args.rate, layers)
+            latencies = {layer.name: cost.latency_ms(layer, plan[layer.name]) for layer in layers}
+        else:
+            result = search(model, shape, args.rate, args.latency, args.budget, log=args.log, lam=args.lam,
+                            isa=isa, threads=args.threads, layers=layers)
+            plan = result.plan
+            latencies = {name: c.latency_ms for name, c in result.chosen.items()}
+    except SchemeError as e:
+        raise ValueError(str(e)) from None
+    print(layer_table(layers, plan, latencies))
+    dense_ms = sum(cost.latency_ms(layer, Scheme.dense()) for layer in layers)
+    print(f"\noverall: {plan_rate(layers, plan):.2f}x fewer weights over the prunable layers (target {args.rate}x); "
+          f"estimated {sum(latencies.values()):.2f} ms vs {dense_ms:.2f} ms dense ({args.latency} latency, {isa}, "
+          f"{args.threads} thread(s), convs and linears only)")
+    if not trained and args.method == "search":
+        print("note: random weights (no --checkpoint): the accuracy proxy only ranks structures", file=sys.stderr)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    if args.output.suffix == ".json":
+        save_plan(plan, args.output)
+    else:
+        write_lr(model, torch.randn(shape), plan, args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def write_lr(model, example, plan, out_lr: Path) -> None:
+    """The model one-shot pruned by `plan`, as LR with `prune` lines (and its weights blob)."""
+    from patdnn.frontend import import_module
+    from patdnn.lr import print_lr
+    from patdnn.schemes.apply import apply_plan
+    from patdnn.schemes.scheme import SchemeKind
+
+    patterns = apply_plan(model, plan)
+    pruned = {name: s for name, s in plan.items() if s.kind != SchemeKind.DENSE}
+    with tempfile.TemporaryDirectory(prefix="patdnn-map-") as tmp:
+        ir = import_module(model, example, weights_path=Path(tmp) / "model.weights", patterns=patterns,
+                           schemes=pruned)
+        print_lr(ir, tmp, out_lr)
