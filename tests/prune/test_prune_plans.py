@@ -50,12 +50,14 @@ def test_plan_file_is_completed_with_dense(resnet, tmp_path):
     assert sum(s != Scheme.dense() for s in plan.values()) == 2
 
 
-def test_rule_plan_at_the_rate(resnet):
-    pytest.importorskip("patdnn.schemes.rules")
+@pytest.mark.parametrize("spec", ["rule", "search"])
+def test_mapped_plans_at_the_rate(resnet, spec, tmp_path):
+    pytest.importorskip("patdnn.schemes.rules" if spec == "rule" else "patdnn.schemes.search")
     from patdnn.schemes.layers import model_layers, plan_rate
 
-    plan = _resolve("rule", resnet, rate=6.0)
-    assert plan_rate(model_layers(resnet, SHAPE), plan) == pytest.approx(6.0, rel=0.02)
+    plan = resolve_plan(spec, resnet, 3.6, 6.0, SHAPE, {"progress": False, "log": tmp_path / "search.json"})
+    assert plan_rate(model_layers(resnet, SHAPE), plan) == pytest.approx(6.0, rel=0.05)
+    assert (tmp_path / "search.json").exists() == (spec == "search")
 
 
 class _Depthwise(torch.nn.Module):
