@@ -15,10 +15,12 @@ prunable layers' weights / FLOPs, see patdnn.schemes.layers):
 |   |                                                    |         | otherwise: 4x16                       | few filters: small blocks keep the pruning fine-grained |
 
 Rates: every pruned layer (rules 4-5) gets the same weight rate r, chosen so that the overall
-compression over the prunable layers (dense ones from rule 3 included) is the requested rate;
-each layer's rate is snapped to what its projection really keeps (a block of 16 columns keeps a
-whole number of them), and r is corrected until the overall rate matches. Uniform rates are the
-rule method's simplicity; the search (patdnn.schemes.search) trades rates between layers.
+compression over the prunable layers (dense ones from rule 3 included) is the requested rate.
+A layer's rate is snapped to what its projection really keeps (a 16-column block keeps a whole
+number of columns: 16/3 = 5.33x or 16/2 = 8x, never 6x); the layers are taken in order and each
+gets the snapped rate nearest to what the remaining layers still need, so the rounding error is
+carried forward and the overall rate meets the target (within 5%, else SchemeError). Uniform
+rates are the rule method's simplicity; the search (patdnn.schemes.search) trades rates between layers.
 """
 
 from __future__ import annotations
@@ -79,26 +81,33 @@ def rule_plan(model: torch.nn.Module, input_shape: tuple[int, ...], rate: float,
     prunable = [layer for layer in layers if layer.prunable]
     total_w = sum(layer.weights for layer in prunable)
     total_f = sum(layer.flops for layer in prunable)
-    kinds = {layer.name: rule_kind(layer, total_w, total_f) for layer in layers}
+    return uniform_plan(layers, {layer.name: rule_kind(layer, total_w, total_f) for layer in layers}, rate)
+
+
+def uniform_plan(layers: list[LayerShape], kinds: dict[str, str], rate: float) -> Plan:
+    """Every layer of kind 'pattern' / 'block' at one weight rate r (snapped per layer, see
+    `scheme_at_rate`), r chosen so that the overall rate over the prunable layers is `rate`.
+    Also builds the benchmark's single-scheme plans (all 'block', or 'pattern' on 3x3s)."""
+    prunable = [layer for layer in layers if layer.prunable]
+    total_w = sum(layer.weights for layer in prunable)
     pruned = [layer for layer in prunable if kinds[layer.name] != "dense"]
     dense_w = total_w - sum(layer.weights for layer in pruned)
     budget = total_w / rate
     if pruned and dense_w >= budget and rate > 1:
-        raise SchemeError(f"rate {rate}x is out of reach: the layers the rules keep dense already hold "
+        raise SchemeError(f"rate {rate}x is out of reach: the layers kept dense already hold "
                           f"{dense_w} of the {total_w} prunable weights")
-    # The uniform rate r with dense_w + pruned_w / r = budget, then corrected for the rounding.
-    r = sum(layer.weights for layer in pruned) / max(budget - dense_w, 1e-9) if pruned and rate > 1 else 1.0
-    plan: Plan = {}
-    for _ in range(8):
-        r = min(max(r, 1.0), MAX_LAYER_RATE)
-        plan = {layer.name: scheme_at_rate(layer, kinds[layer.name], r) for layer in layers}
-        achieved = plan_rate(layers, plan)
-        if abs(achieved / rate - 1) < 0.01 or not pruned:
-            break
-        kept_pruned = sum(kept_weights(layer, plan[layer.name]) for layer in pruned)
-        r *= kept_pruned / (budget - dense_w)  # kept more than needed (> 1): prune harder
+    # One rate for all, but a layer keeps whole columns (a 16-column block: 16/3 or 16/2, not 6x):
+    # each layer takes the snapped rate nearest to what the layers left still need, so the
+    # rounding error is carried forward (error diffusion) and the overall rate hits the target.
+    plan: Plan = {layer.name: Scheme.dense() for layer in layers}
+    left_weights, left_budget = sum(layer.weights for layer in pruned), budget - dense_w
+    for layer in pruned:
+        need = left_weights / left_budget if left_budget > 0 else MAX_LAYER_RATE
+        plan[layer.name] = scheme_at_rate(layer, kinds[layer.name], min(max(need, 1.0), MAX_LAYER_RATE))
+        left_weights -= layer.weights
+        left_budget -= kept_weights(layer, plan[layer.name])
     achieved = plan_rate(layers, plan)
     if abs(achieved / rate - 1) > 0.05:
-        raise SchemeError(f"rate {rate}x is out of reach for the rules: the plan reaches {achieved:.2f}x "
-                          f"(a block keeps at least one column)")
+        raise SchemeError(f"rate {rate}x is out of reach: the plan reaches {achieved:.2f}x "
+                          f"(a block keeps at least one column, the dense layers all of theirs)")
     return plan

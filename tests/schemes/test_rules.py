@@ -88,3 +88,13 @@ def test_kept_weights_match_the_projections():
     ids = connectivity_projection(weight, pattern_projection(weight, library), library, 3.0)
     pruned = apply_patterns(np.where(weight == 0, 1e-3, weight), ids, library)
     assert int((pruned != 0).sum()) == kept_weights(layers["conv3"], Scheme.pattern(3.0))
+
+
+@pytest.mark.parametrize("rate", [3.0, 6.0, 7.0])
+def test_snapped_block_rates_still_meet_the_target(rate):
+    """16-column blocks keep whole columns (5.33x or 8x, never 6x): the rounding is carried forward."""
+    from patdnn.schemes.rules import uniform_plan
+
+    layers = model_layers(get_model("resnet20-cifar", in_channels=1), (1, 1, 28, 28))
+    plan = uniform_plan(layers, {layer.name: "block" if layer.prunable else "dense" for layer in layers}, rate)
+    assert plan_rate(layers, plan) == pytest.approx(rate, rel=0.02)
