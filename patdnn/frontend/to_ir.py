@@ -11,7 +11,9 @@ Which op a conv / linear layer becomes:
   pattern-sparse) or a linear layer becomes a block op when, for some R in (16, 8, 4), at most
   half of its (filter block of R, column) pairs hold a non-zero weight — with the largest R whose
   kept fraction is within 1.25x of the smallest (bigger blocks share each input load across more
-  filters; the kernel's work is the kept fraction). Everything else becomes an `nn` op.
+  filters; the kernel's work is the kept fraction); its `block` is [R, 1] (the pruning grid's
+  column width cannot be read back from the zeros, and the kernels do not need it).
+  Everything else becomes an `nn` op.
 
 Weights go to one blob file (or inline when no blob path is given).
 """
