@@ -56,7 +56,7 @@ VECTOR_WIDTH = {"avx512": 16, "avx2": 8, "neon": 4, "scalar": 1}
 BLOCK_SIZE_FACTOR = {(8, 16): 1.0, (4, 16): 0.85, (16, 32): 0.85}  # other sizes: 0.8
 
 
-def _lane_use(extent: int, width: int) -> float:
+def lane_use(extent: int, width: int) -> float:
     """Used fraction of the vector lanes when `extent` elements run `width` at a time."""
     return extent / (width * math.ceil(extent / width))
 
@@ -90,8 +90,8 @@ class CostModel:
         pointwise = layer.kind == "linear" or layer.kernel == (1, 1)
         if scheme.kind == SchemeKind.BLOCK:
             block = BLOCK_SIZE_FACTOR.get(scheme.block, 0.8)
-            return (self.eff_block if pointwise else self.eff_block_kxk) * block * _lane_use(layer.positions, width)
-        lanes = _lane_use(layer.out_hw[1], width) if layer.kind == "conv" else 1.0
+            return (self.eff_block if pointwise else self.eff_block_kxk) * block * lane_use(layer.positions, width)
+        lanes = lane_use(layer.out_hw[1], width) if layer.kind == "conv" else 1.0
         if scheme.kind == SchemeKind.PATTERN:
             return self.eff_pattern * lanes * (self.stride2_pattern if layer.stride > 1 else 1.0)
         if layer.depthwise:

@@ -25,14 +25,14 @@ class Mixed(nn.Module):
         self.pw = nn.Conv2d(64, 256, 1)
         self.big = nn.Conv2d(256, 256, 1)
         self.tiny = nn.Conv2d(256, 1, 1)
-        self.fc = nn.Linear(8 * 8, 40)
+        self.fc = nn.Linear(16 * 16, 40)
 
     def forward(self, x):
         x = self.big(self.pw(self.dw(self.conv3(self.stem(x)))))
         return self.fc(self.tiny(x).flatten(1))
 
 
-SHAPE = (1, 3, 8, 8)
+SHAPE = (1, 3, 16, 16)
 
 
 def test_rules_table_per_layer():
@@ -41,8 +41,8 @@ def test_rules_table_per_layer():
     assert plan["dw"].kind == SchemeKind.DENSE              # rule 2: depthwise
     assert plan["tiny"].kind == SchemeKind.DENSE            # rule 3: < 0.5% of weights and FLOPs
     assert plan["conv3"].kind == SchemeKind.PATTERN         # rule 4
-    assert plan["pw"].block == (8, 16)                      # rule 5: Cout 256, Cin 64 -> 8x16
-    assert plan["big"].block == (16, 32)                    # rule 5: Cout and Cin*K*K >= 256
+    assert plan["pw"].block == (8, 16)                      # rule 5: Cout >= 64 -> 8x16
+    assert plan["big"].block == (8, 16)                     # rule 5: no 16x32 (slower on our kernels)
     assert plan["fc"].kind == SchemeKind.BLOCK and plan["fc"].block == (4, 16)
 
 
@@ -98,3 +98,11 @@ def test_snapped_block_rates_still_meet_the_target(rate):
     layers = model_layers(get_model("resnet20-cifar", in_channels=1), (1, 1, 28, 28))
     plan = uniform_plan(layers, {layer.name: "block" if layer.prunable else "dense" for layer in layers}, rate)
     assert plan_rate(layers, plan) == pytest.approx(rate, rel=0.02)
+
+
+def test_narrow_outputs_get_blocks_on_wide_vectors():
+    """Rule 4's lane condition: a 7-wide output fills 7 of 16 AVX-512 lanes but 7 of 8 AVX2 lanes."""
+    net = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.Conv2d(32, 64, 3, padding=1))
+    assert rule_plan(net, (1, 3, 7, 7), 4.0, isa="avx512")["1"].kind == SchemeKind.BLOCK
+    assert rule_plan(net, (1, 3, 7, 7), 4.0, isa="avx2")["1"].kind == SchemeKind.PATTERN
+    assert rule_plan(net, (1, 3, 16, 16), 4.0, isa="avx512")["1"].kind == SchemeKind.PATTERN
