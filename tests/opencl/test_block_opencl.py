@@ -20,7 +20,6 @@ import pytest
 import torch
 from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, i64
 
-from patdnn.backend.opencl_model import OpenCLModel
 from patdnn.backend.opencl_target import OPENCL_PIPELINE, emit_opencl
 from patdnn.build import build_module
 from patdnn.context import run_pipeline
@@ -30,9 +29,8 @@ from patdnn.nn_builder import single_op_module
 from patdnn.schemes import Scheme
 from patdnn.schemes.block import gemm_view, pack_blocks, project_block
 from patdnn.testing import need_toolchain
-from patdnn.toolchain import build_shared_library, runtime_sources
 
-from test_opencl_layers import embedded_program, merge_functions
+from test_opencl_layers import check_fp16_request, embedded_program, merge_functions
 
 
 @dataclass(frozen=True)
@@ -148,22 +146,7 @@ def test_block_fp16_request_falls_back_to_fp32_without_half(tmp_path_factory, tm
     the same kernels on half buffers (float accumulation) within half precision of fp32."""
     need_toolchain("opencl")
     fp32 = build_and_run(tmp_path_factory)
-    model = _BUILT["model"]
-    library = build_shared_library([model.executable.with_name("model.c"), *runtime_sources()],  # type: ignore[attr-defined]
-                                   tmp_path / "libblocks.so", isa="opencl")
-    chosen = OpenCLModel(library, model.weights_dir, (1,), (1,), precision="fp16")  # type: ignore[attr-defined]
-    os.environ["PATDNN_OPENCL_PRECISION"] = "fp16"
-    try:
-        outputs = model.run(*_BUILT["inputs"])  # type: ignore[attr-defined]
-    finally:
-        del os.environ["PATDNN_OPENCL_PRECISION"]
-    if "Portable Computing Language" in chosen.device:
-        assert chosen.precision == "fp32"
-    for (name, (reference, _)), out in zip(fp32.items(), outputs):
-        if chosen.precision == "fp32":
-            np.testing.assert_array_equal(out.view(np.uint32), reference.view(np.uint32), err_msg=name)
-        else:
-            assert float(np.abs(out - reference).max()) <= 2e-2 * max(float(np.abs(reference).max()), 1.0), name
+    check_fp16_request(_BUILT["model"], _BUILT["inputs"], fp32, tmp_path / "libblocks.so")  # type: ignore[arg-type]
 
 
 def test_block_kernels_map_filter_blocks_to_work_groups():

@@ -138,18 +138,15 @@ def test_layer_matches_torch(case: str, tmp_path_factory):
     assert error <= 1e-5 * scale * (10 if case.startswith("nn") else 1), f"max abs error {error} (scale {scale})"
 
 
-def test_fp16_request_falls_back_to_fp32_on_a_device_without_half(tmp_path_factory, tmp_path):
-    """PoCL has no cl_khr_fp16: asking for fp16 must select fp32 and give the fp32 results bit for
-    bit; a device with half must select fp16 and stay within half precision of fp32."""
-    need_toolchain("opencl")
-    fp32 = results(tmp_path_factory)
-    model: BuiltModel = _BUILT["model"]  # type: ignore[assignment]
+def check_fp16_request(model: BuiltModel, inputs, fp32: dict, library_path) -> None:
+    """Runs `model` asking for fp16: on a device without half (PoCL) it must select fp32 and give
+    `fp32`'s results ({name: (output, reference)}) bit for bit; with half, stay within half precision."""
     library = build_shared_library([model.executable.with_name("model.c"), *runtime_sources()],
-                                   tmp_path / "libcases.so", isa="opencl")
+                                   library_path, isa="opencl")
     chosen = OpenCLModel(library, model.weights_dir, (1,), (1,), precision="fp16")  # init only
     os.environ["PATDNN_OPENCL_PRECISION"] = "fp16"
     try:
-        outputs = model.run(*_BUILT["inputs"])  # type: ignore[arg-type]
+        outputs = model.run(*inputs)
     finally:
         del os.environ["PATDNN_OPENCL_PRECISION"]
     if "Portable Computing Language" in chosen.device:
@@ -159,6 +156,15 @@ def test_fp16_request_falls_back_to_fp32_on_a_device_without_half(tmp_path_facto
             np.testing.assert_array_equal(out.view(np.uint32), reference.view(np.uint32), err_msg=name)
         else:
             assert float(np.abs(out - reference).max()) <= 2e-2 * max(float(np.abs(reference).max()), 1.0), name
+
+
+def test_fp16_request_falls_back_to_fp32_on_a_device_without_half(tmp_path_factory, tmp_path):
+    """PoCL has no cl_khr_fp16: asking for fp16 must select fp32 and give the fp32 results bit for
+    bit; a device with half must select fp16 and stay within half precision of fp32."""
+    need_toolchain("opencl")
+    fp32 = results(tmp_path_factory)
+    model: BuiltModel = _BUILT["model"]  # type: ignore[assignment]
+    check_fp16_request(model, _BUILT["inputs"], fp32, tmp_path / "libcases.so")  # type: ignore[arg-type]
 
 
 def test_opencl_runtime_compiles_warning_free(tmp_path):
