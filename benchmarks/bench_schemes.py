@@ -62,7 +62,7 @@ def make_plans(model, shape, layers, rate: float, args) -> dict:
     return {
         "pattern": pattern_only_plan(layers, rate),
         "block": uniform_plan(layers, {layer.name: "block" if layer.prunable else "dense" for layer in layers}, rate),
-        "rule": rule_plan(model, shape, rate, layers),
+        "rule": rule_plan(model, shape, rate, layers, isa=args.isa),
         "search": search_plan(model, shape, rate, latency=args.search_latency, budget=args.search_budget,
                               isa=args.isa, threads=1, layers=layers),
     }

@@ -146,7 +146,7 @@ def run_map(args: argparse.Namespace) -> int:
     cost = CostModel(isa, args.threads)
     try:
         if args.method == "rule":
-            plan = rule_plan(model, shape, args.rate, layers)
+            plan = rule_plan(model, shape, args.rate, layers, isa=isa)
             latencies = {layer.name: cost.latency_ms(layer, plan[layer.name]) for layer in layers}
         else:
             result = search(model, shape, args.rate, args.latency, args.budget, log=args.log, lam=args.lam,
