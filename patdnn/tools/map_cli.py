@@ -148,15 +148,18 @@ def run_map(args: argparse.Namespace) -> int:
         if args.method == "rule":
             plan = rule_plan(model, shape, args.rate, layers, isa=isa)
             latencies = {layer.name: cost.latency_ms(layer, plan[layer.name]) for layer in layers}
+            dense_ms = sum(cost.latency_ms(layer, Scheme.dense()) for layer in layers)
         else:
             result = search(model, shape, args.rate, args.latency, args.budget, log=args.log, lam=args.lam,
                             isa=isa, threads=args.threads, layers=layers)
             plan = result.plan
             latencies = {name: c.latency_ms for name, c in result.chosen.items()}
+            # candidates[...][0] is dense: measured like the choices (or modelled when they are)
+            dense_ms = sum(result.candidates[n][0].latency_ms if n in result.candidates else c.latency_ms
+                           for n, c in result.chosen.items())
     except SchemeError as e:
         raise ValueError(str(e)) from None
     print(layer_table(layers, plan, latencies))
-    dense_ms = sum(cost.latency_ms(layer, Scheme.dense()) for layer in layers)
     print(f"\noverall: {plan_rate(layers, plan):.2f}x fewer weights over the prunable layers (target {args.rate}x); "
           f"estimated {sum(latencies.values()):.2f} ms vs {dense_ms:.2f} ms dense ({args.latency} latency, {isa}, "
           f"{args.threads} thread(s), convs and linears only)")
