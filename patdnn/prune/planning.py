@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 
 from patdnn.prune.oneshot import pattern_convs, prunable_convs
+from patdnn.schemes.layers import is_prunable
 from patdnn.schemes.plan import Plan, load_plan
 from patdnn.schemes.scheme import Scheme, SchemeError, SchemeKind
 
@@ -65,7 +66,7 @@ def prunable_layers(model: torch.nn.Module) -> list[str]:
     layers = scheme_layers(model)
     first = next(iter(layers), None)
     return [n for n, m in layers.items()
-            if isinstance(m, torch.nn.Linear) or (m.groups == 1 and not (n == first and m.in_channels <= 4))]
+            if isinstance(m, torch.nn.Linear) or is_prunable("conv", m.groups, m.in_channels, n == first)]
 
 
 def default_block_layers(model: torch.nn.Module) -> list[str]:

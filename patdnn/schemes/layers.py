@@ -19,6 +19,11 @@ from patdnn.schemes.scheme import Scheme, SchemeError, SchemeKind
 PATTERN_ENTRIES = 4  # kept weights per 3x3 kernel (PatDNN's 4-entry patterns, centre included)
 
 
+def is_prunable(kind: str, groups: int, cin: int, first: bool) -> bool:
+    """The one definition of a prunable layer (the module docstring), shared with the pruner."""
+    return kind == "linear" or (groups == 1 and not (first and cin <= 4))
+
+
 @dataclass(frozen=True)
 class LayerShape:
     name: str            # module path (as in the LR, the plan and the pruner)
@@ -61,9 +66,7 @@ class LayerShape:
 
     @property
     def prunable(self) -> bool:
-        if self.kind == "linear":
-            return True
-        return self.groups == 1 and not (self.first and self.cin <= 4)
+        return is_prunable(self.kind, self.groups, self.cin, self.first)
 
     def describe(self) -> str:
         if self.kind == "linear":
