@@ -31,7 +31,6 @@ from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
 from patdnn.dialects.nn import (
-    _check_buffer,
     _pair_attr,
     _parse_activation,
     _parse_int_list,
@@ -40,9 +39,9 @@ from patdnn.dialects.nn import (
     _print_int_list,
     _print_io,
     _print_weights,
-    _verify_pairs,
-    _verify_window,
+    check_batched_io,
     pair,
+    verify_conv_window,
 )
 from patdnn.dialects.pattern import Activation, ActivationAttr, WeightsAttr, verify_weights
 
@@ -148,14 +147,10 @@ class Conv2dOp(BlockSparseBase):
         super().__init__(operands=[input, output], properties=props)
 
     def verify_(self) -> None:
-        n, cin, h, w = _check_buffer("input", self.input, [4])
-        n_out, cout, ho, wo = _check_buffer("output", self.output, [4])
-        if n != n_out:
-            raise VerifyException(f"batch sizes differ: input has {n}, output has {n_out}")
-        _verify_pairs(self, [("kernel", 1), ("stride", 1), ("padding", 0)])
-        _verify_window(self, (n, cin, h, w), (n_out, cout, ho, wo))
+        in_shape, out_shape = check_batched_io(self, 4)
+        verify_conv_window(self, in_shape, out_shape)
         kh, kw = pair(self.kernel)
-        self.verify_blocks(cout, cin * kh * kw)
+        self.verify_blocks(out_shape[1], in_shape[1] * kh * kw)
 
     def print(self, printer: Printer) -> None:
         _print_io(printer, [self.input], self.output)
@@ -186,10 +181,7 @@ class LinearOp(BlockSparseBase):
                          properties=self._props(block, offsets, columns, weights, bias, activation))
 
     def verify_(self) -> None:
-        n, k = _check_buffer("input", self.input, [2])
-        n_out, m = _check_buffer("output", self.output, [2])
-        if n != n_out:
-            raise VerifyException(f"batch sizes differ: input has {n}, output has {n_out}")
+        (_, k), (_, m) = check_batched_io(self, 2)
         self.verify_blocks(m, k)
 
     def print(self, printer: Printer) -> None:

@@ -94,6 +94,22 @@ def _check_buffer(name: str, value: SSAValue, ranks: Sequence[int]) -> tuple[int
     return shape
 
 
+def check_batched_io(op: Operation, rank: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Checks `op.input` / `op.output` are static f32 memrefs of `rank` with the same batch size;
+    returns their shapes (shared by the conv and linear ops of the nn and block dialects)."""
+    in_shape = _check_buffer("input", op.input, [rank])
+    out_shape = _check_buffer("output", op.output, [rank])
+    if in_shape[0] != out_shape[0]:
+        raise VerifyException(f"batch sizes differ: input has {in_shape[0]}, output has {out_shape[0]}")
+    return in_shape, out_shape
+
+
+def verify_conv_window(op: Operation, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> None:
+    """Checks kernel/stride/padding and that the output size follows from them (nn and block convs)."""
+    _verify_pairs(op, [("kernel", 1), ("stride", 1), ("padding", 0)])
+    _verify_window(op, in_shape, out_shape)
+
+
 def _pair_attr(value: int | Sequence[int]) -> DenseArrayBase:
     return DenseArrayBase.from_list(i64, [value, value] if isinstance(value, int) else list(value))
 
@@ -253,10 +269,7 @@ class Conv2dOp(IRDLOperation):
         )
 
     def verify_(self) -> None:
-        n, cin, h, w = _check_buffer("input", self.input, [4])
-        n_out, cout, ho, wo = _check_buffer("output", self.output, [4])
-        if n != n_out:
-            raise VerifyException(f"batch sizes differ: input has {n}, output has {n_out}")
+        (n, cin, h, w), (n_out, cout, ho, wo) = check_batched_io(self, 4)
         _verify_pairs(self, [("kernel", 1), ("stride", 1), ("padding", 0)])
         groups = self.groups.value.data
         if groups < 1 or cin % groups or cout % groups:
@@ -597,10 +610,7 @@ class LinearOp(IRDLOperation):
         )
 
     def verify_(self) -> None:
-        n, k = _check_buffer("input", self.input, [2])
-        n_out, m = _check_buffer("output", self.output, [2])
-        if n != n_out:
-            raise VerifyException(f"batch sizes differ: input has {n}, output has {n_out}")
+        (_, k), (_, m) = check_batched_io(self, 2)
         verify_weights(self.weights, m * k, "weights")
         if self.bias is not None:
             verify_weights(self.bias, m, "bias")

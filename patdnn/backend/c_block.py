@@ -99,16 +99,6 @@ class BlockGeometry:
                              in_rows, ld, chunk, max(1, min(blocks, FILTERS_PER_ITEM // filters)), direct)
 
 
-def _layer_name(emitter: CEmitter, op: block.BlockSparseBase, kind: str) -> str:
-    from patdnn.backend.c_emitter import _c_ident
-
-    name = f"{kind}{emitter.layer_count}"
-    if "layer" in op.attributes:
-        name += "_" + _c_ident(str(op.attributes["layer"]).strip('"'))
-    emitter.layer_count += 1
-    return name
-
-
 def _declare(emitter: CEmitter, op: block.BlockSparseBase, name: str, rows: np.ndarray) -> None:
     """The column tables and weights of one layer."""
     offsets = np.asarray(op.offsets.get_values(), dtype=np.int64)
@@ -123,7 +113,7 @@ def _declare(emitter: CEmitter, op: block.BlockSparseBase, name: str, rows: np.n
 
 def emit_block_conv(emitter: CEmitter, op: block.Conv2dOp) -> str:
     """Prints one block conv's tables, work-item function and driver; returns the call."""
-    name = _layer_name(emitter, op, "bconv")
+    name = emitter.layer_symbol(op, "bconv")
     columns = np.asarray(op.columns.get_values(), dtype=np.int64)
     union = np.unique(columns)
     geo = BlockGeometry.of(op, emitter.isa, union.size)
@@ -206,11 +196,11 @@ class ConvItems:
         geo, vw = self.geo, isa.vector_width
         accs = [[f"acc{r}_{v}" for v in range(vectors)] for r in range(geo.rows)]
         fma = (lambda a, x, w: f"__builtin_fmaf({x}, {w}, {a})") if fused else isa.fma
-        body = [f"const float *x = job->in + p;"]
+        body = ["const float *x = job->in + p;"]
         for r in range(geo.rows):
             bias = isa.broadcast(f"bias{r}")
             body.append(f"{isa.vec_type} " + ", ".join(f"{a} = {bias}" for a in accs[r]) + ";")
-        body += [f"const float *w = wb;", f"for (int j = 0; j < nk; ++j, w += {geo.filters}) {{",
+        body += ["const float *w = wb;", f"for (int j = 0; j < nk; ++j, w += {geo.filters}) {{",
                  f"  const float *xr = x + (int64_t)rows[j] * {geo.ld};"]
         body += [f"  const {isa.vec_type} x{v} = {isa.loadu(f'xr + {v * vw}')};" for v in range(vectors)]
         for r in range(geo.rows):
@@ -228,7 +218,7 @@ class ConvItems:
 
 def emit_block_linear(emitter: CEmitter, op: block.LinearOp) -> str:
     """Prints one block linear layer (work item = filter block, loop over the batch inside)."""
-    name = _layer_name(emitter, op, "bfc")
+    name = emitter.layer_symbol(op, "bfc")
     n, k = nn.shape_of(op.input)
     m = nn.shape_of(op.output)[1]
     r = block.block_rows(op)

@@ -64,6 +64,14 @@ class CEmitter:
     def reserve_scratch(self, floats: int) -> None:
         self.scratch_floats = max(self.scratch_floats, floats)
 
+    def layer_symbol(self, op: Operation, kind: str) -> str:
+        """A unique C prefix for one generated layer: `kind`, a running count, the layer name."""
+        name = f"{kind}{self.layer_count}"
+        if "layer" in op.attributes:
+            name += "_" + _c_ident(str(op.attributes["layer"]).strip('"'))
+        self.layer_count += 1
+        return name
+
     # -- entry point --------------------------------------------------------------------
     def emit_module(self, module: ModuleOp) -> str:
         self.out += [
@@ -147,11 +155,7 @@ class CEmitter:
     def _(self, op: kernel.PatternConvOp) -> str:
         from patdnn.backend.c_pattern import emit_pattern_conv
 
-        name = f"conv{self.layer_count}"
-        if "layer" in op.attributes:
-            name += "_" + _c_ident(str(op.attributes["layer"]).strip('"'))
-        self.layer_count += 1
-        return emit_pattern_conv(self, op, name)
+        return emit_pattern_conv(self, op, self.layer_symbol(op, "conv"))
 
     # -- block.conv2d / block.linear (block-sparse GEMMs) ---------------------------------
     @print.register

@@ -37,7 +37,7 @@ import numpy as np
 from xdsl.dialects.builtin import DictionaryAttr
 from xdsl.ir import Operation
 
-from patdnn.backend.c_emitter import EmitError, _c_ident
+from patdnn.backend.c_emitter import EmitError
 from patdnn.backend.opencl_kernels import SCHEDULE_ATTR, ClConvGeometry, ClSchedule, activation_lines, guarded
 from patdnn.dialects import block
 from patdnn.dialects.nn import pair, shape_of
@@ -248,16 +248,13 @@ def scratch_elements(op: Operation, schedule: ClSchedule) -> int:
 def block_launches(emitter, op: Operation) -> list:
     """Declares the kernel, weights and index buffers of a block op on the OpenCL host emitter
     `emitter`; returns its launches (a pdnn_pad first when the conv reads a padded input)."""
-    from patdnn.backend.opencl_host import Launch, buf, layer_label, num, pad_launch
+    from patdnn.backend.opencl_host import Launch, buf, num, pad_launch
 
     if not isinstance(op, block.Conv2dOp | block.LinearOp):
         raise EmitError(f"'{op.name}' is not a block op the OpenCL backend knows")
     rows = block.block_rows(op)
     kind = "bconv" if isinstance(op, block.Conv2dOp) else "bfc"
-    name = f"{kind}{emitter.layer_count}"
-    if "layer" in op.attributes:
-        name += "_" + _c_ident(layer_label(op, ""))
-    emitter.layer_count += 1
+    name = emitter.layer_symbol(op, kind)
     weights = emitter.device_weights(f"{name}_weights", op.weights)
     bias = emitter.device_weights(f"{name}_bias", op.bias)
     start = emitter.device_int32(f"{name}_start", np.asarray(op.offsets.get_values(), dtype=np.int32))

@@ -246,10 +246,7 @@ class OpenCLHostEmitter(CEmitter):
     @print.register
     def _(self, op: kernel.PatternConvOp) -> str:
         geo = ClConvGeometry.of(op, self.schedule.for_op(op))
-        name = f"conv{self.layer_count}"
-        if "layer" in op.attributes:
-            name += "_" + _c_ident(layer_label(op, ""))
-        self.layer_count += 1
+        name = self.layer_symbol(op, "conv")
         index = fkw_index(pattern.kernel_ids(op), op.library.entries())
         weights = self.device_weights(f"{name}_weights", op.weights)
         bias = self.device_weights(f"{name}_bias", op.bias)

@@ -35,7 +35,7 @@ from patdnn.fkw import pack_weights
 from patdnn.frontend.graph import Layer, LayerGraph
 from patdnn.frontend.pattern_detect import detect_patterns
 from patdnn.ir_builder import BlobWriter, dense_f32
-from patdnn.schemes.block import gemm_view, pack_blocks
+from patdnn.schemes.block import gemm_view, kept_column_fraction, pack_blocks
 from patdnn.schemes.plan import Plan
 from patdnn.schemes.scheme import PRUNE_ATTR, Scheme, SchemeError, SchemeKind
 
@@ -77,20 +77,12 @@ BLOCK_MAX_FRACTION = 0.5  # a layer becomes block-sparse when at most this fract
 BLOCK_SLACK = 1.25  # a larger block may keep up to this factor more columns than the best one
 
 
-def _kept_fraction(matrix: np.ndarray, rows: int) -> float:
-    """kept_column_fraction without packing the values (cheap on large dense layers)."""
-    out, width = matrix.shape
-    padded = np.zeros((-(-out // rows) * rows, width), dtype=bool)
-    padded[:out] = matrix != 0
-    return float(padded.reshape(-1, rows, width).any(axis=1).mean())
-
-
 def detect_block_rows(weight: np.ndarray) -> int | None:
     """R for a block op (see the module docstring), or None when the layer is not block-sparse."""
     matrix = gemm_view(weight)
     if matrix.size == 0 or np.count_nonzero(matrix) > BLOCK_MAX_FRACTION * matrix.size:
         return None  # the kept fraction is at least the density
-    fractions = {rows: _kept_fraction(matrix, rows) for rows in BLOCK_ROWS}
+    fractions = {rows: kept_column_fraction(matrix, rows) for rows in BLOCK_ROWS}
     best = min(fractions.values())
     if best > BLOCK_MAX_FRACTION:
         return None

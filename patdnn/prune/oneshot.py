@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from patdnn.patterns import apply_patterns, connectivity_projection, natural_patterns, pattern_projection
+from patdnn.patterns import apply_patterns, natural_patterns
+from patdnn.schemes.apply import pattern_ids
 
 
 def pattern_convs(model: torch.nn.Module) -> dict[str, torch.nn.Conv2d]:
@@ -81,7 +82,6 @@ def pattern_prune_conv(conv: torch.nn.Conv2d, library: np.ndarray, connectivity:
     """Prunes one 3x3 conv in place to `library` and 1/connectivity of its kernels; returns the
     (Cout, Cin) pattern ids (-1: removed kernel)."""
     weight = conv.weight.detach().cpu().numpy()
-    ids = pattern_projection(weight, library)
-    ids = connectivity_projection(weight, ids, library, connectivity)
+    ids = pattern_ids(weight, library, connectivity)
     conv.weight.copy_(torch.from_numpy(apply_patterns(weight, ids, library)))
     return ids

@@ -101,6 +101,11 @@ def unpack_blocks(offsets: np.ndarray, columns: np.ndarray, values: np.ndarray, 
 
 def kept_column_fraction(matrix: np.ndarray, rows: int) -> float:
     """The fraction of (filter block, column) pairs with any non-zero weight: the work a
-    block-sparse kernel with `rows`-filter blocks does relative to dense."""
-    offsets, _, _ = pack_blocks(matrix, rows)
-    return float(offsets[-1]) / (len(offsets) - 1) / matrix.shape[1] if matrix.size else 1.0
+    block-sparse kernel with `rows`-filter blocks does relative to dense (no packing: cheap on
+    large layers, the frontend's block detection calls it per layer and R)."""
+    if not matrix.size:
+        return 1.0
+    out, width = matrix.shape
+    nonzero = np.zeros((-(-out // rows) * rows, width), dtype=bool)
+    nonzero[:out] = matrix != 0
+    return float(nonzero.reshape(-1, rows, width).any(axis=1).mean())
