@@ -55,7 +55,10 @@ class PatternConvOp(PatternConvBase):
 
     Schedule properties: `tile_x` output columns per register tile (rounded up to the target's
     vector width), `tile_y` output rows per register tile (default 1), `channel_block` input
-    channels per cache block (default: all), `filter_order` an optional permutation of the filters
+    channels per cache block (default: all), `filter_group` 0 for PatDNN's loop (one loop per
+    pattern and filter over channel blocks, load-elim's bodies) or N > 0 for the tap-list form
+    (L1 channel blocks swept by groups of N filters, one loop per filter and block; see
+    patdnn/backend/c_pattern_taps.py), `filter_order` an optional permutation of the filters
     (results are still written to the original channel positions). FKW index (set by fkw-pack;
     derived from `kernels` when absent): `fkw_segments` holds (first kernel, end kernel, first
     weight) per (channel block, filter, pattern), `fkw_channels` the input channel of every kept
@@ -67,6 +70,7 @@ class PatternConvOp(PatternConvBase):
     tile_x = prop_def(IntegerAttr[I64])
     tile_y = opt_prop_def(IntegerAttr[I64])
     channel_block = opt_prop_def(IntegerAttr[I64])
+    filter_group = opt_prop_def(IntegerAttr[I64])
     filter_order = opt_prop_def(DenseArrayBase[I64])
     fkw_segments = opt_prop_def(DenseArrayBase[I32])
     fkw_channels = opt_prop_def(DenseArrayBase[I32])
@@ -83,6 +87,8 @@ class PatternConvOp(PatternConvBase):
             value = self.schedule_value(name)
             if value < 1:
                 raise VerifyException(f"{name} {value} must be >= 1")
+        if self.schedule_value("filter_group") < 0:
+            raise VerifyException(f"filter_group {self.schedule_value('filter_group')} must be >= 0")
         out_rows = self.output.type.get_shape()[2]  # type: ignore[union-attr]
         if self.schedule_value("tile_y") > out_rows:
             raise VerifyException(f"tile_y {self.schedule_value('tile_y')} exceeds the {out_rows} output rows")
@@ -105,10 +111,12 @@ class PatternConvOp(PatternConvBase):
         self._verify_fkw()
 
     def schedule_value(self, name: str) -> int:
-        """tile_x, tile_y or channel_block, with the defaults of absent properties."""
+        """tile_x, tile_y, channel_block or filter_group, with the defaults of absent properties."""
         value = getattr(self, name)
         if value is not None:
             return value.value.data
+        if name == "filter_group":
+            return 0
         return 1 if name == "tile_y" else self.input.type.get_shape()[1]  # type: ignore[union-attr]
 
     def max_input_row(self) -> int:

@@ -3,7 +3,7 @@
 Each library pattern gets one `kernel.pattern_body` holding, for every output row of the register
 tile and every kept entry (row-major tap order), one `kernel.load_tap` and one `kernel.fma` — the
 naive register-level form, one load per tap and row; `load-elim` then shares the loads that rows
-and taps have in common. The schedule (tile_x, tile_y, channel_block) comes from the op's
+and taps have in common. The schedule (tile_x, tile_y, channel_block, filter_group) comes from the op's
 `patdnn.schedule` (set by tile-tune or written in the LR), else from this pass's options.
 """
 
@@ -55,8 +55,9 @@ class LowerConv(RewritePattern):
         properties = kernel.copy_conv_properties(op)
         properties["tile_x"] = IntegerAttr(scheduled(op, "tile_x", self.tile_x), i64)
         properties["tile_y"] = IntegerAttr(rows, i64)
-        if (block := scheduled(op, "channel_block", None)) is not None:
-            properties["channel_block"] = IntegerAttr(block, i64)
+        for key in ("channel_block", "filter_group"):
+            if (value := scheduled(op, key, None)) is not None:
+                properties[key] = IntegerAttr(value, i64)
         lowered = kernel.PatternConvOp.create(
             operands=[op.input, op.output],
             properties=properties,

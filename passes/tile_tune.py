@@ -1,12 +1,14 @@
 """`tile-tune`: picks each pattern convolution's schedule and writes it into the IR.
 
 The schedule — `tile_x` (output columns per register tile), `tile_y` (output rows per register
-tile) and `channel_block` (input channels per cache block) — lands in the op's `patdnn.schedule`
+tile), `channel_block` (input channels per cache block) and `filter_group` (0: PatDNN's
+per-pattern loops; N > 0: the tap-list form with groups of N filters) — lands in the op's `patdnn.schedule`
 dictionary, which `lower-pattern-to-kernel` reads and the LR prints and parses, so a researcher
 can read and edit it per layer. Sources, by precedence:
 
 1. a value already in the layer's `patdnn.schedule` (from the LR or an earlier run) is kept;
-2. this pass's options `tile_x`, `tile_y`, `channel_block` (0 = not set) apply to every layer;
+2. this pass's options `tile_x`, `tile_y`, `channel_block` (0 = not set) and `filter_group`
+   (-1 = not set) apply to every layer;
 3. `auto=true`: the auto-tuner (patdnn/tuning/autotune.py) times candidates on the host and
    keeps the fastest, reusing its persistent log; otherwise
 4. the rule-based default for the target `isa` (patdnn/tuning/rules.py).
@@ -25,7 +27,8 @@ from patdnn.dialects.pattern import SCHEDULE_ATTR
 from patdnn.toolchain import host_cpu_problem
 from patdnn.tuning.rules import LayerShape, Schedule, rule_schedule
 
-KEYS = ("tile_x", "tile_y", "channel_block")
+KEYS = ("tile_x", "tile_y", "channel_block", "filter_group")
+UNSET = {"tile_x": 0, "tile_y": 0, "channel_block": 0, "filter_group": -1}
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ class TileTunePass(ModulePass):
     channel_block: int = 0
     """Input channels per cache block for every layer (0: rule or tuner)."""
 
+    filter_group: int = -1
+    """Loop form for every layer: 0 PatDNN's per-pattern loops, N > 0 tap lists in groups of N
+    filters (-1: rule or tuner)."""
+
     auto: bool = False
     """Search schedules by compiling and timing candidates on this host."""
 
@@ -64,8 +71,8 @@ class TileTunePass(ModulePass):
         except ValueError as e:
             raise PassFailedException(f"tile-tune: {e}") from None
         for name in KEYS:
-            if getattr(self, name) < 0:
-                raise PassFailedException(f"tile-tune: {name}={getattr(self, name)} must be >= 0")
+            if getattr(self, name) < UNSET[name]:
+                raise PassFailedException(f"tile-tune: {name}={getattr(self, name)} must be >= {max(UNSET[name], 0)}")
         convs = [inner for inner in op.walk() if isinstance(inner, pattern.Conv2dOp)]
         tuned: dict[int, Schedule] = {}
         if self.auto and convs:
@@ -78,7 +85,7 @@ class TileTunePass(ModulePass):
             tuned = {id(c): s for c, s in zip(convs, tuner.tune_all(convs))}
         for conv in convs:
             base = tuned.get(id(conv)) or rule_schedule(LayerShape.of(conv), isa)
-            options = {name: getattr(self, name) for name in KEYS if getattr(self, name)}
+            options = {name: getattr(self, name) for name in KEYS if getattr(self, name) != UNSET[name]}
             existing = conv.attributes.get(SCHEDULE_ATTR)
             merged = dict(existing.data) if isinstance(existing, DictionaryAttr) else {}
             for name, value in Schedule(**(base.as_dict() | options)).as_attr().data.items():

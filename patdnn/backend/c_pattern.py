@@ -130,7 +130,12 @@ def emit_pattern_conv(emitter: CEmitter, op: kernel.PatternConvOp, name: str) ->
     if op.filter_order is not None:
         order = np.array(list(op.filter_order.get_values()))
         emitter.out.append(f"static const int32_t {name}_order[{order.size}] = {_int_array(order)};")
-    emitter.out += FilterLoop(emitter.isa, op, name, geo).lines()
+    from patdnn.backend.c_pattern_taps import emit_tap_list, tap_list_supported  # builds on this module
+
+    if op.schedule_value("filter_group") > 0 and tap_list_supported(op.library.entries()):
+        emit_tap_list(emitter, op, name, geo, segments, channels)
+    else:
+        emitter.out += FilterLoop(emitter.isa, op, name, geo).lines()
     emitter.out += _driver(name, geo)
     emitter.reserve_scratch(geo.shifted_floats + geo.psum_floats)
     return f"{name}(ctx, {emitter.value_names[op.input]}, {emitter.value_names[op.output]});"
@@ -162,36 +167,16 @@ class FilterLoop:
         return f"acc{row}_{vector}"
 
     def lines(self) -> list[str]:
-        isa, geo, name, op = self.isa, self.geo, self.name, self.op
-        vw, patterns = isa.vector_width, op.library.num_patterns
-        accs = [(r, v) for r in range(geo.rows) for v in range(geo.vectors)]
-        blocked = geo.num_blocks > 1
-        bias = isa.broadcast(f"{name}_bias[o]" if op.bias is not None else "0.0f")
-        filter_of = f"{name}_order[idx]" if op.filter_order is not None else "idx"
-        if blocked:
-            init = [
-                f"{isa.vec_type} {self.acc(r, v)} = b == 0 ? vbias : {isa.load(f'ps + {r * geo.tile + v * vw}')};"
-                for r, v in accs
-            ]
-        else:
-            init = [f"{isa.vec_type} {', '.join(f'{self.acc(r, v)} = vbias' for r, v in accs)};"]
-        lines = [
-            f"static void {name}_filters(void *arg, int64_t begin, int64_t end) {{",
-            "  const pdnn_conv_job *job = (const pdnn_conv_job *)arg;",
-            "  const int y_end = job->y_begin + " + str(geo.block_rows) + ";",
-            f"  for (int x0 = 0; x0 < {geo.wo}; x0 += {geo.tile}) {{",
-            "  for (int yy = job->y_begin; yy < y_end; yy += " + str(geo.rows) + ") {",
-            f"  const int y0 = yy + {geo.rows} <= y_end ? yy : y_end - {geo.rows};",
-            f"  const float *tile_in = job->in + (int64_t)(y0 - job->y_begin) * {geo.stride[0] * geo.row_len} + x0;",
+        """PatDNN's loop: every filter of the thread, per channel block, one loop per pattern."""
+        geo, name, op = self.geo, self.name, self.op
+        patterns = op.library.num_patterns
+        lines = self.open_tiles() + [
             f"  for (int b = 0; b < {geo.num_blocks}; ++b) {{",
             "  for (int64_t idx = begin; idx < end; ++idx) {",
-            f"    const int o = (int){filter_of};",
-            f"    const int32_t *sg = {name}_seg + ((int64_t)b * {geo.cout} + o) * {3 * patterns};",
-            f"    const {isa.vec_type} vbias = {bias};",
         ]
-        if blocked:
-            lines.append(f"    float *ps = job->psum + (int64_t)o * {geo.rows * geo.tile};")
-        lines += [f"    {s}" for s in init]
+        head = self.open_filter()
+        head.insert(1, f"    const int32_t *sg = {name}_seg + ((int64_t)b * {geo.cout} + o) * {3 * patterns};")
+        lines += head
         bodies = op.bodies()
         for p in range(patterns):
             entries = op.library.entries()[p]
@@ -203,13 +188,51 @@ class FilterLoop:
             ]
             lines += [f"        {s}" for s in self.body(bodies[p])]
             lines += ["      }", "    }"]
-        if blocked:
+        return lines + self.close_filter() + ["  }", "  }", "  }", "  }", "}", ""]
+
+    def open_tiles(self) -> list[str]:
+        """The function head and the column / row tile loops (left open)."""
+        geo = self.geo
+        return [
+            f"static void {self.name}_filters(void *arg, int64_t begin, int64_t end) {{",
+            "  const pdnn_conv_job *job = (const pdnn_conv_job *)arg;",
+            "  const int y_end = job->y_begin + " + str(geo.block_rows) + ";",
+            f"  for (int x0 = 0; x0 < {geo.wo}; x0 += {geo.tile}) {{",
+            "  for (int yy = job->y_begin; yy < y_end; yy += " + str(geo.rows) + ") {",
+            f"  const int y0 = yy + {geo.rows} <= y_end ? yy : y_end - {geo.rows};",
+            f"  const float *tile_in = job->in + (int64_t)(y0 - job->y_begin) * {geo.stride[0] * geo.row_len} + x0;",
+        ]
+
+    def open_filter(self) -> list[str]:
+        """Filter `o` of visit `idx` in channel block `b`: its accumulators, from the bias (first
+        block) or its partial sums."""
+        isa, geo, name, op = self.isa, self.geo, self.name, self.op
+        vw = isa.vector_width
+        accs = [(r, v) for r in range(geo.rows) for v in range(geo.vectors)]
+        bias = isa.broadcast(f"{name}_bias[o]" if op.bias is not None else "0.0f")
+        filter_of = f"{name}_order[idx]" if op.filter_order is not None else "idx"
+        lines = [f"    const int o = (int){filter_of};", f"    const {isa.vec_type} vbias = {bias};"]
+        if geo.num_blocks > 1:
+            lines.append(f"    float *ps = job->psum + (int64_t)o * {geo.rows * geo.tile};")
+            lines += [
+                f"    {isa.vec_type} {self.acc(r, v)} = b == 0 ? vbias : {isa.load(f'ps + {r * geo.tile + v * vw}')};"
+                for r, v in accs
+            ]
+        else:
+            lines.append(f"    {isa.vec_type} {', '.join(f'{self.acc(r, v)} = vbias' for r, v in accs)};")
+        return lines
+
+    def close_filter(self) -> list[str]:
+        """Partial sums out after all but the last block; activation and the output store after it."""
+        isa, geo, vw = self.isa, self.geo, self.isa.vector_width
+        accs = [(r, v) for r in range(geo.rows) for v in range(geo.vectors)]
+        lines = []
+        if geo.num_blocks > 1:
             lines.append(f"    if (b < {geo.num_blocks - 1}) {{")
             lines += [f"      {isa.store(f'ps + {r * geo.tile + v * vw}', self.acc(r, v))}" for r, v in accs]
             lines += ["      continue;", "    }"]
         lines += [f"    {s}" for s in self.epilogue([self.acc(r, v) for r, v in accs])]
         lines += [f"    {s}" for s in self.store(accs)]
-        lines += ["  }", "  }", "  }", "  }", "}", ""]
         return lines
 
     def body(self, body: kernel.PatternBodyOp) -> list[str]:

@@ -19,7 +19,7 @@ MAGIC = "# patdnn LR v1"
 INPUT, OUTPUT = "%in", "%out"
 LAYER_ATTR = "layer"  # discardable StringAttr: the module path of the layer
 SCHEDULE_KEYS: dict[str, type] = {
-    "tile_x": int, "tile_y": int, "channel_block": int, "unroll": int, "loop_order": str, "threads": int,
+    "tile_x": int, "tile_y": int, "channel_block": int, "filter_group": int, "unroll": int, "loop_order": str, "threads": int,
     "device": str,
 }
 SCHEDULE = "schedule"

@@ -4,7 +4,7 @@ For each pattern convolution it compiles the layer alone (its real pattern ids a
 random weights — timing does not depend on the values) for the host with a candidate schedule,
 times it with the runtime's runner (median of a few runs), and hill-climbs from the rule-based
 schedule over the neighbouring schedules (one more/less vector or row in the register tile, the
-channel block doubled/halved/whole) until no neighbour is faster or the time budget is spent.
+channel block doubled/halved/whole, the other loop form, the filter group halved/doubled) until no neighbour is faster or the time budget is spent.
 PatDNN used a genetic algorithm over the same space; the space here is small and smooth enough
 that a greedy climb from a good rule finds the same optimum with far fewer (slow) compilations.
 
@@ -29,7 +29,16 @@ from patdnn.backend.isa import Isa
 from patdnn.build import build_module
 from patdnn.dialects import pattern
 from patdnn.ir_builder import pattern_conv_module
-from patdnn.tuning.rules import LayerShape, Schedule, channel_block_for, max_accumulators, rule_schedule
+from patdnn.tuning.rules import (
+    CACHE_BLOCK_BYTES,
+    L1_BLOCK_BYTES,
+    TAP_LIST_GROUP,
+    LayerShape,
+    Schedule,
+    channel_block_for,
+    max_accumulators,
+    rule_schedule,
+)
 
 TUNE_PIPELINE = "lower-pattern-to-kernel,filter-kernel-reorder{{threads={threads}}},fkw-pack,load-elim,plan-buffers"
 
@@ -57,11 +66,21 @@ def neighbours(sched: Schedule, shape: LayerShape, isa: Isa) -> list[Schedule]:
         rows = sched.tile_y + dy
         if vectors < 1 or rows < 1 or rows > shape.ho or vectors * rows > limit or (vectors - 1) * vw >= shape.wo:
             continue
-        result.append(Schedule(vectors * vw, rows, channel_block_for(shape, vectors * vw, rows)))
+        result.append(_with_form(Schedule(vectors * vw, rows, 0), shape, sched.filter_group))
     for block in (sched.channel_block * 2, sched.channel_block // 2, shape.cin):
         if 1 <= block <= shape.cin and block != sched.channel_block:
-            result.append(Schedule(sched.tile_x, sched.tile_y, block))
+            result.append(Schedule(sched.tile_x, sched.tile_y, block, sched.filter_group))
+    # the other loop form; in the tap-list form, half / twice the filter group
+    groups = [0] if sched.filter_group else [min(TAP_LIST_GROUP, shape.cout)]
+    groups += [g for g in (sched.filter_group // 2, sched.filter_group * 2) if sched.filter_group and 1 <= g <= shape.cout]
+    result += [_with_form(sched, shape, g) for g in groups if g != sched.filter_group]
     return list(dict.fromkeys(result))
+
+
+def _with_form(sched: Schedule, shape: LayerShape, group: int) -> Schedule:
+    """`sched` in loop form `group` with that form's rule-sized channel block (L1 for tap lists)."""
+    budget = L1_BLOCK_BYTES if group else CACHE_BLOCK_BYTES
+    return Schedule(sched.tile_x, sched.tile_y, channel_block_for(shape, sched.tile_x, sched.tile_y, budget), group)
 
 
 class Autotuner:

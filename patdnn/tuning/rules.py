@@ -6,12 +6,18 @@
   registers left for loads and weights: of the row counts up to that, the one loading the fewest
   input rows over the whole height (the last tile is shifted up and recomputes its overlap, and
   each tile reads k - 1 extra rows: 28 rows take 7-row tiles, not 8);
-* channel blocks: equal blocks, as few as keep one register tile's tap-shifted input rows of a
-  block within ~1 MB (half a 2 MB L2), so every filter of a thread reuses them while they are
-  cached; each extra block costs a partial-sum round trip per filter and tile.
+* loop form: on x86 hosts (AVX2, AVX-512), layers whose tile input outgrows L1 take the tap-list
+  form (`filter_group` > 0, patdnn/backend/c_pattern_taps.py) with L1-sized channel blocks: the
+  input of a block stays in L1 while the filters sweep it; other layers and the NEON / scalar
+  targets keep PatDNN's per-pattern loops (`filter_group` = 0);
+* channel blocks in PatDNN's form: equal blocks, as few as keep one register tile's tap-shifted
+  input rows of a block within ~1 MB (half a 2 MB L2), so every filter of a thread reuses them
+  while they are cached; each extra block costs a partial-sum round trip per filter and tile.
 
 Measured (VGG-16 512->512 @28, AVX-512, 1 thread, medians of 30): 8-row tiles 10.5 ms, 7-row tiles
 9.3 ms (28 = 4 x 7: no shifted last tile); 128- instead of 256-channel blocks changed nothing.
+Tap-list form, same layer: 14-channel (48 KB) blocks 7.3 ms; groups of 64 to 512 filters within
+noise (128 kept: partial sums of a group stay near L1), 8-channel blocks 8.2 ms.
 """
 
 from __future__ import annotations
@@ -24,6 +30,9 @@ from patdnn.backend.isa import Isa
 from patdnn.dialects.pattern import shape_of
 
 CACHE_BLOCK_BYTES = 1024 * 1024
+L1_BLOCK_BYTES = 48 * 1024  # a tap-list channel block's tile input: one core's L1 data cache
+TAP_LIST_GROUP = 128  # filters per group in the tap-list form
+TAP_LIST_ISAS = ("avx2", "avx512")
 
 
 @dataclass(frozen=True)
@@ -49,23 +58,27 @@ class Schedule:
     tile_x: int
     tile_y: int
     channel_block: int
+    filter_group: int = 0  # 0: PatDNN's per-pattern loops; N: tap-list form, N filters per group
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
     def as_attr(self) -> DictionaryAttr:
-        """The `patdnn.schedule` dictionary of a pattern.conv2d."""
-        return DictionaryAttr({k: IntegerAttr(v, i64) for k, v in self.as_dict().items()})
+        """The `patdnn.schedule` dictionary of a pattern.conv2d (without `filter_group` = 0, the
+        IR's default: PatDNN's loop form)."""
+        items = {k: v for k, v in self.as_dict().items() if k != "filter_group" or v}
+        return DictionaryAttr({k: IntegerAttr(v, i64) for k, v in items.items()})
 
 
 def max_accumulators(isa: Isa) -> int:
     return max(4, isa.registers // 2)
 
 
-def channel_block_for(shape: LayerShape, tile_x: int, tile_y: int) -> int:
+def channel_block_for(shape: LayerShape, tile_x: int, tile_y: int, budget: int = CACHE_BLOCK_BYTES) -> int:
+    """Equal channel blocks, as few as keep one register tile's tap-shifted input within `budget`."""
     rows_in = (tile_y - 1) * shape.stride + shape.k
     per_channel = shape.k * rows_in * tile_x * 4
-    largest = max(1, min(shape.cin, CACHE_BLOCK_BYTES // per_channel))
+    largest = max(1, min(shape.cin, budget // per_channel))
     blocks = -(-shape.cin // largest)
     return -(-shape.cin // blocks)
 
@@ -79,4 +92,7 @@ def rule_schedule(shape: LayerShape, isa: Isa) -> Schedule:
     # every tile loads k - 1 rows more than it outputs: fewest loaded rows, then the tallest tile.
     tile_y = min(range(1, most_rows + 1), key=lambda r: (-(-shape.ho // r) * (r + shape.k - 1), -r))
     tile_x = vectors * vw
+    l1_block = channel_block_for(shape, tile_x, tile_y, L1_BLOCK_BYTES)
+    if isa.name in TAP_LIST_ISAS and l1_block < shape.cin:
+        return Schedule(tile_x, tile_y, l1_block, min(TAP_LIST_GROUP, shape.cout))
     return Schedule(tile_x, tile_y, channel_block_for(shape, tile_x, tile_y))

@@ -1,0 +1,96 @@
+"""The tap-list loop form (`filter_group` > 0, patdnn/backend/c_pattern_taps.py) computes the same
+convolutions as PyTorch on every target, and the rule picks it where it pays.
+
+The cases of test_pattern_conv (odd sizes, channel counts not multiples of the vector width,
+stride 2, padding 0, empty filters, bias + relu/relu6, weights from a blob, 2/4/5-entry
+libraries) run with random channel blocks (one channel per block exercises the partial sums) and
+filter groups (1 to all filters, groups that do not divide the thread's range), on 2 threads;
+on aarch64 under qemu the NEON build must stay bit-identical to SIMDe.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from patdnn.backend.isa import get_isa
+from patdnn.build import build_module
+from patdnn.context import default_pipeline
+from patdnn.ir_builder import pattern_conv_module
+from patdnn.testing import need_toolchain
+from patdnn.tuning.rules import LayerShape, rule_schedule
+from test_pattern_conv import CASES, Case, assert_close, make_layer, reference
+
+SMALL = [c for c in CASES if c.n * c.cin * c.h * c.w <= 3000]
+
+
+def _pipeline(isa: str, block: int, group: int) -> str:
+    tune = f"tile-tune{{isa={isa} channel_block={block} filter_group={group}}}"
+    return default_pipeline(isa, threads=2).replace(f"tile-tune{{isa={isa} threads=2}}", tune)
+
+
+def _build(case: Case, tmp_path, isa: str, pipeline: str, target: str = "host"):
+    weight, ids, library, bias, x = make_layer(case)
+    module = pattern_conv_module(weight, ids, library, x.shape, stride=case.stride, padding=case.padding, bias=bias,
+                                 activation=case.activation, blob_path=tmp_path / "layer.weights" if case.blob else None)
+    model = build_module(module, tmp_path / f"{isa}-{target}", isa=isa, target=target, pipeline=pipeline,
+                         weights_dir=tmp_path)
+    return model, x, reference(case, weight, bias, x)
+
+
+@pytest.mark.parametrize("isa", ["scalar", "neon", "avx2", "avx512"])
+def test_tap_lists_match_torch(isa: str, tmp_path):
+    need_toolchain("host", isa)
+    rng = np.random.default_rng(3)
+    for i, case in enumerate(SMALL):
+        block = int(rng.choice([1, max(1, case.cin // 2), case.cin]))
+        group = int(rng.choice([1, 2, 3, case.cout]))
+        pipeline = _pipeline(isa, block, group)
+        model, x, expected = _build(case, tmp_path / str(i), isa, pipeline)
+        source = (tmp_path / str(i) / f"{isa}-host" / "model.c").read_text()
+        assert "_taps[" in source and "/* pattern 0:" not in source, f"{case.name}: not in tap-list form"
+        (actual,) = model.run(x, threads=2)
+        try:
+            assert_close(actual, expected)
+        except AssertionError as e:
+            raise AssertionError(f"{case.name} with channel_block={block} filter_group={group}: {e}") from None
+
+
+def test_a_library_with_mixed_entry_counts_keeps_patdnn_loops(tmp_path):
+    need_toolchain("host", "avx2")
+    case = Case("mixed", 1, 5, 4, 6, 7, bias=True)
+    weight, ids, library, bias, x = make_layer(case)
+    library = library.copy()
+    library[0, 0, 0] = 1.0 - library[0, 0, 0]  # one pattern with an entry more or less than the others
+    weight = weight * 0 + np.where((ids >= 0)[:, :, None, None], library[np.clip(ids, 0, None)], 0.0).astype(np.float32)
+    module = pattern_conv_module(weight, ids, library, x.shape, stride=1, padding=1, bias=bias)
+    model = build_module(module, tmp_path / "m", isa="avx2", pipeline=_pipeline("avx2", 2, 2))
+    assert "_taps[" not in (tmp_path / "m" / "model.c").read_text()
+    (actual,) = model.run(x, threads=2)
+    assert_close(actual, reference(case, weight, bias, x))
+
+
+@pytest.mark.qemu
+def test_aarch64_tap_lists_are_bit_identical_to_simde(tmp_path):
+    need_toolchain("aarch64")
+    need_toolchain("host")
+    for i, case in enumerate([CASES[1], CASES[5]]):  # stride 2; batch 2 + relu6 + blob
+        pipeline = _pipeline("neon", 1 + case.cin // 3, 2)
+        arm, x, expected = _build(case, tmp_path / str(i), "neon", pipeline, "aarch64")
+        (on_arm,) = arm.run(x, threads=2)
+        assert_close(on_arm, expected)
+        host, _, _ = _build(case, tmp_path / str(i), "neon", pipeline)
+        (on_host,) = host.run(x, threads=1)
+        np.testing.assert_array_equal(on_arm.view(np.uint32), on_host.view(np.uint32))
+
+
+@pytest.mark.parametrize("isa, expected", [("avx512", True), ("avx2", True), ("neon", False), ("scalar", False)])
+def test_rule_takes_tap_lists_on_x86_when_a_tile_outgrows_l1(isa: str, expected: bool):
+    vgg = LayerShape(512, 512, 28, 28, 28, 28, 3, 1)
+    sched = rule_schedule(vgg, get_isa(isa))
+    assert (sched.filter_group > 0) == expected
+    if expected:  # L1-sized channel blocks: a tile's input of one block fits 48 KB
+        rows_in = sched.tile_y + 2
+        assert 3 * rows_in * sched.tile_x * 4 * sched.channel_block <= 48 * 1024 < 512 * 3 * rows_in * sched.tile_x * 4
+    tiny = LayerShape(8, 8, 10, 10, 10, 10, 3, 1)
+    assert rule_schedule(tiny, get_isa(isa)).filter_group == 0  # the whole tile input fits L1
