@@ -86,10 +86,11 @@ def variant_pipelines(isa: str, threads: int) -> dict[str, tuple[str, str]]:
         "full": (isa, full),
         "no load-elim": (isa, full.replace(",load-elim", "")),
         "no filter-kernel-reorder": (isa, full.replace(f"filter-kernel-reorder{{threads={threads}}},", "")),
-        "no tile-tune": (isa, tile.sub(f"tile-tune{{isa={isa} tile_x={get_isa(isa).vector_width} tile_y=1 "
+        "no tile-tune": (isa, tile.sub(f"tile-tune{{isa={isa} tile_x={get_isa(isa).vector_width} tile_y=1 filter_group=0 "
                                        f"channel_block={CHANNEL_BLOCK_OFF}}}", full)),
+        "no tap lists": (isa, tile.sub(f"tile-tune{{isa={isa} threads={threads} filter_group=0}}", full)),
         "no channel blocking": (isa, tile.sub(f"tile-tune{{isa={isa} threads={threads} "
-                                              f"channel_block={CHANNEL_BLOCK_OFF}}}", full)),
+                                              f"channel_block={CHANNEL_BLOCK_OFF} filter_group=0}}", full)),
     }
     for other in ("avx2", "neon"):
         if other != isa:

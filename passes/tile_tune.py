@@ -84,7 +84,8 @@ class TileTunePass(ModulePass):
             tuner = Autotuner(isa, self.threads, self.budget, self.log or None)
             tuned = {id(c): s for c, s in zip(convs, tuner.tune_all(convs))}
         for conv in convs:
-            base = tuned.get(id(conv)) or rule_schedule(LayerShape.of(conv), isa)
+            form = self.filter_group if self.filter_group != UNSET["filter_group"] else None
+            base = tuned.get(id(conv)) or rule_schedule(LayerShape.of(conv), isa, form)
             options = {name: getattr(self, name) for name in KEYS if getattr(self, name) != UNSET[name]}
             existing = conv.attributes.get(SCHEDULE_ATTR)
             merged = dict(existing.data) if isinstance(existing, DictionaryAttr) else {}

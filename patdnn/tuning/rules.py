@@ -83,7 +83,8 @@ def channel_block_for(shape: LayerShape, tile_x: int, tile_y: int, budget: int =
     return -(-shape.cin // blocks)
 
 
-def rule_schedule(shape: LayerShape, isa: Isa) -> Schedule:
+def rule_schedule(shape: LayerShape, isa: Isa, filter_group: int | None = None) -> Schedule:
+    """The rule's schedule; `filter_group` forces a loop form (its channel block follows the form)."""
     vw = isa.vector_width
     most = max(1, min(4 if isa.vector else 8, -(-shape.wo // vw)))
     vectors = min(range(1, most + 1), key=lambda v: (-(-shape.wo // (v * vw)) * v * vw, -v))
@@ -93,6 +94,8 @@ def rule_schedule(shape: LayerShape, isa: Isa) -> Schedule:
     tile_y = min(range(1, most_rows + 1), key=lambda r: (-(-shape.ho // r) * (r + shape.k - 1), -r))
     tile_x = vectors * vw
     l1_block = channel_block_for(shape, tile_x, tile_y, L1_BLOCK_BYTES)
-    if isa.name in TAP_LIST_ISAS and l1_block < shape.cin:
-        return Schedule(tile_x, tile_y, l1_block, min(TAP_LIST_GROUP, shape.cout))
+    if filter_group is None:
+        filter_group = min(TAP_LIST_GROUP, shape.cout) if isa.name in TAP_LIST_ISAS and l1_block < shape.cin else 0
+    if filter_group:
+        return Schedule(tile_x, tile_y, l1_block, filter_group)
     return Schedule(tile_x, tile_y, channel_block_for(shape, tile_x, tile_y))
