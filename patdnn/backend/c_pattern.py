@@ -203,9 +203,9 @@ class FilterLoop:
             f"  const float *tile_in = job->in + (int64_t)(y0 - job->y_begin) * {geo.stride[0] * geo.row_len} + x0;",
         ]
 
-    def open_filter(self) -> list[str]:
+    def open_filter(self, psum_index: str = "o") -> list[str]:
         """Filter `o` of visit `idx` in channel block `b`: its accumulators, from the bias (first
-        block) or its partial sums."""
+        block) or its partial sums (the `psum_index`-th tile of the scratch)."""
         isa, geo, name, op = self.isa, self.geo, self.name, self.op
         vw = isa.vector_width
         accs = [(r, v) for r in range(geo.rows) for v in range(geo.vectors)]
@@ -213,7 +213,7 @@ class FilterLoop:
         filter_of = f"{name}_order[idx]" if op.filter_order is not None else "idx"
         lines = [f"    const int o = (int){filter_of};", f"    const {isa.vec_type} vbias = {bias};"]
         if geo.num_blocks > 1:
-            lines.append(f"    float *ps = job->psum + (int64_t)o * {geo.rows * geo.tile};")
+            lines.append(f"    float *ps = job->psum + (int64_t){psum_index} * {geo.rows * geo.tile};")
             lines += [
                 f"    {isa.vec_type} {self.acc(r, v)} = b == 0 ? vbias : {isa.load(f'ps + {r * geo.tile + v * vw}')};"
                 for r, v in accs

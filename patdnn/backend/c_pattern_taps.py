@@ -35,7 +35,8 @@ def tap_list_supported(entries: list[int]) -> bool:
 
 
 def tap_list(op, geo: ConvGeometry, segments: np.ndarray, channels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(visit starts, taps, weight sources): per (filter, channel block) visit, in that order, the
+    """(visit starts, taps, weight sources): per (filter, channel block) visit, in that order (filters
+    in the order the loop visits them, so the list streams), the
     index of its first kernel; per kept kernel (in visit order) its tap offsets (plane of the
     kernel column + input row, relative to the tile's input) and the index of its first weight
     in the FKW weights."""
@@ -50,7 +51,10 @@ def tap_list(op, geo: ConvGeometry, segments: np.ndarray, channels: np.ndarray) 
     b, o, p = np.unravel_index(np.arange(first.size), (geo.num_blocks, geo.cout, patterns))
     # the kernels of every segment, flattened: kernel id, its visit (filter, block), pattern, weight
     kernel = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths - first, lengths)
-    visit = np.repeat(o * geo.num_blocks + b, lengths)
+    position = np.empty(geo.cout, np.int64)  # of each filter in the (reordered) filter loop
+    position[np.array(list(op.filter_order.get_values())) if op.filter_order is not None else np.arange(geo.cout)] = (
+        np.arange(geo.cout))
+    visit = np.repeat(position[o] * geo.num_blocks + b, lengths)
     weights = np.repeat(weight - first * entries, lengths) + kernel * entries
     offsets = channels[kernel].astype(np.int64)[:, None] * (geo.k * geo.plane) + tap_offsets[np.repeat(p, lengths)]
     order = np.argsort(visit, kind="stable")
@@ -81,9 +85,9 @@ class TapListLoop(FilterLoop):
             f"  for (int b = c2; b < c2 + {l2} && b < {nb}; ++b)",
             "  for (int64_t idx = g; idx < g_end; ++idx) {",
         ]
-        lines += self.open_filter()
+        lines += self.open_filter(psum_index="idx")  # in loop order: partial sums stream too
         lines += [
-            f"    for (int32_t k = {name}_visit[o * {nb} + b]; k < {name}_visit[o * {nb} + b + 1]; ++k) {{",
+            f"    for (int32_t k = {name}_visit[idx * {nb} + b]; k < {name}_visit[idx * {nb} + b + 1]; ++k) {{",
             f"      const int32_t *t = {name}_taps + (int64_t){entries} * k;",
             f"      const float *w = {name}_tapw + (int64_t){entries} * k;",
         ]

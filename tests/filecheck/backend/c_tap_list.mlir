@@ -28,7 +28,7 @@
 // C-NEXT: for (int b = c2; b < c2 + 2 && b < 2; ++b)
 // C-NEXT: for (int64_t idx = g; idx < g_end; ++idx) {
 // One loop per visit; each tap: one broadcast weight, one FMA per row with its load folded in.
-// C:      for (int32_t k = conv0_visit[o * 2 + b]; k < conv0_visit[o * 2 + b + 1]; ++k) {
+// C:      for (int32_t k = conv0_visit[idx * 2 + b]; k < conv0_visit[idx * 2 + b + 1]; ++k) {
 // C-NEXT:   const int32_t *t = conv0_taps + (int64_t)4 * k;
 // C-NEXT:   const float *w = conv0_tapw + (int64_t)4 * k;
 // C-NEXT:   { const float *ip = tile_in + t[0]; const __m512 w0 = _mm512_set1_ps(w[0]);
