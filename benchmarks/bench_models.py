@@ -225,7 +225,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--runs", type=int, default=12)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--gap-ms", type=float, default=20.0, help="idle time before each timed call")
+    parser.add_argument("--gap-ms", type=float, default=common.DEFAULT_GAP_MS,
+                        help="idle time before each timed call (ms)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--isa", default=common.best_isa())
     args = parser.parse_args(argv)

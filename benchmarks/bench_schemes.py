@@ -236,7 +236,8 @@ def parse_args(argv):
     parser.add_argument("--search-budget", type=float, help="seconds of measuring for --search-latency measured")
     parser.add_argument("--runs", type=int, default=12)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--gap-ms", type=float, default=20.0, help="idle time before each timed call")
+    parser.add_argument("--gap-ms", type=float, default=common.DEFAULT_GAP_MS,
+                        help="idle time before each timed call (ms)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--isa", default=common.best_isa())
     parser.add_argument("--quick", action="store_true", help="ResNet-20 at 16x16, 3 runs, 1 warm-up (smoke test)")

@@ -19,6 +19,13 @@ import numpy as np
 # scheduler quantum (~30 ms) at its barrier. Idle workers must sleep: set before torch loads libgomp.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+# Idle time before each timed call: long enough for a spinning worker to park (OMP_WAIT_POLICY is
+# passive), short enough that the VM's idle vCPU is not halted — after ~10-20 ms idle, waking the
+# second vCPU costs a 2-thread call milliseconds (VGG 512->512 @28, ours: 4.3 ms after gaps of up to
+# 5 ms, 6.8 ms after 20 ms; the same for every framework), which is not what a model running
+# back to back sees.
+DEFAULT_GAP_MS = 2.0
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 REL_TOL = 1e-4  # max abs error / max abs reference value
 

@@ -112,7 +112,8 @@ def reference(case: Case, weight, bias, x) -> np.ndarray:
     return y.numpy()
 
 
-def compile_case(case: Case, tmp_path, isa: str, target: str) -> tuple[BuiltModel, np.ndarray, np.ndarray]:
+def compile_case(case: Case, tmp_path, isa: str, target: str,
+                 pipeline: str | None = None) -> tuple[BuiltModel, np.ndarray, np.ndarray]:
     weight, ids, library, bias, x = make_layer(case)
     module = pattern_conv_module(
         weight,
@@ -125,7 +126,8 @@ def compile_case(case: Case, tmp_path, isa: str, target: str) -> tuple[BuiltMode
         activation=case.activation,
         blob_path=tmp_path / "layer.weights" if case.blob else None,
     )
-    model = build_module(module, tmp_path / f"{isa}-{target}", isa=isa, target=target, weights_dir=tmp_path)
+    model = build_module(module, tmp_path / f"{isa}-{target}", isa=isa, target=target, weights_dir=tmp_path,
+                         pipeline=pipeline)
     return model, x, reference(case, weight, bias, x)
 
 

@@ -15,11 +15,9 @@ import numpy as np
 import pytest
 
 from patdnn.backend.isa import get_isa
-from patdnn.build import build_module
 from patdnn.context import default_pipeline
-from patdnn.ir_builder import pattern_conv_module
 from patdnn.testing import need_toolchain
-from test_pattern_conv import CASES, Case, assert_close, compile_case, make_layer, reference
+from test_pattern_conv import CASES, Case, assert_close, compile_case
 
 SMALL = [c for c in CASES if c.n * c.cin * c.h * c.w <= 3000]
 
@@ -42,11 +40,7 @@ def _random_schedule(rng: np.random.Generator, case: Case, isa: str) -> str:
 
 
 def _compile(case: Case, tmp_path, isa: str, pipeline: str):
-    weight, ids, library, bias, x = make_layer(case)
-    module = pattern_conv_module(weight, ids, library, x.shape, stride=case.stride, padding=case.padding,
-                                 bias=bias, activation=case.activation)
-    model = build_module(module, tmp_path / isa, isa=isa, pipeline=pipeline)
-    return model, x, reference(case, weight, bias, x)
+    return compile_case(case, tmp_path, isa, "host", pipeline)
 
 
 @pytest.mark.parametrize("isa", ["neon", "scalar", "avx2", "avx512"])
@@ -97,7 +91,7 @@ ROW_BLOCK_CASES = [
 def test_layers_larger_than_one_row_block_match_torch(case: Case, isa: str, tmp_path):
     need_toolchain("host", isa)
     model, x, expected = _compile(case, tmp_path, isa, default_pipeline(isa, threads=2))
-    source = (tmp_path / isa / "model.c").read_text()
+    source = (tmp_path / f"{isa}-host" / "model.c").read_text()
     assert "for (int yb = 0; yb < " in source and "yb += " in source
     block = int(source.split("yb += ")[1].split(")")[0])
     assert block < expected.shape[2], "the case must span several row blocks"

@@ -19,7 +19,7 @@ from patdnn.context import default_pipeline
 from patdnn.ir_builder import pattern_conv_module
 from patdnn.testing import need_toolchain
 from patdnn.tuning.rules import LayerShape, rule_schedule
-from test_pattern_conv import CASES, Case, assert_close, make_layer, reference
+from test_pattern_conv import CASES, Case, assert_close, compile_case, make_layer, reference
 
 SMALL = [c for c in CASES if c.n * c.cin * c.h * c.w <= 3000]
 
@@ -27,15 +27,6 @@ SMALL = [c for c in CASES if c.n * c.cin * c.h * c.w <= 3000]
 def _pipeline(isa: str, block: int, group: int) -> str:
     tune = f"tile-tune{{isa={isa} channel_block={block} filter_group={group}}}"
     return default_pipeline(isa, threads=2).replace(f"tile-tune{{isa={isa} threads=2}}", tune)
-
-
-def _build(case: Case, tmp_path, isa: str, pipeline: str, target: str = "host"):
-    weight, ids, library, bias, x = make_layer(case)
-    module = pattern_conv_module(weight, ids, library, x.shape, stride=case.stride, padding=case.padding, bias=bias,
-                                 activation=case.activation, blob_path=tmp_path / "layer.weights" if case.blob else None)
-    model = build_module(module, tmp_path / f"{isa}-{target}", isa=isa, target=target, pipeline=pipeline,
-                         weights_dir=tmp_path)
-    return model, x, reference(case, weight, bias, x)
 
 
 @pytest.mark.parametrize("isa", ["scalar", "neon", "avx2", "avx512"])
@@ -46,7 +37,7 @@ def test_tap_lists_match_torch(isa: str, tmp_path):
         block = int(rng.choice([1, max(1, case.cin // 2), case.cin]))
         group = int(rng.choice([1, 2, 3, case.cout]))
         pipeline = _pipeline(isa, block, group)
-        model, x, expected = _build(case, tmp_path / str(i), isa, pipeline)
+        model, x, expected = compile_case(case, tmp_path / str(i), isa, "host", pipeline)
         source = (tmp_path / str(i) / f"{isa}-host" / "model.c").read_text()
         assert "_taps[" in source and "/* pattern 0:" not in source, f"{case.name}: not in tap-list form"
         (actual,) = model.run(x, threads=2)
@@ -76,10 +67,10 @@ def test_aarch64_tap_lists_are_bit_identical_to_simde(tmp_path):
     need_toolchain("host")
     for i, case in enumerate([CASES[1], CASES[5]]):  # stride 2; batch 2 + relu6 + blob
         pipeline = _pipeline("neon", 1 + case.cin // 3, 2)
-        arm, x, expected = _build(case, tmp_path / str(i), "neon", pipeline, "aarch64")
+        arm, x, expected = compile_case(case, tmp_path / str(i), "neon", "aarch64", pipeline)
         (on_arm,) = arm.run(x, threads=2)
         assert_close(on_arm, expected)
-        host, _, _ = _build(case, tmp_path / str(i), "neon", pipeline)
+        host, _, _ = compile_case(case, tmp_path / str(i), "neon", "host", pipeline)
         (on_host,) = host.run(x, threads=1)
         np.testing.assert_array_equal(on_arm.view(np.uint32), on_host.view(np.uint32))
 
