@@ -333,12 +333,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--only", choices=["vgg", "resnet50"])
     parser.add_argument("--quick", action="store_true", help="2 small layers, 3 runs (smoke test)")
     parser.add_argument("--no-ablation", action="store_true")
-    parser.add_argument("--runs", type=int, default=12)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--gap-ms", type=float, default=common.DEFAULT_GAP_MS,
-                        help="idle time before each timed call (ms)")
+    common.add_timing_args(parser)
     parser.add_argument("--seed", type=int, default=None, help="weights seed (default: per layer name)")
-    parser.add_argument("--isa", default=common.best_isa())
     args = parser.parse_args(argv)
     threads_list = [int(t) for t in args.threads.split(",")]
     if args.quick:

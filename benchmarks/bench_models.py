@@ -223,12 +223,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--out", type=Path, default=common.RESULTS_DIR)
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--threads", default="1,2")
-    parser.add_argument("--runs", type=int, default=12)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--gap-ms", type=float, default=common.DEFAULT_GAP_MS,
-                        help="idle time before each timed call (ms)")
+    common.add_timing_args(parser)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--isa", default=common.best_isa())
     args = parser.parse_args(argv)
     threads_list = [int(t) for t in args.threads.split(",")]
     args.out.mkdir(parents=True, exist_ok=True)

@@ -234,12 +234,8 @@ def parse_args(argv):
                         help="trained dense weights for MODEL (its plans and latency use them)")
     parser.add_argument("--search-latency", default="model", choices=["model", "measured"])
     parser.add_argument("--search-budget", type=float, help="seconds of measuring for --search-latency measured")
-    parser.add_argument("--runs", type=int, default=12)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--gap-ms", type=float, default=common.DEFAULT_GAP_MS,
-                        help="idle time before each timed call (ms)")
+    common.add_timing_args(parser)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--isa", default=common.best_isa())
     parser.add_argument("--quick", action="store_true", help="ResNet-20 at 16x16, 3 runs, 1 warm-up (smoke test)")
     args = parser.parse_args(argv)
     args.threads = [int(t) for t in args.threads.split(",")]

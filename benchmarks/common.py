@@ -163,6 +163,14 @@ def interleaved(fns: dict[str, Callable[[], object]], runs: int = 12, warmup: in
     return {n: {"median_ms": float(np.median(t)), "min_ms": float(np.min(t)), "runs_ms": t} for n, t in times.items()}
 
 
+def add_timing_args(parser) -> None:
+    """The timing options every benchmark shares: --runs, --warmup, --gap-ms, --isa."""
+    parser.add_argument("--runs", type=int, default=12)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--gap-ms", type=float, default=DEFAULT_GAP_MS, help="idle time before each timed call (ms)")
+    parser.add_argument("--isa", default=best_isa())
+
+
 def ratio(slow: float | None, fast: float | None) -> float | None:
     return None if not slow or not fast else slow / fast
 

@@ -2,9 +2,9 @@
 
 The schedule — `tile_x` (output columns per register tile), `tile_y` (output rows per register
 tile), `channel_block` (input channels per cache block) and `filter_group` (0: PatDNN's
-per-pattern loops; N > 0: the tap-list form with groups of N filters) — lands in the op's `patdnn.schedule`
-dictionary, which `lower-pattern-to-kernel` reads and the LR prints and parses, so a researcher
-can read and edit it per layer. Sources, by precedence:
+per-pattern loops; N > 0: the tap-list form with groups of N filters) — lands in the op's
+`patdnn.schedule` dictionary, which `lower-pattern-to-kernel` reads and the LR prints and parses,
+so a researcher can read and edit it per layer. Sources, by precedence:
 
 1. a value already in the layer's `patdnn.schedule` (from the LR or an earlier run) is kept;
 2. this pass's options `tile_x`, `tile_y`, `channel_block` (0 = not set) and `filter_group`
@@ -27,8 +27,8 @@ from patdnn.dialects.pattern import SCHEDULE_ATTR
 from patdnn.toolchain import host_cpu_problem
 from patdnn.tuning.rules import LayerShape, Schedule, rule_schedule
 
-KEYS = ("tile_x", "tile_y", "channel_block", "filter_group")
-UNSET = {"tile_x": 0, "tile_y": 0, "channel_block": 0, "filter_group": -1}
+UNSET = {"tile_x": 0, "tile_y": 0, "channel_block": 0, "filter_group": -1}  # option values meaning "not set"
+KEYS = tuple(UNSET)
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def test_a_library_with_mixed_entry_counts_keeps_patdnn_loops(tmp_path):
     weight, ids, library, bias, x = make_layer(case)
     library = library.copy()
     library[0, 0, 0] = 1.0 - library[0, 0, 0]  # one pattern with an entry more or less than the others
-    weight = weight * 0 + np.where((ids >= 0)[:, :, None, None], library[np.clip(ids, 0, None)], 0.0).astype(np.float32)
+    weight = np.where((ids >= 0)[:, :, None, None], library[np.clip(ids, 0, None)], 0.0).astype(np.float32)  # ones
     module = pattern_conv_module(weight, ids, library, x.shape, stride=1, padding=1, bias=bias)
     model = build_module(module, tmp_path / "m", isa="avx2", pipeline=_pipeline("avx2", 2, 2))
     assert "_taps[" not in (tmp_path / "m" / "model.c").read_text()

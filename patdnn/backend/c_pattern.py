@@ -116,23 +116,27 @@ def emit_pattern_conv(emitter: CEmitter, op: kernel.PatternConvOp, name: str) ->
     geo = ConvGeometry.of(op, emitter.isa)
     segments, channels = _fkw(op, geo)
     ids = pattern.kernel_ids(op)
-    emitter.out += [
+    from patdnn.backend.c_pattern_taps import emit_tap_list, tap_list_supported  # builds on this module
+
+    tap_lists = op.schedule_value("filter_group") > 0 and tap_list_supported(op.library.entries())
+    emitter.out.append(
         f"/* {name}: {geo.cin} -> {geo.cout} channels, {geo.h}x{geo.w} -> {geo.ho}x{geo.wo}, "
         f"stride {list(geo.stride)}, padding {list(geo.pad)}, {op.activation.data.value}; "
         f"{op.library.num_patterns} patterns, {channels.size}/{ids.size} kernels kept; "
-        f"register tile {geo.rows}x{geo.tile}, {geo.num_blocks} channel block(s) of {geo.block} */",
-        f"static const int32_t {name}_seg[{max(segments.size, 1)}] = {_int_array(segments)};",
-        f"static const int32_t {name}_chan[{max(channels.size, 1)}] = {_int_array(channels)};",
-    ]
+        f"register tile {geo.rows}x{geo.tile}, {geo.num_blocks} channel block(s) of {geo.block} */"
+    )
+    if not tap_lists:  # the tap-list form reads its own arrays, derived from these
+        emitter.out += [
+            f"static const int32_t {name}_seg[{max(segments.size, 1)}] = {_int_array(segments)};",
+            f"static const int32_t {name}_chan[{max(channels.size, 1)}] = {_int_array(channels)};",
+        ]
     emitter.declare_weights(f"{name}_weights", op.weights)
     if op.bias is not None:
         emitter.declare_weights(f"{name}_bias", op.bias)
     if op.filter_order is not None:
         order = np.array(list(op.filter_order.get_values()))
         emitter.out.append(f"static const int32_t {name}_order[{order.size}] = {_int_array(order)};")
-    from patdnn.backend.c_pattern_taps import emit_tap_list, tap_list_supported  # builds on this module
-
-    if op.schedule_value("filter_group") > 0 and tap_list_supported(op.library.entries()):
+    if tap_lists:
         emit_tap_list(emitter, op, name, geo, segments, channels)
     else:
         emitter.out += FilterLoop(emitter.isa, op, name, geo).lines()

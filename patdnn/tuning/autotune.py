@@ -4,7 +4,8 @@ For each pattern convolution it compiles the layer alone (its real pattern ids a
 random weights — timing does not depend on the values) for the host with a candidate schedule,
 times it with the runtime's runner (median of a few runs), and hill-climbs from the rule-based
 schedule over the neighbouring schedules (one more/less vector or row in the register tile, the
-channel block doubled/halved/whole, the other loop form, the filter group halved/doubled) until no neighbour is faster or the time budget is spent.
+channel block doubled/halved/whole, the other loop form, the filter group halved/doubled) until no
+neighbour is faster or the time budget is spent.
 PatDNN used a genetic algorithm over the same space; the space here is small and smooth enough
 that a greedy climb from a good rule finds the same optimum with far fewer (slow) compilations.
 
@@ -29,16 +30,7 @@ from patdnn.backend.isa import Isa
 from patdnn.build import build_module
 from patdnn.dialects import pattern
 from patdnn.ir_builder import pattern_conv_module
-from patdnn.tuning.rules import (
-    CACHE_BLOCK_BYTES,
-    L1_BLOCK_BYTES,
-    TAP_LIST_GROUP,
-    LayerShape,
-    Schedule,
-    channel_block_for,
-    max_accumulators,
-    rule_schedule,
-)
+from patdnn.tuning.rules import TAP_LIST_GROUP, LayerShape, Schedule, form_channel_block, max_accumulators, rule_schedule
 
 TUNE_PIPELINE = "lower-pattern-to-kernel,filter-kernel-reorder{{threads={threads}}},fkw-pack,load-elim,plan-buffers"
 
@@ -78,9 +70,8 @@ def neighbours(sched: Schedule, shape: LayerShape, isa: Isa) -> list[Schedule]:
 
 
 def _with_form(sched: Schedule, shape: LayerShape, group: int) -> Schedule:
-    """`sched` in loop form `group` with that form's rule-sized channel block (L1 for tap lists)."""
-    budget = L1_BLOCK_BYTES if group else CACHE_BLOCK_BYTES
-    return Schedule(sched.tile_x, sched.tile_y, channel_block_for(shape, sched.tile_x, sched.tile_y, budget), group)
+    """`sched`'s register tile in loop form `group`, with that form's channel block."""
+    return Schedule(sched.tile_x, sched.tile_y, form_channel_block(shape, sched.tile_x, sched.tile_y, group), group)
 
 
 class Autotuner:
