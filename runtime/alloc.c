@@ -23,6 +23,15 @@ void *pdnn_alloc(size_t bytes) {
 
 void pdnn_free(void *p) { free(p); }
 
+float *pdnn_scratch_for(pdnn_ctx *ctx, float *scratch, int *slots, size_t shared, size_t per_thread) {
+  const int threads = pdnn_ctx_num_threads(ctx);
+  if (scratch && *slots >= threads) return scratch;
+  const size_t floats = per_thread * (size_t)threads;
+  pdnn_free(scratch);
+  *slots = threads;
+  return (float *)pdnn_alloc((floats > shared ? floats : shared) * sizeof(float));
+}
+
 double pdnn_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -41,6 +41,10 @@ void pdnn_parallel_for(pdnn_ctx *ctx, int64_t n, pdnn_range_fn fn, void *arg);
 /* ---- memory, time, hashing ---- */
 void *pdnn_alloc(size_t bytes); /* 64-byte aligned, zero-filled; aborts on OOM */
 void pdnn_free(void *p);
+/* A generated model's scratch buffer: `shared` floats, or one slot of `per_thread` floats for each
+ * thread of ctx, whichever is larger. Returns `scratch` while it holds *slots >= ctx's threads, else
+ * frees it and returns a bigger one (*slots updated): call it from a model's init. */
+float *pdnn_scratch_for(pdnn_ctx *ctx, float *scratch, int *slots, size_t shared, size_t per_thread);
 double pdnn_now(void); /* monotonic seconds */
 void pdnn_sha256(const void *data, size_t len, unsigned char digest[32]);
 void pdnn_sha256_hex(const void *data, size_t len, char hex[65]);

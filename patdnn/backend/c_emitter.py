@@ -60,9 +60,14 @@ class CEmitter:
     value_names: dict[SSAValue, str] = field(default_factory=dict)
     layer_count: int = 0
     scratch_floats: int = 0  # the largest per-layer scratch, allocated once at init
+    slot_floats: int = 0  # the largest per-thread scratch slot (one per pool thread, at init)
 
     def reserve_scratch(self, floats: int) -> None:
         self.scratch_floats = max(self.scratch_floats, floats)
+
+    def reserve_thread_slot(self, floats: int) -> None:
+        """Scratch of which every thread of the pool gets its own copy (slot s at s * floats)."""
+        self.slot_floats = max(self.slot_floats, floats)
 
     def layer_symbol(self, op: Operation, kind: str) -> str:
         """A unique C prefix for one generated layer: `kind`, a running count, the layer name."""
@@ -81,15 +86,17 @@ class CEmitter:
             *[f"#include {h}" for h in self.isa.includes],
             "#include <string.h>",
             "",
-            "typedef struct { const float *in; float *out; float *psum; int y_begin; } pdnn_conv_job;",
+            "typedef struct { const float *in; float *out; float *psum; int y_begin, y_end; } pdnn_conv_job;",
             "static float *patdnn_scratch; /* tap-shifted inputs and partial sums, sized at init */",
+            "static int patdnn_scratch_slots; /* per-thread slots it holds (see reserve_thread_slot) */",
             "",
         ]
         for op in module.ops:
             self.print(op)
-        if self.scratch_floats:
+        if self.scratch_floats or self.slot_floats:  # grows when a context with more threads loads the model
             self.init_lines.append(
-                f"if (!patdnn_scratch) patdnn_scratch = (float *)pdnn_alloc({self.scratch_floats * 4}ULL);"
+                "patdnn_scratch = pdnn_scratch_for(ctx, patdnn_scratch, &patdnn_scratch_slots, "
+                f"{self.scratch_floats}, {self.slot_floats});"
             )
         self._emit_model_descriptor(module)
         return "\n".join(self.out) + "\n"

@@ -43,7 +43,7 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX512-NEXT: };
 // AVX512:      static void conv0_filters(void *arg, int64_t begin, int64_t end) {
 // AVX512-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
-// AVX512-NEXT:   const int y_end = job->y_begin + 5;
+// AVX512-NEXT:   const int y_end = job->y_end;
 // AVX512-NEXT:   for (int x0 = 0; x0 < 5; x0 += 16) {
 // AVX512-NEXT:   for (int yy = job->y_begin; yy < y_end; yy += 1) {
 // AVX512-NEXT:   const int y0 = yy + 1 <= y_end ? yy : y_end - 1;
@@ -102,11 +102,19 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX512-NEXT:         memcpy(out_t + r * 5, tail + r * 16, (size_t)(5 - x0) * sizeof(float));
 // AVX512-NEXT:     }
 // AVX512:      static void conv0(pdnn_ctx *ctx, const float *in, float *out) {
+// AVX512-NEXT:   int bands = pdnn_ctx_num_threads(ctx);
+// AVX512-NEXT:   if (bands > patdnn_scratch_slots) bands = patdnn_scratch_slots;
+// AVX512-NEXT:   if (bands > 5) bands = 5; /* a band holds a register tile */
 // AVX512-NEXT:   for (int n = 0; n < 1; ++n) {
+// AVX512-NEXT:     if (bands > 1) {
+// AVX512-NEXT:       conv0_band_job bj = {ctx, in, out, n, bands};
+// AVX512-NEXT:       pdnn_parallel_for(ctx, bands, conv0_bands, &bj);
+// AVX512-NEXT:       continue;
+// AVX512-NEXT:     }
 // AVX512-NEXT:     for (int yb = 0; yb < 5; yb += 5) {
 // AVX512-NEXT:     const int y_begin = yb + 5 <= 5 ? yb : 0;
 // AVX512-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 50, patdnn_scratch, 2, 5, 5, 3, 1, y_begin * 1 - 1, 1, 7, 16);
-// AVX512-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 50, NULL, y_begin};
+// AVX512-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 50, NULL, y_begin, y_begin + 5};
 // AVX512-NEXT:     pdnn_parallel_for(ctx, 2, conv0_filters, &job);
 
 // AVX512, conv1_blocked: 2 blocks of 1 channel; tile 2 rows x 16; 3 output rows -> tiles at rows 0 and
@@ -126,7 +134,7 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX512-NEXT: };
 // AVX512:      static void conv1_blocked_filters(void *arg, int64_t begin, int64_t end) {
 // AVX512-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
-// AVX512-NEXT:   const int y_end = job->y_begin + 3;
+// AVX512-NEXT:   const int y_end = job->y_end;
 // AVX512-NEXT:   for (int x0 = 0; x0 < 3; x0 += 16) {
 // AVX512-NEXT:   for (int yy = job->y_begin; yy < y_end; yy += 2) {
 // AVX512-NEXT:   const int y0 = yy + 2 <= y_end ? yy : y_end - 2;
@@ -213,20 +221,28 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX512-NEXT:         memcpy(out_t + r * 3, tail + r * 16, (size_t)(3 - x0) * sizeof(float));
 // AVX512-NEXT:     }
 // AVX512:      static void conv1_blocked(pdnn_ctx *ctx, const float *in, float *out) {
+// AVX512-NEXT:   int bands = pdnn_ctx_num_threads(ctx);
+// AVX512-NEXT:   if (bands > patdnn_scratch_slots) bands = patdnn_scratch_slots;
+// AVX512-NEXT:   if (bands > 1) bands = 1; /* a band holds a register tile */
 // AVX512-NEXT:   for (int n = 0; n < 1; ++n) {
+// AVX512-NEXT:     if (bands > 1) {
+// AVX512-NEXT:       conv1_blocked_band_job bj = {ctx, in, out, n, bands};
+// AVX512-NEXT:       pdnn_parallel_for(ctx, bands, conv1_blocked_bands, &bj);
+// AVX512-NEXT:       continue;
+// AVX512-NEXT:     }
 // AVX512-NEXT:     for (int yb = 0; yb < 3; yb += 3) {
 // AVX512-NEXT:     const int y_begin = yb + 3 <= 3 ? yb : 0;
 // AVX512-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 50, patdnn_scratch, 2, 5, 5, 3, 2, y_begin * 2 - 1, 1, 7, 16);
-// AVX512-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 18, patdnn_scratch + 672, y_begin};
+// AVX512-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 18, patdnn_scratch + 672, y_begin, y_begin + 3};
 // AVX512-NEXT:     pdnn_parallel_for(ctx, 2, conv1_blocked_filters, &job);
-// Scratch: max(672, 672 + 64) = 736 floats = 2944 bytes.
+// Scratch: per thread (slot) max(672, 672 + 64) = 736 floats, no scratch shared by all threads.
 // AVX512:      static int patdnn_init(pdnn_ctx *ctx) {
 // AVX512-NEXT:   (void)ctx;
 // AVX512-NEXT:   conv0_weights = conv0_weights_data;
 // AVX512-NEXT:   conv0_bias = conv0_bias_data;
 // AVX512-NEXT:   conv1_blocked_weights = conv1_blocked_weights_data;
 // AVX512-NEXT:   conv1_blocked_bias = conv1_blocked_bias_data;
-// AVX512-NEXT:   if (!patdnn_scratch) patdnn_scratch = (float *)pdnn_alloc(2944ULL);
+// AVX512-NEXT:   patdnn_scratch = pdnn_scratch_for(ctx, patdnn_scratch, &patdnn_scratch_slots, 0, 736);
 // AVX512-NEXT:   return 0;
 // AVX512-NEXT: }
 // AVX512:      const pdnn_model_desc patdnn_model = {
@@ -251,7 +267,7 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX2-NEXT: };
 // AVX2:      static void conv0_filters(void *arg, int64_t begin, int64_t end) {
 // AVX2-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
-// AVX2-NEXT:   const int y_end = job->y_begin + 5;
+// AVX2-NEXT:   const int y_end = job->y_end;
 // AVX2-NEXT:   for (int x0 = 0; x0 < 5; x0 += 8) {
 // AVX2-NEXT:   for (int yy = job->y_begin; yy < y_end; yy += 1) {
 // AVX2-NEXT:   const int y0 = yy + 1 <= y_end ? yy : y_end - 1;
@@ -310,11 +326,19 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX2-NEXT:         memcpy(out_t + r * 5, tail + r * 8, (size_t)(5 - x0) * sizeof(float));
 // AVX2-NEXT:     }
 // AVX2:      static void conv0(pdnn_ctx *ctx, const float *in, float *out) {
+// AVX2-NEXT:   int bands = pdnn_ctx_num_threads(ctx);
+// AVX2-NEXT:   if (bands > patdnn_scratch_slots) bands = patdnn_scratch_slots;
+// AVX2-NEXT:   if (bands > 5) bands = 5; /* a band holds a register tile */
 // AVX2-NEXT:   for (int n = 0; n < 1; ++n) {
+// AVX2-NEXT:     if (bands > 1) {
+// AVX2-NEXT:       conv0_band_job bj = {ctx, in, out, n, bands};
+// AVX2-NEXT:       pdnn_parallel_for(ctx, bands, conv0_bands, &bj);
+// AVX2-NEXT:       continue;
+// AVX2-NEXT:     }
 // AVX2-NEXT:     for (int yb = 0; yb < 5; yb += 5) {
 // AVX2-NEXT:     const int y_begin = yb + 5 <= 5 ? yb : 0;
 // AVX2-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 50, patdnn_scratch, 2, 5, 5, 3, 1, y_begin * 1 - 1, 1, 7, 8);
-// AVX2-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 50, NULL, y_begin};
+// AVX2-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 50, NULL, y_begin, y_begin + 5};
 // AVX2-NEXT:     pdnn_parallel_for(ctx, 2, conv0_filters, &job);
 
 // AVX2, conv1_blocked: 2 blocks of 1 channel; tile 2 rows x 8; 3 output rows -> tiles at rows 0 and
@@ -334,7 +358,7 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX2-NEXT: };
 // AVX2:      static void conv1_blocked_filters(void *arg, int64_t begin, int64_t end) {
 // AVX2-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
-// AVX2-NEXT:   const int y_end = job->y_begin + 3;
+// AVX2-NEXT:   const int y_end = job->y_end;
 // AVX2-NEXT:   for (int x0 = 0; x0 < 3; x0 += 8) {
 // AVX2-NEXT:   for (int yy = job->y_begin; yy < y_end; yy += 2) {
 // AVX2-NEXT:   const int y0 = yy + 2 <= y_end ? yy : y_end - 2;
@@ -421,20 +445,28 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX2-NEXT:         memcpy(out_t + r * 3, tail + r * 8, (size_t)(3 - x0) * sizeof(float));
 // AVX2-NEXT:     }
 // AVX2:      static void conv1_blocked(pdnn_ctx *ctx, const float *in, float *out) {
+// AVX2-NEXT:   int bands = pdnn_ctx_num_threads(ctx);
+// AVX2-NEXT:   if (bands > patdnn_scratch_slots) bands = patdnn_scratch_slots;
+// AVX2-NEXT:   if (bands > 1) bands = 1; /* a band holds a register tile */
 // AVX2-NEXT:   for (int n = 0; n < 1; ++n) {
+// AVX2-NEXT:     if (bands > 1) {
+// AVX2-NEXT:       conv1_blocked_band_job bj = {ctx, in, out, n, bands};
+// AVX2-NEXT:       pdnn_parallel_for(ctx, bands, conv1_blocked_bands, &bj);
+// AVX2-NEXT:       continue;
+// AVX2-NEXT:     }
 // AVX2-NEXT:     for (int yb = 0; yb < 3; yb += 3) {
 // AVX2-NEXT:     const int y_begin = yb + 3 <= 3 ? yb : 0;
 // AVX2-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 50, patdnn_scratch, 2, 5, 5, 3, 2, y_begin * 2 - 1, 1, 7, 8);
-// AVX2-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 18, patdnn_scratch + 336, y_begin};
+// AVX2-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 18, patdnn_scratch + 336, y_begin, y_begin + 3};
 // AVX2-NEXT:     pdnn_parallel_for(ctx, 2, conv1_blocked_filters, &job);
-// Scratch: max(336, 336 + 32) = 368 floats = 1472 bytes.
+// Scratch: per thread (slot) max(336, 336 + 32) = 368 floats, no scratch shared by all threads.
 // AVX2:      static int patdnn_init(pdnn_ctx *ctx) {
 // AVX2-NEXT:   (void)ctx;
 // AVX2-NEXT:   conv0_weights = conv0_weights_data;
 // AVX2-NEXT:   conv0_bias = conv0_bias_data;
 // AVX2-NEXT:   conv1_blocked_weights = conv1_blocked_weights_data;
 // AVX2-NEXT:   conv1_blocked_bias = conv1_blocked_bias_data;
-// AVX2-NEXT:   if (!patdnn_scratch) patdnn_scratch = (float *)pdnn_alloc(1472ULL);
+// AVX2-NEXT:   patdnn_scratch = pdnn_scratch_for(ctx, patdnn_scratch, &patdnn_scratch_slots, 0, 368);
 // AVX2-NEXT:   return 0;
 // AVX2-NEXT: }
 // AVX2:      const pdnn_model_desc patdnn_model = {

@@ -123,7 +123,7 @@ func.func @net(%x: memref<1x3x4x5xf32>, %y: memref<1x3x4x5xf32>, %z: memref<1x2x
 // AVX512-NEXT:   pdnn_conv_job job = {in, out, NULL, 0};
 // AVX512-NEXT:   pdnn_parallel_for(ctx, 2, bfc2_items, &job);
 // AVX512-NEXT: }
-// AVX512:      if (!patdnn_scratch) patdnn_scratch = (float *)pdnn_alloc(192ULL);
+// AVX512:      patdnn_scratch = pdnn_scratch_for(ctx, patdnn_scratch, &patdnn_scratch_slots, 48, 0);
 
 // The NEON build: 32 registers -> 2 filters x 4 vectors of 4 pixels; unaligned loads are vld1q_f32 too.
 // NEON:      /* bconv0_pw: block conv 3 -> 3 channels, 4x5 -> 4x5, kernel [1, 1], stride [1, 1], padding [0, 0], relu; blocks of 2 filters, 3/6 block columns kept, direct input; register tile 2x16, work items of 32 pixels x 2 blocks */

@@ -66,9 +66,9 @@ func.func @s3(%x: memref<1x1x7x7xf32>, %y: memref<1x1x2x2xf32>) {
 // NEON:      for (int yb = 0; yb < 2; yb += 2) {
 // NEON-NEXT:      const int y_begin = yb + 2 <= 2 ? yb : 0;
 // NEON-NEXT:      pdnn_shift_input(ctx, in + (int64_t)n * 49, patdnn_scratch, 1, 7, 7, 3, 3, y_begin * 3 - 0, 0, 6, 4);
-// NEON-NEXT: pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 4, NULL, y_begin};
+// NEON-NEXT: pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 4, NULL, y_begin, y_begin + 2};
 // NEON-NEXT: pdnn_parallel_for(ctx, 1, conv0_filters, &job);
-// NEON:      if (!patdnn_scratch) patdnn_scratch = (float *)pdnn_alloc(288ULL);
+// NEON:      patdnn_scratch = pdnn_scratch_for(ctx, patdnn_scratch, &patdnn_scratch_slots, 0, 72);
 
 // AVX2 (8 lanes): tile 8, rows of 8, 6 rows: planes of 48, 144 a channel; y0 * 3 * 8 = 24;
 // offsets col * 48 + row * 8 -> 48 8 56 104; scratch 144 floats = 576 bytes.
@@ -83,7 +83,7 @@ func.func @s3(%x: memref<1x1x7x7xf32>, %y: memref<1x1x2x2xf32>) {
 // AVX2:      for (int yb = 0; yb < 2; yb += 2) {
 // AVX2-NEXT:      const int y_begin = yb + 2 <= 2 ? yb : 0;
 // AVX2-NEXT:      pdnn_shift_input(ctx, in + (int64_t)n * 49, patdnn_scratch, 1, 7, 7, 3, 3, y_begin * 3 - 0, 0, 6, 8);
-// AVX2:      if (!patdnn_scratch) patdnn_scratch = (float *)pdnn_alloc(576ULL);
+// AVX2:      patdnn_scratch = pdnn_scratch_for(ctx, patdnn_scratch, &patdnn_scratch_slots, 0, 144);
 
 // Scalar: 2 columns per tile (no ragged tail), rows of 2 floats, planes of 12, 36 a channel;
 // y0 * 3 * 2 = 6; offsets col * 14 + row * 2 + t -> 14 2 16 30 (+1 for the 2nd column).
@@ -108,4 +108,4 @@ func.func @s3(%x: memref<1x1x7x7xf32>, %y: memref<1x1x2x2xf32>) {
 // SCALAR:      for (int yb = 0; yb < 2; yb += 2) {
 // SCALAR-NEXT:      const int y_begin = yb + 2 <= 2 ? yb : 0;
 // SCALAR-NEXT:      pdnn_shift_input(ctx, in + (int64_t)n * 49, patdnn_scratch, 1, 7, 7, 3, 3, y_begin * 3 - 0, 0, 6, 2);
-// SCALAR:      if (!patdnn_scratch) patdnn_scratch = (float *)pdnn_alloc(144ULL);
+// SCALAR:      patdnn_scratch = pdnn_scratch_for(ctx, patdnn_scratch, &patdnn_scratch_slots, 0, 36);

@@ -33,7 +33,7 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT: #include "patdnn_neon.h"
 // CHECK-NEXT: #include <string.h>
 // CHECK-EMPTY:
-// CHECK-NEXT: typedef struct { const float *in; float *out; float *psum; int y_begin; } pdnn_conv_job;
+// CHECK-NEXT: typedef struct { const float *in; float *out; float *psum; int y_begin, y_end; } pdnn_conv_job;
 // CHECK-NEXT: static float *patdnn_scratch; /* tap-shifted inputs and partial sums, sized at init */
 
 // --- layer 0 (named by its `layer` attribute). Geometry: 4 lanes, tile_x 16 capped at the
@@ -65,7 +65,7 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // block -> filters; a tile starts y0 * stride 1 * 8 floats down the planes.
 // CHECK-NEXT: static void conv0_conv1_filters(void *arg, int64_t begin, int64_t end) {
 // CHECK-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
-// CHECK-NEXT:   const int y_end = job->y_begin + 6;
+// CHECK-NEXT:   const int y_end = job->y_end;
 // CHECK-NEXT:   for (int x0 = 0; x0 < 6; x0 += 8) {
 // CHECK-NEXT:   for (int yy = job->y_begin; yy < y_end; yy += 1) {
 // CHECK-NEXT:   const int y0 = yy + 1 <= y_end ? yy : y_end - 1;
@@ -156,15 +156,46 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:   }
 // CHECK-NEXT: }
 
-// The layer driver: tap-shifted copy of 2 channels (6x6, K 3, column stride 1, padding 1, 1,
-// 8 rows of 8) into the scratch buffer, then the 3 filters in parallel, no partial-sum buffer.
+// With several threads, each takes a band of output rows (whole register tiles of 1 row; the last
+// band takes the rest): it shifts its band's input into its own scratch slot of 2 x 3 x 8 x 8 = 384
+// floats and runs all 3 filters on it, no barrier in between.
 // CHECK-EMPTY:
+// CHECK-NEXT: typedef struct { pdnn_ctx *ctx; const float *in; float *out; int n, bands; } conv0_conv1_band_job;
+// CHECK-NEXT: static void conv0_conv1_bands(void *arg, int64_t begin, int64_t end) {
+// CHECK-NEXT:   const conv0_conv1_band_job *bj = (conv0_conv1_band_job *)arg;
+// CHECK-NEXT:   pdnn_ctx *ctx = bj->ctx; /* nested calls run inline on this thread */
+// CHECK-NEXT:   const float *in = bj->in; float *out = bj->out; const int n = bj->n;
+// CHECK-NEXT:   for (int64_t s = begin; s < end; ++s) {
+// CHECK-NEXT:     const int lo = (int)(s * 6 / bj->bands) * 1; /* whole register tiles; the last band gets the rest */
+// CHECK-NEXT:     const int hi = s + 1 == bj->bands ? 6 : (int)((s + 1) * 6 / bj->bands) * 1;
+// CHECK-NEXT:     float *slot = patdnn_scratch + s * 384;
+// CHECK-NEXT:     pdnn_conv_job job = {slot, out + (int64_t)n * 108, NULL, 0, 0};
+// CHECK-NEXT:     for (int yb = lo; yb < hi; yb += 6) {
+// CHECK-NEXT:       job.y_begin = yb + 6 <= hi ? yb : (hi - 6 > lo ? hi - 6 : lo);
+// CHECK-NEXT:       job.y_end = job.y_begin + 6 < hi ? job.y_begin + 6 : hi;
+// CHECK-NEXT:       pdnn_shift_input(ctx, in + (int64_t)n * 72, slot, 2, 6, 6, 3, 1, job.y_begin * 1 - 1, 1, 8, 8);
+// CHECK-NEXT:       conv0_conv1_filters(&job, 0, 3);
+// CHECK-NEXT:     }
+// CHECK-NEXT:   }
+// CHECK-NEXT: }
+// The layer driver: bands when there are threads (at most 6 here: one register tile each) and
+// scratch slots for them; else, for each block of rows, the tap-shifted copy of 2 channels (6x6,
+// K 3, column stride 1, padding 1, 1, 8 rows of 8) into the scratch buffer, then the 3 filters in
+// parallel, no partial-sum buffer.
 // CHECK-NEXT: static void conv0_conv1(pdnn_ctx *ctx, const float *in, float *out) {
+// CHECK-NEXT:   int bands = pdnn_ctx_num_threads(ctx);
+// CHECK-NEXT:   if (bands > patdnn_scratch_slots) bands = patdnn_scratch_slots;
+// CHECK-NEXT:   if (bands > 6) bands = 6; /* a band holds a register tile */
 // CHECK-NEXT:   for (int n = 0; n < 1; ++n) {
+// CHECK-NEXT:     if (bands > 1) {
+// CHECK-NEXT:       conv0_conv1_band_job bj = {ctx, in, out, n, bands};
+// CHECK-NEXT:       pdnn_parallel_for(ctx, bands, conv0_conv1_bands, &bj);
+// CHECK-NEXT:       continue;
+// CHECK-NEXT:     }
 // CHECK-NEXT:     for (int yb = 0; yb < 6; yb += 6) {
 // CHECK-NEXT:     const int y_begin = yb + 6 <= 6 ? yb : 0;
 // CHECK-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 72, patdnn_scratch, 2, 6, 6, 3, 1, y_begin * 1 - 1, 1, 8, 8);
-// CHECK-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 108, NULL, y_begin};
+// CHECK-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 108, NULL, y_begin, y_begin + 6};
 // CHECK-NEXT:     pdnn_parallel_for(ctx, 3, conv0_conv1_filters, &job);
 // CHECK-NEXT:   }
 // CHECK-NEXT: }
@@ -185,7 +216,7 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT: static const float *conv1_bias;
 // CHECK-NEXT: static void conv1_filters(void *arg, int64_t begin, int64_t end) {
 // CHECK-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
-// CHECK-NEXT:   const int y_end = job->y_begin + 3;
+// CHECK-NEXT:   const int y_end = job->y_end;
 // CHECK-NEXT:   for (int x0 = 0; x0 < 3; x0 += 4) {
 // CHECK-NEXT:   for (int yy = job->y_begin; yy < y_end; yy += 1) {
 // CHECK-NEXT:   const int y0 = yy + 1 <= y_end ? yy : y_end - 1;
@@ -249,11 +280,19 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:     }
 // The shift takes the column stride (2); the row stride lives in tile_in.
 // CHECK:      static void conv1(pdnn_ctx *ctx, const float *in, float *out) {
+// CHECK-NEXT:   int bands = pdnn_ctx_num_threads(ctx);
+// CHECK-NEXT:   if (bands > patdnn_scratch_slots) bands = patdnn_scratch_slots;
+// CHECK-NEXT:   if (bands > 3) bands = 3; /* a band holds a register tile */
 // CHECK-NEXT:   for (int n = 0; n < 1; ++n) {
+// CHECK-NEXT:     if (bands > 1) {
+// CHECK-NEXT:       conv1_band_job bj = {ctx, in, out, n, bands};
+// CHECK-NEXT:       pdnn_parallel_for(ctx, bands, conv1_bands, &bj);
+// CHECK-NEXT:       continue;
+// CHECK-NEXT:     }
 // CHECK-NEXT:     for (int yb = 0; yb < 3; yb += 3) {
 // CHECK-NEXT:     const int y_begin = yb + 3 <= 3 ? yb : 0;
 // CHECK-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 108, patdnn_scratch, 3, 6, 6, 3, 2, y_begin * 2 - 1, 1, 7, 4);
-// CHECK-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 18, NULL, y_begin};
+// CHECK-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 18, NULL, y_begin, y_begin + 3};
 // CHECK-NEXT:     pdnn_parallel_for(ctx, 2, conv1_filters, &job);
 // CHECK-NEXT:   }
 // CHECK-NEXT: }
@@ -275,7 +314,7 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:   conv0_conv1_bias = conv0_conv1_bias_data;
 // CHECK-NEXT:   conv1_weights = (const float *)(blob_0 + 0);
 // CHECK-NEXT:   conv1_bias = (const float *)(blob_0 + 32);
-// CHECK-NEXT:   if (!patdnn_scratch) patdnn_scratch = (float *)pdnn_alloc(1536ULL);
+// CHECK-NEXT:   patdnn_scratch = pdnn_scratch_for(ctx, patdnn_scratch, &patdnn_scratch_slots, 0, 384);
 // CHECK-NEXT:   return 0;
 // CHECK-NEXT: }
 // CHECK:        net(ctx, (float *)inputs[0], outputs[0], outputs[1]);

@@ -43,7 +43,7 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT: };
 // CHECK:      static void conv0_conv1_filters(void *arg, int64_t begin, int64_t end) {
 // CHECK-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
-// CHECK-NEXT:   const int y_end = job->y_begin + 6;
+// CHECK-NEXT:   const int y_end = job->y_end;
 // CHECK-NEXT:   for (int x0 = 0; x0 < 6; x0 += 6) {
 // CHECK-NEXT:   for (int yy = job->y_begin; yy < y_end; yy += 1) {
 // CHECK-NEXT:   const int y0 = yy + 1 <= y_end ? yy : y_end - 1;
@@ -189,11 +189,19 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:     *(out_t + 5) = acc0_5;
 // CHECK-NEXT:   }
 // CHECK:      static void conv0_conv1(pdnn_ctx *ctx, const float *in, float *out) {
+// CHECK-NEXT:   int bands = pdnn_ctx_num_threads(ctx);
+// CHECK-NEXT:   if (bands > patdnn_scratch_slots) bands = patdnn_scratch_slots;
+// CHECK-NEXT:   if (bands > 6) bands = 6; /* a band holds a register tile */
 // CHECK-NEXT:   for (int n = 0; n < 1; ++n) {
+// CHECK-NEXT:     if (bands > 1) {
+// CHECK-NEXT:       conv0_conv1_band_job bj = {ctx, in, out, n, bands};
+// CHECK-NEXT:       pdnn_parallel_for(ctx, bands, conv0_conv1_bands, &bj);
+// CHECK-NEXT:       continue;
+// CHECK-NEXT:     }
 // CHECK-NEXT:     for (int yb = 0; yb < 6; yb += 6) {
 // CHECK-NEXT:     const int y_begin = yb + 6 <= 6 ? yb : 0;
 // CHECK-NEXT:     pdnn_shift_input(ctx, in + (int64_t)n * 72, patdnn_scratch, 2, 6, 6, 3, 1, y_begin * 1 - 1, 1, 8, 6);
-// CHECK-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 108, NULL, y_begin};
+// CHECK-NEXT:     pdnn_conv_job job = {patdnn_scratch, out + (int64_t)n * 108, NULL, y_begin, y_begin + 6};
 // CHECK-NEXT:     pdnn_parallel_for(ctx, 3, conv0_conv1_filters, &job);
 
 // Layer 1, stride 2: tile 3 (the output width), rows of 3 floats (the shift applies the column
@@ -257,7 +265,7 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:          const int y_begin = yb + 3 <= 3 ? yb : 0;
 // CHECK-NEXT:          pdnn_shift_input(ctx, in + (int64_t)n * 108, patdnn_scratch, 3, 6, 6, 3, 2, y_begin * 2 - 1, 1, 7, 3);
 
-// Scratch: the larger layer, 2 x 3 x 48 = 288 floats (layer 1: 3 x 3 x 24 = 216) = 1152 bytes.
+// Scratch: one slot per thread of the larger layer, 2 x 3 x 48 = 288 floats (layer 1: 3 x 3 x 24 = 216).
 // CHECK:      static int patdnn_init(pdnn_ctx *ctx) {
 // CHECK-NEXT:   (void)ctx;
 // CHECK-NEXT:   const unsigned char *blob_0 = pdnn_ctx_blob(ctx, "net.weights", 40ULL, "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8");
@@ -266,7 +274,7 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:   conv0_conv1_bias = conv0_conv1_bias_data;
 // CHECK-NEXT:   conv1_weights = (const float *)(blob_0 + 0);
 // CHECK-NEXT:   conv1_bias = (const float *)(blob_0 + 32);
-// CHECK-NEXT:   if (!patdnn_scratch) patdnn_scratch = (float *)pdnn_alloc(1152ULL);
+// CHECK-NEXT:   patdnn_scratch = pdnn_scratch_for(ctx, patdnn_scratch, &patdnn_scratch_slots, 0, 288);
 // CHECK-NEXT:   return 0;
 // CHECK-NEXT: }
 // CHECK:      const pdnn_model_desc patdnn_model = {
@@ -279,7 +287,7 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // TY2:      /* conv0_conv1: 2 -> 3 channels, 6x6 -> 6x6, stride [1, 1], padding [1, 1], relu; 2 patterns, 4/6 kernels kept; register tile 2x4, 1 channel block(s) of 2 */
 // TY2:      static void conv0_conv1_filters(void *arg, int64_t begin, int64_t end) {
 // TY2-NEXT:   const pdnn_conv_job *job = (const pdnn_conv_job *)arg;
-// TY2-NEXT:   const int y_end = job->y_begin + 6;
+// TY2-NEXT:   const int y_end = job->y_end;
 // TY2-NEXT:   for (int x0 = 0; x0 < 6; x0 += 4) {
 // TY2-NEXT:   for (int yy = job->y_begin; yy < y_end; yy += 2) {
 // TY2-NEXT:   const int y0 = yy + 2 <= y_end ? yy : y_end - 2;
@@ -560,5 +568,5 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // TY2-NEXT:     *(out_t + 4) = acc1_1;
 // TY2-NEXT:     *(out_t + 5) = acc1_2;
 // TY2-NEXT:   }
-// Scratch: layer 0 now has planes of 64: 2 x 3 x 64 = 384 floats = 1536 bytes.
-// TY2:        if (!patdnn_scratch) patdnn_scratch = (float *)pdnn_alloc(1536ULL);
+// Scratch: layer 0 now has planes of 64: slots of 2 x 3 x 64 = 384 floats.
+// TY2:        patdnn_scratch = pdnn_scratch_for(ctx, patdnn_scratch, &patdnn_scratch_slots, 0, 384);
