@@ -267,12 +267,12 @@ def assert_close(actual: np.ndarray, expected: np.ndarray) -> None:
     assert error <= 1e-4 * scale, f"max abs error {error} (output scale {scale})"
 
 
-_RESULTS: dict[tuple[str, str], object] = {}
+_RESULTS: dict[tuple, object] = {}
 
 
 def results_for(isa: str, target: str, names: list[str], tmp_path_factory) -> dict:
     """Builds and runs the cases once per backend; a build error is re-raised by every case."""
-    key = (isa, target)
+    key = (isa, target, tuple(names))
     if key not in _RESULTS:
         try:
             _RESULTS[key] = run_cases(names, tmp_path_factory.mktemp(f"nn-{isa}-{target}"), isa, target)
@@ -284,7 +284,7 @@ def results_for(isa: str, target: str, names: list[str], tmp_path_factory) -> di
     return result  # type: ignore[return-value]
 
 
-@pytest.mark.parametrize("isa", ["neon", "scalar"])
+@pytest.mark.parametrize("isa", ["neon", "scalar", "avx512"])  # the runtime's portable, AVX2 and AVX-512 GEMMs
 @pytest.mark.parametrize("case", list(CASES))
 def test_host_matches_torch(case: str, isa: str, tmp_path_factory):
     need_toolchain("host", isa)
@@ -300,11 +300,25 @@ def test_aarch64_matches_torch(case: str, tmp_path_factory):
     assert_close(actual, expected)
 
 
-@pytest.mark.parametrize("target", ["host", "aarch64"])
-def test_dense_kernels_compile_warning_free(target: str, tmp_path):
+@pytest.mark.qemu
+@pytest.mark.parametrize("isa", ["neon", "avx512"])
+def test_host_simd_kernels_bit_identical_to_aarch64(isa: str, tmp_path_factory):
+    """The dense kernels fuse every product in the same order on every target: the x86 SIMD GEMMs
+    (AVX2 under the neon ISA's flags, AVX-512) give aarch64's portable kernels' bits."""
+    need_toolchain("aarch64")
+    need_toolchain("host", isa)
+    on_arm = results_for("neon", "aarch64", QEMU_CASES, tmp_path_factory)
+    on_host = results_for(isa, "host", QEMU_CASES, tmp_path_factory)
+    for case in QEMU_CASES:
+        if not case.startswith("softmax"):  # expf comes from each target's libm
+            np.testing.assert_array_equal(on_host[case][0].view(np.uint32), on_arm[case][0].view(np.uint32), case)
+
+
+@pytest.mark.parametrize("target,march", [("host", "x86-64-v3"), ("host", "x86-64-v4"), ("aarch64", None)])
+def test_dense_kernels_compile_warning_free(target: str, march: str | None, tmp_path):
     need_toolchain(target)
     cc = "gcc" if target == "host" else "aarch64-linux-gnu-gcc"
-    flags = ["-march=x86-64-v3"] if target == "host" else ["-mcpu=cortex-a76"]
+    flags = [f"-march={march}"] if target == "host" else ["-mcpu=cortex-a76"]
     for extra in ([], ["-std=c11", "-Wpedantic"]):
         cmd = [cc, "-O3", "-Wall", "-Wextra", "-Werror", *flags, *extra, f"-I{RUNTIME_DIR}", "-c",
                str(RUNTIME_DIR / "ops_dense.c"), "-o", str(tmp_path / "ops_dense.o")]
