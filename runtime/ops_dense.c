@@ -534,18 +534,35 @@ void pdnn_concat(pdnn_ctx *ctx, const float *const *inputs, const int64_t *inner
  * Linear, softmax
  * ========================================================================================== */
 #define DOT_LANES 16
+#define DOT_ROWS 4 /* weight rows streamed at once: more misses in flight than one row's stream */
 
-/* A dot product with DOT_LANES explicit partial sums: vectorizes without reassociation. */
-static float dot(const float *restrict x, const float *restrict y, int k) {
-  float part[DOT_LANES];
-  for (int j = 0; j < DOT_LANES; j++) part[j] = 0.0f;
+/* DOT_ROWS dot products of x with consecutive rows of w (ldw apart), each with DOT_LANES explicit
+ * partial sums: vectorizes without reassociation, and every row gets exactly the sums (and bits)
+ * a one-row loop gives it. rows <= DOT_ROWS results are stored. */
+static void dot_rows(const float *restrict x, const float *restrict w, int64_t ldw, int k, int rows,
+                     float *restrict out) {
+  /* rows past `rows` repeat row 0 (computed, never stored); spelled out so the sums stay in registers */
+  const float *restrict w0 = w, *restrict w1 = w + (rows > 1) * ldw, *restrict w2 = w + (rows > 2) * 2 * ldw,
+              *restrict w3 = w + (rows > 3) * 3 * ldw;
+  float p0[DOT_LANES], p1[DOT_LANES], p2[DOT_LANES], p3[DOT_LANES];
+  for (int j = 0; j < DOT_LANES; j++) p0[j] = p1[j] = p2[j] = p3[j] = 0.0f;
   int i = 0;
-  for (; i + DOT_LANES <= k; i += DOT_LANES)
-    for (int j = 0; j < DOT_LANES; j++) part[j] = PDNN_FMA(x[i + j], y[i + j], part[j]);
-  float sum = 0.0f;
-  for (int j = 0; j < DOT_LANES; j++) sum += part[j];
-  for (; i < k; i++) sum = PDNN_FMA(x[i], y[i], sum);
-  return sum;
+  for (; i + DOT_LANES <= k; i += DOT_LANES) {
+    for (int j = 0; j < DOT_LANES; j++) {
+      const float xv = x[i + j];
+      p0[j] = PDNN_FMA(xv, w0[i + j], p0[j]);
+      p1[j] = PDNN_FMA(xv, w1[i + j], p1[j]);
+      p2[j] = PDNN_FMA(xv, w2[i + j], p2[j]);
+      p3[j] = PDNN_FMA(xv, w3[i + j], p3[j]);
+    }
+  }
+  const float *wr[DOT_ROWS] = {w0, w1, w2, w3}, *pr[DOT_ROWS] = {p0, p1, p2, p3};
+  for (int r = 0; r < rows; r++) {
+    float sum = 0.0f;
+    for (int j = 0; j < DOT_LANES; j++) sum += pr[r][j];
+    for (int t = i; t < k; t++) sum = PDNN_FMA(x[t], wr[r][t], sum);
+    out[r] = sum;
+  }
 }
 
 typedef struct {
@@ -558,8 +575,11 @@ static void linear_rows(void *arg, int64_t begin, int64_t end) {
   const linear_job *j = (const linear_job *)arg;
   for (int i = 0; i < j->n; i++) {
     float *o = j->out + (int64_t)i * j->m;
-    for (int64_t r = begin; r < end; r++)
-      o[r] = dot(j->in + (int64_t)i * j->k, j->w + r * j->k, j->k) + (j->bias ? j->bias[r] : 0.0f);
+    for (int64_t r = begin; r < end; r += DOT_ROWS) {
+      const int rows = (int)PDNN_MIN(DOT_ROWS, end - r);
+      dot_rows(j->in + (int64_t)i * j->k, j->w + r * j->k, j->k, j->k, rows, o + r);
+      for (int t = 0; t < rows; t++) o[r + t] += j->bias ? j->bias[r + t] : 0.0f;
+    }
     act_row(o + begin, end - begin, j->act);
   }
 }
