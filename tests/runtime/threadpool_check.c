@@ -1,7 +1,10 @@
 /* Checks pdnn_parallel_for: every index of [0,n) runs exactly once, chunks follow the static
  * contiguous split, each non-empty chunk runs on its own thread, nested calls do not deadlock,
- * several threads sharing one ctx are serialised, and idle workers sleep. Prints "ok" or the first failure. */
+ * several threads sharing one ctx are serialised, idle workers sleep, and a worker woken after an
+ * idle gap runs on another CPU than the caller (Linux, 2+ CPUs). Prints "ok" or the first failure. */
+#define _GNU_SOURCE /* sched_getcpu */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +102,31 @@ static void check_idle_workers_sleep(void) {
   pdnn_ctx_destroy(ctx);
 }
 
+static void record_cpu(void *p, int64_t b, int64_t e) {
+  for (int64_t i = b; i < e; i++) ((int *)p)[i] = sched_getcpu();
+}
+
+/* After an idle gap the woken worker used to be placed on the caller's CPU (wake-affine) and ran
+ * after the caller's chunk instead of beside it; pinned workers keep off the caller's CPU. */
+static void check_worker_runs_beside_caller(void) {
+#ifdef __linux__
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2 || sched_getcpu() < 0) return;
+  pdnn_ctx *ctx = pdnn_ctx_create(2, NULL);
+  int apart = 0, runs = 40;
+  for (int r = 0; r < runs; r++) {
+    struct timespec gap = {0, 3 * 1000 * 1000}; /* long enough for the worker to go to sleep */
+    nanosleep(&gap, NULL);
+    int cpu[2] = {-1, -1};
+    pdnn_parallel_for(ctx, 2, record_cpu, cpu);
+    apart += cpu[0] != cpu[1];
+  }
+  /* not all: the OS may move the caller between the dispatch and its chunk */
+  if (apart < runs * 3 / 4) FAIL("the woken worker ran on the caller's CPU in %d of %d calls", runs - apart, runs);
+  pdnn_ctx_destroy(ctx);
+#endif
+}
+
 int main(int argc, char **argv) {
   int max_threads = argc > 1 ? atoi(argv[1]) : 8;
   int repeats = argc > 2 ? atoi(argv[2]) : 200;
@@ -124,6 +152,7 @@ int main(int argc, char **argv) {
     pdnn_ctx_destroy(ctx);
   }
   check_idle_workers_sleep();
+  check_worker_runs_beside_caller();
   printf("ok\n");
   return 0;
 }
