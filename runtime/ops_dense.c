@@ -249,6 +249,7 @@ typedef struct {
   int64_t ldcol;
   int c0;               /* first input channel of the group */
   int h, wd, ho, wo, kh, kw, sh, sw, ph, pw;
+  int oy0, oy1;         /* the output rows to gather (column j of col is pixel oy0 * wo + j) */
 } im2col_job;
 
 /* Rows r = (ci, ky, kx) of the column matrix: col[r][oy*wo + ox] = in[ci][oy*sh+ky-ph][ox*sw+kx-pw]
@@ -265,8 +266,8 @@ static void im2col_rows(void *arg, int64_t begin, int64_t end) {
     int ox1 = j->wd - 1 + j->pw - kx >= 0 ? (j->wd - 1 + j->pw - kx) / j->sw + 1 : 0;
     ox0 = PDNN_MIN(ox0, j->wo);
     ox1 = PDNN_MAX(ox0, PDNN_MIN(ox1, j->wo));
-    for (int oy = 0; oy < j->ho; oy++) {
-      float *d = dst + (int64_t)oy * j->wo;
+    for (int oy = j->oy0; oy < j->oy1; oy++) {
+      float *d = dst + (int64_t)(oy - j->oy0) * j->wo;
       const int iy = oy * j->sh + ky - j->ph;
       if (iy < 0 || iy >= j->h) {
         memset(d, 0, (size_t)j->wo * sizeof(float));
@@ -359,8 +360,40 @@ static void depthwise_planes(void *arg, int64_t begin, int64_t end) {
 
 void pdnn_gather_rows(pdnn_ctx *ctx, const float *in, float *col, int64_t ldcol, const int32_t *rows, int nrows,
                       int h, int wd, int ho, int wo, int kh, int kw, int sh, int sw, int ph, int pw) {
-  im2col_job job = {in, col, rows, ldcol, 0, h, wd, ho, wo, kh, kw, sh, sw, ph, pw};
+  im2col_job job = {in, col, rows, ldcol, 0, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, 0, ho};
   pdnn_parallel_for(ctx, nrows, im2col_rows, &job);
+}
+
+#define COL_BLOCK_BYTES (256 * 1024) /* a row block's column matrix: stays in L2 for its GEMM */
+
+typedef struct {
+  im2col_job gather; /* col, ldcol, oy0 and oy1 set per block */
+  int rows_per_block, cout, k;
+  const float *w, *bias;
+  float *out; /* the group's output planes (ho * wo apart) */
+  int act;
+} conv_blocks_job;
+
+/* Row blocks of a convolution whose column matrix outgrows L2: each thread gathers a block of
+ * output rows into its own buffer and multiplies it while it is cached, instead of writing the
+ * whole matrix to memory and reading it back (ResNet-50's 7x7 stem: 7.4 MB of columns). */
+static void conv_row_blocks(void *arg, int64_t begin, int64_t end) {
+  const conv_blocks_job *cb = (const conv_blocks_job *)arg;
+  const int64_t ld = (int64_t)cb->rows_per_block * cb->gather.wo;
+  float *col = (float *)pdnn_alloc((size_t)cb->k * (size_t)ld * sizeof(float));
+  for (int64_t blk = begin; blk < end; blk++) {
+    im2col_job g = cb->gather;
+    g.col = col;
+    g.ldcol = ld;
+    g.oy0 = (int)blk * cb->rows_per_block;
+    g.oy1 = PDNN_MIN(g.ho, g.oy0 + cb->rows_per_block);
+    im2col_rows(&g, 0, cb->k);
+    const int64_t p0 = (int64_t)g.oy0 * g.wo, p = (int64_t)g.ho * g.wo;
+    /* ctx NULL: runs on this thread (it is one of the pool's already) */
+    pdnn_gemm(NULL, cb->cout, (int)((g.oy1 - g.oy0) * g.wo), cb->k, cb->w, cb->k, col, ld, cb->out + p0, p, cb->bias,
+              cb->act);
+  }
+  pdnn_free(col);
 }
 
 void pdnn_conv2d_dense(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *bias,
@@ -375,13 +408,26 @@ void pdnn_conv2d_dense(pdnn_ctx *ctx, const float *in, float *out, const float *
   const int k = cin_g * kh * kw;
   const int64_t p = (int64_t)ho * wo;
   const int direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
+  const int rows_per_block = (int)PDNN_MAX(1, COL_BLOCK_BYTES / ((int64_t)k * wo * (int64_t)sizeof(float)));
+  if (!direct && (int64_t)k * p * (int64_t)sizeof(float) > 8 * COL_BLOCK_BYTES && rows_per_block < ho) {
+    for (int b = 0; b < n; b++)
+      for (int g = 0; g < groups; g++) {
+        const int64_t oc = (int64_t)b * cout + (int64_t)g * cout_g;
+        conv_blocks_job job = {{in + (int64_t)b * cin * h * wd, NULL, NULL, 0, g * cin_g, h, wd, ho, wo, kh, kw, sh, sw, ph,
+                                pw, 0, 0},
+                               rows_per_block, cout_g, k, w + (int64_t)g * cout_g * k, bias ? bias + g * cout_g : NULL,
+                               out + oc * p, act};
+        pdnn_parallel_for(ctx, (ho + rows_per_block - 1) / rows_per_block, conv_row_blocks, &job);
+      }
+    return;
+  }
   float *col = direct ? NULL : (float *)pdnn_alloc((size_t)k * (size_t)p * sizeof(float));
   for (int b = 0; b < n; b++) {
     const float *img = in + (int64_t)b * cin * h * wd;
     for (int g = 0; g < groups; g++) {
       const float *bmat = img + (int64_t)g * cin_g * h * wd;
       if (!direct) {
-        im2col_job job = {img, col, NULL, p, g * cin_g, h, wd, ho, wo, kh, kw, sh, sw, ph, pw};
+        im2col_job job = {img, col, NULL, p, g * cin_g, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, 0, ho};
         pdnn_parallel_for(ctx, k, im2col_rows, &job);
         bmat = col;
       }

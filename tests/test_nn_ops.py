@@ -193,6 +193,9 @@ CASES: dict[str, Callable[[np.random.Generator, Path], Built]] = {
     "conv1x1_64to40_blob": conv(1, 64, 40, 20, 20, 1, blob=True, act="relu"),
     "conv1x1_stride2": conv(1, 8, 12, 9, 9, 1, stride=2),
     "conv7x7_stride2_pad3_batch2": conv(2, 3, 8, 23, 21, 7, stride=2, padding=3, act="relu"),
+    # column matrices over 2 MB: gathered and multiplied in row blocks (the last one partial)
+    "conv7x7_row_blocked_batch2": conv(2, 3, 10, 151, 149, 7, stride=2, padding=3, act="relu"),
+    "grouped2_5x5_row_blocked": conv(1, 6, 4, 121, 119, 5, padding=2, groups=2, bias=False),
     "conv3x3_kblocked_40to16": conv(1, 40, 16, 10, 10, 3, padding=1, act="relu6", blob=True),
     "conv1x1_300to52_kblocked_tail": conv(1, 300, 52, 5, 7, 1, act="relu", blob=True),
     "conv1x3_pad01": conv(1, 4, 5, 6, 7, (1, 3), padding=(0, 1)),
@@ -225,7 +228,7 @@ CASES: dict[str, Callable[[np.random.Generator, Path], Built]] = {
     "reshape_flatten": reshape((2, 12, 1, 1), (2, 12)),
 }
 QEMU_CASES = [
-    "conv3x3_c3_odd_relu", "conv1x1_19to21_relu6_batch2", "conv7x7_stride2_pad3_batch2",
+    "conv3x3_c3_odd_relu", "conv1x1_19to21_relu6_batch2", "conv7x7_stride2_pad3_batch2", "conv7x7_row_blocked_batch2",
     "depthwise3x3_stride2_batch2", "grouped3_3x3_pad0", "conv1x1_300to52_kblocked_tail", "maxpool3x3_s2_p1_batch2", "avgpool3x3_s1_p1",
     "adaptive_uneven", "add_relu_batch2", "concat3_batch2", "linear_37to11_batch2", "softmax_large_values",
 ]
