@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "patdnn_ops.h"
+#include "pdnn_internal.h"
 
 #if defined(__FMA__) || defined(__aarch64__) || defined(__ARM_FEATURE_FMA)
 #define PDNN_FMA(a, b, c) __builtin_fmaf((a), (b), (c))
@@ -20,7 +21,7 @@
 #define PDNN_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* Applies a fused activation to n contiguous values (the branch is per call, not per element). */
-static void act_row(float *restrict v, int64_t n, int act) {
+void pdnn_act_row(float *restrict v, int64_t n, int act) {
   if (act == PDNN_ACT_RELU) {
     for (int64_t i = 0; i < n; i++) v[i] = v[i] > 0.0f ? v[i] : 0.0f;
   } else if (act == PDNN_ACT_RELU6) {
@@ -129,7 +130,7 @@ static void gemm_tile(int kc, const float *restrict a, int64_t lda, const float 
   GEMM_ROWS(GEMM_ACC_STORE)
 #undef GEMM_ACC_STORE
   for (int i = 0; i < mr; i++) {
-    if (last) act_row(cc + i * ldcc, nr, act);
+    if (last) pdnn_act_row(cc + i * ldcc, nr, act);
     if (!full) memcpy(c + i * ldc, buf + i * GEMM_NR, (size_t)nr * sizeof(float));
   }
 }
@@ -165,7 +166,7 @@ static void gemm_tile(int kc, const float *restrict a, int64_t lda, const float 
 #undef GEMM_ROW_LOAD
 #undef GEMM_ROW_FMA
   for (int i = 0; i < mr; i++) {
-    if (last) act_row(acc[i], GEMM_NR, act);
+    if (last) pdnn_act_row(acc[i], GEMM_NR, act);
     memcpy(c + i * ldc, acc[i], (size_t)nr * sizeof(float));
   }
 }
@@ -228,7 +229,7 @@ void pdnn_gemm(pdnn_ctx *ctx, int m, int p, int k, const float *a, int64_t lda, 
   if (k <= 0) { /* no reduction: bias (or zero) then the activation */
     for (int i = 0; i < m; i++) {
       for (int j = 0; j < p; j++) c[i * ldc + j] = bias ? bias[i] : 0.0f;
-      act_row(c + i * ldc, p, act);
+      pdnn_act_row(c + i * ldc, p, act);
     }
     return;
   }
@@ -352,7 +353,7 @@ static void depthwise_planes(void *arg, int64_t begin, int64_t end) {
           }
         }
       }
-      act_row(o, wo, j->act);
+      pdnn_act_row(o, wo, j->act);
     }
   }
   pdnn_free(pad);
@@ -537,7 +538,7 @@ static void add_chunks(void *arg, int64_t begin, int64_t end) {
     const float *a = j->a + i0, *b = j->b + i0;
     float *o = j->out + i0;
     for (int64_t i = 0; i < len; i++) o[i] = a[i] + b[i];
-    act_row(o, len, j->act);
+    pdnn_act_row(o, len, j->act);
   }
 }
 
@@ -551,7 +552,7 @@ static void act_chunks(void *arg, int64_t begin, int64_t end) {
   for (int64_t item = begin; item < end; item++) {
     const int64_t i0 = item * EW_CHUNK, len = PDNN_MIN(EW_CHUNK, j->count - i0);
     if (j->out != j->a) memcpy(j->out + i0, j->a + i0, (size_t)len * sizeof(float));
-    act_row(j->out + i0, len, j->act);
+    pdnn_act_row(j->out + i0, len, j->act);
   }
 }
 
@@ -626,7 +627,7 @@ static void linear_rows(void *arg, int64_t begin, int64_t end) {
       dot_rows(j->in + (int64_t)i * j->k, j->w + r * j->k, j->k, j->k, rows, o + r);
       for (int t = 0; t < rows; t++) o[r + t] += j->bias ? j->bias[r + t] : 0.0f;
     }
-    act_row(o + begin, end - begin, j->act);
+    pdnn_act_row(o + begin, end - begin, j->act);
   }
 }
 

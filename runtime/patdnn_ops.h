@@ -58,6 +58,17 @@ void pdnn_copy(pdnn_ctx *ctx, const float *in, float *out, int64_t count);
 void pdnn_gemm(pdnn_ctx *ctx, int m, int p, int k, const float *a, int64_t lda, const float *b, int64_t ldb,
                float *c, int64_t ldc, const float *bias, int act);
 
+/* 1x1 convolutions (no padding, one group) vectorised along output channels, for planes of few
+ * pixels (runtime/ops_conv1x1_cm.c). pdnn_cm_supported: this build has the kernel for `cout`
+ * output channels and it pays for `pixels` = ho * wo (AVX-512, cout % 64 == 0, planes that fill
+ * pdnn_gemm's 32-pixel strips badly: 7x7, 14x14). pdnn_pack_cm: the weights (cout x cin) packed for
+ * it, allocated once (at model load; NULL where not supported). pdnn_conv1x1_cm: the convolution,
+ * with the packed weights, or through pdnn_conv2d_dense when wcm is NULL. Same bits either way. */
+int pdnn_cm_supported(int cout, int pixels);
+float *pdnn_pack_cm(const float *w, int cout, int cin, int pixels);
+void pdnn_conv1x1_cm(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *wcm, const float *bias,
+                     int n, int cin, int h, int wd, int cout, int ho, int wo, int sh, int sw, int act);
+
 /* Selected rows of a convolution's column (im2col) matrix, for block-sparse convolutions: output row
  * i (ldcol floats apart, ho*wo used) is column-matrix row rows[i] = (c*kh + ky)*kw + kx of one image,
  * i.e. col[i][oy*wo + ox] = in[c][oy*sh + ky - ph][ox*sw + kx - pw] (0 outside the input). */

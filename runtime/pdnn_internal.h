@@ -11,4 +11,7 @@ pdnn_pool *pdnn_pool_create(int num_threads);
 void pdnn_pool_destroy(pdnn_pool *pool);
 void pdnn_pool_run(pdnn_pool *pool, int64_t n, pdnn_range_fn fn, void *arg);
 
+/* A fused activation (PDNN_ACT_*) applied in place to n contiguous values (ops_dense.c). */
+void pdnn_act_row(float *restrict v, int64_t n, int act);
+
 #endif /* PDNN_INTERNAL_H */

@@ -192,6 +192,10 @@ CASES: dict[str, Callable[[np.random.Generator, Path], Built]] = {
     "conv1x1_19to21_relu6_batch2": conv(2, 19, 21, 9, 11, 1, act="relu6"),
     "conv1x1_64to40_blob": conv(1, 64, 40, 20, 20, 1, blob=True, act="relu"),
     "conv1x1_stride2": conv(1, 8, 12, 9, 9, 1, stride=2),
+    # 1x1 on few pixels, 64k output channels: vectors along channels on AVX-512 (ops_conv1x1_cm.c)
+    "conv1x1_cm_7x7_relu_batch2": conv(2, 37, 128, 7, 7, 1, act="relu", blob=True),
+    "conv1x1_cm_stride2_to7x7": conv(1, 40, 64, 13, 13, 1, stride=2),
+    "conv1x1_cm_11px_tail_relu6": conv(1, 19, 64, 1, 11, 1, act="relu6", bias=False),
     "conv7x7_stride2_pad3_batch2": conv(2, 3, 8, 23, 21, 7, stride=2, padding=3, act="relu"),
     # column matrices over 2 MB: gathered and multiplied in row blocks (the last one partial)
     "conv7x7_row_blocked_batch2": conv(2, 3, 10, 151, 149, 7, stride=2, padding=3, act="relu"),
@@ -229,6 +233,7 @@ CASES: dict[str, Callable[[np.random.Generator, Path], Built]] = {
 }
 QEMU_CASES = [
     "conv3x3_c3_odd_relu", "conv1x1_19to21_relu6_batch2", "conv7x7_stride2_pad3_batch2", "conv7x7_row_blocked_batch2",
+    "conv1x1_cm_7x7_relu_batch2", "conv1x1_cm_stride2_to7x7", "conv1x1_cm_11px_tail_relu6",
     "depthwise3x3_stride2_batch2", "grouped3_3x3_pad0", "conv1x1_300to52_kblocked_tail", "maxpool3x3_s2_p1_batch2", "avgpool3x3_s1_p1",
     "adaptive_uneven", "add_relu_batch2", "concat3_batch2", "linear_37to11_batch2", "softmax_large_values",
 ]

@@ -58,7 +58,17 @@ def emit_nn_op(emitter: CEmitter, op: Operation, value_names: dict[SSAValue, str
         n, cin, h, wd = nn.shape_of(op.input)
         _, cout, ho, wo = nn.shape_of(op.output)
         (kh, kw), (sh, sw), (ph, pw) = nn.pair(op.kernel), nn.pair(op.stride), nn.pair(op.padding)
-        args = [n, cin, h, wd, cout, ho, wo, kh, kw, sh, sw, ph, pw, op.groups.value.data]
+        groups = op.groups.value.data
+        if (kh, kw, ph, pw, groups) == (1, 1, 0, 0, 1):  # the runtime may vectorise it along channels
+            packed = f"{w}_cm"
+            emitter.out.append(f"static float *{packed}; /* NULL: pdnn_conv1x1_cm runs pdnn_conv2d_dense */")
+            emitter.init_lines.append(f"if (!{packed}) {packed} = pdnn_pack_cm({w}, {cout}, {cin}, {ho * wo});")
+            args = [n, cin, h, wd, cout, ho, wo, sh, sw]
+            return (
+                f"pdnn_conv1x1_cm(ctx, {name(op.input)}, {name(op.output)}, {w}, {packed}, {b}, "
+                f"{', '.join(map(str, args))}, {ACT_C[op.activation.data]});"
+            )
+        args = [n, cin, h, wd, cout, ho, wo, kh, kw, sh, sw, ph, pw, groups]
         return (
             f"pdnn_conv2d_dense(ctx, {name(op.input)}, {name(op.output)}, {w}, {b}, "
             f"{', '.join(map(str, args))}, {ACT_C[op.activation.data]});"
