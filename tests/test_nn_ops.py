@@ -203,6 +203,7 @@ CASES: dict[str, Callable[[np.random.Generator, Path], Built]] = {
     "conv3x3_kblocked_40to16": conv(1, 40, 16, 10, 10, 3, padding=1, act="relu6", blob=True),
     "conv1x1_300to52_kblocked_tail": conv(1, 300, 52, 5, 7, 1, act="relu", blob=True),
     "conv1x3_pad01": conv(1, 4, 5, 6, 7, (1, 3), padding=(0, 1)),
+    "conv3x3_stride3": conv(1, 5, 6, 13, 14, 3, stride=3, padding=1),
     "depthwise3x3_relu6": conv(1, 10, 10, 12, 13, 3, padding=1, groups=10, act="relu6"),
     "depthwise3x3_stride2_batch2": conv(2, 6, 6, 11, 10, 3, stride=2, padding=1, groups=6, bias=False),
     "depthwise5x5_stride2": conv(1, 5, 5, 13, 13, 5, stride=2, padding=2, groups=5, act="relu"),
@@ -212,6 +213,8 @@ CASES: dict[str, Callable[[np.random.Generator, Path], Built]] = {
     "depthwise_multiplier2": conv(1, 4, 8, 7, 7, 3, padding=1, groups=4),
     "maxpool3x3_s2_p1_batch2": pool("max", 2, 5, 11, 12, 3, 2, 1),
     "maxpool2x2_s2": pool("max", 1, 3, 8, 9, 2, 2),
+    "maxpool3x3_s3_p1": pool("max", 1, 4, 10, 11, 3, 3, 1),  # a stride with no vectorised loop of its own
+    "avgpool3x3_s3": pool("avg", 1, 3, 12, 10, 3, 3),
     "avgpool3x3_s1_p1": pool("avg", 1, 4, 7, 6, 3, 1, 1),
     "avgpool2x2_s2_batch2": pool("avg", 2, 3, 9, 9, 2, 2),
     "adaptive_global": adaptive(2, 6, 7, 7, 1, 1),
