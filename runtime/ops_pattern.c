@@ -42,6 +42,8 @@ static void shift_channels(void *arg, int64_t begin, int64_t end) {
         memset(d, 0, (size_t)x_lo * sizeof(float));
         if (j->sw == 1) {
           memcpy(d + x_lo, s + x_lo, (size_t)(x_hi - x_lo) * sizeof(float));
+        } else if (j->sw == 2) { /* a literal stride vectorises (permutes); a variable one does not */
+          for (int x = x_lo; x < x_hi; ++x) d[x] = s[(int64_t)x * 2];
         } else {
           for (int x = x_lo; x < x_hi; ++x) d[x] = s[(int64_t)x * j->sw];
         }

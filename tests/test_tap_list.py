@@ -18,7 +18,7 @@ from patdnn.build import build_module
 from patdnn.context import default_pipeline
 from patdnn.ir_builder import pattern_conv_module
 from patdnn.testing import need_toolchain
-from patdnn.tuning.rules import LayerShape, rule_schedule
+from patdnn.tuning.rules import L1_BLOCK_BYTES, LayerShape, rule_schedule
 from test_pattern_conv import CASES, Case, assert_close, compile_case, make_layer, reference
 
 SMALL = [c for c in CASES if c.n * c.cin * c.h * c.w <= 3000]
@@ -80,8 +80,10 @@ def test_rule_takes_tap_lists_on_x86_when_a_tile_outgrows_l1(isa: str, expected:
     vgg = LayerShape(512, 512, 28, 28, 28, 28, 3, 1)
     sched = rule_schedule(vgg, get_isa(isa))
     assert (sched.filter_group > 0) == expected
-    if expected:  # L1-sized channel blocks: a tile's input of one block fits 48 KB
+    if expected:  # channel blocks of a tile's input within L1_BLOCK_BYTES (96 KB), equal, as few as fit
         rows_in = sched.tile_y + 2
-        assert 3 * rows_in * sched.tile_x * 4 * sched.channel_block <= 48 * 1024 < 512 * 3 * rows_in * sched.tile_x * 4
+        per_channel = 3 * rows_in * sched.tile_x * 4
+        assert per_channel * sched.channel_block <= L1_BLOCK_BYTES < per_channel * 512
+        assert 2 * per_channel * sched.channel_block > L1_BLOCK_BYTES  # equal blocks: at least half full
     tiny = LayerShape(8, 8, 10, 10, 10, 10, 3, 1)
     assert rule_schedule(tiny, get_isa(isa)).filter_group == 0  # the whole tile input fits L1
