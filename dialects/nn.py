@@ -42,6 +42,7 @@ from xdsl.irdl import (
     irdl_attr_definition,
     irdl_op_definition,
     operand_def,
+    opt_operand_def,
     opt_prop_def,
     prop_def,
     var_operand_def,
@@ -225,15 +226,18 @@ def _weight_props(weights: Attribute, bias: Attribute | None) -> dict[str, Attri
 
 @irdl_op_definition
 class Conv2dOp(IRDLOperation):
-    """A dense (or grouped / depthwise) 2-D convolution, `output = act(conv(input) + bias)`.
+    """A dense (or grouped / depthwise) 2-D convolution, `output = act(conv(input) + bias [+ residual])`.
 
     `weights` holds Cout * (Cin / groups) * KH * KW values in OIHW order; `groups` = 1 is a normal
-    convolution, `groups` = Cin a depthwise one. Dilation is always 1.
+    convolution, `groups` = Cin a depthwise one. Dilation is always 1. The optional `residual`
+    (the output's shape; written `ins(%x, %residual : …)`) is added before the activation: a
+    residual connection fused by `fuse-residual-add`.
     """
 
     name = "nn.conv2d"
 
     input = operand_def(MemRefType)
+    residual = opt_operand_def(MemRefType)
     output = operand_def(MemRefType)
 
     weights = prop_def(WeightsAttr)
@@ -255,9 +259,10 @@ class Conv2dOp(IRDLOperation):
         padding: int | Sequence[int] = 0,
         groups: int = 1,
         activation: Activation | str = Activation.NONE,
+        residual: SSAValue | None = None,
     ):
         super().__init__(
-            operands=[input, output],
+            operands=[input, [residual] if residual is not None else [], output],
             properties={
                 "kernel": _pair_attr(kernel),
                 "stride": _pair_attr(stride),
@@ -282,9 +287,13 @@ class Conv2dOp(IRDLOperation):
         verify_weights(self.weights, cout * (cin // groups) * kh * kw, "weights")
         if self.bias is not None:
             verify_weights(self.bias, cout, "bias")
+        if self.residual is not None:
+            residual = _check_buffer("residual", self.residual, [])
+            if residual != (n_out, cout, ho, wo):
+                raise VerifyException(f"residual shape {list(residual)} must equal the output shape {[n_out, cout, ho, wo]}")
 
     def print(self, printer: Printer) -> None:
-        _print_io(printer, [self.input], self.output)
+        _print_io(printer, [self.input] + ([self.residual] if self.residual is not None else []), self.output)
         for keyword in ("kernel", "stride", "padding"):
             _print_int_list(printer, keyword, getattr(self, keyword))
         printer.print_string(f" groups {self.groups.value.data}")
@@ -294,14 +303,17 @@ class Conv2dOp(IRDLOperation):
 
     @classmethod
     def parse(cls, parser: Parser) -> Conv2dOp:
-        (input, *_), output = _parse_io(parser)
+        pos = parser.pos
+        inputs, output = _parse_io(parser)
+        if len(inputs) > 2:
+            parser.raise_error(f"nn.conv2d takes an input and an optional residual, got {len(inputs)} inputs", pos, parser.pos)
         props: dict[str, Attribute] = {k: _parse_int_list(parser, k) for k in ("kernel", "stride", "padding")}
         parser.parse_keyword("groups")
         props["groups"] = IntegerAttr(parser.parse_integer(allow_boolean=False), i64)
         props["activation"] = _parse_activation(parser)
         _parse_weights(parser, props)
         attrs = parser.parse_optional_attr_dict()
-        return cls.create(operands=[input, output], properties=props, attributes=attrs)
+        return cls.create(operands=[*inputs, output], properties=props, attributes=attrs)
 
 
 # ---------------------------------------------------------------------------------------------

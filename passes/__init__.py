@@ -3,7 +3,7 @@
 The default compilation pipeline (see patdnn/context.py `default_pipeline`):
 
     tile-tune{isa=…} → lower-pattern-to-kernel → filter-kernel-reorder{threads=…} → fkw-pack
-    → load-elim → plan-buffers
+    → load-elim → fuse-residual-add → plan-buffers
 """
 
 from collections.abc import Callable
@@ -17,6 +17,7 @@ _PASSES = {
     "filter-kernel-reorder": ("filter_kernel_reorder", "FilterKernelReorderPass"),
     "fkw-pack": ("fkw_pack", "FkwPackPass"),
     "load-elim": ("load_elim", "LoadElimPass"),
+    "fuse-residual-add": ("fuse_residual_add", "FuseResidualAddPass"),
     "plan-buffers": ("plan_buffers", "PlanBuffersPass"),
 }
 

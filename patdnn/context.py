@@ -15,9 +15,10 @@ from patdnn.passes import get_all_passes
 
 def default_pipeline(isa: str = "neon", threads: int = 1, autotune: bool = False, budget: int = 60) -> str:
     """The optimising pipeline for a C target: schedule, lower, reorder filters for `threads`,
-    pack FKW, share loads, place buffers (see patdnn/passes/__init__.py)."""
+    pack FKW, share loads, fold residual adds into convolutions, place buffers (see
+    patdnn/passes/__init__.py)."""
     tune = f"tile-tune{{isa={isa} threads={threads}" + (f" auto=true budget={int(budget)}" if autotune else "") + "}"
-    return f"{tune},lower-pattern-to-kernel,filter-kernel-reorder{{threads={threads}}},fkw-pack,load-elim,plan-buffers"
+    return f"{tune},lower-pattern-to-kernel,filter-kernel-reorder{{threads={threads}}},fkw-pack,load-elim,fuse-residual-add,plan-buffers"
 
 
 DEFAULT_PIPELINE = default_pipeline()

@@ -41,11 +41,13 @@ __kernel void pdnn_pad(__global const real *in, int in_off, __global real *out, 
 }
 
 /* Direct convolution, OIHW weights (cout x cin/groups x kh x kw), any groups / stride / padding;
- * bias may be NULL. A work-item computes PDNN_CONV_BLOCK output channels of one group at one
+ * bias may be NULL; the residual (res_off >= 0: a fused residual connection, out's layout) is added
+ * before the activation. A work-item computes PDNN_CONV_BLOCK output channels of one group at one
  * pixel, so every input element it loads feeds that many FMAs. Global: (wo, ho, n * groups *
  * ceil(cout/groups / PDNN_CONV_BLOCK)). */
 #define PDNN_CONV_BLOCK 4
 __kernel void pdnn_conv2d(__global const real *in, int in_off, __global real *out, int out_off,
+                          __global const real *res, int res_off, /* res_off < 0: no residual */
                           __global const real *w, __global const real *bias, int cin, int h, int wd, int cout,
                           int ho, int wo, int kh, int kw, int sh, int sw, int ph, int pw, int groups, int act) {
   const int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
@@ -67,7 +69,10 @@ __kernel void pdnn_conv2d(__global const real *in, int in_off, __global real *ou
         const float v = (float)ip[(y0 + i) * wd + x0 + j];
         for (int q = 0; q < count; ++q) acc[q] = fma(v, (float)wp[q * filter + i * kw + j], acc[q]);
       }
-  for (int q = 0; q < count; ++q) out[out_off + ((n * cout + o0 + q) * ho + y) * wo + x] = (real)pdnn_act(acc[q], act);
+  for (int q = 0; q < count; ++q) {
+    const int at = ((n * cout + o0 + q) * ho + y) * wo + x;
+    out[out_off + at] = (real)pdnn_act(res_off >= 0 ? acc[q] + (float)res[res_off + at] : acc[q], act);
+  }
 }
 
 /* Max (kind 0; padding never wins) or average (kind 1; divides by kh*kw, padding included)

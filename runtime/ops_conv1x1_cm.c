@@ -48,7 +48,7 @@ float *pdnn_pack_cm(const float *w, int cout, int cin, int pixels) {
 typedef struct {
   const float *in; /* one image */
   float *bp;       /* packed input: [tiles][cin][CM_LD] */
-  const float *wcm, *bias;
+  const float *wcm, *bias, *res; /* res: NULL or one image's residual, like out */
   float *out; /* one image */
   int cin, h, wd, wo, sh, sw, p, tiles, act;
 } cm_job;
@@ -104,7 +104,7 @@ static void cm_strips(void *arg, int64_t begin, int64_t end) {
       for (int c = 0; c < CM_CH; c++) {
         float *o = j->out + (int64_t)(c0 + c) * j->p + p0;
         for (int i = 0; i < np; i++) o[i] = buf[i * CM_CH + c];
-        pdnn_act_row(o, np, j->act);
+        pdnn_finish_row(o, j->res ? j->res + (o - j->out) : NULL, np, j->act);
       }
     }
   }
@@ -112,14 +112,16 @@ static void cm_strips(void *arg, int64_t begin, int64_t end) {
 #endif
 
 void pdnn_conv1x1_cm(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *wcm, const float *bias,
-                     int n, int cin, int h, int wd, int cout, int ho, int wo, int sh, int sw, int act) {
+                     const float *residual, int n, int cin, int h, int wd, int cout, int ho, int wo, int sh, int sw,
+                     int act) {
 #if defined(__AVX512F__)
   if (wcm) {
     const int p = ho * wo, tiles = (p + CM_NP - 1) / CM_NP;
     float *bp = (float *)pdnn_alloc((size_t)tiles * (size_t)cin * CM_LD * sizeof(float));
     for (int b = 0; b < n; b++) {
-      cm_job job = {in + (int64_t)b * cin * h * wd, bp, wcm, bias, out + (int64_t)b * cout * p, cin, h, wd, wo, sh, sw,
-                    p, tiles, act};
+      const int64_t image = (int64_t)b * cout * p;
+      cm_job job = {in + (int64_t)b * cin * h * wd, bp, wcm, bias, residual ? residual + image : NULL, out + image, cin, h,
+                    wd, wo, sh, sw, p, tiles, act};
       pdnn_parallel_for(ctx, tiles, cm_pack_input, &job);
       pdnn_parallel_for(ctx, cout / CM_CH, cm_strips, &job);
     }
@@ -128,5 +130,5 @@ void pdnn_conv1x1_cm(pdnn_ctx *ctx, const float *in, float *out, const float *w,
   }
 #endif
   (void)wcm;
-  pdnn_conv2d_dense(ctx, in, out, w, bias, n, cin, h, wd, cout, ho, wo, 1, 1, sh, sw, 0, 0, 1, act);
+  pdnn_conv2d_dense(ctx, in, out, w, bias, residual, n, cin, h, wd, cout, ho, wo, 1, 1, sh, sw, 0, 0, 1, act);
 }

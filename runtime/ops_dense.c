@@ -32,8 +32,15 @@ void pdnn_act_row(float *restrict v, int64_t n, int act) {
   }
 }
 
+/* The end of an output row: the residual (NULL: none) added, then the activation. */
+void pdnn_finish_row(float *restrict v, const float *restrict residual, int64_t n, int act) {
+  if (residual)
+    for (int64_t i = 0; i < n; i++) v[i] += residual[i];
+  pdnn_act_row(v, n, act);
+}
+
 /* ============================================================================================
- * GEMM: C[m x p] = act(A[m x k] * B[k x p] + bias)
+ * GEMM: C[m x p] = act(A[m x k] * B[k x p] + bias [+ R])
  *
  * Register tile GEMM_MR x GEMM_NR output channels x pixels. Full strips of GEMM_NR pixels are
  * read straight from B (GEMM_NR contiguous floats per k); the pixel tail of a chunk is copied once
@@ -90,7 +97,8 @@ static void gemm_rows(const float *a, int64_t lda, int mr, const float **ar) {
  * first: start from the bias (else from C); last: apply the activation. mr <= GEMM_MR rows,
  * nr <= GEMM_NR columns are stored (a partial tile goes through a buffer). */
 static void gemm_tile(int kc, const float *restrict a, int64_t lda, const float *restrict b, int64_t ldb,
-                      float *restrict c, int64_t ldc, const float *bias, int act, int mr, int nr, int first, int last) {
+                      float *restrict c, int64_t ldc, const float *bias, const float *res, int act, int mr, int nr,
+                      int first, int last) {
   const float *ar[GEMM_MR];
   gemm_rows(a, lda, mr, ar);
   float buf[GEMM_MR * GEMM_NR];
@@ -130,14 +138,15 @@ static void gemm_tile(int kc, const float *restrict a, int64_t lda, const float 
   GEMM_ROWS(GEMM_ACC_STORE)
 #undef GEMM_ACC_STORE
   for (int i = 0; i < mr; i++) {
-    if (last) pdnn_act_row(cc + i * ldcc, nr, act);
+    if (last) pdnn_finish_row(cc + i * ldcc, res ? res + i * ldc : NULL, nr, act);
     if (!full) memcpy(c + i * ldc, buf + i * GEMM_NR, (size_t)nr * sizeof(float));
   }
 }
 #else
 /* Portable form of the tile above (same arguments, same order of operations). */
 static void gemm_tile(int kc, const float *restrict a, int64_t lda, const float *restrict b, int64_t ldb,
-                      float *restrict c, int64_t ldc, const float *bias, int act, int mr, int nr, int first, int last) {
+                      float *restrict c, int64_t ldc, const float *bias, const float *res, int act, int mr, int nr,
+                      int first, int last) {
   float acc[GEMM_MR][GEMM_NR];
   const float *ar[GEMM_MR];
   gemm_rows(a, lda, mr, ar);
@@ -166,7 +175,7 @@ static void gemm_tile(int kc, const float *restrict a, int64_t lda, const float 
 #undef GEMM_ROW_LOAD
 #undef GEMM_ROW_FMA
   for (int i = 0; i < mr; i++) {
-    if (last) pdnn_act_row(acc[i], GEMM_NR, act);
+    if (last) pdnn_finish_row(acc[i], res ? res + i * ldc : NULL, nr, act);
     memcpy(c + i * ldc, acc[i], (size_t)nr * sizeof(float));
   }
 }
@@ -181,6 +190,7 @@ typedef struct {
   float *c;
   int64_t ldc;
   const float *bias;
+  const float *res; /* NULL, or m x p added before the activation, ldc apart like C */
   int act;
   int mgroups;
 } gemm_job;
@@ -215,7 +225,8 @@ static void gemm_items(void *arg, int64_t begin, int64_t end) {
         for (int mb = mb0; mb < mb1; mb++) {
           const int i0 = mb * GEMM_MR, mr = PDNN_MIN(GEMM_MR, g->m - i0);
           gemm_tile(kc, g->a + i0 * g->lda + k0, g->lda, b, ldb, g->c + i0 * g->ldc + j0, g->ldc,
-                    g->bias ? g->bias + i0 : NULL, g->act, mr, nr, first, last);
+                    g->bias ? g->bias + i0 : NULL, g->res ? g->res + i0 * g->ldc + j0 : NULL, g->act, mr, nr, first,
+                    last);
         }
       }
     }
@@ -224,17 +235,17 @@ static void gemm_items(void *arg, int64_t begin, int64_t end) {
 }
 
 void pdnn_gemm(pdnn_ctx *ctx, int m, int p, int k, const float *a, int64_t lda, const float *b, int64_t ldb,
-               float *c, int64_t ldc, const float *bias, int act) {
+               float *c, int64_t ldc, const float *bias, const float *residual, int act) {
   if (m <= 0 || p <= 0) return;
-  if (k <= 0) { /* no reduction: bias (or zero) then the activation */
+  if (k <= 0) { /* no reduction: bias (or zero), the residual, the activation */
     for (int i = 0; i < m; i++) {
       for (int j = 0; j < p; j++) c[i * ldc + j] = bias ? bias[i] : 0.0f;
-      pdnn_act_row(c + i * ldc, p, act);
+      pdnn_finish_row(c + i * ldc, residual ? residual + i * ldc : NULL, p, act);
     }
     return;
   }
   const int mblocks = (m + GEMM_MR - 1) / GEMM_MR;
-  gemm_job job = {m, p, k, a, lda, b, ldb, c, ldc, bias, act, (mblocks + GEMM_MGROUP - 1) / GEMM_MGROUP};
+  gemm_job job = {m, p, k, a, lda, b, ldb, c, ldc, bias, residual, act, (mblocks + GEMM_MGROUP - 1) / GEMM_MGROUP};
   const int64_t pchunks = (p + GEMM_PCHUNK - 1) / GEMM_PCHUNK;
   pdnn_parallel_for(ctx, pchunks * job.mgroups, gemm_items, &job);
 }
@@ -289,7 +300,7 @@ static void im2col_rows(void *arg, int64_t begin, int64_t end) {
 }
 
 typedef struct {
-  const float *in, *w, *bias;
+  const float *in, *w, *bias, *res;
   float *out;
   int c, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, act;
 } dw_job;
@@ -355,7 +366,7 @@ static void depthwise_planes(void *arg, int64_t begin, int64_t end) {
           }
         }
       }
-      pdnn_act_row(o, wo, j->act);
+      pdnn_finish_row(o, j->res ? j->res + (o - j->out) : NULL, wo, j->act);
     }
   }
   pdnn_free(pad);
@@ -372,7 +383,7 @@ void pdnn_gather_rows(pdnn_ctx *ctx, const float *in, float *col, int64_t ldcol,
 typedef struct {
   im2col_job gather; /* col, ldcol, oy0 and oy1 set per block */
   int rows_per_block, cout, k;
-  const float *w, *bias;
+  const float *w, *bias, *res; /* res: the group's residual planes, like out (or NULL) */
   float *out; /* the group's output planes (ho * wo apart) */
   int act;
 } conv_blocks_job;
@@ -394,16 +405,16 @@ static void conv_row_blocks(void *arg, int64_t begin, int64_t end) {
     const int64_t p0 = (int64_t)g.oy0 * g.wo, p = (int64_t)g.ho * g.wo;
     /* ctx NULL: runs on this thread (it is one of the pool's already) */
     pdnn_gemm(NULL, cb->cout, (int)((g.oy1 - g.oy0) * g.wo), cb->k, cb->w, cb->k, col, ld, cb->out + p0, p, cb->bias,
-              cb->act);
+              cb->res ? cb->res + p0 : NULL, cb->act);
   }
   pdnn_free(col);
 }
 
 void pdnn_conv2d_dense(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *bias,
-                       int n, int cin, int h, int wd, int cout, int ho, int wo, int kh, int kw,
+                       const float *residual, int n, int cin, int h, int wd, int cout, int ho, int wo, int kh, int kw,
                        int sh, int sw, int ph, int pw, int groups, int act) {
   if (groups == cin && cout == cin && groups > 1) {
-    dw_job job = {in, w, bias, out, cin, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, act};
+    dw_job job = {in, w, bias, residual, out, cin, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, act};
     pdnn_parallel_for(ctx, (int64_t)n * cin, depthwise_planes, &job);
     return;
   }
@@ -419,7 +430,7 @@ void pdnn_conv2d_dense(pdnn_ctx *ctx, const float *in, float *out, const float *
         conv_blocks_job job = {{in + (int64_t)b * cin * h * wd, NULL, NULL, 0, g * cin_g, h, wd, ho, wo, kh, kw, sh, sw, ph,
                                 pw, 0, 0},
                                rows_per_block, cout_g, k, w + (int64_t)g * cout_g * k, bias ? bias + g * cout_g : NULL,
-                               out + oc * p, act};
+                               residual ? residual + oc * p : NULL, out + oc * p, act};
         pdnn_parallel_for(ctx, (ho + rows_per_block - 1) / rows_per_block, conv_row_blocks, &job);
       }
     return;
@@ -434,8 +445,9 @@ void pdnn_conv2d_dense(pdnn_ctx *ctx, const float *in, float *out, const float *
         pdnn_parallel_for(ctx, k, im2col_rows, &job);
         bmat = col;
       }
-      pdnn_gemm(ctx, cout_g, (int)p, k, w + (int64_t)g * cout_g * k, k, bmat, p,
-                out + ((int64_t)b * cout + (int64_t)g * cout_g) * p, p, bias ? bias + g * cout_g : NULL, act);
+      const int64_t oc = (int64_t)b * cout + (int64_t)g * cout_g;
+      pdnn_gemm(ctx, cout_g, (int)p, k, w + (int64_t)g * cout_g * k, k, bmat, p, out + oc * p, p,
+                bias ? bias + g * cout_g : NULL, residual ? residual + oc * p : NULL, act);
     }
   }
   pdnn_free(col);

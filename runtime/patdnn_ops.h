@@ -16,11 +16,12 @@ enum { PDNN_ACT_NONE = 0, PDNN_ACT_RELU = 1, PDNN_ACT_RELU6 = 2 };
 /* Pooling kinds. */
 enum { PDNN_POOL_MAX = 0, PDNN_POOL_AVG = 1 };
 
-/* out = act(conv(in, w) + bias). w: OIHW, cout x (cin/groups) x kh x kw; bias: cout values or NULL.
- * Dilation 1. 1x1 (any stride, no padding) and groups > 1 run as (blocked) GEMMs, other convs
- * as im2col + GEMM; depthwise (groups == cin == cout) has its own direct kernel. */
+/* out = act(conv(in, w) + bias + residual). w: OIHW, cout x (cin/groups) x kh x kw; bias: cout
+ * values or NULL; residual: NULL or out's shape (a fused residual connection, added before the
+ * activation). Dilation 1. 1x1 (any stride, no padding) and groups > 1 run as (blocked) GEMMs,
+ * other convs as im2col + GEMM; depthwise (groups == cin == cout) has its own direct kernel. */
 void pdnn_conv2d_dense(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *bias,
-                       int n, int cin, int h, int wd, int cout, int ho, int wo, int kh, int kw,
+                       const float *residual, int n, int cin, int h, int wd, int cout, int ho, int wo, int kh, int kw,
                        int sh, int sw, int ph, int pw, int groups, int act);
 
 /* Max or average pooling, PyTorch semantics (ceil_mode false; avg divides by kh*kw, padding
@@ -53,21 +54,23 @@ void pdnn_softmax(pdnn_ctx *ctx, const float *in, float *out, int n, int m);
 /* out = in, count elements (a reshape; nothing happens when out == in). */
 void pdnn_copy(pdnn_ctx *ctx, const float *in, float *out, int64_t count);
 
-/* C[m x p] = act(A[m x k] * B[k x p] + bias[m]) with row strides lda, ldb, ldc (bias may be NULL).
- * The blocked GEMM behind the convolutions; exported for tests and generated code. */
+/* C[m x p] = act(A[m x k] * B[k x p] + bias[m] + R) with row strides lda, ldb, ldc (bias may be
+ * NULL; R, the residual, is NULL or m x p with C's stride ldc). The blocked GEMM behind the
+ * convolutions; exported for tests and generated code. */
 void pdnn_gemm(pdnn_ctx *ctx, int m, int p, int k, const float *a, int64_t lda, const float *b, int64_t ldb,
-               float *c, int64_t ldc, const float *bias, int act);
+               float *c, int64_t ldc, const float *bias, const float *residual, int act);
 
 /* 1x1 convolutions (no padding, one group) vectorised along output channels, for planes of few
  * pixels (runtime/ops_conv1x1_cm.c). pdnn_cm_supported: this build has the kernel for `cout`
  * output channels and it pays for `pixels` = ho * wo (AVX-512, cout % 64 == 0, planes that fill
- * pdnn_gemm's 32-pixel strips badly: 7x7, 14x14). pdnn_pack_cm: the weights (cout x cin) packed for
+ * pdnn_gemm's 32-pixel strips badly: 7x7). pdnn_pack_cm: the weights (cout x cin) packed for
  * it, allocated once (at model load; NULL where not supported). pdnn_conv1x1_cm: the convolution,
  * with the packed weights, or through pdnn_conv2d_dense when wcm is NULL. Same bits either way. */
 int pdnn_cm_supported(int cout, int pixels);
 float *pdnn_pack_cm(const float *w, int cout, int cin, int pixels);
 void pdnn_conv1x1_cm(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *wcm, const float *bias,
-                     int n, int cin, int h, int wd, int cout, int ho, int wo, int sh, int sw, int act);
+                     const float *residual, int n, int cin, int h, int wd, int cout, int ho, int wo, int sh, int sw,
+                     int act);
 
 /* Selected rows of a convolution's column (im2col) matrix, for block-sparse convolutions: output row
  * i (ldcol floats apart, ho*wo used) is column-matrix row rows[i] = (c*kh + ky)*kw + kx of one image,

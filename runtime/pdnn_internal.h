@@ -13,5 +13,7 @@ void pdnn_pool_run(pdnn_pool *pool, int64_t n, pdnn_range_fn fn, void *arg);
 
 /* A fused activation (PDNN_ACT_*) applied in place to n contiguous values (ops_dense.c). */
 void pdnn_act_row(float *restrict v, int64_t n, int act);
+/* The end of an output row: + residual (unless NULL), then the activation (ops_dense.c). */
+void pdnn_finish_row(float *restrict v, const float *restrict residual, int64_t n, int act);
 
 #endif /* PDNN_INTERNAL_H */

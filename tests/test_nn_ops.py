@@ -92,7 +92,8 @@ def _rand(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarr
     return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
-def conv(n, cin, cout, h, w, k, stride=1, padding=0, groups=1, bias=True, act="none", blob=False):
+def conv(n, cin, cout, h, w, k, stride=1, padding=0, groups=1, bias=True, act="none", blob=False, residual=False):
+    """A conv case; `residual`: a second input added before the activation (fuse-residual-add's form)."""
     kh, kw = (k, k) if isinstance(k, int) else k
     ph, pw = (padding, padding) if isinstance(padding, int) else padding
 
@@ -103,9 +104,14 @@ def conv(n, cin, cout, h, w, k, stride=1, padding=0, groups=1, bias=True, act="n
         y = F.conv2d(torch.from_numpy(x), torch.from_numpy(weight), None if b is None else torch.from_numpy(b),
                      stride=stride, padding=(ph, pw), groups=groups)
         wattr, battr = weights_attrs([weight, b], blob_dir / f"conv{rng.integers(1 << 30)}.weights" if blob else None)
+        inputs = [x]
+        if residual:
+            inputs.append(_rand(rng, *y.shape))
+            y = y + torch.from_numpy(inputs[1])
         return Built(
-            [x], tuple(y.shape),
-            lambda ins, out: nn.Conv2dOp(ins[0], out, wattr, battr, (kh, kw), stride, (ph, pw), groups, act),
+            inputs, tuple(y.shape),
+            lambda ins, out: nn.Conv2dOp(ins[0], out, wattr, battr, (kh, kw), stride, (ph, pw), groups, act,
+                                         residual=ins[1] if residual else None),
             _act(y, act).numpy(),
         )
 
@@ -196,6 +202,14 @@ CASES: dict[str, Callable[[np.random.Generator, Path], Built]] = {
     "conv1x1_cm_7x7_relu_batch2": conv(2, 37, 128, 7, 7, 1, act="relu", blob=True),
     "conv1x1_cm_stride2_to7x7": conv(1, 40, 64, 13, 13, 1, stride=2),
     "conv1x1_cm_11px_tail_relu6": conv(1, 19, 64, 1, 11, 1, act="relu6", bias=False),
+    # a fused residual (+ before the activation) on every path: GEMM tiles and tails, the
+    # channel-vector 1x1, im2col row blocks, depthwise, groups, the k = 0 corner is not reachable
+    "residual_conv1x1_relu_batch2": conv(2, 19, 21, 9, 11, 1, act="relu", residual=True),
+    "residual_conv1x1_cm_relu": conv(1, 40, 64, 7, 7, 1, act="relu", residual=True),
+    "residual_conv3x3_stride2_relu6": conv(1, 13, 10, 11, 13, 3, stride=2, padding=1, act="relu6", residual=True),
+    "residual_conv7x7_row_blocked": conv(1, 3, 6, 151, 149, 7, stride=2, padding=3, act="relu", residual=True),
+    "residual_depthwise3x3_batch2": conv(2, 6, 6, 11, 10, 3, padding=1, groups=6, act="relu", residual=True),
+    "residual_grouped2_1x1": conv(2, 8, 12, 5, 7, 1, groups=2, residual=True),
     "conv7x7_stride2_pad3_batch2": conv(2, 3, 8, 23, 21, 7, stride=2, padding=3, act="relu"),
     # column matrices over 2 MB: gathered and multiplied in row blocks (the last one partial)
     "conv7x7_row_blocked_batch2": conv(2, 3, 10, 151, 149, 7, stride=2, padding=3, act="relu"),
@@ -237,6 +251,7 @@ CASES: dict[str, Callable[[np.random.Generator, Path], Built]] = {
 QEMU_CASES = [
     "conv3x3_c3_odd_relu", "conv1x1_19to21_relu6_batch2", "conv7x7_stride2_pad3_batch2", "conv7x7_row_blocked_batch2",
     "conv1x1_cm_7x7_relu_batch2", "conv1x1_cm_stride2_to7x7", "conv1x1_cm_11px_tail_relu6",
+    "residual_conv1x1_relu_batch2", "residual_conv1x1_cm_relu", "residual_depthwise3x3_batch2",
     "depthwise3x3_stride2_batch2", "grouped3_3x3_pad0", "conv1x1_300to52_kblocked_tail", "maxpool3x3_s2_p1_batch2", "avgpool3x3_s1_p1",
     "adaptive_uneven", "add_relu_batch2", "concat3_batch2", "linear_37to11_batch2", "softmax_large_values",
 ]
@@ -354,8 +369,8 @@ def test_emit_conv_declares_weights_with_unique_symbols(tmp_path):
     op = next(o for o in module.walk() if isinstance(o, nn.Conv2dOp))
     names = {op.input: "x", op.output: "y"}
     first, second = emit_nn_op(emitter, op, names), emit_nn_op(emitter, op, names)
-    assert first == "pdnn_conv2d_dense(ctx, x, y, nn0_conv_w, nn0_conv_b, 1, 2, 5, 5, 4, 3, 3, 3, 3, 2, 2, 1, 1, 1, PDNN_ACT_RELU6);"
-    assert second.startswith("pdnn_conv2d_dense(ctx, x, y, nn1_conv_w, nn1_conv_b,")
+    assert first == "pdnn_conv2d_dense(ctx, x, y, nn0_conv_w, nn0_conv_b, NULL, 1, 2, 5, 5, 4, 3, 3, 3, 3, 2, 2, 1, 1, 1, PDNN_ACT_RELU6);"
+    assert second.startswith("pdnn_conv2d_dense(ctx, x, y, nn1_conv_w, nn1_conv_b, NULL,")
     declared = "\n".join(emitter.out)
     assert "static const float *nn0_conv_w;" in declared and "static const float *nn1_conv_b;" in declared
     assert "nn0_conv_w = nn0_conv_w_data;" in emitter.init_lines
@@ -366,7 +381,7 @@ def test_emit_blob_weights_register_the_blob(tmp_path):
     emitter = NNEmitter(get_isa("neon"))
     text = emitter.emit_module(module)
     assert "w.bin" in emitter.blobs
-    assert re.search(r"pdnn_conv2d_dense\(ctx, \w+, \w+, nn0_conv_w, NULL, 1, 2, 3, 3, 2, 3, 3, 1, 1, 1, 1, 0, 0, 2, PDNN_ACT_NONE\);", text)
+    assert re.search(r"pdnn_conv2d_dense\(ctx, \w+, \w+, nn0_conv_w, NULL, NULL, 1, 2, 3, 3, 2, 3, 3, 1, 1, 1, 1, 0, 0, 2, PDNN_ACT_NONE\);", text)
     assert text.index("static const float *nn0_conv_w;") < text.index("pdnn_conv2d_dense(")
     assert '#include "patdnn_ops.h"' in text
 
@@ -379,6 +394,7 @@ ROUNDTRIP = """
 func.func @f(%x : memref<2x4x9x9xf32>, %y : memref<2x6x5x5xf32>, %p : memref<2x6x2x2xf32>, %q : memref<2x6x3x3xf32>, %s : memref<2x12x3x3xf32>, %r : memref<2x108xf32>, %l : memref<2x5xf32>, %sm : memref<2x5xf32>) {
   nn.conv2d ins(%x : memref<2x4x9x9xf32>) outs(%y : memref<2x6x5x5xf32>) kernel [3, 3] stride [2, 2] padding [1, 1] groups 2 activation relu weights dense<1.000000e+00> : tensor<108xf32> bias dense<5.000000e-01> : tensor<6xf32> {layer = "c1"}
   nn.pool2d ins(%y : memref<2x6x5x5xf32>) outs(%p : memref<2x6x2x2xf32>) kind max kernel [3, 3] stride [2, 2] padding [0, 0]
+  nn.conv2d ins(%y, %y : memref<2x6x5x5xf32>, memref<2x6x5x5xf32>) outs(%y : memref<2x6x5x5xf32>) kernel [1, 1] stride [1, 1] padding [0, 0] groups 1 activation relu weights dense<1.000000e+00> : tensor<36xf32>
   nn.adaptive_avg_pool2d ins(%y : memref<2x6x5x5xf32>) outs(%q : memref<2x6x3x3xf32>)
   nn.add ins(%q, %q : memref<2x6x3x3xf32>, memref<2x6x3x3xf32>) outs(%q : memref<2x6x3x3xf32>) activation relu6
   nn.concat ins(%q, %q : memref<2x6x3x3xf32>, memref<2x6x3x3xf32>) outs(%s : memref<2x12x3x3xf32>)
@@ -404,7 +420,7 @@ def test_custom_syntax_round_trips_through_the_generic_form():
     generic = _text(parse_module(custom), generic=True)
     assert '"nn.conv2d"' in generic
     assert _text(parse_module(generic)) == custom
-    for op in ("nn.conv2d ins(", "kind max", "groups 2", "activation relu6", "nn.softmax ins("):
+    for op in ("nn.conv2d ins(", "kind max", "groups 2", "activation relu6", "nn.softmax ins(", "nn.conv2d ins(%y, %y :"):
         assert op in custom
 
 
@@ -414,10 +430,11 @@ def test_custom_syntax_rejects_an_unknown_activation():
         parse_module(text)
 
 
-def _conv_text(out="1x6x5x5", weights=108, groups=2, bias=6, inp="1x4x9x9"):
+def _conv_text(out="1x6x5x5", weights=108, groups=2, bias=6, inp="1x4x9x9", residual=None):
+    ins = f"%x : memref<{inp}xf32>" if residual is None else f"%x, %r : memref<{inp}xf32>, memref<{residual}xf32>"
     return f"""
-func.func @f(%x : memref<{inp}xf32>, %y : memref<{out}xf32>) {{
-  nn.conv2d ins(%x : memref<{inp}xf32>) outs(%y : memref<{out}xf32>) kernel [3, 3] stride [2, 2] padding [1, 1] groups {groups} activation none weights dense<1.0> : tensor<{weights}xf32> bias dense<1.0> : tensor<{bias}xf32>
+func.func @f(%x : memref<{inp}xf32>, %y : memref<{out}xf32>, %r : memref<{residual or out}xf32>) {{
+  nn.conv2d ins({ins}) outs(%y : memref<{out}xf32>) kernel [3, 3] stride [2, 2] padding [1, 1] groups {groups} activation none weights dense<1.0> : tensor<{weights}xf32> bias dense<1.0> : tensor<{bias}xf32>
   func.return
 }}"""
 
@@ -435,6 +452,7 @@ def test_conv_verifier_accepts_the_good_case():
         ({"groups": 3, "weights": 72}, r"groups 3 must be >= 1 and divide both the input channels \(4\)"),
         ({"out": "2x6x5x5"}, "batch sizes differ: input has 1, output has 2"),
         ({"inp": "1x4x9"}, "input must be a 4-d NCHW memref"),
+        ({"residual": "1x6x5x4"}, r"residual shape \[1, 6, 5, 4\] must equal the output shape \[1, 6, 5, 5\]"),
     ],
 )
 def test_conv_verifier_errors(kwargs, message):

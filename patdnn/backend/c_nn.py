@@ -59,18 +59,19 @@ def emit_nn_op(emitter: CEmitter, op: Operation, value_names: dict[SSAValue, str
         _, cout, ho, wo = nn.shape_of(op.output)
         (kh, kw), (sh, sw), (ph, pw) = nn.pair(op.kernel), nn.pair(op.stride), nn.pair(op.padding)
         groups = op.groups.value.data
+        residual = name(op.residual) if op.residual is not None else "NULL"
         if (kh, kw, ph, pw, groups) == (1, 1, 0, 0, 1):  # the runtime may vectorise it along channels
             packed = f"{w}_cm"
             emitter.out.append(f"static float *{packed}; /* NULL: pdnn_conv1x1_cm runs pdnn_conv2d_dense */")
             emitter.init_lines.append(f"if (!{packed}) {packed} = pdnn_pack_cm({w}, {cout}, {cin}, {ho * wo});")
             args = [n, cin, h, wd, cout, ho, wo, sh, sw]
             return (
-                f"pdnn_conv1x1_cm(ctx, {name(op.input)}, {name(op.output)}, {w}, {packed}, {b}, "
+                f"pdnn_conv1x1_cm(ctx, {name(op.input)}, {name(op.output)}, {w}, {packed}, {b}, {residual}, "
                 f"{', '.join(map(str, args))}, {ACT_C[op.activation.data]});"
             )
         args = [n, cin, h, wd, cout, ho, wo, kh, kw, sh, sw, ph, pw, groups]
         return (
-            f"pdnn_conv2d_dense(ctx, {name(op.input)}, {name(op.output)}, {w}, {b}, "
+            f"pdnn_conv2d_dense(ctx, {name(op.input)}, {name(op.output)}, {w}, {b}, {residual}, "
             f"{', '.join(map(str, args))}, {ACT_C[op.activation.data]});"
         )
     if isinstance(op, nn.Pool2dOp):

@@ -43,7 +43,8 @@ def nn_launches(emitter: OpenCLHostEmitter, op: Operation) -> list[Launch]:
         _, cout, ho, wo = nn.shape_of(op.output)
         (kh, kw), (sh, sw), (ph, pw) = nn.pair(op.kernel), nn.pair(op.stride), nn.pair(op.padding)
         sizes = [cin, h, wd, cout, ho, wo, kh, kw, sh, sw, ph, pw, op.groups.value.data, ACT_CODE[op.activation.data]]
-        args = [*tensor(op.input), *tensor(op.output), buf(w), buf(b), *map(num, sizes)]
+        residual = tensor(op.residual) if op.residual is not None else [*tensor(op.output)[:1], num(-1)]
+        args = [*tensor(op.input), *tensor(op.output), *residual, buf(w), buf(b), *map(num, sizes)]
         groups = op.groups.value.data
         blocks = -(-(cout // groups) // CONV_BLOCK)  # output channels per work-item, within a group
         return [Launch.fixed("pdnn_conv2d", args, (wo, ho, n * groups * blocks))]

@@ -20,7 +20,7 @@ from patdnn.backend.opencl_kernels import ClSchedule
 PRECISIONS = ("fp32", "fp16")
 # Lowering plus the target-independent passes; filter-kernel-reorder puts filters with similar
 # segment loops next to each other, so neighbouring work-groups (one filter each) run alike.
-OPENCL_PIPELINE = "lower-pattern-to-kernel,filter-kernel-reorder,fkw-pack,load-elim,plan-buffers"
+OPENCL_PIPELINE = "lower-pattern-to-kernel,filter-kernel-reorder,fkw-pack,load-elim,fuse-residual-add,plan-buffers"
 
 
 def emit_opencl(
