@@ -13,9 +13,9 @@ where the loads come from, so this form trades them for L1 locality:
   costs ~12% on VGG-16's 512-channel layers);
 * the list is ordered (filter, channel block): a (filter, block) visit is one loop, one exit;
 * loops: column tiles → row tiles → L2 blocks of channel blocks → groups of `filter_group`
-  filters → channel blocks (L1: the block's input rows of one tile) → filters of the group
-  → kernels. A block's input is reused by the group's filters while it is in L1, an L2 block's
-  by every group, and partial sums stay with the filters of a group.
+  filters → channel blocks (~96 KB of one tile's input rows, rules.L1_BLOCK_BYTES: mostly in L1)
+  → filters of the group → kernels. A block's input is reused by the group's filters while it is
+  (mostly) in L1, an L2 block's by every group, and partial sums stay with the filters of a group.
 
 Needs patterns with equal entry counts (PatDNN's 4-entry libraries); others keep PatDNN's form.
 """

@@ -89,7 +89,7 @@ def channel_block_for(shape: LayerShape, tile_x: int, tile_y: int, budget: int =
 
 
 def form_channel_block(shape: LayerShape, tile_x: int, tile_y: int, filter_group: int) -> int:
-    """The channel block of a loop form: L1-sized for tap lists, L2-sized for PatDNN's loops."""
+    """The channel block of a loop form: ~2x L1 for tap lists (L1_BLOCK_BYTES), L2-sized for PatDNN's loops."""
     return channel_block_for(shape, tile_x, tile_y, L1_BLOCK_BYTES if filter_group else CACHE_BLOCK_BYTES)
 
 
