@@ -50,7 +50,7 @@ struct pdnn_pool {
   int shutdown;
   int pinned; /* workers pinned (see pin_workers) */
 #ifdef __linux__
-  cpu_set_t allowed; /* the process's CPUs when the pool was made */
+  cpu_set_t allowed; /* the CPUs the creating thread may use (sched_getaffinity) */
 #endif
   /* The current job; written before generation is bumped, read after it is seen. */
   pdnn_range_fn fn;
