@@ -218,7 +218,8 @@ CASES: dict[str, Callable[[np.random.Generator, Path], Built]] = {
     "conv1x1_300to52_kblocked_tail": conv(1, 300, 52, 5, 7, 1, act="relu", blob=True),
     "conv1x3_pad01": conv(1, 4, 5, 6, 7, (1, 3), padding=(0, 1)),
     "conv3x3_stride3": conv(1, 5, 6, 13, 14, 3, stride=3, padding=1),
-    "depthwise3x3_relu6": conv(1, 10, 10, 12, 13, 3, padding=1, groups=10, act="relu6"),
+    "depthwise3x3_relu6": conv(1, 10, 10, 12, 13, 3, padding=1, groups=10, act="relu6"),  # one loop per plane
+    "depthwise3x3_wide_rows": conv(1, 5, 5, 6, 37, 3, padding=1, groups=5, act="relu"),  # a loop per row
     "depthwise3x3_stride2_batch2": conv(2, 6, 6, 11, 10, 3, stride=2, padding=1, groups=6, bias=False),
     "depthwise5x5_stride2": conv(1, 5, 5, 13, 13, 5, stride=2, padding=2, groups=5, act="relu"),
     "depthwise3x3_pad0": conv(1, 7, 7, 9, 8, 3, groups=7),
