@@ -22,7 +22,7 @@
 /* Where this kernel is built and pays: pdnn_gemm's 32-pixel strips would leave over 15% of the
  * lanes idle. One Zen 5 core: 2048->512 @7x7 (49 of 64 lanes) 151 -> 195 GFLOP/s; at 14x14 (196
  * of 224) pdnn_gemm is as fast or faster (256->1024: 191 vs 172). */
-int pdnn_cm_supported(int cout, int pixels) {
+static int cm_supported(int cout, int pixels) {
 #if defined(__AVX512F__)
   const int strips = (pixels + 31) / 32;
   return cout % CM_CH == 0 && pixels > 0 && 20 * pixels < 17 * 32 * strips;
@@ -34,7 +34,7 @@ int pdnn_cm_supported(int cout, int pixels) {
 }
 
 float *pdnn_pack_cm(const float *w, int cout, int cin, int pixels) {
-  if (!pdnn_cm_supported(cout, pixels)) return NULL;
+  if (!cm_supported(cout, pixels)) return NULL;
   float *packed = (float *)pdnn_alloc((size_t)cout * (size_t)cin * sizeof(float));
   for (int s = 0; s < cout / CM_CH; s++)
     for (int k = 0; k < cin; k++)

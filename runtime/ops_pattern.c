@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "patdnn_ops.h"
+#include "pdnn_internal.h"
 
 typedef struct {
   const float *in;
@@ -40,13 +41,7 @@ static void shift_channels(void *arg, int64_t begin, int64_t end) {
         }
         const float *s = src + (int64_t)y * j->w + tc - j->pw;
         memset(d, 0, (size_t)x_lo * sizeof(float));
-        if (j->sw == 1) {
-          memcpy(d + x_lo, s + x_lo, (size_t)(x_hi - x_lo) * sizeof(float));
-        } else if (j->sw == 2) { /* a literal stride vectorises (permutes); a variable one does not */
-          for (int x = x_lo; x < x_hi; ++x) d[x] = s[(int64_t)x * 2];
-        } else {
-          for (int x = x_lo; x < x_hi; ++x) d[x] = s[(int64_t)x * j->sw];
-        }
+        pdnn_copy_strided(d + x_lo, s + (int64_t)x_lo * j->sw, x_hi - x_lo, j->sw);
         memset(d + x_hi, 0, (size_t)(j->row_len - x_hi) * sizeof(float));
       }
     }

@@ -61,12 +61,11 @@ void pdnn_gemm(pdnn_ctx *ctx, int m, int p, int k, const float *a, int64_t lda, 
                float *c, int64_t ldc, const float *bias, const float *residual, int act);
 
 /* 1x1 convolutions (no padding, one group) vectorised along output channels, for planes of few
- * pixels (runtime/ops_conv1x1_cm.c). pdnn_cm_supported: this build has the kernel for `cout`
- * output channels and it pays for `pixels` = ho * wo (AVX-512, cout % 64 == 0, planes that fill
- * pdnn_gemm's 32-pixel strips badly: 7x7). pdnn_pack_cm: the weights (cout x cin) packed for
- * it, allocated once (at model load; NULL where not supported). pdnn_conv1x1_cm: the convolution,
- * with the packed weights, or through pdnn_conv2d_dense when wcm is NULL. Same bits either way. */
-int pdnn_cm_supported(int cout, int pixels);
+ * pixels (runtime/ops_conv1x1_cm.c). pdnn_pack_cm: the weights (cout x cin) packed for it, allocated
+ * once (at model load), or NULL where this build lacks the kernel or it does not pay for `pixels` =
+ * ho * wo (it needs AVX-512 and cout % 64 == 0, and pays on planes that fill pdnn_gemm's 32-pixel
+ * strips badly: 7x7). pdnn_conv1x1_cm: the convolution, with the packed weights, or through
+ * pdnn_conv2d_dense when wcm is NULL. Same bits either way. */
 float *pdnn_pack_cm(const float *w, int cout, int cin, int pixels);
 void pdnn_conv1x1_cm(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *wcm, const float *bias,
                      const float *residual, int n, int cin, int h, int wd, int cout, int ho, int wo, int sh, int sw,

@@ -2,6 +2,8 @@
 #ifndef PDNN_INTERNAL_H
 #define PDNN_INTERNAL_H
 
+#include <string.h>
+
 #include "patdnn_runtime.h"
 
 typedef struct pdnn_pool pdnn_pool;
@@ -10,6 +12,18 @@ typedef struct pdnn_pool pdnn_pool;
 pdnn_pool *pdnn_pool_create(int num_threads);
 void pdnn_pool_destroy(pdnn_pool *pool);
 void pdnn_pool_run(pdnn_pool *pool, int64_t n, pdnn_range_fn fn, void *arg);
+
+/* d[x] = s[x * stride] for x < n (the input columns a strided window reads): memcpy for stride 1;
+ * stride 2 gets a loop with a literal stride, which GCC vectorises with permutes where a variable
+ * stride stays a scalar gather (ResNet-50's 7x7/2 stem: 2.0 -> 1.6 ms). */
+static inline void pdnn_copy_strided(float *restrict d, const float *restrict s, int64_t n, int stride) {
+  if (stride == 1)
+    memcpy(d, s, (size_t)n * sizeof(float));
+  else if (stride == 2)
+    for (int64_t x = 0; x < n; x++) d[x] = s[2 * x];
+  else
+    for (int64_t x = 0; x < n; x++) d[x] = s[x * stride];
+}
 
 /* A fused activation (PDNN_ACT_*) applied in place to n contiguous values (ops_dense.c). */
 void pdnn_act_row(float *restrict v, int64_t n, int act);
