@@ -3,7 +3,7 @@ on the same masked weights, interleaved in one run, at 1 and 2 threads; plus the
 
 Layers: VGG-16's 13 3x3 convs at 224x224 and ResNet-50's 3x3 convs (torchvision v1.5: the
 stride-2 3x3 opens stages 2-4), pruned at PatDNN's rate (8-pattern library, 4 entries,
-connectivity 3.6x) by `patdnn.patterns.random_pattern_layer`.
+connectivity 3.6x) by `patdnn.sparsity.patterns.random_pattern_layer`.
 
     python3 benchmarks/bench_layers.py [--threads 1,2] [--only vgg|resnet50] [--quick] [--out DIR]
 """
@@ -73,35 +73,34 @@ def quick_layers() -> list[Layer]:
 
 # --- ours ----------------------------------------------------------------------------------------
 
-def variant_pipelines(isa: str, threads: int) -> dict[str, tuple[str, str]]:
+def variant_pipelines(isa: str, threads: int) -> dict[str, tuple[str, tuple]]:
     """Ablation: {variant: (isa, pipeline)} — the default pipeline with one optimization off."""
-    from patdnn.backend.isa import get_isa
-    from patdnn.context import default_pipeline
+    from patdnn.isa import get_isa
+    from patdnn.pipeline import default_pipeline, replace_pass, without_pass
+    from patdnn.target import Target
 
-    full = default_pipeline(isa, threads)
-    tile = re.compile(r"tile-tune\{[^}]*\}")
-    if not tile.search(full) or ",load-elim" not in full or f"filter-kernel-reorder{{threads={threads}}}," not in full:
-        raise RuntimeError(f"the default pipeline changed shape, update the ablation: {full}")
+    full = default_pipeline(Target(isa=isa, threads=threads))
     variants = {
         "full": (isa, full),
-        "no load-elim": (isa, full.replace(",load-elim", "")),
-        "no filter-kernel-reorder": (isa, full.replace(f"filter-kernel-reorder{{threads={threads}}},", "")),
-        "no tile-tune": (isa, tile.sub(f"tile-tune{{isa={isa} tile_x={get_isa(isa).vector_width} tile_y=1 filter_group=0 "
-                                       f"channel_block={CHANNEL_BLOCK_OFF}}}", full)),
-        "no tap lists": (isa, tile.sub(f"tile-tune{{isa={isa} threads={threads} filter_group=0}}", full)),
-        "no channel blocking": (isa, tile.sub(f"tile-tune{{isa={isa} threads={threads} "
-                                              f"channel_block={CHANNEL_BLOCK_OFF} filter_group=0}}", full)),
+        "no load-elim": (isa, without_pass(full, "load-elim")),
+        "no filter-kernel-reorder": (isa, without_pass(full, "filter-kernel-reorder")),
+        "no tile-tune": (isa, replace_pass(full, name="tile-tune", threads=1, tile_x=get_isa(isa).vector_width, tile_y=1,
+                                           filter_group=0, channel_block=CHANNEL_BLOCK_OFF)),
+        "no tap lists": (isa, replace_pass(full, name="tile-tune", filter_group=0)),
+        "no channel blocking": (isa, replace_pass(full, name="tile-tune", channel_block=CHANNEL_BLOCK_OFF,
+                                                  filter_group=0)),
     }
     for other in ("avx2", "neon"):
         if other != isa:
             variants[f"{other} ({'SIMDe, 4 lanes' if other == 'neon' else '8 lanes'})"] = (
-                other, default_pipeline(other, threads))
+                other, default_pipeline(Target(isa=other, threads=threads)))
     return variants
 
 
-def build_ours(layer: Layer, weight, ids, library, isa: str, pipeline: str, threads: int, workdir: Path):
-    from patdnn.api import HostModel, build_host_library
+def build_ours(layer: Layer, weight, ids, library, isa: str, pipeline, threads: int, workdir: Path):
+    from patdnn.build import build_host_library
     from patdnn.ir_builder import pattern_conv_module
+    from patdnn.runners import HostModel
 
     in_shape = (1, layer.cin, layer.size, layer.size)
     module = pattern_conv_module(weight, ids, library, in_shape, layer.stride, 1,
@@ -168,7 +167,7 @@ def baselines(layer: Layer, weight: np.ndarray, threads: int, workdir: Path) -> 
 # --- one layer ---------------------------------------------------------------------------------
 
 def bench_layer(layer: Layer, threads: int, isa: str, args, peak_gflops: dict, ablate: bool) -> dict:
-    from patdnn.patterns import random_pattern_layer
+    from patdnn.sparsity.patterns import random_pattern_layer
 
     seed = zlib.crc32(f"{layer.net}/{layer.name}".encode()) if args.seed is None else args.seed
     rng = np.random.default_rng(seed)  # same weights in every run (str hash() is salted per process)

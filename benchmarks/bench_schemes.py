@@ -6,16 +6,16 @@ PyTorch in the same run; with `--accuracy-dir`, the accuracy of the four pruning
         [--threads 1,2] [--accuracy-dir DIR] [--checkpoint resnet20-cifar=out/dense.pt] [--out DIR]
     python3 benchmarks/bench_schemes.py --quick --out /tmp/b      # ResNet-20 at 16x16, 3 runs (smoke test)
 
-Variants (every plan counts its rate over the prunable layers, see patdnn.schemes.layers):
+Variants (every plan counts its rate over the prunable layers, see patdnn.sparsity.layers):
 * pattern — PatDNN: every prunable 3x3 conv pattern-pruned at the target rate (connectivity
   rate * 4/9), every other layer dense; it cannot reach the overall rate where 1x1 / FC layers
   hold the weights (MobileNet-V2 has no prunable 3x3: all dense) — its real rate is in the table;
 * block   — every prunable layer block-punched, block size by the rules table, one uniform rate;
-* rule    — patdnn.schemes.rules.rule_plan;
-* search  — patdnn.schemes.search.search_plan (cost-model latency unless --search-latency measured).
+* rule    — patdnn.mapping.rules.rule_plan;
+* search  — patdnn.mapping.search.search_plan (cost-model latency unless --search-latency measured).
 
 Latency: random weights (seeded; or --checkpoint), BatchNorms randomised, one-shot projection of
-each plan (patdnn.schemes.apply: pattern layers by the model's 8-pattern library + connectivity,
+each plan (patdnn.sparsity.apply: pattern layers by the model's 8-pattern library + connectivity,
 block layers by project_block), compiled with `patdnn.compile(..., isa=best host ISA,
 schemes=plan)`; output checked against torch on the pruned model (1e-3); then the four variants
 and dense PyTorch (the unpruned model) timed interleaved, medians. Accuracy: DIR/<variant>/report.json
@@ -47,8 +47,8 @@ MODEL_TOL = 1e-3
 # --- plans ------------------------------------------------------------------------------------------
 
 def pattern_only_plan(layers, rate: float):
-    from patdnn.schemes.rules import PATTERN_MIN_RATE
-    from patdnn.schemes.scheme import Scheme
+    from patdnn.mapping.rules import PATTERN_MIN_RATE
+    from patdnn.sparsity.scheme import Scheme
 
     connectivity = max(1.0, round(rate / PATTERN_MIN_RATE, 2))
     return {layer.name: Scheme.pattern(connectivity) if layer.is_3x3 and layer.prunable else Scheme.dense()
@@ -56,8 +56,8 @@ def pattern_only_plan(layers, rate: float):
 
 
 def make_plans(model, shape, layers, rate: float, args) -> dict:
-    from patdnn.schemes.rules import rule_plan, uniform_plan
-    from patdnn.schemes.search import search_plan
+    from patdnn.mapping.rules import rule_plan, uniform_plan
+    from patdnn.mapping.search import search_plan
 
     return {
         "pattern": pattern_only_plan(layers, rate),
@@ -93,11 +93,11 @@ def bench_model(name: str, channels: int, size: int, args, plans_dir: Path) -> l
     import torch
 
     import patdnn
-    from patdnn.schemes.apply import apply_plan
-    from patdnn.schemes.latency import CostModel
-    from patdnn.schemes.layers import kept_flops, model_layers, plan_rate
-    from patdnn.schemes.plan import save_plan
-    from patdnn.schemes.scheme import SchemeKind
+    from patdnn.mapping.latency import CostModel
+    from patdnn.sparsity.apply import apply_plan
+    from patdnn.sparsity.layers import kept_flops, model_layers, plan_rate
+    from patdnn.sparsity.plan import save_plan
+    from patdnn.sparsity.scheme import SchemeKind
 
     shape = (1, channels, size, size)
     dense = build(name, channels, args.checkpoints.get(name), args.seed)
@@ -211,7 +211,7 @@ def markdown(result: dict) -> list[str]:
             rows.append(row)
     sections = [f"Ours: isa {result['isa']}; medians of {result['runs']} runs after {result['warmup']} warm-up, "
                 "interleaved with dense PyTorch (the unpruned model). Rates: weight compression over the "
-                "prunable layers. Model est.: patdnn.schemes.latency's cost model (convs and linears only).",
+                "prunable layers. Model est.: patdnn.mapping.latency's cost model (convs and linears only).",
                 common.markdown_table(head, rows)]
     if acc:
         lines = [f"* {k}: {v['missing']}" if "missing" in v else

@@ -30,20 +30,25 @@ from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
-from patdnn.dialects.nn import (
-    _pair_attr,
-    _parse_activation,
-    _parse_int_list,
-    _parse_io,
-    _parse_weights,
-    _print_int_list,
-    _print_io,
-    _print_weights,
+from patdnn.dialects.common import (
+    Activation,
+    ActivationAttr,
+    WeightsAttr,
+    ceil_div,
     check_batched_io,
     pair,
+    pair_attr,
+    parse_activation,
+    parse_int_list,
+    parse_io,
+    parse_weights,
+    print_activation,
+    print_int_list,
+    print_io,
+    print_weights,
     verify_conv_window,
+    verify_weights,
 )
-from patdnn.dialects.pattern import Activation, ActivationAttr, WeightsAttr, verify_weights
 
 
 def column_lists(op: BlockSparseBase) -> list[np.ndarray]:
@@ -92,7 +97,7 @@ class BlockSparseBase(IRDLOperation):
             raise VerifyException(f"block {list(block)} must be two integers >= 1 (filters, columns)")
         rows = block[0]
         offsets = list(self.offsets.get_values())
-        blocks = -(-out_channels // rows)
+        blocks = ceil_div(out_channels, rows)
         if len(offsets) != blocks + 1:
             raise VerifyException(
                 f"columns has {len(offsets) - 1} lists, expected {blocks} (one per block of {rows} of the "
@@ -109,15 +114,15 @@ class BlockSparseBase(IRDLOperation):
             verify_weights(self.bias, out_channels, "bias")
 
     def print_blocks(self, printer: Printer) -> None:
-        _print_int_list(printer, "block", self.block)
+        print_int_list(printer, "block", self.block)
         lists = ", ".join("[" + ", ".join(map(str, cols.tolist())) + "]" for cols in column_lists(self))
         printer.print_string(f" columns [{lists}]")
-        _print_weights(printer, self)
+        print_weights(printer, self)
         printer.print_op_attributes(self.attributes)
 
     @staticmethod
     def parse_blocks(parser: Parser, props: dict[str, Attribute]) -> None:
-        props["block"] = _parse_int_list(parser, "block")
+        props["block"] = parse_int_list(parser, "block")
         parser.parse_keyword("columns")
         lists = parser.parse_comma_separated_list(
             parser.Delimiter.SQUARE,
@@ -125,7 +130,7 @@ class BlockSparseBase(IRDLOperation):
         offsets = np.cumsum([0] + [len(cols) for cols in lists])
         props["offsets"] = DenseArrayBase.from_list(i32, [int(v) for v in offsets])
         props["columns"] = DenseArrayBase.from_list(i32, [int(v) for cols in lists for v in cols])
-        _parse_weights(parser, props)
+        parse_weights(parser, props)
 
 
 @irdl_op_definition
@@ -143,7 +148,7 @@ class Conv2dOp(BlockSparseBase):
                  stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0,
                  activation: Activation | str = Activation.NONE):
         props = self._props(block, offsets, columns, weights, bias, activation)
-        props |= {"kernel": _pair_attr(kernel), "stride": _pair_attr(stride), "padding": _pair_attr(padding)}
+        props |= {"kernel": pair_attr(kernel), "stride": pair_attr(stride), "padding": pair_attr(padding)}
         super().__init__(operands=[input, output], properties=props)
 
     def verify_(self) -> None:
@@ -153,17 +158,17 @@ class Conv2dOp(BlockSparseBase):
         self.verify_blocks(out_shape[1], in_shape[1] * kh * kw)
 
     def print(self, printer: Printer) -> None:
-        _print_io(printer, [self.input], self.output)
+        print_io(printer, [self.input], self.output)
         for keyword in ("kernel", "stride", "padding"):
-            _print_int_list(printer, keyword, getattr(self, keyword))
-        printer.print_string(f" activation {self.activation.data.value}")
+            print_int_list(printer, keyword, getattr(self, keyword))
+        print_activation(printer, self)
         self.print_blocks(printer)
 
     @classmethod
     def parse(cls, parser: Parser) -> Conv2dOp:
-        (input, *_), output = _parse_io(parser)
-        props: dict[str, Attribute] = {k: _parse_int_list(parser, k) for k in ("kernel", "stride", "padding")}
-        props["activation"] = _parse_activation(parser)
+        (input, *_), output = parse_io(parser)
+        props: dict[str, Attribute] = {k: parse_int_list(parser, k) for k in ("kernel", "stride", "padding")}
+        props["activation"] = parse_activation(parser)
         cls.parse_blocks(parser, props)
         attrs = parser.parse_optional_attr_dict()
         return cls.create(operands=[input, output], properties=props, attributes=attrs)
@@ -185,14 +190,14 @@ class LinearOp(BlockSparseBase):
         self.verify_blocks(m, k)
 
     def print(self, printer: Printer) -> None:
-        _print_io(printer, [self.input], self.output)
-        printer.print_string(f" activation {self.activation.data.value}")
+        print_io(printer, [self.input], self.output)
+        print_activation(printer, self)
         self.print_blocks(printer)
 
     @classmethod
     def parse(cls, parser: Parser) -> LinearOp:
-        (input, *_), output = _parse_io(parser)
-        props: dict[str, Attribute] = {"activation": _parse_activation(parser)}
+        (input, *_), output = parse_io(parser)
+        props: dict[str, Attribute] = {"activation": parse_activation(parser)}
         cls.parse_blocks(parser, props)
         attrs = parser.parse_optional_attr_dict()
         return cls.create(operands=[input, output], properties=props, attributes=attrs)

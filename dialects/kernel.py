@@ -25,8 +25,8 @@ from __future__ import annotations
 from xdsl.dialects.builtin import I32, I64, DenseArrayBase, IntegerAttr, i64
 from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, Region, SSAValue, TypeAttribute
 from xdsl.irdl import (
-    ParsePropInAttrDict,
     IRDLOperation,
+    ParsePropInAttrDict,
     irdl_attr_definition,
     irdl_op_definition,
     operand_def,
@@ -39,7 +39,7 @@ from xdsl.irdl import (
 from xdsl.traits import HasParent, NoTerminator
 from xdsl.utils.exceptions import VerifyException
 
-from patdnn.dialects.pattern import PatternConvBase, verify_conv_operands
+from patdnn.dialects.common import PatternConvBase, ceil_div, verify_conv_operands
 
 
 @irdl_attr_definition
@@ -129,7 +129,7 @@ class PatternConvOp(PatternConvBase):
         if self.fkw_segments is None or self.fkw_channels is None:
             return
         cout, cin = self.output.type.get_shape()[1], self.input.type.get_shape()[1]  # type: ignore[union-attr]
-        blocks = -(-cin // min(self.schedule_value("channel_block"), cin))
+        blocks = ceil_div(cin, min(self.schedule_value("channel_block"), cin))
         expected = blocks * cout * self.library.num_patterns * 3
         if len(self.fkw_segments) != expected:
             raise VerifyException(

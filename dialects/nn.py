@@ -27,16 +27,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 
-from xdsl.dialects.builtin import (
-    I64,
-    DenseArrayBase,
-    Float32Type,
-    IntegerAttr,
-    MemRefType,
-    i64,
-)
+from xdsl.dialects.builtin import I64, DenseArrayBase, IntegerAttr, MemRefType, i64
 from xdsl.dialects.utils import EnumAttribute
-from xdsl.ir import Attribute, Dialect, Operation, SpacedOpaqueSyntaxAttribute, SSAValue
+from xdsl.ir import Attribute, Dialect, SpacedOpaqueSyntaxAttribute, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     irdl_attr_definition,
@@ -51,7 +44,27 @@ from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
-from patdnn.dialects.pattern import Activation, ActivationAttr, WeightsAttr, verify_weights
+from patdnn.dialects.common import (
+    Activation,
+    ActivationAttr,
+    WeightsAttr,
+    check_batched_io,
+    check_buffer,
+    pair,
+    pair_attr,
+    parse_activation,
+    parse_int_list,
+    parse_io,
+    parse_weights,
+    print_activation,
+    print_int_list,
+    print_io,
+    print_weights,
+    verify_pairs,
+    verify_weights,
+    verify_window,
+    weight_props,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Attributes
@@ -68,155 +81,6 @@ class PoolKindAttr(EnumAttribute[PoolKind], SpacedOpaqueSyntaxAttribute):
     """`max` or `avg` (average counts the padding, like PyTorch's count_include_pad=True)."""
 
     name = "nn.pool_kind"
-
-
-# ---------------------------------------------------------------------------------------------
-# Shared helpers: operand checks, pairs, syntax pieces
-# ---------------------------------------------------------------------------------------------
-
-
-def shape_of(value: SSAValue) -> tuple[int, ...]:
-    return tuple(value.type.get_shape())  # type: ignore[union-attr]
-
-
-def _check_buffer(name: str, value: SSAValue, ranks: Sequence[int]) -> tuple[int, ...]:
-    """Checks `value` is a static f32 memref of one of `ranks`; returns its shape."""
-    vtype = value.type
-    if not isinstance(vtype, MemRefType):
-        raise VerifyException(f"{name} must be a memref, got {vtype}")
-    shape = tuple(vtype.get_shape())
-    layout = " or ".join({4: "4-d NCHW", 2: "2-d NxK"}.get(r, f"{r}-d") for r in ranks)
-    if any(d < 0 for d in shape):
-        raise VerifyException(f"{name} must be a static memref, got {vtype}")
-    if ranks and len(shape) not in ranks:
-        raise VerifyException(f"{name} must be a {layout} memref, got {vtype}")
-    if not isinstance(vtype.get_element_type(), Float32Type):
-        raise VerifyException(f"{name} element type must be f32, got {vtype.get_element_type()}")
-    return shape
-
-
-def check_batched_io(op: Operation, rank: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Checks `op.input` / `op.output` are static f32 memrefs of `rank` with the same batch size;
-    returns their shapes (shared by the conv and linear ops of the nn and block dialects)."""
-    in_shape = _check_buffer("input", op.input, [rank])
-    out_shape = _check_buffer("output", op.output, [rank])
-    if in_shape[0] != out_shape[0]:
-        raise VerifyException(f"batch sizes differ: input has {in_shape[0]}, output has {out_shape[0]}")
-    return in_shape, out_shape
-
-
-def verify_conv_window(op: Operation, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> None:
-    """Checks kernel/stride/padding and that the output size follows from them (nn and block convs)."""
-    _verify_pairs(op, [("kernel", 1), ("stride", 1), ("padding", 0)])
-    _verify_window(op, in_shape, out_shape)
-
-
-def _pair_attr(value: int | Sequence[int]) -> DenseArrayBase:
-    return DenseArrayBase.from_list(i64, [value, value] if isinstance(value, int) else list(value))
-
-
-def pair(values: DenseArrayBase) -> tuple[int, int]:
-    """The two integers of a kernel/stride/padding property; (-1, -1) if it does not hold two."""
-    items = tuple(values.get_values())
-    return (items[0], items[1]) if len(items) == 2 else (-1, -1)
-
-
-def _verify_pairs(op: Operation, names_and_lows: Sequence[tuple[str, int]]) -> None:
-    for name, low in names_and_lows:
-        value = pair(getattr(op, name))
-        if value == (-1, -1) or min(value) < low:
-            raise VerifyException(f"{name} {list(getattr(op, name).get_values())} must be two integers >= {low}")
-
-
-def window_out(size: int, pad: int, k: int, stride: int) -> int:
-    """Output size of a sliding window (PyTorch, ceil_mode false, dilation 1)."""
-    return (size + 2 * pad - k) // stride + 1
-
-
-def _verify_window(op: Operation, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> None:
-    """Checks the output height/width follow from input, kernel, stride and padding."""
-    (kh, kw), (sh, sw), (ph, pw) = pair(op.kernel), pair(op.stride), pair(op.padding)
-    for axis, size, out, k, p, s in (
-        ("height", in_shape[2], out_shape[2], kh, ph, sh),
-        ("width", in_shape[3], out_shape[3], kw, pw, sw),
-    ):
-        expected = window_out(size, p, k, s)
-        if expected < 1:
-            raise VerifyException(f"input {axis} {size} is too small for a {kh}x{kw} kernel with padding {p}")
-        if out != expected:
-            raise VerifyException(
-                f"output {axis} {out} does not match the input: ({size} + 2*{p} - {k}) / {s} + 1 = {expected}"
-            )
-
-
-def _print_io(printer: Printer, inputs: Sequence[SSAValue], output: SSAValue) -> None:
-    printer.print_string(" ins(")
-    printer.print_list(inputs, printer.print_operand)
-    printer.print_string(" : ")
-    printer.print_list([v.type for v in inputs], printer.print_attribute)
-    printer.print_string(") outs(")
-    printer.print_operand(output)
-    printer.print_string(" : ")
-    printer.print_attribute(output.type)
-    printer.print_string(")")
-
-
-def _parse_io(parser: Parser) -> tuple[list[SSAValue], SSAValue]:
-    """Parses `ins(%a, %b : T, T) outs(%y : T)`."""
-    parser.parse_keyword("ins")
-    parser.parse_punctuation("(")
-    names = parser.parse_comma_separated_list(parser.Delimiter.NONE, parser.parse_unresolved_operand)
-    parser.parse_punctuation(":")
-    pos = parser.pos
-    types = parser.parse_comma_separated_list(parser.Delimiter.NONE, parser.parse_type)
-    if len(types) != len(names):
-        parser.raise_error(f"expected {len(names)} types for the inputs, got {len(types)}", pos, parser.pos)
-    parser.parse_punctuation(")")
-    inputs = [parser.resolve_operand(n, t) for n, t in zip(names, types)]
-    parser.parse_keyword("outs")
-    with parser.in_parens():
-        name = parser.parse_unresolved_operand()
-        parser.parse_punctuation(":")
-        output = parser.resolve_operand(name, parser.parse_type())
-    return inputs, output
-
-
-def _parse_int_list(parser: Parser, keyword: str) -> DenseArrayBase:
-    parser.parse_keyword(keyword)
-    items = parser.parse_comma_separated_list(parser.Delimiter.SQUARE, parser.parse_integer)
-    return DenseArrayBase.from_list(i64, items)
-
-
-def _print_int_list(printer: Printer, keyword: str, values: DenseArrayBase) -> None:
-    printer.print_string(f" {keyword} {list(values.get_values())}")
-
-
-def _parse_activation(parser: Parser) -> ActivationAttr:
-    parser.parse_keyword("activation")
-    pos = parser.pos
-    name = parser.parse_identifier("activation (none, relu or relu6)")
-    if name not in {a.value for a in Activation}:
-        parser.raise_error(f"unknown activation '{name}', expected none, relu or relu6", pos, parser.pos)
-    return ActivationAttr(Activation(name))
-
-
-def _print_weights(printer: Printer, op: Operation) -> None:
-    printer.print_string(" weights ")
-    printer.print_attribute(op.weights)
-    if op.bias is not None:
-        printer.print_string(" bias ")
-        printer.print_attribute(op.bias)
-
-
-def _parse_weights(parser: Parser, props: dict[str, Attribute]) -> None:
-    parser.parse_keyword("weights")
-    props["weights"] = parser.parse_attribute()
-    if parser.parse_optional_keyword("bias") is not None:
-        props["bias"] = parser.parse_attribute()
-
-
-def _weight_props(weights: Attribute, bias: Attribute | None) -> dict[str, Attribute]:
-    return {"weights": weights} | ({} if bias is None else {"bias": bias})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -264,54 +128,54 @@ class Conv2dOp(IRDLOperation):
         super().__init__(
             operands=[input, [residual] if residual is not None else [], output],
             properties={
-                "kernel": _pair_attr(kernel),
-                "stride": _pair_attr(stride),
-                "padding": _pair_attr(padding),
+                "kernel": pair_attr(kernel),
+                "stride": pair_attr(stride),
+                "padding": pair_attr(padding),
                 "groups": IntegerAttr(groups, i64),
                 "activation": ActivationAttr(Activation(activation)),
-                **_weight_props(weights, bias),
+                **weight_props(weights, bias),
             },
         )
 
     def verify_(self) -> None:
         (n, cin, h, w), (n_out, cout, ho, wo) = check_batched_io(self, 4)
-        _verify_pairs(self, [("kernel", 1), ("stride", 1), ("padding", 0)])
+        verify_pairs(self, [("kernel", 1), ("stride", 1), ("padding", 0)])
         groups = self.groups.value.data
         if groups < 1 or cin % groups or cout % groups:
             raise VerifyException(
                 f"groups {groups} must be >= 1 and divide both the input channels ({cin}) "
                 f"and the output channels ({cout})"
             )
-        _verify_window(self, (n, cin, h, w), (n_out, cout, ho, wo))
+        verify_window((n, cin, h, w), (n_out, cout, ho, wo), pair(self.kernel), pair(self.stride), pair(self.padding))
         kh, kw = pair(self.kernel)
         verify_weights(self.weights, cout * (cin // groups) * kh * kw, "weights")
         if self.bias is not None:
             verify_weights(self.bias, cout, "bias")
         if self.residual is not None:
-            residual = _check_buffer("residual", self.residual, [])
+            residual = check_buffer("residual", self.residual, [])
             if residual != (n_out, cout, ho, wo):
                 raise VerifyException(f"residual shape {list(residual)} must equal the output shape {[n_out, cout, ho, wo]}")
 
     def print(self, printer: Printer) -> None:
-        _print_io(printer, [self.input] + ([self.residual] if self.residual is not None else []), self.output)
+        print_io(printer, [self.input] + ([self.residual] if self.residual is not None else []), self.output)
         for keyword in ("kernel", "stride", "padding"):
-            _print_int_list(printer, keyword, getattr(self, keyword))
+            print_int_list(printer, keyword, getattr(self, keyword))
         printer.print_string(f" groups {self.groups.value.data}")
-        printer.print_string(f" activation {self.activation.data.value}")
-        _print_weights(printer, self)
+        print_activation(printer, self)
+        print_weights(printer, self)
         printer.print_op_attributes(self.attributes)
 
     @classmethod
     def parse(cls, parser: Parser) -> Conv2dOp:
         pos = parser.pos
-        inputs, output = _parse_io(parser)
+        inputs, output = parse_io(parser)
         if len(inputs) > 2:
             parser.raise_error(f"nn.conv2d takes an input and an optional residual, got {len(inputs)} inputs", pos, parser.pos)
-        props: dict[str, Attribute] = {k: _parse_int_list(parser, k) for k in ("kernel", "stride", "padding")}
+        props: dict[str, Attribute] = {k: parse_int_list(parser, k) for k in ("kernel", "stride", "padding")}
         parser.parse_keyword("groups")
         props["groups"] = IntegerAttr(parser.parse_integer(allow_boolean=False), i64)
-        props["activation"] = _parse_activation(parser)
-        _parse_weights(parser, props)
+        props["activation"] = parse_activation(parser)
+        parse_weights(parser, props)
         attrs = parser.parse_optional_attr_dict()
         return cls.create(operands=[*inputs, output], properties=props, attributes=attrs)
 
@@ -348,58 +212,64 @@ class Pool2dOp(IRDLOperation):
             operands=[input, output],
             properties={
                 "kind": PoolKindAttr(PoolKind(kind)),
-                "kernel": _pair_attr(kernel),
-                "stride": _pair_attr(kernel if stride is None else stride),
-                "padding": _pair_attr(padding),
+                "kernel": pair_attr(kernel),
+                "stride": pair_attr(kernel if stride is None else stride),
+                "padding": pair_attr(padding),
             },
         )
 
     def verify_(self) -> None:
-        n, c, h, w = _check_buffer("input", self.input, [4])
-        n_out, c_out, ho, wo = _check_buffer("output", self.output, [4])
-        if (n, c) != (n_out, c_out):
-            raise VerifyException(
-                f"output batch and channels ({n_out}, {c_out}) must equal the input's ({n}, {c})"
-            )
-        _verify_pairs(self, [("kernel", 1), ("stride", 1), ("padding", 0)])
+        (n, c, h, w), (n_out, c_out, ho, wo) = _pool_io(self)
+        verify_pairs(self, [("kernel", 1), ("stride", 1), ("padding", 0)])
         (kh, kw), (ph, pw) = pair(self.kernel), pair(self.padding)
         if ph > kh // 2 or pw > kw // 2:
             raise VerifyException(
                 f"padding {[ph, pw]} must be at most half the kernel {[kh, kw]} (as in PyTorch)"
             )
-        _verify_window(self, (n, c, h, w), (n_out, c_out, ho, wo))
+        verify_window((n, c, h, w), (n_out, c_out, ho, wo), pair(self.kernel), pair(self.stride), pair(self.padding))
 
     def print(self, printer: Printer) -> None:
-        _print_io(printer, [self.input], self.output)
+        print_io(printer, [self.input], self.output)
         printer.print_string(f" kind {self.kind.data.value}")
         for keyword in ("kernel", "stride", "padding"):
-            _print_int_list(printer, keyword, getattr(self, keyword))
+            print_int_list(printer, keyword, getattr(self, keyword))
         printer.print_op_attributes(self.attributes)
 
     @classmethod
     def parse(cls, parser: Parser) -> Pool2dOp:
-        (input, *_), output = _parse_io(parser)
+        (input, *_), output = parse_io(parser)
         parser.parse_keyword("kind")
         pos = parser.pos
         kind = parser.parse_identifier("pooling kind (max or avg)")
         if kind not in {k.value for k in PoolKind}:
             parser.raise_error(f"unknown pooling kind '{kind}', expected max or avg", pos, parser.pos)
         props: dict[str, Attribute] = {"kind": PoolKindAttr(PoolKind(kind))}
-        props |= {k: _parse_int_list(parser, k) for k in ("kernel", "stride", "padding")}
+        props |= {k: parse_int_list(parser, k) for k in ("kernel", "stride", "padding")}
         attrs = parser.parse_optional_attr_dict()
         return cls.create(operands=[input, output], properties=props, attributes=attrs)
+
+
+def _pool_io(op: Pool2dOp | AdaptiveAvgPool2dOp) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Checks a pooling's NCHW input and output keep batch and channels; returns their shapes."""
+    n, c, h, w = check_buffer("input", op.input, [4])
+    n_out, c_out, ho, wo = check_buffer("output", op.output, [4])
+    if (n, c) != (n_out, c_out):
+        raise VerifyException(
+            f"output batch and channels ({n_out}, {c_out}) must equal the input's ({n}, {c})"
+        )
+    return (n, c, h, w), (n_out, c_out, ho, wo)
 
 
 class _UnaryOp(IRDLOperation):
     """Shared syntax of ops with one input, one output and no properties: `ins(..) outs(..)`."""
 
     def print(self, printer: Printer) -> None:
-        _print_io(printer, [self.input], self.output)
+        print_io(printer, [self.input], self.output)
         printer.print_op_attributes(self.attributes)
 
     @classmethod
     def parse(cls, parser: Parser):
-        (input, *_), output = _parse_io(parser)
+        (input, *_), output = parse_io(parser)
         attrs = parser.parse_optional_attr_dict()
         return cls.create(operands=[input, output], attributes=attrs)
 
@@ -418,12 +288,7 @@ class AdaptiveAvgPool2dOp(_UnaryOp):
         super().__init__(operands=[input, output])
 
     def verify_(self) -> None:
-        n, c, h, w = _check_buffer("input", self.input, [4])
-        n_out, c_out, ho, wo = _check_buffer("output", self.output, [4])
-        if (n, c) != (n_out, c_out):
-            raise VerifyException(
-                f"output batch and channels ({n_out}, {c_out}) must equal the input's ({n}, {c})"
-            )
+        _, (_, _, ho, wo) = _pool_io(self)
         if ho < 1 or wo < 1:
             raise VerifyException(f"output size {ho}x{wo} must be at least 1x1")
 
@@ -453,7 +318,7 @@ class AddOp(IRDLOperation):
         )
 
     def verify_(self) -> None:
-        shapes = {name: _check_buffer(name, v, []) for name, v in (("lhs", self.lhs), ("rhs", self.rhs), ("output", self.output))}
+        shapes = {name: check_buffer(name, v, []) for name, v in (("lhs", self.lhs), ("rhs", self.rhs), ("output", self.output))}
         for name in ("rhs", "output"):
             if shapes[name] != shapes["lhs"]:
                 raise VerifyException(
@@ -461,17 +326,17 @@ class AddOp(IRDLOperation):
                 )
 
     def print(self, printer: Printer) -> None:
-        _print_io(printer, [self.lhs, self.rhs], self.output)
-        printer.print_string(f" activation {self.activation.data.value}")
+        print_io(printer, [self.lhs, self.rhs], self.output)
+        print_activation(printer, self)
         printer.print_op_attributes(self.attributes)
 
     @classmethod
     def parse(cls, parser: Parser) -> AddOp:
         pos = parser.pos
-        inputs, output = _parse_io(parser)
+        inputs, output = parse_io(parser)
         if len(inputs) != 2:
             parser.raise_error(f"nn.add takes two inputs (lhs, rhs), got {len(inputs)}", pos, parser.pos)
-        props = {"activation": _parse_activation(parser)}
+        props = {"activation": parse_activation(parser)}
         attrs = parser.parse_optional_attr_dict()
         return cls.create(operands=[*inputs, output], properties=props, attributes=attrs)
 
@@ -491,22 +356,22 @@ class ActivationOp(IRDLOperation):
         super().__init__(operands=[input, output], properties={"activation": ActivationAttr(Activation(activation))})
 
     def verify_(self) -> None:
-        in_shape = _check_buffer("input", self.input, [])
-        out_shape = _check_buffer("output", self.output, [])
+        in_shape = check_buffer("input", self.input, [])
+        out_shape = check_buffer("output", self.output, [])
         if in_shape != out_shape:
             raise VerifyException(f"output shape {list(out_shape)} must equal the input shape {list(in_shape)}")
         if self.activation.data == Activation.NONE:
             raise VerifyException("activation none is a copy: use nn.reshape, or drop the op")
 
     def print(self, printer: Printer) -> None:
-        _print_io(printer, [self.input], self.output)
-        printer.print_string(f" activation {self.activation.data.value}")
+        print_io(printer, [self.input], self.output)
+        print_activation(printer, self)
         printer.print_op_attributes(self.attributes)
 
     @classmethod
     def parse(cls, parser: Parser) -> ActivationOp:
-        (input, *_), output = _parse_io(parser)
-        props = {"activation": _parse_activation(parser)}
+        (input, *_), output = parse_io(parser)
+        props = {"activation": parse_activation(parser)}
         attrs = parser.parse_optional_attr_dict()
         return cls.create(operands=[input, output], properties=props, attributes=attrs)
 
@@ -531,12 +396,12 @@ class ConcatOp(IRDLOperation):
     def verify_(self) -> None:
         if not self.inputs:
             raise VerifyException("nn.concat needs at least one input")
-        out_shape = _check_buffer("output", self.output, [])
+        out_shape = check_buffer("output", self.output, [])
         if len(out_shape) < 2:
             raise VerifyException(f"output must have at least 2 dimensions (concatenation is along axis 1), got {self.output.type}")
         total = 0
         for i, value in enumerate(self.inputs):
-            shape = _check_buffer(f"input {i}", value, [])
+            shape = check_buffer(f"input {i}", value, [])
             if len(shape) != len(out_shape) or shape[0] != out_shape[0] or shape[2:] != out_shape[2:]:
                 raise VerifyException(
                     f"input {i} shape {list(shape)} must equal the output shape {list(out_shape)} "
@@ -549,12 +414,12 @@ class ConcatOp(IRDLOperation):
             )
 
     def print(self, printer: Printer) -> None:
-        _print_io(printer, list(self.inputs), self.output)
+        print_io(printer, list(self.inputs), self.output)
         printer.print_op_attributes(self.attributes)
 
     @classmethod
     def parse(cls, parser: Parser) -> ConcatOp:
-        inputs, output = _parse_io(parser)
+        inputs, output = parse_io(parser)
         attrs = parser.parse_optional_attr_dict()
         return cls.create(operands=[*inputs, output], attributes=attrs)
 
@@ -573,8 +438,8 @@ class ReshapeOp(_UnaryOp):
         super().__init__(operands=[input, output])
 
     def verify_(self) -> None:
-        in_shape = _check_buffer("input", self.input, [])
-        out_shape = _check_buffer("output", self.output, [])
+        in_shape = check_buffer("input", self.input, [])
+        out_shape = check_buffer("output", self.output, [])
         count_in, count_out = _count(in_shape), _count(out_shape)
         if count_in != count_out:
             raise VerifyException(
@@ -618,7 +483,7 @@ class LinearOp(IRDLOperation):
     ):
         super().__init__(
             operands=[input, output],
-            properties={"activation": ActivationAttr(Activation(activation)), **_weight_props(weights, bias)},
+            properties={"activation": ActivationAttr(Activation(activation)), **weight_props(weights, bias)},
         )
 
     def verify_(self) -> None:
@@ -628,16 +493,16 @@ class LinearOp(IRDLOperation):
             verify_weights(self.bias, m, "bias")
 
     def print(self, printer: Printer) -> None:
-        _print_io(printer, [self.input], self.output)
-        printer.print_string(f" activation {self.activation.data.value}")
-        _print_weights(printer, self)
+        print_io(printer, [self.input], self.output)
+        print_activation(printer, self)
+        print_weights(printer, self)
         printer.print_op_attributes(self.attributes)
 
     @classmethod
     def parse(cls, parser: Parser) -> LinearOp:
-        (input, *_), output = _parse_io(parser)
-        props: dict[str, Attribute] = {"activation": _parse_activation(parser)}
-        _parse_weights(parser, props)
+        (input, *_), output = parse_io(parser)
+        props: dict[str, Attribute] = {"activation": parse_activation(parser)}
+        parse_weights(parser, props)
         attrs = parser.parse_optional_attr_dict()
         return cls.create(operands=[input, output], properties=props, attributes=attrs)
 
@@ -655,8 +520,8 @@ class SoftmaxOp(_UnaryOp):
         super().__init__(operands=[input, output])
 
     def verify_(self) -> None:
-        in_shape = _check_buffer("input", self.input, [2])
-        out_shape = _check_buffer("output", self.output, [2])
+        in_shape = check_buffer("input", self.input, [2])
+        out_shape = check_buffer("output", self.output, [2])
         if in_shape != out_shape:
             raise VerifyException(f"output shape {list(out_shape)} must equal the input shape {list(in_shape)}")
 

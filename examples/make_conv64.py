@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from patdnn.ir_builder import pattern_conv_module
-from patdnn.patterns import random_pattern_layer
+from patdnn.sparsity.patterns import random_pattern_layer
 
 here = Path(__file__).resolve().parent
 rng = np.random.default_rng(0)

@@ -19,8 +19,12 @@ import torch
 from patdnn.frontend import import_module
 from patdnn.lr import print_lr
 from patdnn.models import get_model, randomize_batchnorm
-from patdnn.patterns import (
-    apply_patterns, candidate_patterns, connectivity_projection, natural_patterns, pattern_projection,
+from patdnn.sparsity.patterns import (
+    apply_patterns,
+    candidate_patterns,
+    connectivity_projection,
+    natural_patterns,
+    pattern_projection,
 )
 
 HERE = Path(__file__).resolve().parent

@@ -17,7 +17,7 @@ from xdsl.dialects.builtin import DenseArrayBase, ModuleOp, i64
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
-from patdnn.dialects import kernel, pattern
+from patdnn.dialects import common, kernel
 
 
 def chunk_sizes(n: int, parts: int) -> list[int]:
@@ -60,5 +60,5 @@ class FilterKernelReorderPass(ModulePass):
             raise PassFailedException(f"filter-kernel-reorder: threads={self.threads} must be >= 1")
         for inner in op.walk():
             if isinstance(inner, kernel.PatternConvOp):
-                order = reorder_filters(pattern.kernel_ids(inner), inner.library.entries(), self.threads)
+                order = reorder_filters(common.kernel_ids(inner), inner.library.entries(), self.threads)
                 inner.properties["filter_order"] = DenseArrayBase.from_list(i64, order.tolist())

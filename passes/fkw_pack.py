@@ -1,7 +1,7 @@
 """`fkw-pack`: attaches the FKW (filter–kernel–weight) index to every kernel.pattern_conv.
 
 The weights are already stored in FKW order (filter → pattern → input channel, the kept entries
-of a kernel contiguous; see patdnn/fkw.py). This pass makes the index explicit in the IR, blocked
+of a kernel contiguous; see patdnn/sparsity/fkw.py). This pass makes the index explicit in the IR, blocked
 by the layer's `channel_block`: `fkw_segments` = (first kernel, end kernel, first weight) per
 (channel block, filter, pattern) — the per-filter offsets and per-pattern strides the loops read —
 and `fkw_channels` = the input channel of every kept kernel, grouped by pattern within a filter.
@@ -17,8 +17,8 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import I32, BytesAttr, DenseArrayBase, DictionaryAttr, IntegerAttr, ModuleOp, i32, i64
 from xdsl.passes import ModulePass
 
-from patdnn.dialects import kernel, pattern
-from patdnn.fkw import blocked_fkw, storage_bytes
+from patdnn.dialects import common, kernel
+from patdnn.sparsity.fkw import blocked_fkw, storage_bytes
 
 
 def _i32_array(values: np.ndarray) -> DenseArrayBase[I32]:
@@ -26,7 +26,7 @@ def _i32_array(values: np.ndarray) -> DenseArrayBase[I32]:
 
 
 def pack(op: kernel.PatternConvOp) -> dict[str, int]:
-    ids = pattern.kernel_ids(op)
+    ids = common.kernel_ids(op)
     entries = op.library.entries()
     index = blocked_fkw(ids, entries, op.schedule_value("channel_block"))
     op.properties["fkw_segments"] = _i32_array(index.segments.reshape(-1))

@@ -26,7 +26,7 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from patdnn.dialects import nn
-from patdnn.dialects.pattern import Activation
+from patdnn.dialects.common import Activation
 
 
 def _fusable_conv(buffer: SSAValue, add: nn.AddOp) -> nn.Conv2dOp | None:

@@ -21,10 +21,10 @@ from xdsl.pattern_rewriter import (
 )
 from xdsl.utils.exceptions import PassFailedException
 
-from patdnn.dialects import kernel, pattern
+from patdnn.dialects import common, kernel, pattern
 
 
-def build_pattern_body(library: pattern.PatternLibraryAttr, index: int, rows: int = 1, stride: int = 1) -> kernel.PatternBodyOp:
+def build_pattern_body(library: common.PatternLibraryAttr, index: int, rows: int = 1, stride: int = 1) -> kernel.PatternBodyOp:
     block = Block()
     for acc_row in range(rows):
         for entry, (row, col) in enumerate(library.taps(index)):
@@ -48,7 +48,7 @@ class LowerConv(RewritePattern):
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: pattern.Conv2dOp, rewriter: PatternRewriter) -> None:
-        out_rows = pattern.shape_of(op.output)[2]
+        out_rows = common.shape_of(op.output)[2]
         rows = max(1, min(scheduled(op, "tile_y", self.tile_y) or 1, out_rows))
         stride = op.stride.get_values()[0]
         bodies = [build_pattern_body(op.library, p, rows, stride) for p in range(op.library.num_patterns)]

@@ -16,6 +16,8 @@ from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, i64
 from xdsl.passes import ModulePass
 
+from patdnn.dialects.common import round_up
+
 ALIGN = 64
 
 
@@ -23,7 +25,7 @@ def _bytes(alloc: memref.AllocOp) -> int:
     mtype = alloc.memref.type
     assert isinstance(mtype, MemRefType)
     size = int(np.prod(mtype.get_shape())) * 4
-    return -(-size // ALIGN) * ALIGN
+    return round_up(size, ALIGN)
 
 
 def plan_function(fn: func.FuncOp) -> int:

@@ -9,8 +9,9 @@ so a researcher can read and edit it per layer. Sources, by precedence:
 1. a value already in the layer's `patdnn.schedule` (from the LR or an earlier run) is kept;
 2. this pass's options `tile_x`, `tile_y`, `channel_block` (0 = not set) and `filter_group`
    (-1 = not set) apply to every layer;
-3. `auto=true`: the auto-tuner (patdnn/tuning/autotune.py) times candidates on the host and
-   keeps the fastest, reusing its persistent log; otherwise
+3. `log=PATH`: the schedule the auto-tuner (patdnn/autotune.py) logged for this layer,
+   target ISA and thread count — the pass only reads the log; `patdnnc --autotune` and
+   `patdnn.compile(..., autotune=...)` run the tuner before the pipeline; otherwise
 4. the rule-based default for the target `isa` (patdnn/tuning/rules.py).
 """
 
@@ -21,10 +22,10 @@ from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
-from patdnn.backend.isa import get_isa
 from patdnn.dialects import pattern
 from patdnn.dialects.pattern import SCHEDULE_ATTR
-from patdnn.toolchain import host_cpu_problem
+from patdnn.isa import get_isa
+from patdnn.tuning.log import TuningLog
 from patdnn.tuning.rules import LayerShape, Schedule, rule_schedule
 
 UNSET = {"tile_x": 0, "tile_y": 0, "channel_block": 0, "filter_group": -1}  # option values meaning "not set"
@@ -53,17 +54,11 @@ class TileTunePass(ModulePass):
     """Loop form for every layer: 0 PatDNN's per-pattern loops, N > 0 tap lists in groups of N
     filters (-1: rule or tuner)."""
 
-    auto: bool = False
-    """Search schedules by compiling and timing candidates on this host."""
-
-    budget: int = 60
-    """Auto-tuning time budget in (whole) seconds for the whole module."""
-
     threads: int = 1
-    """Threads the candidates are timed with."""
+    """Threads the model runs with: the auto-tuner's log keeps schedules per thread count."""
 
     log: str = ""
-    """Tuning log (JSON) to read and extend; default $PATDNN_TUNING_LOG or ~/.cache/patdnn/tuning.json."""
+    """The auto-tuner's log (JSON) to take schedules from ("": none, the rule decides)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         try:
@@ -73,19 +68,13 @@ class TileTunePass(ModulePass):
         for name in KEYS:
             if getattr(self, name) < UNSET[name]:
                 raise PassFailedException(f"tile-tune: {name}={getattr(self, name)} must be >= {max(UNSET[name], 0)}")
-        convs = [inner for inner in op.walk() if isinstance(inner, pattern.Conv2dOp)]
-        tuned: dict[int, Schedule] = {}
-        if self.auto and convs:
-            from patdnn.tuning.autotune import Autotuner
-
-            if (problem := host_cpu_problem(isa.name)) is not None:
-                raise PassFailedException(f"tile-tune: cannot time isa={isa.name} candidates on this host: {problem}")
-
-            tuner = Autotuner(isa, self.threads, self.budget, self.log or None)
-            tuned = {id(c): s for c, s in zip(convs, tuner.tune_all(convs))}
-        for conv in convs:
+        try:
+            logged = TuningLog.read(self.log) if self.log else None
+        except ValueError as e:
+            raise PassFailedException(f"tile-tune: {e}") from None
+        for conv in (inner for inner in op.walk() if isinstance(inner, pattern.Conv2dOp)):
             form = self.filter_group if self.filter_group != UNSET["filter_group"] else None
-            base = tuned.get(id(conv)) or rule_schedule(LayerShape.of(conv), isa, form)
+            base = (logged and logged.schedule(conv, isa, self.threads)) or rule_schedule(LayerShape.of(conv), isa, form)
             options = {name: getattr(self, name) for name in KEYS if getattr(self, name) != UNSET[name]}
             existing = conv.attributes.get(SCHEDULE_ATTR)
             merged = dict(existing.data) if isinstance(existing, DictionaryAttr) else {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -10,38 +9,16 @@ from xdsl.builder import ImplicitBuilder
 from xdsl.dialects import func
 from xdsl.dialects.builtin import BytesAttr, DenseIntOrFPElementsAttr, MemRefType, ModuleOp, TensorType, f32
 
-from patdnn.dialects.pattern import Activation, BlobRefAttr, Conv2dOp, PatternLibraryAttr
-from patdnn.fkw import pack_weights
+from patdnn.dialects.common import Activation, BlobRefAttr, PatternLibraryAttr, window_out
+from patdnn.dialects.pattern import Conv2dOp
+from patdnn.sparsity.blob import BlobWriter
+from patdnn.sparsity.fkw import pack_weights
 
 
 def dense_f32(values: np.ndarray) -> DenseIntOrFPElementsAttr:
     """An inline 1-d f32 constant, built from bytes (never from Python lists: it is O(n) objects)."""
     flat = np.ascontiguousarray(values, dtype=np.float32).reshape(-1)
     return DenseIntOrFPElementsAttr(TensorType(f32, [flat.size]), BytesAttr(flat.tobytes()))
-
-
-class BlobWriter:
-    """Appends f32 arrays to one weights file; `ref()` attributes are valid once `close()` ran."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.chunks: list[bytes] = []
-        self.size = 0
-        self.pending: list[tuple[int, int]] = []
-
-    def add(self, values: np.ndarray) -> tuple[int, int]:
-        data = np.ascontiguousarray(values, dtype=np.float32).tobytes()
-        pad = (-self.size) % 64  # 64-byte aligned segments: vector-friendly
-        self.chunks.append(b"\0" * pad + data)
-        offset = self.size + pad
-        self.size = offset + len(data)
-        return offset, len(data)
-
-    def close(self) -> str:
-        payload = b"".join(self.chunks)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_bytes(payload)
-        return hashlib.sha256(payload).hexdigest()
 
 
 def pattern_conv_module(
@@ -64,7 +41,7 @@ def pattern_conv_module(
     """
     n, cin, h, w = input_shape
     cout, _, k, _ = weight.shape
-    ho, wo = (h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1
+    ho, wo = window_out(h, padding, k, stride), window_out(w, padding, k, stride)
     packed = pack_weights(weight, ids, library)
     weights_attr, bias_attr = dense_f32(packed), None if bias is None else dense_f32(bias)
     if blob_path is not None:

@@ -11,9 +11,10 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import MemRefType, ModuleOp, f32
 from xdsl.ir import Attribute, Operation, SSAValue
 
-from patdnn.dialects import nn
-from patdnn.dialects.pattern import BlobRefAttr
-from patdnn.ir_builder import BlobWriter, dense_f32
+from patdnn.dialects import common, nn
+from patdnn.dialects.common import BlobRefAttr
+from patdnn.ir_builder import dense_f32
+from patdnn.sparsity.blob import BlobWriter
 
 
 def weights_attrs(arrays: Sequence[np.ndarray | None], blob_path: Path | None = None) -> list[Attribute | None]:
@@ -65,7 +66,7 @@ def conv2d_module(
     cout, _, kh, kw = weight.shape
     (sh, sw) = (stride, stride) if isinstance(stride, int) else tuple(stride)
     (ph, pw) = (padding, padding) if isinstance(padding, int) else tuple(padding)
-    out_shape = [n, cout, nn.window_out(h, ph, kh, sh), nn.window_out(w, pw, kw, sw)]
+    out_shape = [n, cout, common.window_out(h, ph, kh, sh), common.window_out(w, pw, kw, sw)]
     wattr, battr = weights_attrs([weight, bias], blob_path)
     return single_op_module(
         [input_shape],
@@ -87,7 +88,7 @@ def block_module(
     """One `block.conv2d` (4-d OIHW `weight`) or `block.linear` (2-d (out, in) `weight`) whose
     filter blocks of `rows` keep the columns where the (already pruned) weights are non-zero."""
     from patdnn.dialects import block
-    from patdnn.schemes.block import gemm_view, pack_blocks
+    from patdnn.sparsity.block import gemm_view, pack_blocks
 
     offsets, columns, values = pack_blocks(gemm_view(weight), rows)
     wattr, battr = weights_attrs([values, bias], blob_path)
@@ -99,6 +100,6 @@ def block_module(
     cout, _, kh, kw = weight.shape
     (sh, sw) = (stride, stride) if isinstance(stride, int) else tuple(stride)
     (ph, pw) = (padding, padding) if isinstance(padding, int) else tuple(padding)
-    out_shape = [n, cout, nn.window_out(h, ph, kh, sh), nn.window_out(w, pw, kw, sw)]
+    out_shape = [n, cout, common.window_out(h, ph, kh, sh), common.window_out(w, pw, kw, sw)]
     return single_op_module([input_shape], out_shape, lambda ins, out: block.Conv2dOp(
         ins[0], out, [rows, 1], offsets, columns, wattr, battr, (kh, kw), (sh, sw), (ph, pw), activation))

@@ -13,7 +13,7 @@ def need_toolchain(target: str, isa: str = "neon") -> None:
     import pytest
 
     if target == "opencl":  # the OpenCL headers/loader and at least one platform (e.g. PoCL)
-        from patdnn.backend.opencl_devices import opencl_problem
+        from patdnn.runners.opencl import opencl_problem
 
         problem = opencl_problem()
     else:

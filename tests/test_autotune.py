@@ -1,4 +1,5 @@
-"""The auto-tuner: it times real candidates, keeps the fastest, logs them, and reuses the log."""
+"""The auto-tuner: it times real candidates, keeps the fastest, logs them, and reuses the log;
+the tile-tune pass takes the logged schedules into the IR."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import time
 import numpy as np
 import pytest
 
-from patdnn.backend.isa import get_isa
-from patdnn.context import run_pipeline
+from patdnn import autotune
 from patdnn.dialects import pattern
 from patdnn.ir_builder import pattern_conv_module
-from patdnn.patterns import random_pattern_layer
+from patdnn.isa import get_isa
+from patdnn.pipeline import default_pipeline, run_pipeline
+from patdnn.sparsity.patterns import random_pattern_layer
+from patdnn.target import Target
 from patdnn.testing import need_toolchain
-from patdnn.tuning import autotune
+from patdnn.tuning.log import layer_key
 from patdnn.tuning.rules import LayerShape, Schedule, rule_schedule
 
 
@@ -35,7 +38,7 @@ def test_tuner_times_candidates_keeps_the_fastest_and_reuses_its_log(tmp_path, m
     conv = _conv(_module())
     tuner = autotune.Autotuner(isa, threads=1, budget=15, log=log, runs=3)
     best = tuner.tune(conv, time.monotonic() + 15)
-    entry = json.loads(log.read_text())[autotune.layer_key(conv, isa, 1)]
+    entry = json.loads(log.read_text())[layer_key(conv, isa, 1)]
     tried = entry["tried"]
     assert len(tried) >= 2  # the rule and at least one neighbour were compiled and timed
     assert tried[0][0] == best.as_dict() and entry["ms"] == min(ms for _, ms in tried) > 0
@@ -49,11 +52,14 @@ def test_tuner_times_candidates_keeps_the_fastest_and_reuses_its_log(tmp_path, m
     assert again.tune(_conv(_module()), time.monotonic() + 60) == best
 
 
-def test_tile_tune_auto_writes_the_tuned_schedule_into_the_ir(tmp_path, monkeypatch):
+def test_tile_tune_writes_the_tuned_schedule_into_the_ir(tmp_path, monkeypatch):
     need_toolchain("host", "avx2")
     monkeypatch.setenv("PATDNN_TUNING_LOG", str(tmp_path / "log.json"))
     module = _module()
-    run_pipeline(module, "tile-tune{isa=avx2 auto=true budget=3}")
+    target = Target(isa="avx2")
+    log = autotune.tune_module(module, target, budget=3)
+    assert log == tmp_path / "log.json"
+    run_pipeline(module, default_pipeline(target, log)[:1])  # tile-tune{isa=avx2 threads=1 log=...}
     schedule = _conv(module).attributes["patdnn.schedule"]
     logged = next(iter(json.loads((tmp_path / "log.json").read_text()).values()))["schedule"]
     in_ir = {k: v.value.data for k, v in schedule.data.items()}  # filter_group = 0 is the IR's default
@@ -80,11 +86,16 @@ def test_neighbours_stay_within_the_register_budget_and_the_layer(isa):
 
 
 def test_auto_tuning_an_isa_this_cpu_lacks_is_one_clear_error(monkeypatch):
+    monkeypatch.setattr(autotune, "host_cpu_problem", lambda isa: f"this CPU lacks avx512f (needed by isa={isa})")
+    with pytest.raises(autotune.TuningError, match=r"^cannot time isa=avx512 candidates on this host: "
+                                                    r"this CPU lacks avx512f"):
+        autotune.tune_module(_module(), Target(isa="avx512"), budget=1)
+
+
+def test_a_tuning_log_that_is_not_json_is_one_clear_error(tmp_path):
     from xdsl.utils.exceptions import PassFailedException
 
-    from patdnn.passes import tile_tune
-
-    monkeypatch.setattr(tile_tune, "host_cpu_problem", lambda isa: f"this CPU lacks avx512f (needed by isa={isa})")
-    with pytest.raises(PassFailedException, match=r"tile-tune: cannot time isa=avx512 candidates on this host: "
-                                                   r"this CPU lacks avx512f"):
-        run_pipeline(_module(), "tile-tune{isa=avx512 auto=true}")
+    bad = tmp_path / "log.json"
+    bad.write_text("{not json")
+    with pytest.raises(PassFailedException, match=r"tile-tune: cannot read the tuning log .*log.json"):
+        run_pipeline(_module(), f'tile-tune{{isa=avx2 log="{bad}"}}')

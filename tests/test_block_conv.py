@@ -27,11 +27,11 @@ from patdnn.build import build_module
 from patdnn.dialects import block
 from patdnn.frontend import import_module
 from patdnn.frontend.to_ir import detect_block_rows
-from patdnn.lr import LrSyntaxError, lr_to_ir, parse_lr, print_lr, prune_plan
+from patdnn.lr import LrSyntaxError, load_plan, lr_to_ir, parse_lr, print_lr, prune_plan
 from patdnn.nn_builder import weights_attrs
-from patdnn.schemes.block import gemm_view, pack_blocks, project_block
-from patdnn.schemes.plan import load_plan
-from patdnn.schemes.scheme import PRUNE_ATTR, Scheme, SchemeError, parse_scheme
+from patdnn.sparsity.block import gemm_view, pack_blocks, project_block
+from patdnn.sparsity.scheme import PRUNE_ATTR, Scheme, SchemeError, parse_scheme
+from patdnn.target import Target
 from patdnn.testing import need_toolchain
 from patdnn.tools import patdnnc
 
@@ -151,7 +151,7 @@ def built(tmp_path_factory):
         if key not in cache:
             module, datas = cases_module(list(names))
             outdir = tmp_path_factory.mktemp(f"block-{isa}-{target}")
-            cache[key] = (build_module(module, outdir, isa=isa, target=target, pipeline="plan-buffers"), datas)
+            cache[key] = (build_module(module, outdir, Target(isa=isa, platform=target), pipeline="plan-buffers"), datas)
         return cache[key]
 
     return get
@@ -179,8 +179,8 @@ def test_neon_on_aarch64_matches_simde_bit_for_bit(built):
 
 
 def test_register_tiles_fit_the_register_file():
-    from patdnn.backend.c_block import register_tile
-    from patdnn.backend.isa import ISAS
+    from patdnn.backend.c.block import register_tile
+    from patdnn.isa import ISAS
 
     assert register_tile(ISAS["avx512"], 8, 3136) == (8, 3)  # 24 accumulators + 3 inputs + 1 weight
     assert register_tile(ISAS["avx2"], 16, 3136) == (8, 1)  # 16 rows do not fit 16 registers: 2 halves

@@ -15,10 +15,10 @@ import pytest
 import torch
 
 import patdnn
-from patdnn.testing import need_toolchain
 from patdnn.frontend import UnsupportedLayerError, import_module
 from patdnn.models import get_model, randomize_batchnorm
 from patdnn.prune import one_shot_pattern_prune
+from patdnn.testing import need_toolchain
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 

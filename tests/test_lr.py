@@ -16,14 +16,14 @@ from torch import nn
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DictionaryAttr, IntegerAttr, StringAttr, i64
 
-from patdnn.dialects.pattern import BlobRefAttr
+from patdnn.dialects.common import BlobRefAttr
 from patdnn.frontend import import_module
 from patdnn.lr import LrError, LrSyntaxError, format_lr, lr_to_ir, parse_lr, print_lr
 from patdnn.lr.parser import GRAMMAR
 from patdnn.lr.syntax import OPS, SCHEDULE_ATTR, SCHEDULE_KEYS
-from patdnn.patterns import random_pattern_layer
-from patdnn.schemes.block import project_block
-from patdnn.schemes.scheme import parse_scheme
+from patdnn.sparsity.block import project_block
+from patdnn.sparsity.patterns import random_pattern_layer
+from patdnn.sparsity.scheme import parse_scheme
 from patdnn.testing import need_toolchain
 from patdnn.tools import patdnnc
 

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from patdnn.schemes.layers import model_layers, plan_rate
-from patdnn.schemes.plan import load_plan
-from patdnn.schemes.scheme import SchemeKind
+from patdnn.lr import load_plan
+from patdnn.sparsity.layers import model_layers, plan_rate
+from patdnn.sparsity.scheme import SchemeKind
 from patdnn.tools.patdnn_cli import main
 
 

@@ -8,7 +8,7 @@ that are not multiples of 4, odd H/W, stride 2, padding, depthwise and grouped c
 stride 2 padding 3, every activation, batch 2.
 
 Until nn ops are wired into CEmitter, the tests print C with a CEmitter subclass that hands nn
-ops to `patdnn.backend.c_nn.emit_nn_op` and includes patdnn_ops.h.
+ops to `patdnn.backend.c.nn.emit_nn_op` and includes patdnn_ops.h.
 """
 
 from __future__ import annotations
@@ -28,18 +28,17 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
-from patdnn.testing import need_toolchain
-from patdnn.backend.c_emitter import CEmitter
-from patdnn.backend.c_nn import emit_nn_op
-from patdnn.backend.isa import get_isa
+from patdnn.backend.c import CEmitter
+from patdnn.backend.c.nn import emit_nn_op
 from patdnn.backend.signature import entry_signature
-from patdnn.build import BuiltModel
 from patdnn.context import parse_module
 from patdnn.dialects import nn
+from patdnn.isa import get_isa
 from patdnn.nn_builder import conv2d_module, single_op_module, weights_attrs
+from patdnn.runners import BuiltModel
 from patdnn.runtime import RUNTIME_DIR
-from patdnn.toolchain import build_executable, runtime_sources, toolchain_problem
-
+from patdnn.testing import need_toolchain
+from patdnn.toolchain import build_executable, runtime_sources
 
 # ---------------------------------------------------------------------------------------------
 # Building nn modules (a CEmitter that knows nn ops)

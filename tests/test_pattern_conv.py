@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 import torch
 
-from patdnn.testing import need_toolchain
-from patdnn.build import BuiltModel, RunError, build_module
+from patdnn.build import build_module
 from patdnn.ir_builder import pattern_conv_module
-from patdnn.patterns import random_pattern_layer
+from patdnn.runners import BuiltModel, RunError
+from patdnn.sparsity.patterns import random_pattern_layer
+from patdnn.target import Target
+from patdnn.testing import need_toolchain
 
 
 @dataclass(frozen=True)
@@ -112,8 +114,8 @@ def reference(case: Case, weight, bias, x) -> np.ndarray:
     return y.numpy()
 
 
-def compile_case(case: Case, tmp_path, isa: str, target: str,
-                 pipeline: str | None = None) -> tuple[BuiltModel, np.ndarray, np.ndarray]:
+def compile_case(case: Case, tmp_path, isa: str, platform: str,
+                 pipeline=None) -> tuple[BuiltModel, np.ndarray, np.ndarray]:
     weight, ids, library, bias, x = make_layer(case)
     module = pattern_conv_module(
         weight,
@@ -126,8 +128,8 @@ def compile_case(case: Case, tmp_path, isa: str, target: str,
         activation=case.activation,
         blob_path=tmp_path / "layer.weights" if case.blob else None,
     )
-    model = build_module(module, tmp_path / f"{isa}-{target}", isa=isa, target=target, weights_dir=tmp_path,
-                         pipeline=pipeline)
+    model = build_module(module, tmp_path / f"{isa}-{platform}", Target(isa=isa, platform=platform),
+                         weights_dir=tmp_path, pipeline=pipeline)
     return model, x, reference(case, weight, bias, x)
 
 

@@ -1,5 +1,5 @@
 """With several threads a pattern convolution splits its output rows into bands, one per thread,
-each shifted into the thread's own scratch slot (patdnn/backend/c_pattern._driver); with one
+each shifted into the thread's own scratch slot (patdnn/backend/c/pattern.py, _driver); with one
 thread, or fewer register tiles than threads, threads split the filters of shared row blocks.
 
 Every output is computed by the same FMAs in the same order whichever way the work is split, so
@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from patdnn.api import HostModel, build_host_library
-from patdnn.backend import c_pattern
-from patdnn.backend.isa import get_isa
-from patdnn.context import default_pipeline
-from patdnn.ir_builder import pattern_conv_module
-from patdnn.testing import need_toolchain
 from test_pattern_conv import Case, assert_close, make_layer, reference
+
+from patdnn.backend.c import pattern_loop as c_pattern
+from patdnn.build import build_host_library
+from patdnn.ir_builder import pattern_conv_module
+from patdnn.isa import get_isa
+from patdnn.pipeline import default_pipeline, replace_pass
+from patdnn.runners import HostModel
+from patdnn.target import Target
+from patdnn.testing import need_toolchain
 
 CASES = [  # (case, register-tile rows, filter_group: 0 = PatDNN's loop form, > 0 = tap lists)
     (Case("h13_rows3", 1, 5, 6, 13, 11, bias=True, activation="relu"), 3, 0),
@@ -34,9 +36,10 @@ def _build(case: Case, rows: int, group: int, isa: str, workdir):
     weight, ids, library, bias, x = make_layer(case)
     module = pattern_conv_module(weight, ids, library, x.shape, stride=case.stride, padding=case.padding,
                                  bias=bias, activation=case.activation)
-    tune = f"tile-tune{{isa={isa} tile_y={rows} channel_block={max(1, case.cin // 2)} filter_group={group}}}"
-    pipeline = default_pipeline(isa, threads=2).replace(f"tile-tune{{isa={isa} threads=2}}", tune)
-    library_path = build_host_library(module, workdir, isa, pipeline)
+    target = Target(isa=isa, threads=2)
+    pipeline = replace_pass(default_pipeline(target), name="tile-tune", threads=1, tile_y=rows,
+                            channel_block=max(1, case.cin // 2), filter_group=group)
+    library_path = build_host_library(module, workdir, target, pipeline)
     return library_path, x, reference(case, weight, bias, x)
 
 

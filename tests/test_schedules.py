@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from patdnn.backend.isa import get_isa
-from patdnn.context import default_pipeline
-from patdnn.testing import need_toolchain
 from test_pattern_conv import CASES, Case, assert_close, compile_case
+
+from patdnn.isa import get_isa
+from patdnn.pipeline import default_pipeline, replace_pass, without_pass
+from patdnn.target import Target
+from patdnn.testing import need_toolchain
 
 SMALL = [c for c in CASES if c.n * c.cin * c.h * c.w <= 3000]
 
@@ -31,15 +32,15 @@ def test_x86_targets_match_torch(case: Case, isa: str, tmp_path):
     assert_close(actual, expected)
 
 
-def _random_schedule(rng: np.random.Generator, case: Case, isa: str) -> str:
+def _random_schedule(rng: np.random.Generator, case: Case, isa: str) -> dict[str, int]:
     vw = get_isa(isa).vector_width
     tile_x = vw * int(rng.integers(1, 4))
     tile_y = int(rng.integers(1, 6))
     block = int(rng.choice([1, max(1, case.cin // 2), case.cin]))
-    return f"tile-tune{{isa={isa} tile_x={tile_x} tile_y={tile_y} channel_block={block}}}"
+    return {"tile_x": tile_x, "tile_y": tile_y, "channel_block": block}
 
 
-def _compile(case: Case, tmp_path, isa: str, pipeline: str):
+def _compile(case: Case, tmp_path, isa: str, pipeline):
     return compile_case(case, tmp_path, isa, "host", pipeline)
 
 
@@ -49,8 +50,8 @@ def test_random_schedules_match_torch(isa: str, tmp_path):
     rng = np.random.default_rng(7)
     for i, case in enumerate(SMALL):
         tune = _random_schedule(rng, case, isa)
-        pipeline = default_pipeline(isa).replace(f"tile-tune{{isa={isa} threads=1}}", tune)
-        assert pipeline.startswith(tune)
+        pipeline = replace_pass(default_pipeline(Target(isa=isa)), name="tile-tune", **tune)
+        assert pipeline[0].name == "tile-tune" and all(getattr(pipeline[0], k) == v for k, v in tune.items())
         model, x, expected = _compile(case, tmp_path / str(i), isa, pipeline)
         (actual,) = model.run(x, threads=2)
         try:
@@ -60,10 +61,10 @@ def test_random_schedules_match_torch(isa: str, tmp_path):
 
 
 ABLATIONS = {
-    "no-load-elim": lambda p: p.replace(",load-elim", ""),
-    "no-reorder": lambda p: p.replace(",filter-kernel-reorder{threads=1}", ""),
-    "no-fkw-pack": lambda p: p.replace(",fkw-pack", ""),
-    "reorder-for-3-threads": lambda p: p.replace("filter-kernel-reorder{threads=1}", "filter-kernel-reorder{threads=3}"),
+    "no-load-elim": lambda p: without_pass(p, "load-elim"),
+    "no-reorder": lambda p: without_pass(p, "filter-kernel-reorder"),
+    "no-fkw-pack": lambda p: without_pass(p, "fkw-pack"),
+    "reorder-for-3-threads": lambda p: replace_pass(p, name="filter-kernel-reorder", threads=3),
 }
 
 
@@ -71,8 +72,8 @@ ABLATIONS = {
 def test_pipeline_variants_match_torch(variant: str, tmp_path):
     isa = "avx2"
     need_toolchain("host", isa)
-    pipeline = ABLATIONS[variant](default_pipeline(isa))
-    assert pipeline != default_pipeline(isa)
+    pipeline = ABLATIONS[variant](default_pipeline(Target(isa=isa)))
+    assert pipeline != default_pipeline(Target(isa=isa))
     for i, case in enumerate(SMALL[:6]):
         model, x, expected = _compile(case, tmp_path / str(i), isa, pipeline)
         (actual,) = model.run(x, threads=2)
@@ -90,7 +91,7 @@ ROW_BLOCK_CASES = [
 @pytest.mark.parametrize("case", ROW_BLOCK_CASES, ids=lambda c: c.name)
 def test_layers_larger_than_one_row_block_match_torch(case: Case, isa: str, tmp_path):
     need_toolchain("host", isa)
-    model, x, expected = _compile(case, tmp_path, isa, default_pipeline(isa, threads=2))
+    model, x, expected = _compile(case, tmp_path, isa, default_pipeline(Target(isa=isa, threads=2)))
     source = (tmp_path / f"{isa}-host" / "model.c").read_text()
     assert "for (int yb = 0; yb < " in source and "yb += " in source
     block = int(source.split("yb += ")[1].split(")")[0])

@@ -1,4 +1,4 @@
-"""The tap-list loop form (`filter_group` > 0, patdnn/backend/c_pattern_taps.py) computes the same
+"""The tap-list loop form (`filter_group` > 0, patdnn/backend/c/pattern_taps.py) computes the same
 convolutions as PyTorch on every target, and the rule picks it where it pays.
 
 The cases of test_pattern_conv (odd sizes, channel counts not multiples of the vector width,
@@ -12,21 +12,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_pattern_conv import CASES, Case, assert_close, compile_case, make_layer, reference
 
-from patdnn.backend.isa import get_isa
 from patdnn.build import build_module
-from patdnn.context import default_pipeline
 from patdnn.ir_builder import pattern_conv_module
+from patdnn.isa import get_isa
+from patdnn.pipeline import default_pipeline, replace_pass
+from patdnn.target import Target
 from patdnn.testing import need_toolchain
 from patdnn.tuning.rules import L1_BLOCK_BYTES, LayerShape, rule_schedule
-from test_pattern_conv import CASES, Case, assert_close, compile_case, make_layer, reference
 
 SMALL = [c for c in CASES if c.n * c.cin * c.h * c.w <= 3000]
 
 
-def _pipeline(isa: str, block: int, group: int) -> str:
-    tune = f"tile-tune{{isa={isa} channel_block={block} filter_group={group}}}"
-    return default_pipeline(isa, threads=2).replace(f"tile-tune{{isa={isa} threads=2}}", tune)
+def _pipeline(isa: str, block: int, group: int):
+    return replace_pass(default_pipeline(Target(isa=isa, threads=2)), name="tile-tune", threads=1, channel_block=block,
+                        filter_group=group)
 
 
 @pytest.mark.parametrize("isa", ["scalar", "neon", "avx2", "avx512"])
@@ -55,7 +56,7 @@ def test_a_library_with_mixed_entry_counts_keeps_patdnn_loops(tmp_path):
     library[0, 0, 0] = 1.0 - library[0, 0, 0]  # one pattern with an entry more or less than the others
     weight = np.where((ids >= 0)[:, :, None, None], library[np.clip(ids, 0, None)], 0.0).astype(np.float32)  # ones
     module = pattern_conv_module(weight, ids, library, x.shape, stride=1, padding=1, bias=bias)
-    model = build_module(module, tmp_path / "m", isa="avx2", pipeline=_pipeline("avx2", 2, 2))
+    model = build_module(module, tmp_path / "m", "avx2", pipeline=_pipeline("avx2", 2, 2))
     assert "_taps[" not in (tmp_path / "m" / "model.c").read_text()
     (actual,) = model.run(x, threads=2)
     assert_close(actual, reference(case, weight, bias, x))

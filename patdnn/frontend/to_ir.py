@@ -30,16 +30,17 @@ from xdsl.dialects.builtin import MemRefType, ModuleOp, StringAttr, f32
 from xdsl.ir import Attribute, SSAValue
 
 from patdnn.dialects import block, nn
-from patdnn.dialects.pattern import Activation, BlobRefAttr, Conv2dOp, PatternLibraryAttr
-from patdnn.fkw import pack_weights
+from patdnn.dialects.common import Activation, BlobRefAttr, PatternLibraryAttr
+from patdnn.dialects.pattern import Conv2dOp
 from patdnn.frontend.graph import Layer, LayerGraph
 from patdnn.frontend.pattern_detect import detect_patterns
-from patdnn.ir_builder import BlobWriter, dense_f32
-from patdnn.schemes.block import gemm_view, kept_column_fraction, pack_blocks
-from patdnn.schemes.plan import Plan
-from patdnn.schemes.scheme import PRUNE_ATTR, Scheme, SchemeError, SchemeKind
-
-PatternInfo = tuple[np.ndarray, np.ndarray]  # (library (P, K, K) 0/1, ids (Cout, Cin), -1 = removed)
+from patdnn.ir_builder import dense_f32
+from patdnn.sparsity.blob import BlobWriter
+from patdnn.sparsity.block import gemm_view, kept_column_fraction, pack_blocks
+from patdnn.sparsity.fkw import pack_weights
+from patdnn.sparsity.patterns import PatternInfo
+from patdnn.sparsity.plan import Plan
+from patdnn.sparsity.scheme import PRUNE_ATTR, Scheme, SchemeError, SchemeKind
 
 
 class _Weights:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import operator
 import warnings
-from contextlib import contextmanager
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,9 @@ from xdsl.dialects.builtin import ModuleOp
 from patdnn.frontend.errors import UnsupportedLayerError
 from patdnn.frontend.fusion import fuse
 from patdnn.frontend.graph import Layer, LayerGraph
-from patdnn.frontend.to_ir import PatternInfo, layer_graph_to_ir
-from patdnn.schemes.plan import Plan
+from patdnn.frontend.to_ir import layer_graph_to_ir
+from patdnn.sparsity.patterns import PatternInfo
+from patdnn.sparsity.plan import Plan
 
 aten = torch.ops.aten
 

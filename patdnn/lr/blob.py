@@ -1,36 +1,13 @@
-"""The LR weights blob: one file of 64-byte aligned segments, checked by sha256."""
+"""Reading the LR's weights blob: the file must match its sha256 and every segment lie inside it
+(the blob format and its one writer are patdnn.sparsity.blob)."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from patdnn.lr.errors import LrError
 from patdnn.lr.syntax import Span
-
-ALIGN = 64
-
-
-class SegmentWriter:
-    """Collects byte segments (f32 weights, i8 ids) at 64-byte aligned offsets."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-        self.size = 0
-
-    def add(self, data: bytes) -> Span:
-        pad = (-self.size) % ALIGN
-        self.parts.append(b"\0" * pad + data)
-        offset = self.size + pad
-        self.size = offset + len(data)
-        return Span(offset, len(data))
-
-    def payload(self) -> bytes:
-        return b"".join(self.parts)
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+from patdnn.sparsity.blob import sha256
 
 
 def read_checked(path: Path, digest: str, what: str) -> bytes:

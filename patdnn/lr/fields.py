@@ -12,8 +12,8 @@ from typing import Any
 from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, i64
 from xdsl.ir import Attribute
 
+from patdnn.dialects.common import Activation, ActivationAttr
 from patdnn.dialects.nn import PoolKind, PoolKindAttr
-from patdnn.dialects.pattern import Activation, ActivationAttr
 
 
 def _pair_attr(value: tuple[int, int]) -> Attribute:

@@ -17,10 +17,21 @@ from lark.lexer import PatternStr
 
 from patdnn.lr.errors import LrSyntaxError, located
 from patdnn.lr.syntax import (
-    INPUT, OPS, OPTIONAL_FIELDS, PRUNE, SCHEDULE, SCHEDULE_KEYS, BlockCount, KernelCount, Layer, Library, LrModel,
-    Span, Storage,
+    INPUT,
+    OPS,
+    OPTIONAL_FIELDS,
+    PRUNE,
+    SCHEDULE,
+    SCHEDULE_KEYS,
+    BlockCount,
+    KernelCount,
+    Layer,
+    Library,
+    LrModel,
+    Span,
+    Storage,
 )
-from patdnn.schemes.scheme import Scheme, SchemeError, parse_scheme
+from patdnn.sparsity.scheme import Scheme, SchemeError, parse_scheme
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 DESCRIPTIONS = {

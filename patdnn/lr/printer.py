@@ -14,19 +14,44 @@ from typing import Any
 import numpy as np
 from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import (
-    DenseIntOrFPElementsAttr, DictionaryAttr, Float32Type, IntegerAttr, MemRefType, ModuleOp, StringAttr,
+    DenseIntOrFPElementsAttr,
+    DictionaryAttr,
+    Float32Type,
+    IntegerAttr,
+    MemRefType,
+    ModuleOp,
+    StringAttr,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 
-from patdnn.dialects.pattern import BlobRefAttr, kernel_ids
-from patdnn.lr.blob import SegmentWriter, read_checked, segment, sha256
+from patdnn.dialects.common import BlobRefAttr, kernel_ids
+from patdnn.lr.blob import read_checked, segment
 from patdnn.lr.errors import LrError
 from patdnn.lr.fields import SIMPLE_FIELDS
 from patdnn.lr.syntax import (
-    INPUT, LAYER_ATTR, LR_NAME_OF_IR, MAGIC, OPS, OPTIONAL_FIELDS, OUTPUT, PRUNE, PRUNE_ATTR, SCHEDULE, SCHEDULE_ATTR,
-    SCHEDULE_KEYS, BlockCount, KernelCount, Layer, Library, LrModel, Span, Storage, connectivity_ratio,
+    INPUT,
+    LAYER_ATTR,
+    LR_NAME_OF_IR,
+    MAGIC,
+    OPS,
+    OPTIONAL_FIELDS,
+    OUTPUT,
+    PRUNE,
+    PRUNE_ATTR,
+    SCHEDULE,
+    SCHEDULE_ATTR,
+    SCHEDULE_KEYS,
+    BlockCount,
+    KernelCount,
+    Layer,
+    Library,
+    LrModel,
+    Span,
+    Storage,
+    connectivity_ratio,
 )
-from patdnn.schemes.scheme import SchemeError, parse_scheme
+from patdnn.sparsity.blob import BlobWriter, sha256
+from patdnn.sparsity.scheme import SchemeError, parse_scheme
 
 
 def print_lr(module: ModuleOp, weights_dir: Path | str, out_lr: Path | str) -> Path:
@@ -135,7 +160,7 @@ def module_to_lr(module: ModuleOp, weights_dir: Path, weights_file: str) -> tupl
     arg_in, arg_out = fn.body.block.args
     names: dict[SSAValue, str] = {arg_in: INPUT, arg_out: OUTPUT}
     allocs: set[SSAValue] = set()
-    data, blob = _Data(weights_dir), SegmentWriter()
+    data, blob = _Data(weights_dir), BlobWriter()
     layers = []
     for op in fn.body.block.ops:
         if isinstance(op, memref.AllocOp):
@@ -153,7 +178,7 @@ def module_to_lr(module: ModuleOp, weights_dir: Path, weights_file: str) -> tupl
 
 
 def _layer(op: Operation, names: dict[SSAValue, str], allocs: set[SSAValue], data: _Data,
-           blob: SegmentWriter) -> Layer:
+           blob: BlobWriter) -> Layer:
     lr_op = LR_NAME_OF_IR[op.name]
     name_attr = op.attributes.get(LAYER_ATTR)
     name = name_attr.data if isinstance(name_attr, StringAttr) else None
@@ -180,10 +205,10 @@ def _layer(op: Operation, names: dict[SSAValue, str], allocs: set[SSAValue], dat
     return Layer(lr_op, tuple(names[v] for v in inputs), names[output], tuple(output.type.get_shape()), fields, name)
 
 
-def _storage(op: Operation, title: str, data: _Data, blob: SegmentWriter) -> dict[str, Any]:
-    weights = blob.add(data.f32(op.properties["weights"], f"{title} weights"))
+def _storage(op: Operation, title: str, data: _Data, blob: BlobWriter) -> dict[str, Any]:
+    weights = _add(blob, data.f32(op.properties["weights"], f"{title} weights"))
     bias_attr = op.properties.get("bias")
-    bias = None if bias_attr is None else blob.add(data.f32(bias_attr, f"{title} bias"))
+    bias = None if bias_attr is None else _add(blob, data.f32(bias_attr, f"{title} bias"))
     if op.name.startswith("block."):
         offsets = np.asarray(op.offsets.get_values(), dtype="<i4")
         columns = np.asarray(op.columns.get_values(), dtype="<i4")
@@ -193,7 +218,7 @@ def _storage(op: Operation, title: str, data: _Data, blob: SegmentWriter) -> dic
             width *= int(np.prod(op.kernel.get_values()))
         return {
             "block": BlockCount(int(rows), int(cols), int(offsets[-1]), (len(offsets) - 1) * width),
-            "storage": Storage("block", weights, bias, None, blob.add(columns.tobytes()), blob.add(offsets.tobytes())),
+            "storage": Storage("block", weights, bias, None, _add(blob, columns.tobytes()), _add(blob, offsets.tobytes())),
         }
     if op.name != "pattern.conv2d":
         return {"storage": Storage("dense", weights, bias)}
@@ -204,8 +229,12 @@ def _storage(op: Operation, title: str, data: _Data, blob: SegmentWriter) -> dic
         "library": Library(library.size, tuple(library.pretty(i) for i in range(library.num_patterns)),
                            bool(library.allow_off_centre.data)),
         "kernels": KernelCount(kept, total, connectivity_ratio(kept, total)),
-        "storage": Storage("fkw", weights, bias, blob.add(ids.astype(np.int8).tobytes())),
+        "storage": Storage("fkw", weights, bias, _add(blob, ids.astype(np.int8).tobytes())),
     }
+
+
+def _add(blob: BlobWriter, data: bytes) -> Span:
+    return Span(*blob.add_bytes(data))
 
 
 def _prune(op: Operation, title: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from patdnn.dialects.pattern import SCHEDULE_ATTR  # noqa: F401 - re-exported for the LR modules
 from patdnn.lr.errors import LrError, LrSyntaxError, located
-from patdnn.schemes.scheme import PRUNE_ATTR  # noqa: F401 - re-exported for the LR modules
+from patdnn.sparsity.scheme import PRUNE_ATTR  # noqa: F401 - re-exported for the LR modules
 
 MAGIC = "# patdnn LR v1"
 INPUT, OUTPUT = "%in", "%out"

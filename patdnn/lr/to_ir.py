@@ -14,17 +14,37 @@ import numpy as np
 from xdsl.builder import ImplicitBuilder
 from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import (
-    BytesAttr, DenseArrayBase, DictionaryAttr, IntegerAttr, MemRefType, ModuleOp, StringAttr, f32, i8, i32, i64,
+    BytesAttr,
+    DenseArrayBase,
+    DictionaryAttr,
+    IntegerAttr,
+    MemRefType,
+    ModuleOp,
+    StringAttr,
+    f32,
+    i8,
+    i32,
+    i64,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
 from patdnn.dialects import block, nn, pattern
-from patdnn.dialects.pattern import BlobRefAttr, PatternLibraryAttr
+from patdnn.dialects.common import BlobRefAttr, PatternLibraryAttr
 from patdnn.lr.blob import read_checked, segment
 from patdnn.lr.fields import SIMPLE_FIELDS
 from patdnn.lr.syntax import (
-    INPUT, LAYER_ATTR, OPS, OUTPUT, PRUNE, PRUNE_ATTR, SCHEDULE, SCHEDULE_ATTR, Layer, LrModel, Span,
+    INPUT,
+    LAYER_ATTR,
+    OPS,
+    OUTPUT,
+    PRUNE,
+    PRUNE_ATTR,
+    SCHEDULE,
+    SCHEDULE_ATTR,
+    Layer,
+    LrModel,
+    Span,
     connectivity_ratio,
 )
 

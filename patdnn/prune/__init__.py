@@ -3,6 +3,8 @@ extended ADMM over each layer's constraint sets, hard pruning, masked retraining
 
 `run_pruning(PruneConfig(...))` is the whole pipeline (also the `patdnn prune` command);
 `one_shot_pattern_prune` is PatDNN's projection step alone, `hard_prune` any plan's (no training).
+The vocabulary (schemes, plans, patterns, the model's pattern library and prunable convs) is
+`patdnn.sparsity`.
 """
 
 from patdnn.prune.admm import Admm, SchemeAdmm, project_to_connectivity, project_to_patterns, rho_schedule
@@ -10,15 +12,12 @@ from patdnn.prune.export import load_patterns, save_patterns
 from patdnn.prune.hardprune import hard_prune
 from patdnn.prune.library import cross_library, select_library
 from patdnn.prune.masks import MaskEnforcer, mask_violations, pattern_masks
-from patdnn.prune.oneshot import (
-    depthwise_convs, extract_library, one_shot_pattern_prune, pattern_convs, prunable_convs,
-)
+from patdnn.prune.oneshot import one_shot_pattern_prune
 from patdnn.prune.pipeline import PruneConfig, run_pruning
 from patdnn.prune.planning import prunable_layers, resolve_plan
 
 __all__ = [
-    "Admm", "MaskEnforcer", "PruneConfig", "SchemeAdmm", "cross_library", "depthwise_convs", "extract_library",
-    "hard_prune", "load_patterns", "mask_violations", "one_shot_pattern_prune", "pattern_convs", "pattern_masks",
-    "project_to_connectivity", "project_to_patterns", "prunable_convs", "prunable_layers", "resolve_plan",
-    "rho_schedule", "run_pruning", "save_patterns", "select_library",
+    "Admm", "MaskEnforcer", "PruneConfig", "SchemeAdmm", "cross_library", "hard_prune", "load_patterns",
+    "mask_violations", "one_shot_pattern_prune", "pattern_masks", "project_to_connectivity", "project_to_patterns",
+    "prunable_layers", "resolve_plan", "rho_schedule", "run_pruning", "save_patterns", "select_library",
 ]

@@ -7,7 +7,7 @@ over training so W is driven into every set before hard pruning.
 
   pattern layer: two sets, "pattern" (every kernel fits one library pattern) and "connectivity"
                  (at most N / rate non-zero kernels) — PatDNN's Z/U and Y/V
-  block layer:   one set, "block" (`patdnn.schemes.block.project_block`)
+  block layer:   one set, "block" (`patdnn.sparsity.block.project_block`)
   dense layer:   none
 
 Z and U are keyed by set kind, then layer; residuals are reported per kind.
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from patdnn.patterns import apply_patterns, pattern_projection, strongest_kernels
-from patdnn.schemes.block import project_block
-from patdnn.schemes.scheme import Scheme, SchemeKind
+from patdnn.sparsity.block import project_block
+from patdnn.sparsity.patterns import apply_patterns, pattern_projection, strongest_kernels
+from patdnn.sparsity.scheme import Scheme, SchemeKind
 
 
 def project_to_patterns(weight: np.ndarray, library: np.ndarray) -> np.ndarray:

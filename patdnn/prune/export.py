@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from patdnn.frontend.to_ir import PatternInfo
+from patdnn.sparsity.patterns import PatternInfo
 
 IDS_PREFIX = "ids/"
 

@@ -1,6 +1,6 @@
 """Hard pruning by plan: each layer projected onto its scheme's set, and the masks retraining keeps.
 
-The projection is patdnn.schemes.apply's. Pattern layers: PatDNN's one-shot step (best library
+The projection is patdnn.sparsity.apply's. Pattern layers: PatDNN's one-shot step (best library
 pattern per kernel, strongest kernels kept); their masks come from (library, ids). Block layers: `project_block`; their mask is the block
 structure itself (`block_mask` of the weights at hard-pruning time), so a kept weight that happens
 to be exactly zero may still train.
@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from patdnn.frontend.to_ir import PatternInfo
-from patdnn.schemes.apply import apply_plan
-from patdnn.schemes.block import block_mask, gemm_view
-from patdnn.schemes.plan import Plan
-from patdnn.schemes.scheme import Scheme, SchemeKind
+from patdnn.sparsity.apply import apply_plan
+from patdnn.sparsity.block import block_mask, gemm_view
+from patdnn.sparsity.patterns import PatternInfo
+from patdnn.sparsity.plan import Plan
+from patdnn.sparsity.scheme import Scheme, SchemeKind
 
 
 def block_layer_mask(weight: np.ndarray, scheme: Scheme) -> np.ndarray:
@@ -27,7 +27,7 @@ def block_layer_mask(weight: np.ndarray, scheme: Scheme) -> np.ndarray:
 @torch.no_grad()
 def hard_prune(model: torch.nn.Module, plan: Plan, library: np.ndarray | None
                ) -> tuple[dict[str, PatternInfo], dict[str, torch.Tensor]]:
-    """Prunes `model` in place by `plan` (the one-shot projection of patdnn.schemes.apply); returns
+    """Prunes `model` in place by `plan` (the one-shot projection of patdnn.sparsity.apply); returns
     ({pattern layer: (library, ids)}, {block layer: 0/1 float mask})."""
     if library is None and any(s.kind == SchemeKind.PATTERN for s in plan.values()):
         raise ValueError("pattern layers need a library")

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from patdnn.patterns import candidate_patterns
-from patdnn.prune.oneshot import extract_library
+from patdnn.sparsity.patterns import candidate_patterns, extract_library
 
 LIBRARY_SIZES = (4, 6, 8, 12)  # the sizes PatDNN evaluates; any 1..56 is accepted
 

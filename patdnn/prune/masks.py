@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from patdnn.frontend.to_ir import PatternInfo
-from patdnn.patterns import apply_patterns
+from patdnn.sparsity.patterns import PatternInfo, apply_patterns
 
 
 def pattern_masks(patterns: dict[str, PatternInfo]) -> dict[str, torch.Tensor]:

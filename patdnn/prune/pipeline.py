@@ -28,14 +28,14 @@ from patdnn.prune.admm import SchemeAdmm, rho_schedule, scheme_constraints
 from patdnn.prune.checkpoint import load_checkpoint, save_checkpoint
 from patdnn.prune.distributed import DistEnv, barrier, init_distributed, rank_device, shutdown, wrap_model
 from patdnn.prune.export import export_program, save_patterns
-from patdnn.prune.library import parse_library_spec, select_library
 from patdnn.prune.hardprune import hard_prune
+from patdnn.prune.library import parse_library_spec, select_library
 from patdnn.prune.masks import MaskEnforcer, mask_violations, pattern_masks
 from patdnn.prune.planning import DEFAULT_SPEC, MAPPED_SPECS, check_spec, plan_text, pruned_layers, resolve_plan
 from patdnn.prune.report import build_report, format_report
-from patdnn.schemes.plan import Plan, save_plan
-from patdnn.schemes.scheme import SchemeKind, parse_scheme
 from patdnn.prune.train import evaluate, recalibrate_batchnorm, train_epoch
+from patdnn.sparsity.plan import Plan, save_plan
+from patdnn.sparsity.scheme import SchemeKind, parse_scheme
 
 PHASES = ("dense", "admm", "retrain", "done")
 # Settings a resumed run must share with the checkpoint (the rest, e.g. epochs, may change).

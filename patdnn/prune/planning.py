@@ -6,7 +6,7 @@ Specs:
   blocks:RxC:RATE[:rows]
                       every conv with groups 1 but the first (when it reads the image) and every
                       linear but the last (the classifier) gets `block RxC RATEx [rows]`
-  rule | search      the scheme-mapping methods of Gong et al. (patdnn.schemes.rules / .search)
+  rule | search      the scheme-mapping methods of Gong et al. (patdnn.mapping.rules / .search)
                       at the overall `--rate`
   FILE.json | FILE.lr a plan written by hand or by the mapping tools (unnamed layers stay dense)
 
@@ -19,19 +19,19 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import re
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import torch
 
-from patdnn.prune.oneshot import pattern_convs, prunable_convs
-from patdnn.schemes.layers import is_prunable
-from patdnn.schemes.plan import Plan, load_plan
-from patdnn.schemes.scheme import Scheme, SchemeError, SchemeKind
+from patdnn.lr import load_plan
+from patdnn.sparsity.layers import is_prunable, pattern_convs, prunable_convs
+from patdnn.sparsity.plan import Plan
+from patdnn.sparsity.scheme import Scheme, SchemeError, SchemeKind
 
 DEFAULT_SPEC = "patterns"
 MAPPED_SPECS = ("rule", "search")  # resolved from the trained dense model, after the dense phase
-_MAPPERS = {"rule": ("patdnn.schemes.rules", "rule_plan"), "search": ("patdnn.schemes.search", "search_plan")}
+_MAPPERS = {"rule": ("patdnn.mapping.rules", "rule_plan"), "search": ("patdnn.mapping.search", "search_plan")}
 _BLOCKS = re.compile(r"blocks:(\d+)x(\d+):(\d+(?:\.\d+)?)(?::(columns|rows))?")
 
 
@@ -59,7 +59,7 @@ def check_spec(spec: str, rate: float | None = None) -> None:
 
 
 def prunable_layers(model: torch.nn.Module) -> list[str]:
-    """The layers a plan may prune (as `patdnn.schemes.layers`' `prunable`, which the mapping
+    """The layers a plan may prune (as `patdnn.sparsity.layers`' `prunable`, which the mapping
     methods use): every linear and every conv with groups 1, except a first conv that reads the
     image (<= 4 input channels: little to gain, accuracy to lose, as PatDNN leaves it dense).
     The overall compression rate is counted over these layers."""

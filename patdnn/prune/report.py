@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from patdnn.frontend.to_ir import PatternInfo
 from patdnn.prune.planning import prunable_layers
-from patdnn.schemes.plan import Plan
-from patdnn.schemes.scheme import SchemeKind
+from patdnn.sparsity.patterns import PatternInfo
+from patdnn.sparsity.plan import Plan
+from patdnn.sparsity.scheme import SchemeKind
 
 
 def _row(name: str, scheme: str, weight: torch.Tensor, kept: int, kernels: np.ndarray | None) -> dict[str, Any]:

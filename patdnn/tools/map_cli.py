@@ -57,7 +57,7 @@ def add_map_parser(subparsers, formatter=_Formatter) -> None:
     p.add_argument("--input-size", type=int, metavar="N", help="input height = width (default: 224, 28 for -cifar, 32 for vgg16-cifar)")
     p.add_argument("--in-channels", type=int, metavar="C", help="input channels (default: from --checkpoint, else 1 for -cifar, 3)")
     p.add_argument("--method", required=True, choices=["rule", "search"],
-                   help="rule: the rules table of patdnn.schemes.rules; search: latency + λ·proxy under the rate")
+                   help="rule: the rules table of patdnn.mapping.rules; search: latency + λ·proxy under the rate")
     p.add_argument("--rate", type=_rate, metavar="R", required=True, help="overall weight compression over the prunable layers")
     p.add_argument("--latency", default="model", choices=["model", "measured"],
                    help="search: per-layer latency from the cost model or from single-layer compiles on this host")
@@ -108,7 +108,7 @@ def default_input_size(name: str) -> int:
 
 
 def layer_table(layers, plan, latencies: dict[str, float]) -> str:
-    from patdnn.schemes.layers import kept_weights
+    from patdnn.sparsity.layers import kept_weights
 
     head = f"{'layer':<28} {'shape':<26} {'MFLOPs':>9} {'scheme':<20} {'kept':>6} {'est. ms':>8}"
     lines = [head, "-" * len(head)]
@@ -123,12 +123,12 @@ def layer_table(layers, plan, latencies: dict[str, float]) -> str:
 def run_map(args: argparse.Namespace) -> int:
     import torch
 
-    from patdnn.schemes.latency import CostModel, best_host_isa
-    from patdnn.schemes.layers import model_layers, plan_rate
-    from patdnn.schemes.plan import save_plan
-    from patdnn.schemes.rules import rule_plan
-    from patdnn.schemes.scheme import Scheme, SchemeError
-    from patdnn.schemes.search import search
+    from patdnn.mapping.latency import CostModel, best_host_isa
+    from patdnn.mapping.rules import rule_plan
+    from patdnn.mapping.search import search
+    from patdnn.sparsity.layers import model_layers, plan_rate
+    from patdnn.sparsity.plan import save_plan
+    from patdnn.sparsity.scheme import Scheme, SchemeError
 
     if args.output.suffix not in (".json", ".lr"):
         raise ValueError(f"-o {args.output}: expected a .json plan or a .lr file")
@@ -178,8 +178,8 @@ def write_lr(model, example, plan, out_lr: Path) -> None:
     """The model one-shot pruned by `plan`, as LR with `prune` lines (and its weights blob)."""
     from patdnn.frontend import import_module
     from patdnn.lr import print_lr
-    from patdnn.schemes.apply import apply_plan
-    from patdnn.schemes.scheme import SchemeKind
+    from patdnn.sparsity.apply import apply_plan
+    from patdnn.sparsity.scheme import SchemeKind
 
     patterns = apply_plan(model, plan)
     pruned = {name: s for name, s in plan.items() if s.kind != SchemeKind.DENSE}

@@ -17,6 +17,7 @@ from xdsl.utils.exceptions import DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from patdnn.dialects import get_all_dialects
+from patdnn.isa import ISAS
 from patdnn.passes import get_all_passes
 
 DESCRIPTION = """patdnn's modular optimizer: parses pattern/kernel-dialect IR, runs passes, prints IR or code.
@@ -24,7 +25,8 @@ DESCRIPTION = """patdnn's modular optimizer: parses pattern/kernel-dialect IR, r
 examples:
   patdnn-opt layer.mlir                                  verify and print the IR
   patdnn-opt layer.mlir -p lower-pattern-to-kernel       lower to the register-level kernel dialect
-  patdnn-opt layer.mlir -p lower-pattern-to-kernel -t c{isa=neon} -o layer.c
+  patdnn-opt layer.mlir -p lower-pattern-to-kernel -t neon -o layer.c
+  patdnn-opt layer.mlir -p lower-pattern-to-kernel -t 'avx512{threads=2}' -o layer.c
   patdnn-opt layer.mlir -p lower-pattern-to-kernel,plan-buffers -t opencl -o layer.c
 """
 
@@ -48,20 +50,22 @@ class PatdnnOptMain(xDSLOptMain):
             self.register_pass(name, factory)
 
     def register_all_targets(self) -> None:
+        """The C printer under every C target's head (`-t avx512{threads=2}`, `-t c{isa=neon}`,
+        `-t auto`) and the OpenCL printer under `opencl`: the Target strings of patdnn/target.py."""
         super().register_all_targets()
 
         def c_target():
-            from patdnn.backend.c_target import CTarget
+            from patdnn.backend.c import CTarget
 
             return CTarget
 
-        self.available_targets["c"] = c_target
-
         def opencl_target():
-            from patdnn.backend.opencl_target import OpenCLTarget
+            from patdnn.backend.opencl import OpenCLTarget
 
             return OpenCLTarget
 
+        for head in ("c", "auto", *ISAS):
+            self.available_targets[head] = c_target
         self.available_targets["opencl"] = opencl_target
 
 

@@ -1,8 +1,14 @@
 """`patdnnc`: compile a (pruned) model into C, a static library and a runner.
 
-    patdnnc MODEL -o OUTDIR [--target neon|avx2|avx512|scalar|opencl] [--emit mlir|c|lr]
-            [--build host|aarch64] [--threads N] [--autotune [--tune-budget S]] [--weights BLOB]
-            [--patterns PATTERNS.npz] [--schemes PLAN.json|PLAN.lr]
+    patdnnc MODEL -o OUTDIR [--target TARGET] [--emit mlir|c|lr] [--build] [--threads N]
+            [--autotune [--tune-budget S]] [--weights BLOB] [--patterns PATTERNS.npz]
+            [--schemes PLAN.json|PLAN.lr]
+    patdnnc --print-pipeline [--target TARGET]
+
+TARGET (patdnn/target.py): auto (the fastest ISA of this host), neon (the phone target; SIMDe on
+x86 hosts), avx2, avx512, scalar, neon{platform=aarch64} (the cross compiler; runs under qemu),
+opencl (host C + OpenCL kernels, run with PATDNN_OPENCL_DEVICE=selector), with options such as
+avx512{threads=2} or opencl{precision=fp16}.
 
 MODEL is one of
   * a `torch.export` program saved with `torch.export.save(program, "model.pt2")` — the example
@@ -18,13 +24,14 @@ library and per-kernel patterns (otherwise they are recovered from the zero weig
 schemes compile to block-sparse kernels, `dense` to dense ones; unnamed layers are detected from
 their weights (see patdnn.frontend.to_ir).
 
-The C targets run the optimising pipeline (patdnn.context.default_pipeline): tile-tune (rule-based
-per-layer schedule, or timed on this host with --autotune), lower-pattern-to-kernel,
-filter-kernel-reorder (balanced for --threads), fkw-pack, load-elim, plan-buffers.
+Every target runs the pipeline of patdnn.pipeline.default_pipeline (`--print-pipeline` prints
+it): for C, tile-tune (rule-based per-layer schedules, or the ones --autotune timed on this host),
+lower-pattern-to-kernel, filter-kernel-reorder (balanced for the threads), fkw-pack, load-elim,
+fuse-residual-add, plan-buffers; OpenCL runs the same without tile-tune.
 
 OUTDIR receives model.mlir (the imported IR), model.weights (all weights, sha256-checked at run
 time), model.c; with --emit lr, model.lr and its blob model.lr.weights; with --build, libmodel.a
-and the runner `model_run` (`OUTDIR/model_run --weights-dir OUTDIR in.bin out.bin`, `--bench N`
+and the runner `model_run`, for the target's platform (`OUTDIR/model_run --weights-dir OUTDIR in.bin out.bin`, `--bench N`
 prints the median latency).
 """
 
@@ -36,6 +43,8 @@ import sys
 from pathlib import Path
 
 from xdsl.utils.exceptions import DiagnosticException, ParseError
+
+from patdnn.target import Target, TargetError
 
 EMITS = ("mlir", "c", "lr")
 
@@ -58,9 +67,8 @@ def _load(model: Path, outdir: Path, weights: Path | None = None, patterns: Path
 
         with quiet_torch():
             program = torch.export.load(str(model))
+        from patdnn.lr import load_plan
         from patdnn.prune.export import load_patterns
-
-        from patdnn.schemes.plan import load_plan
 
         chosen = load_patterns(patterns) if patterns is not None else None
         plan = load_plan(schemes) if schemes is not None else None
@@ -80,14 +88,14 @@ def _load(model: Path, outdir: Path, weights: Path | None = None, patterns: Path
     raise ValueError(f"{model}: unsupported model format '{model.suffix}' (expected .pt2, .mlir or .lr)")
 
 
-def compile_to(model: Path, outdir: Path, isa: str, emit: str, build: str | None,
-               weights: Path | None = None, patterns: Path | None = None, threads: int = 1,
+def compile_to(model: Path, outdir: Path, target: Target, emit: str, build: bool,
+               weights: Path | None = None, patterns: Path | None = None,
                autotune: bool = False, tune_budget: int = 60, schemes: Path | None = None) -> list[Path]:
     from xdsl.dialects.builtin import IntegerAttr
 
     from patdnn.backend.signature import entry_signature
     from patdnn.build import build_runner, emit_source
-    from patdnn.context import default_pipeline
+    from patdnn.pipeline import default_pipeline
     from patdnn.toolchain import build_static_library, runtime_sources
 
     outdir.mkdir(parents=True, exist_ok=True)
@@ -101,38 +109,60 @@ def compile_to(model: Path, outdir: Path, isa: str, emit: str, build: str | None
         written += [lr, lr.with_name(lr.name + ".weights")]
     if emit in ("mlir", "lr") and build is None:
         return written
-    pipeline = None if isa == "opencl" else default_pipeline(isa, threads, autotune, tune_budget)
-    source = emit_source(module, outdir, isa, pipeline)
+    log = None
+    if autotune:
+        from patdnn.autotune import tune_module
+
+        log = tune_module(module, target, tune_budget)
+    source = emit_source(module, outdir, target, default_pipeline(target, log))
     written.append(source)
     arena = entry_signature(module).func.attributes.get("patdnn.arena_bytes")
     if isinstance(arena, IntegerAttr):
         print(f"peak activation memory: {arena.value.data / 2**20:.2f} MiB (intermediates, planned by plan-buffers)",
               file=sys.stderr)
     if build:
-        written.append(build_static_library([source, *runtime_sources()], outdir / "libmodel.a", build, isa))
-        written.append(build_runner(source, outdir / "model_run", build, isa))
+        written.append(build_static_library([source, *runtime_sources()], outdir / "libmodel.a", target.platform,
+                                            target.build_flavour))
+        written.append(build_runner(source, outdir / "model_run", target))
     return written
+
+
+def _target(args: argparse.Namespace) -> Target:
+    """--target, with --threads and the old `--build aarch64` folded in."""
+    from dataclasses import replace
+
+    target = Target.parse(args.target).with_threads(args.threads)
+    if args.build == "aarch64" and target.platform != "aarch64":
+        target = replace(target, platform="aarch64")
+    elif args.build == "host" and target.platform != "host":
+        raise TargetError(f"--build host contradicts --target {args.target}; write just --build")
+    return target
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="patdnnc", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("model", type=Path, help="a .pt2 torch.export program, a .mlir patdnn IR file or a .lr file")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="output folder")
-    parser.add_argument("--target", default="neon", choices=["neon", "avx2", "avx512", "scalar", "opencl"],
-                        help="vector ISA of the generated C (default: neon, the phone target; SIMDe on x86 "
-                             "hosts; avx2/avx512 run natively and fastest on x86), or opencl: host C + OpenCL "
-                             "kernels (run with PATDNN_OPENCL_DEVICE=selector, see README)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads the model will run with: filters are balanced across them (default: 1)")
+    parser.add_argument("model", type=Path, nargs="?",
+                        help="a .pt2 torch.export program, a .mlir patdnn IR file or a .lr file")
+    parser.add_argument("-o", "--output", type=Path, help="output folder")
+    parser.add_argument("--target", default="neon", metavar="TARGET",
+                        help="what to generate code for (default: neon, the phone target; SIMDe on x86 hosts; "
+                             "auto, avx2 or avx512 run natively and fastest on x86): see TARGET above")
+    parser.add_argument("--threads", type=int,
+                        help="threads the model will run with: filters are balanced across them (default: the "
+                             "target's, 1)")
+    parser.add_argument("--print-pipeline", action="store_true",
+                        help="print the pass pipeline of the target (patdnn-opt -p form) and exit")
     parser.add_argument("--autotune", action="store_true",
                         help="time candidate tile schedules per layer on this host and keep the fastest "
                              "(results are logged in $PATDNN_TUNING_LOG or ~/.cache/patdnn/tuning.json and reused)")
     parser.add_argument("--tune-budget", type=int, default=60, metavar="SECONDS",
                         help="auto-tuning time budget for the whole model (default: 60)")
     parser.add_argument("--emit", default="c", choices=EMITS, help="what to stop at (default: c)")
-    parser.add_argument("--build", choices=["host", "aarch64"], help="also build libmodel.a and model_run")
+    parser.add_argument("--build", nargs="?", const="", choices=["", "host", "aarch64"], metavar="",
+                        help="also build libmodel.a and model_run for the target's platform (the old "
+                             "`--build aarch64` means --target neon{platform=aarch64} --build)")
     parser.add_argument("--weights", type=Path, help="the blob of an .lr MODEL (default: the one its header names)")
     parser.add_argument("--patterns", type=Path,
                         help="patterns.npz written by `patdnn prune` (.pt2 MODEL): compile exactly its patterns")
@@ -140,12 +170,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="pruning plan (.pt2 MODEL): JSON {\"layers\": {NAME: SCHEME}} or an LR file with "
                              "`prune` lines; e.g. SCHEME = \"block 8x16 4x\", \"pattern 3.6x\", \"dense\"")
     args = parser.parse_args(argv)
+    try:
+        target = _target(args)
+    except TargetError as e:
+        parser.error(str(e))
+    if args.print_pipeline:
+        from patdnn.pipeline import default_pipeline, pipeline_text
+
+        print(pipeline_text(default_pipeline(target)))
+        return 0
+    if args.model is None or args.output is None:
+        parser.error("MODEL and -o OUTDIR are required (unless --print-pipeline)")
     if not args.model.exists():
         parser.error(f"model file {args.model} does not exist")
-    if args.threads < 1:
-        parser.error(f"--threads must be >= 1, got {args.threads}")
-    if args.autotune and args.target in ("opencl",):
-        parser.error("--autotune tunes the C targets on this host; it does not apply to --target opencl")
+    if args.autotune and (target.is_opencl or target.platform != "host"):
+        parser.error(f"--autotune times code on this host; it does not apply to --target {target}")
     if args.patterns is not None and not args.patterns.exists():
         parser.error(f"patterns file {args.patterns} does not exist")
     if args.schemes is not None and not args.schemes.exists():
@@ -153,17 +192,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.schemes is not None and args.model.suffix != ".pt2":
         parser.error(f"--schemes applies to .pt2 models (an {args.model.suffix} model already fixes its ops)")
     try:
-        for path in compile_to(args.model, args.output, args.target, args.emit, args.build, args.weights,
-                               args.patterns, args.threads, args.autotune, args.tune_budget, args.schemes):
+        for path in compile_to(args.model, args.output, target, args.emit, args.build is not None, args.weights,
+                               args.patterns, args.autotune, args.tune_budget, args.schemes):
             print(path)
     except ParseError as e:
         print(e, file=sys.stderr)
         return 1
     except Exception as e:  # user-facing: one line, no traceback
+        from patdnn.autotune import TuningError
         from patdnn.frontend import UnsupportedLayerError
         from patdnn.toolchain import ToolchainError
 
-        if isinstance(e, (UnsupportedLayerError, DiagnosticException, ToolchainError, ValueError, OSError)):
+        if isinstance(e, (UnsupportedLayerError, DiagnosticException, ToolchainError, TuningError, ValueError,
+                          OSError)):
             print(f"patdnnc: error: {e}", file=sys.stderr)
             return 1
         raise

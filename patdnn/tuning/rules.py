@@ -31,8 +31,8 @@ from dataclasses import asdict, dataclass
 
 from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, i64
 
-from patdnn.backend.isa import Isa
-from patdnn.dialects.pattern import shape_of
+from patdnn.dialects.common import shape_of
+from patdnn.isa import Isa
 
 CACHE_BLOCK_BYTES = 1024 * 1024
 L1_BLOCK_BYTES = 96 * 1024  # a tap-list channel block's tile input: about twice a core's L1d (see above)

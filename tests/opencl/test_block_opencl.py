@@ -18,19 +18,19 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import torch
+from test_opencl_layers import check_fp16_request, embedded_program, merge_functions
 from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, i64
 
-from patdnn.backend.opencl_target import OPENCL_PIPELINE, emit_opencl
+from patdnn.backend.opencl import emit_opencl
 from patdnn.build import build_module
-from patdnn.context import run_pipeline
 from patdnn.dialects import block
 from patdnn.ir_builder import dense_f32
 from patdnn.nn_builder import single_op_module
-from patdnn.schemes import Scheme
-from patdnn.schemes.block import gemm_view, pack_blocks, project_block
+from patdnn.pipeline import default_pipeline, run_pipeline
+from patdnn.sparsity import Scheme
+from patdnn.sparsity.block import gemm_view, pack_blocks, project_block
+from patdnn.target import Target
 from patdnn.testing import need_toolchain
-
-from test_opencl_layers import check_fp16_request, embedded_program, merge_functions
 
 
 @dataclass(frozen=True)
@@ -120,9 +120,9 @@ def build_and_run(tmp_path_factory) -> dict[str, tuple[np.ndarray, np.ndarray]]:
                 modules.append(module)
                 inputs.append(x)
                 expected.append(y)
-            merged = run_pipeline(merge_functions(modules), OPENCL_PIPELINE)
+            merged = run_pipeline(merge_functions(modules), default_pipeline(Target.parse("opencl")))
             merged.verify()
-            model = build_module(merged, outdir / "build", isa="opencl", pipeline="", weights_dir=outdir)
+            model = build_module(merged, outdir / "build", "opencl", pipeline="", weights_dir=outdir)
             _BUILT["model"], _BUILT["inputs"] = model, inputs
             _BUILT["results"] = {c.name: (out, y) for c, out, y in zip(CASES, model.run(*inputs), expected)}
         except Exception as e:  # noqa: BLE001 - reported by each case
@@ -155,7 +155,7 @@ def test_block_kernels_map_filter_blocks_to_work_groups():
     block shrinks the default tile, and the linear kernel splits columns over a work-group."""
     def kernels(*names):
         modules = [make_case(c, i)[0] for i, c in enumerate(CASES) if c.name in names]
-        module = run_pipeline(merge_functions(modules), OPENCL_PIPELINE)
+        module = run_pipeline(merge_functions(modules), default_pipeline(Target.parse("opencl")))
         return emit_opencl(module, kernels_only=True), emit_opencl(module)
 
     source, host = kernels("1x1-in-place")

@@ -14,11 +14,10 @@ import pytest
 import torch
 from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, i64
 
-from patdnn.api import build_host_library
-from patdnn.backend.opencl_model import OpenCLModel
-from patdnn.build import RunError, build_module, build_runner, emit_source
+from patdnn.build import build_host_library, build_module, build_runner, emit_source
 from patdnn.ir_builder import pattern_conv_module
-from patdnn.patterns import random_pattern_layer
+from patdnn.runners import OpenCLModel, RunError
+from patdnn.sparsity.patterns import random_pattern_layer
 from patdnn.testing import need_toolchain
 
 SHAPE = (1, 5, 9, 11)
@@ -42,7 +41,7 @@ def runner(tmp_path_factory):
     need_toolchain("opencl")
     tmp = tmp_path_factory.mktemp("opencl-errors")
     module, x, expected = small_layer(tmp)
-    model = build_module(module, tmp / "build", isa="opencl", weights_dir=tmp)
+    model = build_module(module, tmp / "build", "opencl", weights_dir=tmp)
     x.tofile(tmp / "in.bin")
     return model, tmp, expected
 
@@ -103,7 +102,7 @@ def test_kernel_build_failure_shows_the_build_log(runner, tmp_path):
     broken = source.replace('"  const int b = z / ', '"  const int b = undeclared_thing + z / ', 1)
     assert broken != source
     (tmp_path / "model.c").write_text(broken)
-    exe = build_runner(tmp_path / "model.c", tmp_path / "model_run", "host", "opencl")
+    exe = build_runner(tmp_path / "model.c", tmp_path / "model_run", "opencl")
     result = run(runner, {"PATDNN_OPENCL_CACHE": "off"}, exe)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

@@ -16,23 +16,22 @@ import subprocess
 
 import numpy as np
 import pytest
+import test_nn_ops as nn_cases  # the dense cases and their torch references
+import test_pattern_conv as conv_cases
 from xdsl.builder import ImplicitBuilder
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DenseArrayBase, DictionaryAttr, IntegerAttr, ModuleOp, i64
 
-from patdnn.backend.opencl_model import OpenCLModel
-from patdnn.backend.opencl_target import OPENCL_PIPELINE
-from patdnn.build import BuiltModel, build_module
-from patdnn.context import run_pipeline
+from patdnn.build import build_module
 from patdnn.dialects import kernel
 from patdnn.ir_builder import pattern_conv_module
 from patdnn.nn_builder import single_op_module
+from patdnn.pipeline import default_pipeline, run_pipeline
+from patdnn.runners import BuiltModel, OpenCLModel
 from patdnn.runtime import RUNTIME_DIR
+from patdnn.target import Target
 from patdnn.testing import need_toolchain
 from patdnn.toolchain import build_shared_library, runtime_sources
-
-import test_nn_ops as nn_cases  # the dense cases and their torch references
-import test_pattern_conv as conv_cases
 
 SCHEDULES = [  # `patdnn.opencl` per layer, cycled over the pattern cases (None: target defaults)
     None,
@@ -92,14 +91,14 @@ def build_all(outdir) -> tuple[BuiltModel, list[np.ndarray], dict[str, np.ndarra
         modules.append(single_op_module([x.shape for x in built.inputs], built.output_shape, built.make_op))
         inputs += built.inputs
         expected[f"nn-{name}"] = built.expected
-    merged = run_pipeline(merge_functions(modules), OPENCL_PIPELINE)
+    merged = run_pipeline(merge_functions(modules), default_pipeline(Target.parse("opencl")))
     convs = [op for op in merged.walk() if isinstance(op, kernel.PatternConvOp)]
     rng = np.random.default_rng(5)
     for index in ORDERED:
         order = rng.permutation(pattern_cout(convs[index]))
         convs[index].properties["filter_order"] = DenseArrayBase.from_list(i64, [int(o) for o in order])
     merged.verify()
-    model = build_module(merged, outdir / "build", isa="opencl", pipeline="", weights_dir=outdir)
+    model = build_module(merged, outdir / "build", "opencl", pipeline="", weights_dir=outdir)
     return model, inputs, expected
 
 

@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from test_compile_models import assert_matches, pruned_model
 
 import patdnn
 from patdnn.frontend import import_module
-from patdnn.testing import need_toolchain
 from patdnn.prune import one_shot_pattern_prune
-
-from test_compile_models import assert_matches, pruned_model
+from patdnn.testing import need_toolchain
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 
@@ -111,7 +112,8 @@ def test_bigger_models_match_pytorch(name, shape, tmp_path):
 
 
 def test_benchmark_reports_model_and_layers_against_pytorch(compiled):
-    from patdnn.backend.opencl_bench import bench_compiled, format_report
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks/ is not installed
+    from benchmarks.opencl_bench import bench_compiled, format_report
 
     model, on_device, x, _ = compiled
     report = bench_compiled(model, on_device, x, iters=2)

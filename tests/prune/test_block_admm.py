@@ -10,8 +10,8 @@ from patdnn.prune.admm import Admm, SchemeAdmm, rho_schedule, scheme_constraints
 from patdnn.prune.hardprune import hard_prune
 from patdnn.prune.library import cross_library
 from patdnn.prune.masks import MaskEnforcer, mask_violations, pattern_masks
-from patdnn.schemes import Scheme
-from patdnn.schemes.block import block_mask, gemm_view, project_block
+from patdnn.sparsity import Scheme
+from patdnn.sparsity.block import block_mask, gemm_view, project_block
 
 BLOCK = Scheme.blocks(4, 8, 4)
 ROWS = Scheme.blocks(2, 8, 2, "rows")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from patdnn.patterns import candidate_patterns
 from patdnn.prune.library import cross_library, select_library, validate_library
+from patdnn.sparsity.patterns import candidate_patterns
 
 
 def _model_with_kernels(kernels: np.ndarray) -> torch.nn.Module:

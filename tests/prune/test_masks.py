@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from patdnn.patterns import random_pattern_layer
 from patdnn.prune.masks import MaskEnforcer, mask_violations, pattern_masks
+from patdnn.sparsity.patterns import random_pattern_layer
 
 
 def _setup(seed: int = 0):

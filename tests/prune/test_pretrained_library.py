@@ -8,8 +8,8 @@ import torch
 
 from patdnn.data import WeightsMissingError, pretrained_mobilenet_v2
 from patdnn.models import mobilenet_v2
-from patdnn.patterns import natural_patterns
-from patdnn.prune.oneshot import depthwise_convs, extract_library, pattern_convs
+from patdnn.sparsity.layers import depthwise_convs, pattern_convs
+from patdnn.sparsity.patterns import extract_library, natural_patterns
 
 
 def _library_coverage(model: torch.nn.Module) -> float:

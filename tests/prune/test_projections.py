@@ -7,9 +7,9 @@ from itertools import combinations, product
 import numpy as np
 import pytest
 
-from patdnn.patterns import apply_patterns, candidate_patterns, connectivity_projection, pattern_projection
 from patdnn.prune.admm import project_to_connectivity, project_to_patterns
 from patdnn.prune.library import cross_library
+from patdnn.sparsity.patterns import apply_patterns, candidate_patterns, connectivity_projection, pattern_projection
 
 
 def _brute_pattern_projection(weights, library):

@@ -8,11 +8,11 @@ import re
 import pytest
 import torch
 
-from patdnn.prune.oneshot import prunable_convs
 from patdnn.prune.pipeline import build_model
 from patdnn.prune.planning import check_plan, default_block_layers, prunable_layers, resolve_plan
-from patdnn.schemes import Scheme, SchemeError, parse_scheme
-from patdnn.schemes.plan import save_plan
+from patdnn.sparsity import Scheme, SchemeError, parse_scheme
+from patdnn.sparsity.layers import prunable_convs
+from patdnn.sparsity.plan import save_plan
 
 SHAPE = (1, 1, 28, 28)
 
@@ -52,8 +52,8 @@ def test_plan_file_is_completed_with_dense(resnet, tmp_path):
 
 @pytest.mark.parametrize("spec", ["rule", "search"])
 def test_mapped_plans_at_the_rate(resnet, spec, tmp_path):
-    pytest.importorskip("patdnn.schemes.rules" if spec == "rule" else "patdnn.schemes.search")
-    from patdnn.schemes.layers import model_layers, plan_rate
+    pytest.importorskip("patdnn.mapping.rules" if spec == "rule" else "patdnn.mapping.search")
+    from patdnn.sparsity.layers import model_layers, plan_rate
 
     plan = resolve_plan(spec, resnet, 3.6, 6.0, SHAPE, {"progress": False, "log": tmp_path / "search.json"})
     assert plan_rate(model_layers(resnet, SHAPE), plan) == pytest.approx(6.0, rel=0.05)

@@ -10,12 +10,13 @@ import pytest
 import torch
 
 from patdnn.data import fashion_mnist_root
+from patdnn.lr import load_plan
 from patdnn.prune import load_patterns, mask_violations, pattern_masks
 from patdnn.prune.pipeline import build_model
-from patdnn.schemes import Scheme, parse_scheme
-from patdnn.schemes.block import project_block
-from patdnn.schemes.layers import kept_weights, model_layers
-from patdnn.schemes.plan import load_plan, save_plan
+from patdnn.sparsity import Scheme, parse_scheme
+from patdnn.sparsity.block import project_block
+from patdnn.sparsity.layers import kept_weights, model_layers
+from patdnn.sparsity.plan import save_plan
 from patdnn.tools.patdnn_cli import main
 
 PLAN = {"layer1.0.conv1": Scheme.pattern(2.0), "layer2.0.conv2": Scheme.pattern(2.0),

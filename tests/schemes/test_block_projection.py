@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from patdnn.schemes import Scheme, SchemeError, parse_scheme
-from patdnn.schemes.block import block_mask, gemm_view, kept_column_fraction, pack_blocks, project_block, unpack_blocks
+from patdnn.sparsity import Scheme, SchemeError, parse_scheme
+from patdnn.sparsity.block import block_mask, gemm_view, kept_column_fraction, pack_blocks, project_block, unpack_blocks
 
 
 @pytest.mark.parametrize("text", ["dense", "pattern 3.6x", "block 8x16 4x", "block 4x8 2.5x rows"])

@@ -5,11 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from patdnn.mapping.latency import CostModel, MeasuredLatency, compiler_takes_schemes
 from patdnn.models import get_model
-from patdnn.prune.oneshot import prunable_convs
-from patdnn.schemes import Scheme, SchemeError
-from patdnn.schemes.latency import CostModel, MeasuredLatency, compiler_takes_schemes
-from patdnn.schemes.layers import LayerShape, model_layers
+from patdnn.sparsity import Scheme, SchemeError
+from patdnn.sparsity.layers import LayerShape, model_layers, prunable_convs
 from patdnn.testing import need_toolchain
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
@@ -65,7 +64,7 @@ def test_model_within_1_3x_of_measured_whole_models(name):
 
 @pytest.mark.slow
 def test_measured_latency_times_and_reuses_its_log(tmp_path):
-    from patdnn.schemes.latency import best_host_isa
+    from patdnn.mapping.latency import best_host_isa
 
     need_toolchain("host", best_host_isa())
     timer = MeasuredLatency(threads=1, log=tmp_path / "log.json", runs=3)

@@ -5,13 +5,12 @@ import pytest
 import torch
 from torch import nn
 
+from patdnn.mapping.rules import block_size, rule_plan
 from patdnn.models import get_model
-from patdnn.patterns import apply_patterns, connectivity_projection, pattern_projection
-from patdnn.prune.oneshot import extract_library
-from patdnn.schemes import Scheme, SchemeError, SchemeKind
-from patdnn.schemes.block import project_block
-from patdnn.schemes.layers import kept_weights, model_layers, plan_rate
-from patdnn.schemes.rules import block_size, rule_plan
+from patdnn.sparsity import Scheme, SchemeError, SchemeKind
+from patdnn.sparsity.block import project_block
+from patdnn.sparsity.layers import kept_weights, model_layers, plan_rate
+from patdnn.sparsity.patterns import apply_patterns, connectivity_projection, extract_library, pattern_projection
 
 
 class Mixed(nn.Module):
@@ -93,7 +92,7 @@ def test_kept_weights_match_the_projections():
 @pytest.mark.parametrize("rate", [3.0, 6.0, 7.0])
 def test_snapped_block_rates_still_meet_the_target(rate):
     """16-column blocks keep whole columns (5.33x or 8x, never 6x): the rounding is carried forward."""
-    from patdnn.schemes.rules import uniform_plan
+    from patdnn.mapping.rules import uniform_plan
 
     layers = model_layers(get_model("resnet20-cifar", in_channels=1), (1, 1, 28, 28))
     plan = uniform_plan(layers, {layer.name: "block" if layer.prunable else "dense" for layer in layers}, rate)

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
+from patdnn.mapping.search import choose, proxies, search, search_plan
 from patdnn.models import get_model
-from patdnn.prune.oneshot import extract_library
-from patdnn.schemes import Scheme, SchemeError, SchemeKind
-from patdnn.schemes.apply import project
-from patdnn.schemes.layers import model_layers, plan_rate
-from patdnn.schemes.search import choose, proxies, search, search_plan
+from patdnn.sparsity import Scheme, SchemeError, SchemeKind
+from patdnn.sparsity.apply import project
+from patdnn.sparsity.layers import model_layers, plan_rate
+from patdnn.sparsity.patterns import extract_library
 
 SHAPE = (1, 1, 28, 28)
 
@@ -77,7 +77,7 @@ def test_sensitivity_protects_a_layer(net):
     guarded = search_plan(net, SHAPE, 3.0, progress=False, isa="avx512", lam=1.0,
                           sensitivity={"layer3.2.conv2": 1000.0})
     layers = {layer.name: layer for layer in model_layers(net, SHAPE)}
-    from patdnn.schemes.layers import kept_weights
+    from patdnn.sparsity.layers import kept_weights
 
     def kept(plan):
         return kept_weights(layers["layer3.2.conv2"], plan["layer3.2.conv2"])

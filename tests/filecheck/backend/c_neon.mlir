@@ -6,7 +6,7 @@
 
 // UNLOWERED: error: 'pattern.conv2d' cannot be printed as C: lower it first with -p lower-pattern-to-kernel
 // UNLOWERED-NOT: Traceback
-// BADISA: error: unknown isa 'avx9', expected one of: scalar, neon, avx2, avx512
+// BADISA: error: unknown isa 'avx9', expected one of: auto, scalar, neon, avx2, avx512
 // BADISA-NOT: Traceback
 // BADENTRY: error: entry function @main not found
 

@@ -3,7 +3,7 @@
 // RUN: patdnn-opt %s -p "tile-tune{isa=avx512 channel_block=2},lower-pattern-to-kernel,fkw-pack" -t "c{isa=avx512}" | filecheck %s --check-prefix=PATDNN
 // RUN: not patdnn-opt %s -p "tile-tune{isa=avx512 filter_group=-2}" 2>&1 | filecheck %s --check-prefix=NEGATIVE
 
-// The tap-list loop form (filter_group > 0, patdnn/backend/c_pattern_taps.py): the schedule carries
+// The tap-list loop form (filter_group > 0, patdnn/backend/c/pattern_taps.py): the schedule carries
 // the filter group into kernel.pattern_conv; the C has one tap list instead of per-pattern loops.
 // IR: kernel.pattern_conv
 // IR-SAME: patdnn.schedule = {tile_x = 16 : i64, tile_y = 5 : i64, channel_block = 2 : i64, filter_group = 1 : i64}

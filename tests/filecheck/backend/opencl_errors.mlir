@@ -14,7 +14,7 @@ func.func @net(%x: memref<1x1x5x5xf32>, %y: memref<1x1x5x5xf32>) {
 
 // UNLOWERED:      error: 'pattern.conv2d' cannot be printed for the OpenCL target: lower it first with -p lower-pattern-to-kernel
 // UNLOWERED-NOT:  Traceback
-// PRECISION:      error: unknown OpenCL precision 'fp64', expected one of: fp32, fp16
+// PRECISION:      error: unknown precision 'fp64', expected one of: fp32, fp16
 // PRECISION-NOT:  Traceback
 // TILE:           error: OpenCL schedule tile_x=0 must be >= 1
 // TILE-NOT:       Traceback

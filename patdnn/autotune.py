@@ -1,0 +1,165 @@
+"""The auto-tuner behind `patdnnc --autotune` and `patdnn.compile(..., autotune=SECONDS)`.
+
+For each pattern convolution it compiles the layer alone (its real pattern ids and library,
+random weights — timing does not depend on the values) for the host with a candidate schedule,
+times it with the runtime's runner (median of a few runs), and hill-climbs from the rule-based
+schedule over the neighbouring schedules (one more/less vector or row in the register tile, the
+channel block doubled/halved/whole, the other loop form, the filter group halved/doubled) until no
+neighbour is faster or the time budget is spent.
+PatDNN used a genetic algorithm over the same space; the space here is small and smooth enough
+that a greedy climb from a good rule finds the same optimum with far fewer (slow) compilations.
+
+Results go to a persistent JSON log keyed by target, threads and layer signature
+(patdnn/tuning/log.py); the `tile-tune{log=PATH}` pass of the pipeline reads the schedules from
+there, and a later tuning of the same layer reuses the logged schedule without compiling anything.
+`tune_module` is the entry point the tools and the API call before the pipeline.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+from xdsl.dialects.builtin import ModuleOp
+
+from patdnn.build import build_module
+from patdnn.dialects import common, pattern
+from patdnn.ir_builder import pattern_conv_module
+from patdnn.isa import Isa, get_isa
+from patdnn.pipeline import default_pipeline, without_pass
+from patdnn.target import Target
+from patdnn.toolchain import host_cpu_problem
+from patdnn.tuning.log import TuningLog
+from patdnn.tuning.rules import (
+    TAP_LIST_GROUP,
+    LayerShape,
+    Schedule,
+    form_channel_block,
+    max_accumulators,
+    rule_schedule,
+)
+
+
+class TuningError(RuntimeError):
+    """Tuning cannot run here (the host cannot execute the target's code) or a candidate failed."""
+
+
+def tune_module(module: ModuleOp, target: Target, budget: float, log: Path | str | None = None) -> Path:
+    """Tunes every pattern convolution of `module` for `target` on this host (at most `budget`
+    seconds in all; logged layers cost nothing) and returns the log's path for `tile-tune{log=}`."""
+    if target.is_opencl or target.platform != "host":
+        raise TuningError(f"auto-tuning times code on this host; it does not apply to target {target}")
+    if (problem := host_cpu_problem(target.isa)) is not None:
+        raise TuningError(f"cannot time isa={target.isa} candidates on this host: {problem}")
+    tuner = Autotuner(get_isa(target.isa), target.threads, budget, log)
+    tuner.tune_all([op for op in module.walk() if isinstance(op, pattern.Conv2dOp)])
+    return tuner.log.path
+
+
+def neighbours(sched: Schedule, shape: LayerShape, isa: Isa) -> list[Schedule]:
+    vw, limit = isa.vector_width, max_accumulators(isa) + max_accumulators(isa) // 2
+    result = []
+    for dv, dy in ((1, 0), (-1, 0), (0, 1), (0, -1), (1, -1), (-1, 1)):
+        vectors = sched.tile_x // vw + dv
+        rows = sched.tile_y + dy
+        if vectors < 1 or rows < 1 or rows > shape.ho or vectors * rows > limit or (vectors - 1) * vw >= shape.wo:
+            continue
+        result.append(_with_form(Schedule(vectors * vw, rows, 0), shape, sched.filter_group))
+    for block in (sched.channel_block * 2, sched.channel_block // 2, shape.cin):
+        if 1 <= block <= shape.cin and block != sched.channel_block:
+            result.append(Schedule(sched.tile_x, sched.tile_y, block, sched.filter_group))
+    # the other loop form; in the tap-list form, half / twice the filter group
+    groups = [0] if sched.filter_group else [min(TAP_LIST_GROUP, shape.cout)]
+    groups += [g for g in (sched.filter_group // 2, sched.filter_group * 2) if sched.filter_group and 1 <= g <= shape.cout]
+    result += [_with_form(sched, shape, g) for g in groups if g != sched.filter_group]
+    return list(dict.fromkeys(result))
+
+
+def _with_form(sched: Schedule, shape: LayerShape, group: int) -> Schedule:
+    """`sched`'s register tile in loop form `group`, with that form's channel block."""
+    return Schedule(sched.tile_x, sched.tile_y, form_channel_block(shape, sched.tile_x, sched.tile_y, group), group)
+
+
+class Autotuner:
+    def __init__(self, isa: Isa, threads: int = 1, budget: float = 60.0, log: str | Path | None = None,
+                 runs: int = 7):
+        self.isa, self.threads, self.budget, self.runs = isa, threads, budget, runs
+        self.log = TuningLog.read(log)
+
+    def tune_all(self, convs: list[pattern.Conv2dOp]) -> list[Schedule]:
+        deadline = time.monotonic() + self.budget
+        results = []
+        with tqdm(total=len(convs), desc="autotune", unit="layer", disable=None) as bar:
+            for op in convs:
+                results.append(self.tune(op, deadline))
+                bar.update(1)
+        return results
+
+    def tune(self, op: pattern.Conv2dOp, deadline: float) -> Schedule:
+        if (logged := self.log.schedule(op, self.isa, self.threads)) is not None:
+            return logged
+        shape = LayerShape.of(op)
+        best = rule_schedule(shape, self.isa)
+        with tempfile.TemporaryDirectory(prefix="patdnn-tune-") as tmp:
+            timer = _LayerTimer(op, self.isa, self.threads, Path(tmp), self.runs)
+            tried = {best: timer.time(best)}
+            improved = True
+            while improved and time.monotonic() < deadline:
+                improved = False
+                for cand in neighbours(best, shape, self.isa):
+                    if cand in tried:
+                        continue
+                    if time.monotonic() >= deadline:
+                        break
+                    tried[cand] = timer.time(cand)
+                    if tried[cand] < tried[best]:
+                        best, improved = cand, True
+        self.log.record(op, self.isa, self.threads, best, tried)
+        return best
+
+
+class _LayerTimer:
+    """Compiles one layer alone with a given schedule and times it with the runtime's runner."""
+
+    def __init__(self, op: pattern.Conv2dOp, isa: Isa, threads: int, workdir: Path, runs: int):
+        self.isa, self.threads, self.workdir, self.runs = isa, threads, workdir, runs
+        n, cin, h, w = common.shape_of(op.input)
+        cout = common.shape_of(op.output)[1]
+        k = op.library.size
+        rng = np.random.default_rng(0)
+        self.ids = common.kernel_ids(op)
+        self.library = op.library.as_array()
+        self.weight = rng.standard_normal((cout, cin, k, k)).astype(np.float32)
+        self.build_args = dict(
+            input_shape=(1, cin, h, w), stride=op.stride.get_values()[0], padding=op.padding.get_values()[0],
+            activation=op.activation.data.value, blob_path=workdir / "layer.weights",
+        )
+        self.input = workdir / "in.bin"
+        rng.standard_normal((1, cin, h, w)).astype(np.float32).tofile(self.input)
+        self.count = 0
+        # the schedule is set on the op: everything after tile-tune
+        target = Target(isa=isa.name, threads=threads)
+        self.target, self.pipeline = target, without_pass(default_pipeline(target), "tile-tune")
+
+    def time(self, sched: Schedule) -> float:
+        module = pattern_conv_module(self.weight, self.ids, self.library, **self.build_args)
+        for op in module.walk():
+            if isinstance(op, pattern.Conv2dOp):
+                op.attributes[pattern.SCHEDULE_ATTR] = sched.as_attr()
+        self.count += 1
+        outdir = self.workdir / f"c{self.count}"
+        built = build_module(module, outdir, self.target, pipeline=self.pipeline, weights_dir=self.workdir)
+        result = subprocess.run(
+            [str(built.executable), "--weights-dir", str(self.workdir), "--threads", str(self.threads),
+             "--bench", str(self.runs), str(self.input), str(outdir / "out.bin")],
+            capture_output=True, text=True,
+        )
+        if result.returncode != 0:
+            raise TuningError(
+                f"autotune: timing a candidate failed (exit {result.returncode}): {(result.stderr or result.stdout).strip()}"
+            )
+        return float(result.stdout.split("median_ms:")[1].split()[0])

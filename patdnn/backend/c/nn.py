@@ -1,0 +1,146 @@
+"""C for `nn` dialect ops: one call into the dense kernels of runtime/ops_dense.c per op.
+
+`NN_HANDLERS` is the one place where an nn op class becomes a runtime call: each handler gets
+the emitter state, the op and `name` (an operand's C expression) and returns the C statement
+(to put inside the entry function's body); ops with weights declare them through
+`declare_layer_weights`, which handles inline and blob weights alike. `emit_nn_op` looks an op
+up in it; `print_nn_op` is the printer's handler. Generated code must `#include "patdnn_ops.h"`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from xdsl.ir import Operation, SSAValue
+
+from patdnn.backend.c.state import CState
+from patdnn.backend.common import EmitError, lookup
+from patdnn.dialects import common, nn
+from patdnn.dialects.common import Activation
+
+ACT_C = {Activation.NONE: "PDNN_ACT_NONE", Activation.RELU: "PDNN_ACT_RELU", Activation.RELU6: "PDNN_ACT_RELU6"}
+POOL_C = {nn.PoolKind.MAX: "PDNN_POOL_MAX", nn.PoolKind.AVG: "PDNN_POOL_AVG"}
+
+Name = Callable[[SSAValue], str]
+
+
+def _count(value: SSAValue) -> int:
+    return int(np.prod(common.shape_of(value)))
+
+
+def _conv(emitter: CState, op: nn.Conv2dOp, name: Name) -> str:
+    w, b = emitter.declare_layer_weights(op, "conv")
+    n, cin, h, wd = common.shape_of(op.input)
+    _, cout, ho, wo = common.shape_of(op.output)
+    (kh, kw), (sh, sw), (ph, pw) = common.pair(op.kernel), common.pair(op.stride), common.pair(op.padding)
+    groups = op.groups.value.data
+    residual = name(op.residual) if op.residual is not None else "NULL"
+    if (kh, kw, ph, pw, groups) == (1, 1, 0, 0, 1):  # the runtime may vectorise it along channels
+        packed = f"{w}_cm"
+        emitter.out.append(f"static float *{packed}; /* NULL: pdnn_conv1x1_cm runs pdnn_conv2d_dense */")
+        emitter.init_lines.append(f"if (!{packed}) {packed} = pdnn_pack_cm({w}, {cout}, {cin}, {ho * wo});")
+        args = [n, cin, h, wd, cout, ho, wo, sh, sw]
+        return (
+            f"pdnn_conv1x1_cm(ctx, {name(op.input)}, {name(op.output)}, {w}, {packed}, {b}, {residual}, "
+            f"{', '.join(map(str, args))}, {ACT_C[op.activation.data]});"
+        )
+    args = [n, cin, h, wd, cout, ho, wo, kh, kw, sh, sw, ph, pw, groups]
+    return (
+        f"pdnn_conv2d_dense(ctx, {name(op.input)}, {name(op.output)}, {w}, {b}, {residual}, "
+        f"{', '.join(map(str, args))}, {ACT_C[op.activation.data]});"
+    )
+
+
+def _pool(emitter: CState, op: nn.Pool2dOp, name: Name) -> str:
+    n, c, h, wd = common.shape_of(op.input)
+    _, _, ho, wo = common.shape_of(op.output)
+    (kh, kw), (sh, sw), (ph, pw) = common.pair(op.kernel), common.pair(op.stride), common.pair(op.padding)
+    args = [n, c, h, wd, ho, wo, kh, kw, sh, sw, ph, pw]
+    return (
+        f"pdnn_pool2d(ctx, {name(op.input)}, {name(op.output)}, {POOL_C[op.kind.data]}, "
+        f"{', '.join(map(str, args))});"
+    )
+
+
+def _adaptive_avg_pool(emitter: CState, op: nn.AdaptiveAvgPool2dOp, name: Name) -> str:
+    n, c, h, wd = common.shape_of(op.input)
+    _, _, ho, wo = common.shape_of(op.output)
+    return f"pdnn_adaptive_avg_pool2d(ctx, {name(op.input)}, {name(op.output)}, {n}, {c}, {h}, {wd}, {ho}, {wo});"
+
+
+def _add(emitter: CState, op: nn.AddOp, name: Name) -> str:
+    return (
+        f"pdnn_add(ctx, {name(op.lhs)}, {name(op.rhs)}, {name(op.output)}, {_count(op.output)}, "
+        f"{ACT_C[op.activation.data]});"
+    )
+
+
+def _activation(emitter: CState, op: nn.ActivationOp, name: Name) -> str:
+    return (
+        f"pdnn_activation(ctx, {name(op.input)}, {name(op.output)}, {_count(op.output)}, "
+        f"{ACT_C[op.activation.data]});"
+    )
+
+
+def _reshape(emitter: CState, op: nn.ReshapeOp, name: Name) -> str:
+    return f"pdnn_copy(ctx, {name(op.input)}, {name(op.output)}, {_count(op.output)});"
+
+
+def _concat(emitter: CState, op: nn.ConcatOp, name: Name) -> str:
+    outer = common.shape_of(op.output)[0]
+    inner = [_count(v) // outer for v in op.inputs]
+    ins = ", ".join(name(v) for v in op.inputs)
+    sizes = ", ".join(str(s) for s in inner)
+    return (
+        f"{{ const float *const ins[] = {{{ins}}}; static const int64_t inner[] = {{{sizes}}}; "
+        f"pdnn_concat(ctx, ins, inner, {len(inner)}, {name(op.output)}, {outer}); }}"
+    )
+
+
+def _linear(emitter: CState, op: nn.LinearOp, name: Name) -> str:
+    w, b = emitter.declare_layer_weights(op, "fc")
+    n, k = common.shape_of(op.input)
+    m = common.shape_of(op.output)[1]
+    return (
+        f"pdnn_linear(ctx, {name(op.input)}, {name(op.output)}, {w}, {b}, {n}, {k}, {m}, "
+        f"{ACT_C[op.activation.data]});"
+    )
+
+
+def _softmax(emitter: CState, op: nn.SoftmaxOp, name: Name) -> str:
+    n, m = common.shape_of(op.input)
+    return f"pdnn_softmax(ctx, {name(op.input)}, {name(op.output)}, {n}, {m});"
+
+
+NN_HANDLERS: dict[type[Operation], Callable[[CState, Operation, Name], str]] = {
+    nn.Conv2dOp: _conv,
+    nn.Pool2dOp: _pool,
+    nn.AdaptiveAvgPool2dOp: _adaptive_avg_pool,
+    nn.AddOp: _add,
+    nn.ActivationOp: _activation,
+    nn.ReshapeOp: _reshape,
+    nn.ConcatOp: _concat,
+    nn.LinearOp: _linear,
+    nn.SoftmaxOp: _softmax,
+}
+
+
+def emit_nn_op(emitter: CState, op: Operation, value_names: dict[SSAValue, str]) -> str:
+    """The C statement running `op` (an nn dialect op) on the buffers `value_names` gives its
+    operands; declares its weights on `emitter`."""
+    handler = lookup(NN_HANDLERS, op)
+    if handler is None:
+        raise EmitError(f"'{op.name}' is not an nn op the C backend knows")
+
+    def name(value: SSAValue) -> str:
+        if value not in value_names:
+            raise EmitError(f"'{op.name}': operand {value} has no C name")
+        return value_names[value]
+
+    return handler(emitter, op, name)
+
+
+def print_nn_op(emitter: CState, op: Operation) -> str:
+    """The printer's handler of every op class in NN_HANDLERS."""
+    return emit_nn_op(emitter, op, emitter.value_names)

@@ -1,0 +1,85 @@
+"""The one pipeline table: which passes turn imported IR into printable IR, per target.
+
+`default_pipeline(target)` is what `patdnn.compile`, `patdnnc` (`--print-pipeline` prints it), the
+auto-tuner and the OpenCL build run. It returns pass objects, not text, so no option (the ISA, the
+thread count) is formatted into a string and parsed back; `pipeline_text` gives the `-p` spelling
+of `patdnn-opt` for people and docs. The passes, in order (each in passes/, one per file):
+
+    C:       tile-tune{isa threads [log]} → lower-pattern-to-kernel → filter-kernel-reorder{threads}
+             → fkw-pack → load-elim → fuse-residual-add → plan-buffers
+    OpenCL:  the same without tile-tune: work-item tiles are the OpenCL target's options, and
+             filter-kernel-reorder only puts filters with similar segment loops next to each other,
+             so neighbouring work-groups (one filter each) run alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass, PassPipeline
+
+from patdnn.context import make_context
+from patdnn.passes import get_all_passes
+from patdnn.target import Target
+
+
+def _pass(name: str, **options) -> ModulePass:
+    return get_all_passes()[name]()(**options)
+
+
+def default_pipeline(target: Target, tuning_log: Path | str | None = None) -> tuple[ModulePass, ...]:
+    """The optimising pipeline for `target`; `tuning_log`: the auto-tuner's log, from which
+    tile-tune takes the schedules of the layers it holds (the others get the rule's)."""
+    schedule: tuple[ModulePass, ...] = ()
+    reorder: dict[str, int] = {}
+    if not target.is_opencl:
+        log = {"log": str(tuning_log)} if tuning_log else {}
+        schedule = (_pass("tile-tune", isa=target.isa, threads=target.threads, **log),)
+        reorder = {"threads": target.threads}
+    return (
+        *schedule,
+        _pass("lower-pattern-to-kernel"),
+        _pass("filter-kernel-reorder", **reorder),
+        _pass("fkw-pack"),
+        _pass("load-elim"),
+        _pass("fuse-residual-add"),
+        _pass("plan-buffers"),
+    )
+
+
+def replace_pass(pipeline: Sequence[ModulePass], **options) -> tuple[ModulePass, ...]:
+    """`pipeline` with new option values for the pass named by `name=`: e.g.
+    `replace_pass(p, name="tile-tune", tile_y=2)` (for ablations and tests)."""
+    name = options.pop("name")
+    if not any(p.name == name for p in pipeline):
+        raise ValueError(f"the pipeline has no pass '{name}'")
+    return tuple(replace(p, **options) if p.name == name else p for p in pipeline)
+
+
+def without_pass(pipeline: Sequence[ModulePass], name: str) -> tuple[ModulePass, ...]:
+    """`pipeline` without the pass `name` (for ablations)."""
+    if not any(p.name == name for p in pipeline):
+        raise ValueError(f"the pipeline has no pass '{name}'")
+    return tuple(p for p in pipeline if p.name != name)
+
+
+def pipeline_text(pipeline: Sequence[ModulePass]) -> str:
+    """The `patdnn-opt -p` spelling of a pipeline."""
+    return ",".join(str(p) for p in pipeline)
+
+
+def parse_pipeline(text: str) -> tuple[ModulePass, ...]:
+    """The passes of a `-p` spelling (`a,b{opt=1}`)."""
+    return tuple(PassPipeline.parse_spec(get_all_passes(), text).passes) if text else ()
+
+
+def run_pipeline(module: ModuleOp, pipeline: Sequence[ModulePass] | str) -> ModuleOp:
+    """Applies a pipeline (pass objects, or a `-p` spelling) in place and verifies the result."""
+    passes = parse_pipeline(pipeline) if isinstance(pipeline, str) else tuple(pipeline)
+    if passes:
+        PassPipeline(passes).apply(make_context(), module)
+    module.verify()
+    return module
