@@ -8,7 +8,7 @@ import lit.formats
 config.name = "patdnn"
 config.test_format = lit.formats.ShTest()
 config.suffixes = [".mlir"]
-config.excludes = ["Inputs", "Output"]
+config.excludes = ["Inputs", "Output", "examples", "benchmarks", "docs"]  # `lit .` runs only the tests
 
 # patdnn-opt and filecheck are console scripts of the Python environment that runs lit.
 config.environment["PATH"] = os.pathsep.join(
