@@ -159,7 +159,8 @@ def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops:
             if "ncnn" in exports:
                 try:
                     net = common.ncnn_net(*exports["ncnn"], t)
-                    runners["ncnn"] = lambda f=common.ncnn_runner(net, "in0", "out0"): f(xn)
+                    run_ncnn = common.ncnn_runner(net, "in0", "out0")
+                    runners["ncnn"] = lambda f=run_ncnn: f(xn)
                 except Exception as e:  # noqa: BLE001
                     rec["missing"]["ncnn"] = f"{type(e).__name__}: {e}"
             for fw in ("ours", "ort", "ncnn"):  # correctness before timing (vs the pruned model in torch)

@@ -36,6 +36,7 @@ from patdnn.dialects.common import (
     WeightsAttr,
     ceil_div,
     check_batched_io,
+    create_parsed,
     pair,
     pair_attr,
     parse_activation,
@@ -170,8 +171,7 @@ class Conv2dOp(BlockSparseBase):
         props: dict[str, Attribute] = {k: parse_int_list(parser, k) for k in ("kernel", "stride", "padding")}
         props["activation"] = parse_activation(parser)
         cls.parse_blocks(parser, props)
-        attrs = parser.parse_optional_attr_dict()
-        return cls.create(operands=[input, output], properties=props, attributes=attrs)
+        return create_parsed(cls, parser, [input, output], props)
 
 
 @irdl_op_definition
@@ -199,8 +199,7 @@ class LinearOp(BlockSparseBase):
         (input, *_), output = parse_io(parser)
         props: dict[str, Attribute] = {"activation": parse_activation(parser)}
         cls.parse_blocks(parser, props)
-        attrs = parser.parse_optional_attr_dict()
-        return cls.create(operands=[input, output], properties=props, attributes=attrs)
+        return create_parsed(cls, parser, [input, output], props)
 
 
 Block = Dialect("block", [Conv2dOp, LinearOp], [])

@@ -278,6 +278,11 @@ def shape_of(value: SSAValue) -> tuple[int, ...]:
     return tuple(value.type.get_shape())  # type: ignore[union-attr]
 
 
+def element_count(value: SSAValue) -> int:
+    """The number of elements of a shaped (memref) value."""
+    return int(np.prod(shape_of(value)))
+
+
 def pair(values: DenseArrayBase) -> tuple[int, int]:
     """The two integers of a kernel/stride/padding property; (-1, -1) if it does not hold two."""
     items = tuple(values.get_values())
@@ -368,6 +373,13 @@ def verify_conv_window(op: Operation, in_shape: tuple[int, ...], out_shape: tupl
 # ---------------------------------------------------------------------------------------------
 # Syntax pieces
 # ---------------------------------------------------------------------------------------------
+
+
+def create_parsed(cls, parser: Parser, operands: list[SSAValue], props: dict[str, Attribute] | None = None):
+    """The op `cls` a custom parser has read the operands and properties of, with the optional
+    trailing attribute dictionary every patdnn op accepts."""
+    attrs = parser.parse_optional_attr_dict()
+    return cls.create(operands=operands, properties=props or {}, attributes=attrs)
 
 
 def print_io(printer: Printer, inputs: Sequence[SSAValue], output: SSAValue) -> None:

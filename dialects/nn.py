@@ -50,6 +50,7 @@ from patdnn.dialects.common import (
     WeightsAttr,
     check_batched_io,
     check_buffer,
+    create_parsed,
     pair,
     pair_attr,
     parse_activation,
@@ -176,8 +177,7 @@ class Conv2dOp(IRDLOperation):
         props["groups"] = IntegerAttr(parser.parse_integer(allow_boolean=False), i64)
         props["activation"] = parse_activation(parser)
         parse_weights(parser, props)
-        attrs = parser.parse_optional_attr_dict()
-        return cls.create(operands=[*inputs, output], properties=props, attributes=attrs)
+        return create_parsed(cls, parser, [*inputs, output], props)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,8 +245,7 @@ class Pool2dOp(IRDLOperation):
             parser.raise_error(f"unknown pooling kind '{kind}', expected max or avg", pos, parser.pos)
         props: dict[str, Attribute] = {"kind": PoolKindAttr(PoolKind(kind))}
         props |= {k: parse_int_list(parser, k) for k in ("kernel", "stride", "padding")}
-        attrs = parser.parse_optional_attr_dict()
-        return cls.create(operands=[input, output], properties=props, attributes=attrs)
+        return create_parsed(cls, parser, [input, output], props)
 
 
 def _pool_io(op: Pool2dOp | AdaptiveAvgPool2dOp) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -270,8 +269,7 @@ class _UnaryOp(IRDLOperation):
     @classmethod
     def parse(cls, parser: Parser):
         (input, *_), output = parse_io(parser)
-        attrs = parser.parse_optional_attr_dict()
-        return cls.create(operands=[input, output], attributes=attrs)
+        return create_parsed(cls, parser, [input, output])
 
 
 @irdl_op_definition
@@ -337,8 +335,7 @@ class AddOp(IRDLOperation):
         if len(inputs) != 2:
             parser.raise_error(f"nn.add takes two inputs (lhs, rhs), got {len(inputs)}", pos, parser.pos)
         props = {"activation": parse_activation(parser)}
-        attrs = parser.parse_optional_attr_dict()
-        return cls.create(operands=[*inputs, output], properties=props, attributes=attrs)
+        return create_parsed(cls, parser, [*inputs, output], props)
 
 
 @irdl_op_definition
@@ -372,8 +369,7 @@ class ActivationOp(IRDLOperation):
     def parse(cls, parser: Parser) -> ActivationOp:
         (input, *_), output = parse_io(parser)
         props = {"activation": parse_activation(parser)}
-        attrs = parser.parse_optional_attr_dict()
-        return cls.create(operands=[input, output], properties=props, attributes=attrs)
+        return create_parsed(cls, parser, [input, output], props)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,8 +416,7 @@ class ConcatOp(IRDLOperation):
     @classmethod
     def parse(cls, parser: Parser) -> ConcatOp:
         inputs, output = parse_io(parser)
-        attrs = parser.parse_optional_attr_dict()
-        return cls.create(operands=[*inputs, output], attributes=attrs)
+        return create_parsed(cls, parser, [*inputs, output])
 
 
 @irdl_op_definition
@@ -503,8 +498,7 @@ class LinearOp(IRDLOperation):
         (input, *_), output = parse_io(parser)
         props: dict[str, Attribute] = {"activation": parse_activation(parser)}
         parse_weights(parser, props)
-        attrs = parser.parse_optional_attr_dict()
-        return cls.create(operands=[input, output], properties=props, attributes=attrs)
+        return create_parsed(cls, parser, [input, output], props)
 
 
 @irdl_op_definition

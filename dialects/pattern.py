@@ -33,6 +33,7 @@ from patdnn.dialects.common import (
     BlobRefAttr,
     PatternConvBase,
     PatternLibraryAttr,
+    create_parsed,
     pair,
     pair_attr,
     parse_activation,
@@ -136,8 +137,7 @@ class Conv2dOp(PatternConvBase):
         parser.parse_keyword("kernels")
         props["kernels"] = DenseArrayBase(i8, _i8_bytes(_parse_kernel_rows(parser)))
         parse_weights(parser, props)
-        attrs = parser.parse_optional_attr_dict()
-        return cls.create(operands=[input, output], properties=props, attributes=attrs)
+        return create_parsed(cls, parser, [input, output], props)
 
 
 def _i8_bytes(values: Sequence[int] | np.ndarray) -> BytesAttr:

@@ -139,7 +139,7 @@ def assert_close(actual: np.ndarray, expected: np.ndarray) -> None:
     assert error <= 1e-5 * scale, f"max abs error {error} (output scale {scale})"
 
 
-@pytest.mark.parametrize("isa", ["neon", "scalar"])
+@pytest.mark.parametrize("isa", ["neon", "scalar", "avx2", "avx512"])  # x86 ISAs: their rule-based schedules
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_host_matches_torch(case: Case, isa: str, tmp_path):
     need_toolchain("host", isa)

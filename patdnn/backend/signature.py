@@ -33,5 +33,5 @@ def entry_signature(module: ModuleOp, entry: str = "") -> EntrySignature:
             raise DiagnosticException(f"entry function @{entry} not found")
         chosen = matches[0]
     args = list(chosen.body.block.args)
-    written = {getattr(op, "output") for op in chosen.body.walk() if isinstance(getattr(op, "output", None), SSAValue)}
+    written = {op.output for op in chosen.body.walk() if isinstance(getattr(op, "output", None), SSAValue)}
     return EntrySignature(chosen, [a for a in args if a not in written], [a for a in args if a in written])

@@ -7,7 +7,8 @@ Models are returned in training mode with torchvision's random initialisation; c
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from torch import nn
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 from xdsl.ir import Operation, SSAValue
 
 from patdnn.backend.c.state import CState
@@ -25,8 +24,9 @@ POOL_C = {nn.PoolKind.MAX: "PDNN_POOL_MAX", nn.PoolKind.AVG: "PDNN_POOL_AVG"}
 Name = Callable[[SSAValue], str]
 
 
-def _count(value: SSAValue) -> int:
-    return int(np.prod(common.shape_of(value)))
+def _call(function: str, *args: object) -> str:
+    """The C statement calling a runtime kernel: `function(ctx, args...);`."""
+    return f"{function}(ctx, {', '.join(map(str, args))});"
 
 
 def _conv(emitter: CState, op: nn.Conv2dOp, name: Name) -> str:
@@ -40,56 +40,41 @@ def _conv(emitter: CState, op: nn.Conv2dOp, name: Name) -> str:
         packed = f"{w}_cm"
         emitter.out.append(f"static float *{packed}; /* NULL: pdnn_conv1x1_cm runs pdnn_conv2d_dense */")
         emitter.init_lines.append(f"if (!{packed}) {packed} = pdnn_pack_cm({w}, {cout}, {cin}, {ho * wo});")
-        args = [n, cin, h, wd, cout, ho, wo, sh, sw]
-        return (
-            f"pdnn_conv1x1_cm(ctx, {name(op.input)}, {name(op.output)}, {w}, {packed}, {b}, {residual}, "
-            f"{', '.join(map(str, args))}, {ACT_C[op.activation.data]});"
-        )
-    args = [n, cin, h, wd, cout, ho, wo, kh, kw, sh, sw, ph, pw, groups]
-    return (
-        f"pdnn_conv2d_dense(ctx, {name(op.input)}, {name(op.output)}, {w}, {b}, {residual}, "
-        f"{', '.join(map(str, args))}, {ACT_C[op.activation.data]});"
-    )
+        return _call("pdnn_conv1x1_cm", name(op.input), name(op.output), w, packed, b, residual,
+                     n, cin, h, wd, cout, ho, wo, sh, sw, ACT_C[op.activation.data])
+    return _call("pdnn_conv2d_dense", name(op.input), name(op.output), w, b, residual,
+                 n, cin, h, wd, cout, ho, wo, kh, kw, sh, sw, ph, pw, groups, ACT_C[op.activation.data])
 
 
 def _pool(emitter: CState, op: nn.Pool2dOp, name: Name) -> str:
     n, c, h, wd = common.shape_of(op.input)
     _, _, ho, wo = common.shape_of(op.output)
     (kh, kw), (sh, sw), (ph, pw) = common.pair(op.kernel), common.pair(op.stride), common.pair(op.padding)
-    args = [n, c, h, wd, ho, wo, kh, kw, sh, sw, ph, pw]
-    return (
-        f"pdnn_pool2d(ctx, {name(op.input)}, {name(op.output)}, {POOL_C[op.kind.data]}, "
-        f"{', '.join(map(str, args))});"
-    )
+    return _call("pdnn_pool2d", name(op.input), name(op.output), POOL_C[op.kind.data],
+                 n, c, h, wd, ho, wo, kh, kw, sh, sw, ph, pw)
 
 
 def _adaptive_avg_pool(emitter: CState, op: nn.AdaptiveAvgPool2dOp, name: Name) -> str:
     n, c, h, wd = common.shape_of(op.input)
     _, _, ho, wo = common.shape_of(op.output)
-    return f"pdnn_adaptive_avg_pool2d(ctx, {name(op.input)}, {name(op.output)}, {n}, {c}, {h}, {wd}, {ho}, {wo});"
+    return _call("pdnn_adaptive_avg_pool2d", name(op.input), name(op.output), n, c, h, wd, ho, wo)
 
 
 def _add(emitter: CState, op: nn.AddOp, name: Name) -> str:
-    return (
-        f"pdnn_add(ctx, {name(op.lhs)}, {name(op.rhs)}, {name(op.output)}, {_count(op.output)}, "
-        f"{ACT_C[op.activation.data]});"
-    )
+    return _call("pdnn_add", name(op.lhs), name(op.rhs), name(op.output), common.element_count(op.output), ACT_C[op.activation.data])
 
 
 def _activation(emitter: CState, op: nn.ActivationOp, name: Name) -> str:
-    return (
-        f"pdnn_activation(ctx, {name(op.input)}, {name(op.output)}, {_count(op.output)}, "
-        f"{ACT_C[op.activation.data]});"
-    )
+    return _call("pdnn_activation", name(op.input), name(op.output), common.element_count(op.output), ACT_C[op.activation.data])
 
 
 def _reshape(emitter: CState, op: nn.ReshapeOp, name: Name) -> str:
-    return f"pdnn_copy(ctx, {name(op.input)}, {name(op.output)}, {_count(op.output)});"
+    return _call("pdnn_copy", name(op.input), name(op.output), common.element_count(op.output))
 
 
 def _concat(emitter: CState, op: nn.ConcatOp, name: Name) -> str:
     outer = common.shape_of(op.output)[0]
-    inner = [_count(v) // outer for v in op.inputs]
+    inner = [common.element_count(v) // outer for v in op.inputs]
     ins = ", ".join(name(v) for v in op.inputs)
     sizes = ", ".join(str(s) for s in inner)
     return (
@@ -102,15 +87,12 @@ def _linear(emitter: CState, op: nn.LinearOp, name: Name) -> str:
     w, b = emitter.declare_layer_weights(op, "fc")
     n, k = common.shape_of(op.input)
     m = common.shape_of(op.output)[1]
-    return (
-        f"pdnn_linear(ctx, {name(op.input)}, {name(op.output)}, {w}, {b}, {n}, {k}, {m}, "
-        f"{ACT_C[op.activation.data]});"
-    )
+    return _call("pdnn_linear", name(op.input), name(op.output), w, b, n, k, m, ACT_C[op.activation.data])
 
 
 def _softmax(emitter: CState, op: nn.SoftmaxOp, name: Name) -> str:
     n, m = common.shape_of(op.input)
-    return f"pdnn_softmax(ctx, {name(op.input)}, {name(op.output)}, {n}, {m});"
+    return _call("pdnn_softmax", name(op.input), name(op.output), n, m)
 
 
 NN_HANDLERS: dict[type[Operation], Callable[[CState, Operation, Name], str]] = {

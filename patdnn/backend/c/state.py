@@ -82,7 +82,7 @@ class ModuleEmitter:
         args = list(entry.body.block.args)
 
         def sizes(values: list[SSAValue]) -> str:
-            return "{" + ", ".join(str(int(np.prod(common.shape_of(v)))) for v in values) + "}" if values else "{0}"
+            return "{" + ", ".join(str(common.element_count(v)) for v in values) + "}" if values else "{0}"
 
         call_args = [
             f"(float *)inputs[{inputs.index(a)}]" if a in inputs else f"outputs[{outputs.index(a)}]" for a in args

@@ -100,11 +100,18 @@ def _params(op: block.BlockSparseBase, index_name: str) -> str:
 
 
 @dataclass
-class BlockConvPrinter:
+class _BlockKernelPrinter:
+    """The OpenCL C of one block-sparse layer: the op, its kernel's name and its launch geometry."""
+
+    op: block.Conv2dOp | block.LinearOp
+    name: str
+    geo: ClConvGeometry | ClLinearGeometry
+
+
+class BlockConvPrinter(_BlockKernelPrinter):
     """The OpenCL C of one block.conv2d (see the module docstring)."""
 
     op: block.Conv2dOp
-    name: str
     geo: ClConvGeometry
 
     def source(self) -> str:
@@ -180,12 +187,10 @@ class ClLinearGeometry:
         return (self.group, self.row_tiles, blocks)
 
 
-@dataclass
-class BlockLinearPrinter:
+class BlockLinearPrinter(_BlockKernelPrinter):
     """The OpenCL C of one block.linear (see the module docstring)."""
 
     op: block.LinearOp
-    name: str
     geo: ClLinearGeometry
 
     def source(self) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 from xdsl.ir import Operation, SSAValue
 
 from patdnn.backend.common import EmitError, lookup
@@ -22,10 +21,6 @@ from patdnn.dialects.common import Activation
 ACT_CODE = {Activation.NONE: 0, Activation.RELU: 1, Activation.RELU6: 2}  # as pdnn_act in the .cl
 POOL_CODE = {nn.PoolKind.MAX: 0, nn.PoolKind.AVG: 1}
 CONV_BLOCK = 4  # PDNN_CONV_BLOCK of runtime/opencl_kernels.cl
-
-
-def _count(value: SSAValue) -> int:
-    return int(np.prod(common.shape_of(value)))
 
 
 def _device_weights(emitter: OpenCLState, op: Operation, kind: str) -> tuple[str, str]:
@@ -71,7 +66,7 @@ def _adaptive_avg_pool(emitter: OpenCLState, op: nn.AdaptiveAvgPool2dOp) -> list
 
 
 def _add(emitter: OpenCLState, op: nn.AddOp) -> list[Launch]:
-    count = _count(op.output)
+    count = common.element_count(op.output)
     args = [*_tensor(emitter, op.lhs), *_tensor(emitter, op.rhs), *_tensor(emitter, op.output), num(count),
             num(ACT_CODE[op.activation.data])]
     return [Launch.fixed("pdnn_add", args, (count,))]
@@ -79,7 +74,7 @@ def _add(emitter: OpenCLState, op: nn.AddOp) -> list[Launch]:
 
 def _activation(emitter: OpenCLState, op: nn.ActivationOp | nn.ReshapeOp) -> list[Launch]:
     act = ACT_CODE[op.activation.data] if isinstance(op, nn.ActivationOp) else 0  # reshape: a copy
-    count = _count(op.output)
+    count = common.element_count(op.output)
     args = [*_tensor(emitter, op.input), *_tensor(emitter, op.output), num(count), num(act)]
     return [Launch.fixed("pdnn_activation", args, (count,))]
 
@@ -87,10 +82,10 @@ def _activation(emitter: OpenCLState, op: nn.ActivationOp | nn.ReshapeOp) -> lis
 def _concat(emitter: OpenCLState, op: nn.ConcatOp) -> list[Launch]:
     outer = common.shape_of(op.output)[0]
     out_buf, out_off = emitter.tensor(op.output)
-    out_inner = _count(op.output) // outer
+    out_inner = common.element_count(op.output) // outer
     launches, start = [], 0
     for value in op.inputs:
-        inner = _count(value) // outer
+        inner = common.element_count(value) // outer
         args = [*_tensor(emitter, value), buf(out_buf), num(out_off + start), num(inner), num(out_inner)]
         launches.append(Launch.fixed("pdnn_concat_part", args, (inner, outer)))
         start += inner
