@@ -54,8 +54,9 @@ class Layer:
 def vgg16_layers() -> list[Layer]:
     chans = [3, 64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512]
     sizes = [224, 224, 112, 112, 56, 56, 56, 28, 28, 28, 14, 14, 14]
-    return [Layer("vgg16", f"conv{i + 1}", chans[i], chans[i + 1], sizes[i], dense_in_patdnn=(i == 0))
-            for i in range(13)]
+    return [
+        Layer("vgg16", f"conv{i + 1}", chans[i], chans[i + 1], sizes[i], dense_in_patdnn=(i == 0)) for i in range(13)
+    ]
 
 
 def resnet50_layers() -> list[Layer]:
@@ -73,6 +74,7 @@ def quick_layers() -> list[Layer]:
 
 # --- ours ----------------------------------------------------------------------------------------
 
+
 def variant_pipelines(isa: str, threads: int) -> dict[str, tuple[str, tuple]]:
     """Ablation: {variant: (isa, pipeline)} — the default pipeline with one optimization off."""
     from patdnn.isa import get_isa
@@ -84,16 +86,30 @@ def variant_pipelines(isa: str, threads: int) -> dict[str, tuple[str, tuple]]:
         "full": (isa, full),
         "no load-elim": (isa, without_pass(full, "load-elim")),
         "no filter-kernel-reorder": (isa, without_pass(full, "filter-kernel-reorder")),
-        "no tile-tune": (isa, replace_pass(full, name="tile-tune", threads=1, tile_x=get_isa(isa).vector_width, tile_y=1,
-                                           filter_group=0, channel_block=CHANNEL_BLOCK_OFF)),
+        "no tile-tune": (
+            isa,
+            replace_pass(
+                full,
+                name="tile-tune",
+                threads=1,
+                tile_x=get_isa(isa).vector_width,
+                tile_y=1,
+                filter_group=0,
+                channel_block=CHANNEL_BLOCK_OFF,
+            ),
+        ),
         "no tap lists": (isa, replace_pass(full, name="tile-tune", filter_group=0)),
-        "no channel blocking": (isa, replace_pass(full, name="tile-tune", channel_block=CHANNEL_BLOCK_OFF,
-                                                  filter_group=0)),
+        "no channel blocking": (
+            isa,
+            replace_pass(full, name="tile-tune", channel_block=CHANNEL_BLOCK_OFF, filter_group=0),
+        ),
     }
     for other in ("avx2", "neon"):
         if other != isa:
             variants[f"{other} ({'SIMDe, 4 lanes' if other == 'neon' else '8 lanes'})"] = (
-                other, default_pipeline(Target(isa=other, threads=threads)))
+                other,
+                default_pipeline(Target(isa=other, threads=threads)),
+            )
     return variants
 
 
@@ -103,13 +119,13 @@ def build_ours(layer: Layer, weight, ids, library, isa: str, pipeline, threads: 
     from patdnn.runners import HostModel
 
     in_shape = (1, layer.cin, layer.size, layer.size)
-    module = pattern_conv_module(weight, ids, library, in_shape, layer.stride, 1,
-                                 blob_path=workdir / "model.weights")
+    module = pattern_conv_module(weight, ids, library, in_shape, layer.stride, 1, blob_path=workdir / "model.weights")
     lib = build_host_library(module, workdir, isa, pipeline)
     return HostModel(lib, workdir, in_shape, (1, layer.cout, layer.out_size, layer.out_size), threads)
 
 
 # --- dense baselines on the same masked weights ---------------------------------------------------
+
 
 def onnx_conv(weight: np.ndarray, stride: int) -> bytes:
     import onnx
@@ -118,8 +134,12 @@ def onnx_conv(weight: np.ndarray, stride: int) -> bytes:
     cout, cin = weight.shape[:2]
     node = helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[stride] * 2)
     graph = helper.make_graph(
-        [node], "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, cin, None, None])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, cout, None, None])], [numpy_helper.from_array(weight, "w")])
+        [node],
+        "conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, cin, None, None])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, cout, None, None])],
+        [numpy_helper.from_array(weight, "w")],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8  # widely supported by ORT builds
     onnx.checker.check_model(model)
@@ -129,9 +149,11 @@ def onnx_conv(weight: np.ndarray, stride: int) -> bytes:
 def ncnn_conv(weight: np.ndarray, layer: Layer) -> tuple[str, bytes]:
     """A one-layer ncnn model: Input + Convolution (no bias). The weight blob of a Convolution
     starts with a 4-byte tag (0 = raw float32) followed by the (Cout, Cin, 3, 3) weights."""
-    param = ("7767517\n2 2\n"
-             f"Input in0 0 1 in0 0={layer.size} 1={layer.size} 2={layer.cin}\n"
-             f"Convolution conv0 1 1 in0 out0 0={layer.cout} 1=3 3={layer.stride} 4=1 5=0 6={weight.size}\n")
+    param = (
+        "7767517\n2 2\n"
+        f"Input in0 0 1 in0 0={layer.size} 1={layer.size} 2={layer.cin}\n"
+        f"Convolution conv0 1 1 in0 out0 0={layer.cout} 1=3 3={layer.stride} 4=1 5=0 6={weight.size}\n"
+    )
     return param, np.zeros(1, np.uint32).tobytes() + np.ascontiguousarray(weight, np.float32).tobytes()
 
 
@@ -166,6 +188,7 @@ def baselines(layer: Layer, weight: np.ndarray, threads: int, workdir: Path) -> 
 
 # --- one layer ---------------------------------------------------------------------------------
 
+
 def bench_layer(layer: Layer, threads: int, isa: str, args, peak_gflops: dict, ablate: bool) -> dict:
     from patdnn.sparsity.patterns import random_pattern_layer
 
@@ -176,9 +199,17 @@ def bench_layer(layer: Layer, threads: int, isa: str, args, peak_gflops: dict, a
     nonzero_flops = 2 * kept * layer.out_size**2
     x = rng.standard_normal((1, layer.cin, layer.size, layer.size)).astype(np.float32)
     common.set_torch_threads(threads)
-    record = {**asdict(layer), "threads": threads, "isa": isa, "kept_weights": kept,
-              "dense_weights": int(weight.size), "kept_kernels": int((ids >= 0).sum()),
-              "nonzero_flops": nonzero_flops, "dense_flops": layer.dense_flops, "checks": {}}
+    record = {
+        **asdict(layer),
+        "threads": threads,
+        "isa": isa,
+        "kept_weights": kept,
+        "dense_weights": int(weight.size),
+        "kept_kernels": int((ids >= 0).sum()),
+        "nonzero_flops": nonzero_flops,
+        "dense_flops": layer.dense_flops,
+        "checks": {},
+    }
     with tempfile.TemporaryDirectory(prefix="patdnn-bench-") as tmp:
         runners, missing = baselines(layer, weight, threads, Path(tmp))
         record["missing"] = missing
@@ -215,8 +246,9 @@ def bench_layer(layer: Layer, threads: int, isa: str, args, peak_gflops: dict, a
         record["runs_ms"] = {fw: t["runs_ms"] for fw, t in timed.items()}
 
         if ablate and models:  # ours with each optimization off, interleaved among themselves
-            timed = common.interleaved({n: (lambda m=m: m.run(x)) for n, m in models.items()},
-                                       args.runs, args.warmup, args.gap_ms / 1e3)
+            timed = common.interleaved(
+                {n: (lambda m=m: m.run(x)) for n, m in models.items()}, args.runs, args.warmup, args.gap_ms / 1e3
+            )
             record["ablation_ms"] = {n: timed[n]["median_ms"] if n in timed else None for n in variants}
             record["ablation_isa"] = {n: v_isa for n, (v_isa, _) in variants.items()}
     add_derived(record, peak_gflops)
@@ -235,9 +267,11 @@ def add_derived(record: dict, peak_gflops: dict) -> None:
 
 # --- totals and outputs --------------------------------------------------------------------------
 
+
 def totals(records: list[dict], threads: int, net: str, with_first: bool) -> dict | None:
-    rows = [r for r in records if r["threads"] == threads and r["net"] == net
-            and (with_first or not r["dense_in_patdnn"])]
+    rows = [
+        r for r in records if r["threads"] == threads and r["net"] == net and (with_first or not r["dense_in_patdnn"])
+    ]
     if not rows:
         return None
     out = {"threads": threads, "net": net, "with_first_layer": with_first, "layers": len(rows), "ms": {}}
@@ -259,33 +293,69 @@ def totals(records: list[dict], threads: int, net: str, with_first: bool) -> dic
 
 def markdown(result: dict) -> list[str]:
     sections = []
-    head = ["layer", "Cin→Cout @ HxW /s", "ours ms", "torch ms", "ort ms", "ncnn ms", "torch/ours", "ort/ours",
-            "ncnn/ours", "ours GFLOP/s (non-zero)", "% of peak", "torch dense GFLOP/s", "check"]
+    head = [
+        "layer",
+        "Cin→Cout @ HxW /s",
+        "ours ms",
+        "torch ms",
+        "ort ms",
+        "ncnn ms",
+        "torch/ours",
+        "ort/ours",
+        "ncnn/ours",
+        "ours GFLOP/s (non-zero)",
+        "% of peak",
+        "torch dense GFLOP/s",
+        "check",
+    ]
     for t in result["threads"]:
         rows = []
         for r in (r for r in result["layers"] if r["threads"] == t):
             ms, rat = r["ms"], r["ratio_vs_ours"]
-            name = f"{r['net']} {r['name']}" + (" (dense in PatDNN)" if r["dense_in_patdnn"] else "") + (
-                f" ×{r['count']}" if r["count"] > 1 else "")
+            name = (
+                f"{r['net']} {r['name']}"
+                + (" (dense in PatDNN)" if r["dense_in_patdnn"] else "")
+                + (f" ×{r['count']}" if r["count"] > 1 else "")
+            )
             check = "ok" if r["ours_ok"] else "**FAILED**"
-            rows.append([name, f"{r['cin']}→{r['cout']} @ {r['size']} /{r['stride']}",
-                         *(common.fmt(ms[fw], 3) for fw in FRAMEWORKS),
-                         *(common.speedup_cell(rat[fw]) for fw in FRAMEWORKS[1:]), common.fmt(r["ours_gflops"], 1),
-                         common.fmt(None if r["ours_frac_peak"] is None else 100 * r["ours_frac_peak"], 1, "%"),
-                         common.fmt(r["torch_dense_gflops"], 1), check])
+            rows.append(
+                [
+                    name,
+                    f"{r['cin']}→{r['cout']} @ {r['size']} /{r['stride']}",
+                    *(common.fmt(ms[fw], 3) for fw in FRAMEWORKS),
+                    *(common.speedup_cell(rat[fw]) for fw in FRAMEWORKS[1:]),
+                    common.fmt(r["ours_gflops"], 1),
+                    common.fmt(None if r["ours_frac_peak"] is None else 100 * r["ours_frac_peak"], 1, "%"),
+                    common.fmt(r["torch_dense_gflops"], 1),
+                    check,
+                ]
+            )
         for tot in (x for x in result["totals"] if x["threads"] == t):
             label = f"**{tot['net']} 3x3 layers together" + (
-                "" if tot["net"] != "vgg16" else (", with conv1" if tot["with_first_layer"] else ", without conv1"))
+                "" if tot["net"] != "vgg16" else (", with conv1" if tot["with_first_layer"] else ", without conv1")
+            )
             label += " (×count)**" if tot["net"] == "resnet50" else "**"
-            rows.append([label, f"{tot['layers']} layers", *(common.fmt(tot["ms"][fw], 2) for fw in FRAMEWORKS),
-                         *(common.speedup_cell(tot["ratio_vs_ours"][fw]) for fw in FRAMEWORKS[1:]),
-                         common.fmt(tot["ours_gflops"], 1),
-                         common.fmt(None if tot["ours_frac_peak"] is None else 100 * tot["ours_frac_peak"], 1, "%"),
-                         "", ""])
-        sections.append(f"## {t} thread{'s' if t > 1 else ''} (ours: isa {result['isa']}; medians of "
-                        f"{result['runs']} runs after {result['warmup']} warm-up)\n\n" + common.markdown_table(head, rows))
-    missing = {f"{r['net']} {r['name']} / {r['threads']}T: {fw}": why
-               for r in result["layers"] for fw, why in r["missing"].items()}
+            rows.append(
+                [
+                    label,
+                    f"{tot['layers']} layers",
+                    *(common.fmt(tot["ms"][fw], 2) for fw in FRAMEWORKS),
+                    *(common.speedup_cell(tot["ratio_vs_ours"][fw]) for fw in FRAMEWORKS[1:]),
+                    common.fmt(tot["ours_gflops"], 1),
+                    common.fmt(None if tot["ours_frac_peak"] is None else 100 * tot["ours_frac_peak"], 1, "%"),
+                    "",
+                    "",
+                ]
+            )
+        sections.append(
+            f"## {t} thread{'s' if t > 1 else ''} (ours: isa {result['isa']}; medians of "
+            f"{result['runs']} runs after {result['warmup']} warm-up)\n\n" + common.markdown_table(head, rows)
+        )
+    missing = {
+        f"{r['net']} {r['name']} / {r['threads']}T: {fw}": why
+        for r in result["layers"]
+        for fw, why in r["missing"].items()
+    }
     if missing:
         sections.append("## Not measured\n\n" + "\n".join(f"* {k}: {v}" for k, v in missing.items()))
     for t in result["threads"]:
@@ -296,14 +366,21 @@ def markdown(result: dict) -> list[str]:
         rows = [[f"{r['net']} {r['name']}", *(common.fmt(r["ablation_ms"][n], 3) for n in names)] for r in abl]
         for tot in (x for x in result["totals"] if x["threads"] == t and "ablation_ms" in x):
             full = tot["ablation_ms"].get("full")
-            which = (f"{'with' if tot['with_first_layer'] else 'without'} conv1" if tot["net"] == "vgg16"
-                     else f"{tot['ablation_layers']} layer(s)")
-            rows.append([f"**{tot['net']} together, {which} (ms)**",
-                         *(common.fmt(tot["ablation_ms"][n], 2) for n in names)])
-            rows.append(["slowdown vs full", *(common.fmt(common.ratio(tot["ablation_ms"][n], full), 2, "x")
-                                               for n in names)])
-        sections.append(f"## Ablation, {t} thread{'s' if t > 1 else ''}: ours with one optimization off (ms)\n\n"
-                        + common.markdown_table(["layer", *names], rows))
+            which = (
+                f"{'with' if tot['with_first_layer'] else 'without'} conv1"
+                if tot["net"] == "vgg16"
+                else f"{tot['ablation_layers']} layer(s)"
+            )
+            rows.append(
+                [f"**{tot['net']} together, {which} (ms)**", *(common.fmt(tot["ablation_ms"][n], 2) for n in names)]
+            )
+            rows.append(
+                ["slowdown vs full", *(common.fmt(common.ratio(tot["ablation_ms"][n], full), 2, "x") for n in names)]
+            )
+        sections.append(
+            f"## Ablation, {t} thread{'s' if t > 1 else ''}: ours with one optimization off (ms)\n\n"
+            + common.markdown_table(["layer", *names], rows)
+        )
     return sections
 
 
@@ -311,17 +388,31 @@ def plot(result: dict, path: Path) -> None:
     panels = []
     for t in result["threads"]:
         rows = [r for r in result["layers"] if r["threads"] == t]
-        panels.append({"title": f"speed-up of ours over each dense framework, {t} thread(s) (>1: ours faster)",
-                       "labels": [f"{r['net'][:3]} {r['name']}" for r in rows], "ylabel": "time(fw) / time(ours)",
-                       "series": {fw: [r["ratio_vs_ours"][fw] for r in rows] for fw in FRAMEWORKS[1:]},
-                       "hline": 1.0, "hline_label": "parity"})
+        panels.append(
+            {
+                "title": f"speed-up of ours over each dense framework, {t} thread(s) (>1: ours faster)",
+                "labels": [f"{r['net'][:3]} {r['name']}" for r in rows],
+                "ylabel": "time(fw) / time(ours)",
+                "series": {fw: [r["ratio_vs_ours"][fw] for r in rows] for fw in FRAMEWORKS[1:]},
+                "hline": 1.0,
+                "hline_label": "parity",
+            }
+        )
         abl = [r for r in rows if "ablation_ms" in r]
         if abl:
             names = [n for n in abl[0]["ablation_ms"] if n != "full"]
-            panels.append({"title": f"ablation, {t} thread(s): slowdown with one optimization off (>1: it helps)",
-                           "labels": [r["name"] for r in abl], "ylabel": "time(variant) / time(full)",
-                           "series": {n: [common.ratio(r["ablation_ms"].get(n), r["ablation_ms"].get("full"))
-                                          for r in abl] for n in names}, "hline": 1.0})
+            panels.append(
+                {
+                    "title": f"ablation, {t} thread(s): slowdown with one optimization off (>1: it helps)",
+                    "labels": [r["name"] for r in abl],
+                    "ylabel": "time(variant) / time(full)",
+                    "series": {
+                        n: [common.ratio(r["ablation_ms"].get(n), r["ablation_ms"].get("full")) for r in abl]
+                        for n in names
+                    },
+                    "hline": 1.0,
+                }
+            )
     common.plot_panels(path, panels)
 
 
@@ -340,32 +431,59 @@ def main(argv=None) -> dict:
         layers, args.runs, args.warmup, args.gap_ms = quick_layers(), 3, 1, 2.0
     else:
         layers = {"vgg": vgg16_layers(), "resnet50": resnet50_layers()}.get(args.only) or (
-            vgg16_layers() + resnet50_layers())
+            vgg16_layers() + resnet50_layers()
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     pk = peak.load_peak(args.out, reps=2 if args.quick else 7)
     peak_gflops = {isa: peak.peak_per_core(pk, isa) for isa in ("avx512", "avx2", "neon")}
-    result = {"script": "bench_layers", "machine": common.machine_info(), "load_start": common.loadavg(),
-              "started": time.strftime("%Y-%m-%d %H:%M:%S"), "isa": args.isa, "threads": threads_list,
-              "runs": args.runs, "warmup": args.warmup, "gap_ms": args.gap_ms, "quick": args.quick,
-              "peak_gflops_per_core": peak_gflops, "layers": []}
+    result = {
+        "script": "bench_layers",
+        "machine": common.machine_info(),
+        "load_start": common.loadavg(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "isa": args.isa,
+        "threads": threads_list,
+        "runs": args.runs,
+        "warmup": args.warmup,
+        "gap_ms": args.gap_ms,
+        "quick": args.quick,
+        "peak_gflops_per_core": peak_gflops,
+        "layers": [],
+    }
     for layer in layers:
         for t in threads_list:
             # Ablation on VGG's layers (in --quick: on the first layer only, to exercise it).
             ablate = not args.no_ablation and (layer.net == "vgg16" or (args.quick and layer is layers[0]))
             rec = bench_layer(layer, t, args.isa, args, peak_gflops, ablate)
             result["layers"].append(rec)
-            print(f"{layer.net} {layer.name} {t}T: " + " ".join(
-                f"{fw} {common.fmt(rec['ms'][fw], 3)}" for fw in FRAMEWORKS) + f" ms; check "
-                  f"{'ok' if rec['ours_ok'] else 'FAILED'}", flush=True)
+            print(
+                f"{layer.net} {layer.name} {t}T: "
+                + " ".join(f"{fw} {common.fmt(rec['ms'][fw], 3)}" for fw in FRAMEWORKS)
+                + f" ms; check "
+                f"{'ok' if rec['ours_ok'] else 'FAILED'}",
+                flush=True,
+            )
     nets = list(dict.fromkeys(layer.net for layer in layers))
-    result["totals"] = [tot for t in threads_list for net in nets for first in ((True, False) if net == "vgg16"
-                        else (True,)) if (tot := totals(result["layers"], t, net, first))]
+    result["totals"] = [
+        tot
+        for t in threads_list
+        for net in nets
+        for first in ((True, False) if net == "vgg16" else (True,))
+        if (tot := totals(result["layers"], t, net, first))
+    ]
     result["load_end"] = common.loadavg()
     result["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     common.write_json(args.out / "layers.json", result)
-    common.write_markdown(args.out / "layers.md", "Per-layer benchmark: pattern-pruned 3x3 convs vs dense frameworks",
-                          result, [f"Peak (measured, per core): {peak_gflops}. Pruning: 8 patterns × 4 entries, "
-                                   "connectivity 3.6x; baselines run the same masked weights densely.", *markdown(result)])
+    common.write_markdown(
+        args.out / "layers.md",
+        "Per-layer benchmark: pattern-pruned 3x3 convs vs dense frameworks",
+        result,
+        [
+            f"Peak (measured, per core): {peak_gflops}. Pruning: 8 patterns × 4 entries, "
+            "connectivity 3.6x; baselines run the same masked weights densely.",
+            *markdown(result),
+        ],
+    )
     plot(result, args.out / "layers.png")
     return result
 

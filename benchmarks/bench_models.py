@@ -57,8 +57,9 @@ def count_flops(model, x) -> dict:
         totals["dense"] += 2 * module.weight.numel() * per_out
         totals["nonzero"] += 2 * int(torch.count_nonzero(module.weight)) * per_out
 
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    handles = [
+        m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))
+    ]
     with torch.inference_mode():
         model(x)
     for h in handles:
@@ -148,8 +149,11 @@ def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops:
                 with torch.inference_mode():
                     return m(x).numpy()
 
-            runners = {"ours": lambda m=ours: m.run(xn), "torch": lambda: run_torch(dense),
-                       "torch-pruned": lambda: run_torch(pruned)}
+            runners = {
+                "ours": lambda m=ours: m.run(xn),
+                "torch": lambda: run_torch(dense),
+                "torch-pruned": lambda: run_torch(pruned),
+            }
             if "ort" in exports:
                 try:
                     sess = common.ort_session(exports["ort"], t)
@@ -181,28 +185,50 @@ def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops:
             rec["peak_gflops"] = per_core * t if per_core else None
             rec["ours_frac_peak"] = common.ratio(rec["ours_gflops"], rec["peak_gflops"])
             records.append(rec)
-            print(f"{name} {t}T: " + " ".join(f"{fw} {common.fmt(rec['ms'][fw], 2)}" for fw in FRAMEWORKS)
-                  + f" ms; check {'ok' if rec['ours_ok'] else 'FAILED'}", flush=True)
+            print(
+                f"{name} {t}T: "
+                + " ".join(f"{fw} {common.fmt(rec['ms'][fw], 2)}" for fw in FRAMEWORKS)
+                + f" ms; check {'ok' if rec['ours_ok'] else 'FAILED'}",
+                flush=True,
+            )
             del ours, runners  # free this thread count's model before building the next
     return records
 
 
 def markdown(result: dict) -> list[str]:
-    head = ["model", "threads", *(f"{fw} ms" for fw in FRAMEWORKS), *(f"{fw}/ours" for fw in FRAMEWORKS[1:]),
-            "GFLOP dense / non-zero", "ours GFLOP/s (non-zero)", "% of peak", "check (rel err)"]
+    head = [
+        "model",
+        "threads",
+        *(f"{fw} ms" for fw in FRAMEWORKS),
+        *(f"{fw}/ours" for fw in FRAMEWORKS[1:]),
+        "GFLOP dense / non-zero",
+        "ours GFLOP/s (non-zero)",
+        "% of peak",
+        "check (rel err)",
+    ]
     rows = []
     for r in result["models"]:
         err = r["checks"].get("ours", {}).get("rel_err")
-        rows.append([r["model"], r["threads"], *(common.fmt(r["ms"][fw], 2) for fw in FRAMEWORKS),
-                     *(common.speedup_cell(r["ratio_vs_ours"][fw]) for fw in FRAMEWORKS[1:]),
-                     f"{r['flops']['dense'] / 1e9:.2f} / {r['flops']['nonzero'] / 1e9:.2f}",
-                     common.fmt(r["ours_gflops"], 1),
-                     common.fmt(None if r["ours_frac_peak"] is None else 100 * r["ours_frac_peak"], 1, "%"),
-                     ("ok" if r["ours_ok"] else "**FAILED**") + ("" if err is None else f" ({err:.1e})")])
-    sections = [f"Ours: isa {result['isa']}; medians of {result['runs']} runs after {result['warmup']} warm-up; "
-                "torch = the unpruned model, torch-pruned = the pruned weights run densely (same speed expected).",
-                common.markdown_table(head, rows)]
-    missing = {f"{r['model']} / {r['threads']}T: {fw}": why for r in result["models"] for fw, why in r["missing"].items()}
+        rows.append(
+            [
+                r["model"],
+                r["threads"],
+                *(common.fmt(r["ms"][fw], 2) for fw in FRAMEWORKS),
+                *(common.speedup_cell(r["ratio_vs_ours"][fw]) for fw in FRAMEWORKS[1:]),
+                f"{r['flops']['dense'] / 1e9:.2f} / {r['flops']['nonzero'] / 1e9:.2f}",
+                common.fmt(r["ours_gflops"], 1),
+                common.fmt(None if r["ours_frac_peak"] is None else 100 * r["ours_frac_peak"], 1, "%"),
+                ("ok" if r["ours_ok"] else "**FAILED**") + ("" if err is None else f" ({err:.1e})"),
+            ]
+        )
+    sections = [
+        f"Ours: isa {result['isa']}; medians of {result['runs']} runs after {result['warmup']} warm-up; "
+        "torch = the unpruned model, torch-pruned = the pruned weights run densely (same speed expected).",
+        common.markdown_table(head, rows),
+    ]
+    missing = {
+        f"{r['model']} / {r['threads']}T: {fw}": why for r in result["models"] for fw, why in r["missing"].items()
+    }
     if missing:
         sections.append("## Not measured\n\n" + "\n".join(f"* {k}: {v}" for k, v in missing.items()))
     return sections
@@ -212,10 +238,16 @@ def plot(result: dict, path: Path) -> None:
     panels = []
     for t in result["threads"]:
         rows = [r for r in result["models"] if r["threads"] == t]
-        panels.append({"title": f"whole models, {t} thread(s): speed-up of ours over each framework (>1: ours faster)",
-                       "labels": [r["model"] for r in rows], "ylabel": "time(fw) / time(ours)",
-                       "series": {fw: [r["ratio_vs_ours"][fw] for r in rows] for fw in FRAMEWORKS[1:]},
-                       "hline": 1.0, "hline_label": "parity"})
+        panels.append(
+            {
+                "title": f"whole models, {t} thread(s): speed-up of ours over each framework (>1: ours faster)",
+                "labels": [r["model"] for r in rows],
+                "ylabel": "time(fw) / time(ours)",
+                "series": {fw: [r["ratio_vs_ours"][fw] for r in rows] for fw in FRAMEWORKS[1:]},
+                "hline": 1.0,
+                "hline_label": "parity",
+            }
+        )
     common.plot_panels(path, panels)
 
 
@@ -231,18 +263,32 @@ def main(argv=None) -> dict:
     args.out.mkdir(parents=True, exist_ok=True)
     pk = peak.load_peak(args.out)
     peak_gflops = {isa: peak.peak_per_core(pk, isa) for isa in ("avx512", "avx2", "neon")}
-    result = {"script": "bench_models", "machine": common.machine_info(), "load_start": common.loadavg(),
-              "started": time.strftime("%Y-%m-%d %H:%M:%S"), "isa": args.isa, "threads": threads_list,
-              "runs": args.runs, "warmup": args.warmup, "gap_ms": args.gap_ms, "seed": args.seed,
-              "peak_gflops_per_core": peak_gflops, "models": []}
+    result = {
+        "script": "bench_models",
+        "machine": common.machine_info(),
+        "load_start": common.loadavg(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "isa": args.isa,
+        "threads": threads_list,
+        "runs": args.runs,
+        "warmup": args.warmup,
+        "gap_ms": args.gap_ms,
+        "seed": args.seed,
+        "peak_gflops_per_core": peak_gflops,
+        "models": [],
+    }
     for name in args.models.split(","):
         result["models"] += bench_model(name, threads_list, args.isa, args, peak_gflops)
     result["models"].sort(key=lambda r: (r["threads"], list(MODELS).index(r["model"]) if r["model"] in MODELS else 99))
     result["load_end"] = common.loadavg()
     result["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     common.write_json(args.out / "models.json", result)
-    common.write_markdown(args.out / "models.md", "Whole-model benchmark: pattern-pruned vs dense frameworks",
-                          result, [f"Peak (measured, per core): {peak_gflops}.", *markdown(result)])
+    common.write_markdown(
+        args.out / "models.md",
+        "Whole-model benchmark: pattern-pruned vs dense frameworks",
+        result,
+        [f"Peak (measured, per core): {peak_gflops}.", *markdown(result)],
+    )
     plot(result, args.out / "models.png")
     return result
 

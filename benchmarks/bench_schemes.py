@@ -46,13 +46,16 @@ MODEL_TOL = 1e-3
 
 # --- plans ------------------------------------------------------------------------------------------
 
+
 def pattern_only_plan(layers, rate: float):
     from patdnn.mapping.rules import PATTERN_MIN_RATE
     from patdnn.sparsity.scheme import Scheme
 
     connectivity = max(1.0, round(rate / PATTERN_MIN_RATE, 2))
-    return {layer.name: Scheme.pattern(connectivity) if layer.is_3x3 and layer.prunable else Scheme.dense()
-            for layer in layers}
+    return {
+        layer.name: Scheme.pattern(connectivity) if layer.is_3x3 and layer.prunable else Scheme.dense()
+        for layer in layers
+    }
 
 
 def make_plans(model, shape, layers, rate: float, args) -> dict:
@@ -63,8 +66,16 @@ def make_plans(model, shape, layers, rate: float, args) -> dict:
         "pattern": pattern_only_plan(layers, rate),
         "block": uniform_plan(layers, {layer.name: "block" if layer.prunable else "dense" for layer in layers}, rate),
         "rule": rule_plan(model, shape, rate, layers, isa=args.isa),
-        "search": search_plan(model, shape, rate, latency=args.search_latency, budget=args.search_budget,
-                              isa=args.isa, threads=1, layers=layers),
+        "search": search_plan(
+            model,
+            shape,
+            rate,
+            latency=args.search_latency,
+            budget=args.search_budget,
+            isa=args.isa,
+            threads=1,
+            layers=layers,
+        ),
     }
 
 
@@ -74,6 +85,7 @@ def plan_summary(plan) -> str:
 
 
 # --- one model ----------------------------------------------------------------------------------------
+
 
 def build(name: str, channels: int, checkpoint: Path | None, seed: int):
     import torch
@@ -118,22 +130,38 @@ def bench_model(name: str, channels: int, size: int, args, plans_dir: Path) -> l
         for t in args.threads:
             common.set_torch_threads(t)
             cost = CostModel(args.isa, t)
-            rec = {"model": name, "input": list(shape), "threads": t, "isa": args.isa, "rate_target": args.rate,
-                   "variants": {}, "missing": {}}
+            rec = {
+                "model": name,
+                "input": list(shape),
+                "threads": t,
+                "isa": args.isa,
+                "rate_target": args.rate,
+                "variants": {},
+                "missing": {},
+            }
             runners = {}
             for variant, plan in plans.items():
                 model, patterns = pruned[variant]
                 with torch.inference_mode():
                     reference = model(x).numpy()
-                v = {"plan": plan_summary(plan), "rate": plan_rate(layers, plan),
-                     "kept_gflops": sum(kept_flops(layer, plan[layer.name]) for layer in layers) / 1e9,
-                     "dense_gflops": sum(layer.flops for layer in layers) / 1e9,
-                     "est_ms": sum(cost.latency_ms(layer, plan[layer.name]) for layer in layers)}
+                v = {
+                    "plan": plan_summary(plan),
+                    "rate": plan_rate(layers, plan),
+                    "kept_gflops": sum(kept_flops(layer, plan[layer.name]) for layer in layers) / 1e9,
+                    "dense_gflops": sum(layer.flops for layer in layers) / 1e9,
+                    "est_ms": sum(cost.latency_ms(layer, plan[layer.name]) for layer in layers),
+                }
                 start = time.perf_counter()
                 try:
-                    ours = patdnn.compile(model, x, isa=args.isa, threads=t, outdir=Path(tmp) / f"{variant}{t}",
-                                          patterns=patterns,
-                                          schemes={n: s for n, s in plan.items() if s.kind == SchemeKind.BLOCK})
+                    ours = patdnn.compile(
+                        model,
+                        x,
+                        isa=args.isa,
+                        threads=t,
+                        outdir=Path(tmp) / f"{variant}{t}",
+                        patterns=patterns,
+                        schemes={n: s for n, s in plan.items() if s.kind == SchemeKind.BLOCK},
+                    )
                 except Exception as e:  # noqa: BLE001 - one failing variant is reported, the others still run
                     rec["missing"][variant] = f"compile failed: {type(e).__name__}: {str(e).splitlines()[0]}"
                     rec["variants"][variant] = v
@@ -158,12 +186,18 @@ def bench_model(name: str, channels: int, size: int, args, plans_dir: Path) -> l
                 v["ms"] = timed[variant]["median_ms"] if variant in timed else None
                 v["torch_over_ours"] = common.ratio(rec["torch_ms"], v["ms"])
             records.append(rec)
-            print(f"{name} {t}T: torch {rec['torch_ms']:.2f} ms; " + "; ".join(
-                f"{k} {common.fmt(v.get('ms'), 2)} ms ({v['rate']:.2f}x)" for k, v in rec["variants"].items()), flush=True)
+            print(
+                f"{name} {t}T: torch {rec['torch_ms']:.2f} ms; "
+                + "; ".join(
+                    f"{k} {common.fmt(v.get('ms'), 2)} ms ({v['rate']:.2f}x)" for k, v in rec["variants"].items()
+                ),
+                flush=True,
+            )
     return records
 
 
 # --- accuracy ------------------------------------------------------------------------------------------
+
 
 def read_accuracy(directory: Path | None) -> dict:
     """{variant: {dense, pruned, rate, model, data}} from DIR/<variant>/report.json (missing ones: a reason)."""
@@ -177,19 +211,35 @@ def read_accuracy(directory: Path | None) -> dict:
             continue
         report = common.read_json(path)
         acc, comp, settings = report.get("accuracy", {}), report.get("compression", {}), report.get("settings", {})
-        result[variant] = {"dense": acc.get("dense"), "pruned": acc.get("pruned"),
-                           "rate": comp.get("layers_rate"), "model": settings.get("model"),
-                           "data": settings.get("data"), "schemes": settings.get("schemes")}
+        result[variant] = {
+            "dense": acc.get("dense"),
+            "pruned": acc.get("pruned"),
+            "rate": comp.get("layers_rate"),
+            "model": settings.get("model"),
+            "data": settings.get("data"),
+            "schemes": settings.get("schemes"),
+        }
     return result
 
 
 # --- output ------------------------------------------------------------------------------------------------
 
+
 def markdown(result: dict) -> list[str]:
     acc = result.get("accuracy", {})
-    head = ["model", "threads", "variant", "layers (pattern / block / dense)", "rate (target "
-            f"{result['rate']}x)", "GFLOP kept / dense", "model est. ms", "ours ms", "torch dense ms",
-            "torch/ours", "check"]
+    head = [
+        "model",
+        "threads",
+        "variant",
+        "layers (pattern / block / dense)",
+        f"rate (target {result['rate']}x)",
+        "GFLOP kept / dense",
+        "model est. ms",
+        "ours ms",
+        "torch dense ms",
+        "torch/ours",
+        "check",
+    ]
     if acc:
         head += ["accuracy dense → pruned (%)", "accuracy run rate"]
     rows = []
@@ -199,23 +249,43 @@ def markdown(result: dict) -> list[str]:
             if v is None:
                 continue
             check = v.get("check", {})
-            row = [r["model"], r["threads"], variant, v["plan"], f"{v['rate']:.2f}x",
-                   f"{v['kept_gflops']:.3f} / {v['dense_gflops']:.3f}", common.fmt(v["est_ms"], 2),
-                   common.fmt(v.get("ms"), 2), common.fmt(r["torch_ms"], 2), common.speedup_cell(v.get("torch_over_ours")),
-                   ("ok" if check.get("ok") else "**FAILED**") + (f" ({check['rel_err']:.1e})" if check.get("rel_err") is not None else "")]
+            row = [
+                r["model"],
+                r["threads"],
+                variant,
+                v["plan"],
+                f"{v['rate']:.2f}x",
+                f"{v['kept_gflops']:.3f} / {v['dense_gflops']:.3f}",
+                common.fmt(v["est_ms"], 2),
+                common.fmt(v.get("ms"), 2),
+                common.fmt(r["torch_ms"], 2),
+                common.speedup_cell(v.get("torch_over_ours")),
+                ("ok" if check.get("ok") else "**FAILED**")
+                + (f" ({check['rel_err']:.1e})" if check.get("rel_err") is not None else ""),
+            ]
             if acc:
                 a = acc.get(variant, {})
                 same = a.get("model") in (None, r["model"])
-                row += [f"{common.fmt(a.get('dense'), 2)} → {common.fmt(a.get('pruned'), 2)}" if same and "missing" not in a else "—",
-                        common.fmt(a.get("rate"), 2, "x") if same else "—"]
+                row += [
+                    f"{common.fmt(a.get('dense'), 2)} → {common.fmt(a.get('pruned'), 2)}"
+                    if same and "missing" not in a
+                    else "—",
+                    common.fmt(a.get("rate"), 2, "x") if same else "—",
+                ]
             rows.append(row)
-    sections = [f"Ours: isa {result['isa']}; medians of {result['runs']} runs after {result['warmup']} warm-up, "
-                "interleaved with dense PyTorch (the unpruned model). Rates: weight compression over the "
-                "prunable layers. Model est.: patdnn.mapping.latency's cost model (convs and linears only).",
-                common.markdown_table(head, rows)]
+    sections = [
+        f"Ours: isa {result['isa']}; medians of {result['runs']} runs after {result['warmup']} warm-up, "
+        "interleaved with dense PyTorch (the unpruned model). Rates: weight compression over the "
+        "prunable layers. Model est.: patdnn.mapping.latency's cost model (convs and linears only).",
+        common.markdown_table(head, rows),
+    ]
     if acc:
-        lines = [f"* {k}: {v['missing']}" if "missing" in v else
-                 f"* {k}: {v.get('model')} on {v.get('data')}, schemes {v.get('schemes')}" for k, v in acc.items()]
+        lines = [
+            f"* {k}: {v['missing']}"
+            if "missing" in v
+            else f"* {k}: {v.get('model')} on {v.get('data')}, schemes {v.get('schemes')}"
+            for k, v in acc.items()
+        ]
         sections.append(f"## Accuracy runs ({result['accuracy_dir']})\n\n" + "\n".join(lines))
     missing = {f"{r['model']} / {r['threads']}T: {k}": why for r in result["models"] for k, why in r["missing"].items()}
     if missing:
@@ -230,8 +300,13 @@ def parse_args(argv):
     parser.add_argument("--rate", type=float, default=6.0, help="overall weight compression over the prunable layers")
     parser.add_argument("--threads", default="1", help="comma-separated thread counts, e.g. 1,2")
     parser.add_argument("--accuracy-dir", type=Path, help="DIR with pattern/ block/ rule/ search/ patdnn prune runs")
-    parser.add_argument("--checkpoint", action="append", default=[], metavar="MODEL=PT",
-                        help="trained dense weights for MODEL (its plans and latency use them)")
+    parser.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="MODEL=PT",
+        help="trained dense weights for MODEL (its plans and latency use them)",
+    )
     parser.add_argument("--search-latency", default="model", choices=["model", "measured"])
     parser.add_argument("--search-budget", type=float, help="seconds of measuring for --search-latency measured")
     common.add_timing_args(parser)
@@ -259,10 +334,22 @@ def main(argv=None) -> dict:
     args.out.mkdir(parents=True, exist_ok=True)
     plans_dir = args.out / "schemes-plans"
     plans_dir.mkdir(exist_ok=True)
-    result = {"script": "bench_schemes", "machine": common.machine_info(), "load_start": common.loadavg(),
-              "started": time.strftime("%Y-%m-%d %H:%M:%S"), "isa": args.isa, "threads": args.threads,
-              "rate": args.rate, "runs": args.runs, "warmup": args.warmup, "gap_ms": args.gap_ms, "seed": args.seed,
-              "quick": args.quick, "search_latency": args.search_latency, "models": []}
+    result = {
+        "script": "bench_schemes",
+        "machine": common.machine_info(),
+        "load_start": common.loadavg(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "isa": args.isa,
+        "threads": args.threads,
+        "rate": args.rate,
+        "runs": args.runs,
+        "warmup": args.warmup,
+        "gap_ms": args.gap_ms,
+        "seed": args.seed,
+        "quick": args.quick,
+        "search_latency": args.search_latency,
+        "models": [],
+    }
     for name, channels, size in models:
         result["models"] += bench_model(name, channels, size, args, plans_dir)
     if args.accuracy_dir is not None:
@@ -271,8 +358,12 @@ def main(argv=None) -> dict:
     result["load_end"] = common.loadavg()
     result["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     common.write_json(args.out / "schemes.json", result)
-    common.write_markdown(args.out / "schemes.md", "Scheme benchmark: pattern-only, block-only, rule and search "
-                          "mappings at one compression rate", result, markdown(result))
+    common.write_markdown(
+        args.out / "schemes.md",
+        "Scheme benchmark: pattern-only, block-only, rule and search mappings at one compression rate",
+        result,
+        markdown(result),
+    )
     return result
 
 

@@ -32,6 +32,7 @@ REL_TOL = 1e-4  # max abs error / max abs reference value
 
 # --- machine -------------------------------------------------------------------------------------
 
+
 def cpu_flags() -> set[str]:
     try:
         text = Path("/proc/cpuinfo").read_text()
@@ -93,6 +94,7 @@ def machine_info() -> dict:
 
 # --- frameworks at a given thread count ------------------------------------------------------------
 
+
 def set_torch_threads(threads: int) -> None:
     import torch
 
@@ -144,8 +146,10 @@ def ncnn_runner(net, in_name: str, out_name: str) -> Callable[[np.ndarray], np.n
 
 # --- timing ------------------------------------------------------------------------------------
 
-def interleaved(fns: dict[str, Callable[[], object]], runs: int = 12, warmup: int = 3,
-                gap_s: float = 0.02) -> dict[str, dict]:
+
+def interleaved(
+    fns: dict[str, Callable[[], object]], runs: int = 12, warmup: int = 3, gap_s: float = 0.02
+) -> dict[str, dict]:
     """Times every callable in the same rounds: each round runs each once (order rotated per round,
     so no framework always follows the same one). `gap_s` of idle time before each call lets the
     previous framework's spinning worker threads park (OpenMP blocktime, ORT and our pool spin)."""
@@ -186,6 +190,7 @@ def check_output(ours: np.ndarray, reference: np.ndarray, tol: float = REL_TOL) 
 
 
 # --- writers -----------------------------------------------------------------------------------
+
 
 def _plain(value):
     if isinstance(value, dict):
@@ -230,8 +235,10 @@ def markdown_table(headers: list[str], rows: list[list]) -> str:
 
 def machine_line(result: dict) -> str:
     m = result.get("machine", {})
-    return (f"Machine: {m.get('cpu')}, {m.get('cores')} cores, {m.get('compiler')}; ISA {m.get('best_isa')}. "
-            f"Load average at start {result.get('load_start')}, at end {result.get('load_end')}.")
+    return (
+        f"Machine: {m.get('cpu')}, {m.get('cores')} cores, {m.get('compiler')}; ISA {m.get('best_isa')}. "
+        f"Load average at start {result.get('load_start')}, at end {result.get('load_end')}."
+    )
 
 
 def write_markdown(path: Path, title: str, result: dict, sections: list[str]) -> None:

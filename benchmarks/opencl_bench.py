@@ -30,14 +30,16 @@ def _median_ms(fn: Callable[[], object], iters: int, sync: Callable[[], None]) -
     return statistics.median(times)
 
 
-def _torch_layer_times(model: torch.nn.Module, x: torch.Tensor, names: set[str], iters: int,
-                       sync: Callable[[], None]) -> dict[str, float]:
+def _torch_layer_times(
+    model: torch.nn.Module, x: torch.Tensor, names: set[str], iters: int, sync: Callable[[], None]
+) -> dict[str, float]:
     """Median ms per named module of `model` (forward hooks around each)."""
     samples: dict[str, list[float]] = {name: [] for name in names}
     starts: dict[str, float] = {}
     hooks = []
     for name, module in model.named_modules():
         if name in names and not any(True for _ in module.children()):  # leaves: same work as the op
+
             def pre(_m, _i, name=name):
                 sync()
                 starts[name] = time.perf_counter()
@@ -98,17 +100,24 @@ def format_report(report: dict) -> str:
     ]
     for name, ms, torch_ms in report["layers"]:
         ratio = f"{torch_ms / ms:.2f}x" if torch_ms and ms > 0 else "-"
-        lines.append(f"| {name} | {ms:.3f} | {torch_ms:.3f} | {ratio} |" if torch_ms else f"| {name} | {ms:.3f} | - | - |")
+        lines.append(
+            f"| {name} | {ms:.3f} | {torch_ms:.3f} | {ratio} |" if torch_ms else f"| {name} | {ms:.3f} | - | - |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.opencl_bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.opencl_bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--model", default="resnet18", help="a patdnn.models name (default: resnet18)")
     parser.add_argument("--size", type=int, default=224, help="input height and width (default: 224)")
     parser.add_argument("--batch", type=int, default=1)
-    parser.add_argument("--device", default=None, help="OpenCL device selector (default: $PATDNN_OPENCL_DEVICE, first GPU)")
+    parser.add_argument(
+        "--device", default=None, help="OpenCL device selector (default: $PATDNN_OPENCL_DEVICE, first GPU)"
+    )
     parser.add_argument("--precision", default=None, choices=["fp32", "fp16"])
     parser.add_argument("--iters", type=int, default=20)
     args = parser.parse_args(argv)

@@ -31,8 +31,9 @@ PEAK_FILE = "peak.json"
 def build(isa: str, outdir: Path) -> Path:
     vec, march, _ = VARIANTS[isa]
     exe = outdir / f"peak_fma_{isa}"
-    subprocess.run(["gcc", "-O3", f"-march={march}", f"-DVEC={vec}", "-pthread", str(SOURCE), "-o", str(exe)],
-                   check=True)
+    subprocess.run(
+        ["gcc", "-O3", f"-march={march}", f"-DVEC={vec}", "-pthread", str(SOURCE), "-o", str(exe)], check=True
+    )
     return exe
 
 
@@ -51,8 +52,13 @@ def measure(exe: Path, threads: int, reps: int, target_s: float = 0.2) -> dict:
     iters = max(1, int(iters * target_s / seconds))
     rates = [run_once(exe, threads, iters)[1] for _ in range(reps)]
     best = max(rates)
-    return {"threads": threads, "iters": iters, "gflops_all_runs": rates, "gflops": best,
-            "gflops_per_core": best / threads}
+    return {
+        "threads": threads,
+        "iters": iters,
+        "gflops_all_runs": rates,
+        "gflops": best,
+        "gflops_per_core": best / threads,
+    }
 
 
 def measure_peak(reps: int = 7, threads_list=(1, 2)) -> dict:
@@ -65,8 +71,7 @@ def measure_peak(reps: int = 7, threads_list=(1, 2)) -> dict:
                 continue
             exe = build(isa, Path(tmp))
             runs = {str(t): measure(exe, t, reps) for t in threads_list}
-            result["isas"][isa] = {"threads": runs,
-                                   "gflops_per_core": max(r["gflops_per_core"] for r in runs.values())}
+            result["isas"][isa] = {"threads": runs, "gflops_per_core": max(r["gflops_per_core"] for r in runs.values())}
     result["load_end"] = common.loadavg()
     result["measured_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
     return result
@@ -101,8 +106,15 @@ def write_results(result: dict, outdir: Path) -> None:
             rows.append([isa, "-", "-", "-", entry["skipped"]])
             continue
         for t, r in entry["threads"].items():
-            rows.append([isa, t, f"{r['gflops']:.1f}", f"{r['gflops_per_core']:.1f}",
-                         f"median of runs {sorted(r['gflops_all_runs'])[len(r['gflops_all_runs']) // 2]:.1f}"])
+            rows.append(
+                [
+                    isa,
+                    t,
+                    f"{r['gflops']:.1f}",
+                    f"{r['gflops_per_core']:.1f}",
+                    f"median of runs {sorted(r['gflops_all_runs'])[len(r['gflops_all_runs']) // 2]:.1f}",
+                ]
+            )
     table = common.markdown_table(["ISA", "threads", "GFLOP/s (best)", "GFLOP/s per core", "note"], rows)
     common.write_markdown(outdir / "peak.md", "FP32 FMA peak", result, [table])
     labels = [f"{isa}\n{t} thr" for isa, e in result["isas"].items() if "threads" in e for t in e["threads"]]

@@ -21,4 +21,9 @@ def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
 
         return Block
 
-    return {"pattern": pattern_dialect, "block": block_dialect, "kernel": kernel_dialect, "nn": lambda: __import__("patdnn.dialects.nn", fromlist=["NN"]).NN}
+    return {
+        "pattern": pattern_dialect,
+        "block": block_dialect,
+        "kernel": kernel_dialect,
+        "nn": lambda: __import__("patdnn.dialects.nn", fromlist=["NN"]).NN,
+    }

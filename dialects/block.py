@@ -56,7 +56,7 @@ def column_lists(op: BlockSparseBase) -> list[np.ndarray]:
     """The kept GEMM columns of each filter block of `op`."""
     offsets = np.asarray(op.offsets.get_values(), dtype=np.int64)
     columns = np.asarray(op.columns.get_values(), dtype=np.int64)
-    return [columns[offsets[b]:offsets[b + 1]] for b in range(len(offsets) - 1)]
+    return [columns[offsets[b] : offsets[b + 1]] for b in range(len(offsets) - 1)]
 
 
 def block_rows(op: BlockSparseBase) -> int:
@@ -70,7 +70,7 @@ class BlockSparseBase(IRDLOperation):
     input = operand_def(MemRefType)
     output = operand_def(MemRefType)
 
-    block = prop_def(DenseArrayBase[I64])    # (filters, columns) of a pruning block
+    block = prop_def(DenseArrayBase[I64])  # (filters, columns) of a pruning block
     offsets = prop_def(DenseArrayBase[I32])  # filter block b: columns[offsets[b]:offsets[b+1]]
     columns = prop_def(DenseArrayBase[I32])
     weights = prop_def(WeightsAttr)
@@ -78,8 +78,14 @@ class BlockSparseBase(IRDLOperation):
     activation = prop_def(ActivationAttr)
 
     @staticmethod
-    def _props(block: Sequence[int], offsets: Sequence[int] | np.ndarray, columns: Sequence[int] | np.ndarray,
-               weights: Attribute, bias: Attribute | None, activation: Activation | str) -> dict[str, Attribute]:
+    def _props(
+        block: Sequence[int],
+        offsets: Sequence[int] | np.ndarray,
+        columns: Sequence[int] | np.ndarray,
+        weights: Attribute,
+        bias: Attribute | None,
+        activation: Activation | str,
+    ) -> dict[str, Attribute]:
         props: dict[str, Attribute] = {
             "block": DenseArrayBase.from_list(i64, [int(v) for v in block]),
             "offsets": DenseArrayBase.from_list(i32, [int(v) for v in offsets]),
@@ -102,7 +108,8 @@ class BlockSparseBase(IRDLOperation):
         if len(offsets) != blocks + 1:
             raise VerifyException(
                 f"columns has {len(offsets) - 1} lists, expected {blocks} (one per block of {rows} of the "
-                f"{out_channels} filters)")
+                f"{out_channels} filters)"
+            )
         if offsets[0] != 0 or any(b < a for a, b in zip(offsets, offsets[1:])) or offsets[-1] != len(self.columns):
             raise VerifyException(f"offsets {offsets} must rise from 0 to the column count {len(self.columns)}")
         for b, cols in enumerate(column_lists(self)):
@@ -127,7 +134,8 @@ class BlockSparseBase(IRDLOperation):
         parser.parse_keyword("columns")
         lists = parser.parse_comma_separated_list(
             parser.Delimiter.SQUARE,
-            lambda: parser.parse_comma_separated_list(parser.Delimiter.SQUARE, parser.parse_integer))
+            lambda: parser.parse_comma_separated_list(parser.Delimiter.SQUARE, parser.parse_integer),
+        )
         offsets = np.cumsum([0] + [len(cols) for cols in lists])
         props["offsets"] = DenseArrayBase.from_list(i32, [int(v) for v in offsets])
         props["columns"] = DenseArrayBase.from_list(i32, [int(v) for cols in lists for v in cols])
@@ -144,10 +152,20 @@ class Conv2dOp(BlockSparseBase):
     stride = prop_def(DenseArrayBase[I64])
     padding = prop_def(DenseArrayBase[I64])
 
-    def __init__(self, input: SSAValue, output: SSAValue, block: Sequence[int], offsets, columns,
-                 weights: Attribute, bias: Attribute | None = None, kernel: int | Sequence[int] = 1,
-                 stride: int | Sequence[int] = 1, padding: int | Sequence[int] = 0,
-                 activation: Activation | str = Activation.NONE):
+    def __init__(
+        self,
+        input: SSAValue,
+        output: SSAValue,
+        block: Sequence[int],
+        offsets,
+        columns,
+        weights: Attribute,
+        bias: Attribute | None = None,
+        kernel: int | Sequence[int] = 1,
+        stride: int | Sequence[int] = 1,
+        padding: int | Sequence[int] = 0,
+        activation: Activation | str = Activation.NONE,
+    ):
         props = self._props(block, offsets, columns, weights, bias, activation)
         props |= {"kernel": pair_attr(kernel), "stride": pair_attr(stride), "padding": pair_attr(padding)}
         super().__init__(operands=[input, output], properties=props)
@@ -180,10 +198,20 @@ class LinearOp(BlockSparseBase):
 
     name = "block.linear"
 
-    def __init__(self, input: SSAValue, output: SSAValue, block: Sequence[int], offsets, columns,
-                 weights: Attribute, bias: Attribute | None = None, activation: Activation | str = Activation.NONE):
-        super().__init__(operands=[input, output],
-                         properties=self._props(block, offsets, columns, weights, bias, activation))
+    def __init__(
+        self,
+        input: SSAValue,
+        output: SSAValue,
+        block: Sequence[int],
+        offsets,
+        columns,
+        weights: Attribute,
+        bias: Attribute | None = None,
+        activation: Activation | str = Activation.NONE,
+    ):
+        super().__init__(
+            operands=[input, output], properties=self._props(block, offsets, columns, weights, bias, activation)
+        )
 
     def verify_(self) -> None:
         (_, k), (_, m) = check_batched_io(self, 2)

@@ -126,9 +126,7 @@ class PatternLibraryAttr(ParametrizedAttribute):
             if "1" not in text:
                 raise VerifyException(f'pattern mask {i} ("{self.pretty(i)}") keeps no entry')
             if text in seen:
-                raise VerifyException(
-                    f'pattern masks {seen[text]} and {i} are identical ("{self.pretty(i)}")'
-                )
+                raise VerifyException(f'pattern masks {seen[text]} and {i} are identical ("{self.pretty(i)}")')
             seen[text] = i
             if k % 2 == 1 and text[centre] != "1" and not self.allow_off_centre.data:
                 raise VerifyException(
@@ -188,9 +186,7 @@ class BlobRefAttr(ParametrizedAttribute):
     def verify(self) -> None:
         digest = self.sha256.data
         if len(digest) != 64 or set(digest) - set("0123456789abcdef"):
-            raise VerifyException(
-                f'weights blob sha256 "{digest}" must be 64 lower-case hexadecimal digits'
-            )
+            raise VerifyException(f'weights blob sha256 "{digest}" must be 64 lower-case hexadecimal digits')
         if self.offset.data < 0 or self.offset.data % 4:
             raise VerifyException(f"weights blob offset {self.offset.data} must be a non-negative multiple of 4")
         if self.size.data < 0:
@@ -201,9 +197,7 @@ class BlobRefAttr(ParametrizedAttribute):
     def print_parameters(self, printer: Printer) -> None:
         printer.print_string("<")
         printer.print_attribute(self.file)
-        printer.print_string(
-            f", offset = {self.offset.data}, size = {self.size.data}, sha256 = \"{self.sha256.data}\">"
-        )
+        printer.print_string(f', offset = {self.offset.data}, size = {self.size.data}, sha256 = "{self.sha256.data}">')
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> list[Attribute]:

@@ -79,7 +79,9 @@ class PatternConvOp(PatternConvBase):
     traits = traits_def(NoTerminator())
     irdl_options = (ParsePropInAttrDict(),)
 
-    assembly_format = "`ins` `(` $input `:` type($input) `)` `outs` `(` $output `:` type($output) `)` attr-dict-with-keyword $body"
+    assembly_format = (
+        "`ins` `(` $input `:` type($input) `)` `outs` `(` $output `:` type($output) `)` attr-dict-with-keyword $body"
+    )
 
     def verify_(self) -> None:
         verify_conv_operands(self)

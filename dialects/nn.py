@@ -155,7 +155,9 @@ class Conv2dOp(IRDLOperation):
         if self.residual is not None:
             residual = check_buffer("residual", self.residual, [])
             if residual != (n_out, cout, ho, wo):
-                raise VerifyException(f"residual shape {list(residual)} must equal the output shape {[n_out, cout, ho, wo]}")
+                raise VerifyException(
+                    f"residual shape {list(residual)} must equal the output shape {[n_out, cout, ho, wo]}"
+                )
 
     def print(self, printer: Printer) -> None:
         print_io(printer, [self.input] + ([self.residual] if self.residual is not None else []), self.output)
@@ -171,7 +173,9 @@ class Conv2dOp(IRDLOperation):
         pos = parser.pos
         inputs, output = parse_io(parser)
         if len(inputs) > 2:
-            parser.raise_error(f"nn.conv2d takes an input and an optional residual, got {len(inputs)} inputs", pos, parser.pos)
+            parser.raise_error(
+                f"nn.conv2d takes an input and an optional residual, got {len(inputs)} inputs", pos, parser.pos
+            )
         props: dict[str, Attribute] = {k: parse_int_list(parser, k) for k in ("kernel", "stride", "padding")}
         parser.parse_keyword("groups")
         props["groups"] = IntegerAttr(parser.parse_integer(allow_boolean=False), i64)
@@ -223,9 +227,7 @@ class Pool2dOp(IRDLOperation):
         verify_pairs(self, [("kernel", 1), ("stride", 1), ("padding", 0)])
         (kh, kw), (ph, pw) = pair(self.kernel), pair(self.padding)
         if ph > kh // 2 or pw > kw // 2:
-            raise VerifyException(
-                f"padding {[ph, pw]} must be at most half the kernel {[kh, kw]} (as in PyTorch)"
-            )
+            raise VerifyException(f"padding {[ph, pw]} must be at most half the kernel {[kh, kw]} (as in PyTorch)")
         verify_window((n, c, h, w), (n_out, c_out, ho, wo), pair(self.kernel), pair(self.stride), pair(self.padding))
 
     def print(self, printer: Printer) -> None:
@@ -253,9 +255,7 @@ def _pool_io(op: Pool2dOp | AdaptiveAvgPool2dOp) -> tuple[tuple[int, ...], tuple
     n, c, h, w = check_buffer("input", op.input, [4])
     n_out, c_out, ho, wo = check_buffer("output", op.output, [4])
     if (n, c) != (n_out, c_out):
-        raise VerifyException(
-            f"output batch and channels ({n_out}, {c_out}) must equal the input's ({n}, {c})"
-        )
+        raise VerifyException(f"output batch and channels ({n_out}, {c_out}) must equal the input's ({n}, {c})")
     return (n, c, h, w), (n_out, c_out, ho, wo)
 
 
@@ -308,15 +308,14 @@ class AddOp(IRDLOperation):
 
     activation = prop_def(ActivationAttr)
 
-    def __init__(
-        self, lhs: SSAValue, rhs: SSAValue, output: SSAValue, activation: Activation | str = Activation.NONE
-    ):
-        super().__init__(
-            operands=[lhs, rhs, output], properties={"activation": ActivationAttr(Activation(activation))}
-        )
+    def __init__(self, lhs: SSAValue, rhs: SSAValue, output: SSAValue, activation: Activation | str = Activation.NONE):
+        super().__init__(operands=[lhs, rhs, output], properties={"activation": ActivationAttr(Activation(activation))})
 
     def verify_(self) -> None:
-        shapes = {name: check_buffer(name, v, []) for name, v in (("lhs", self.lhs), ("rhs", self.rhs), ("output", self.output))}
+        shapes = {
+            name: check_buffer(name, v, [])
+            for name, v in (("lhs", self.lhs), ("rhs", self.rhs), ("output", self.output))
+        }
         for name in ("rhs", "output"):
             if shapes[name] != shapes["lhs"]:
                 raise VerifyException(
@@ -394,14 +393,15 @@ class ConcatOp(IRDLOperation):
             raise VerifyException("nn.concat needs at least one input")
         out_shape = check_buffer("output", self.output, [])
         if len(out_shape) < 2:
-            raise VerifyException(f"output must have at least 2 dimensions (concatenation is along axis 1), got {self.output.type}")
+            raise VerifyException(
+                f"output must have at least 2 dimensions (concatenation is along axis 1), got {self.output.type}"
+            )
         total = 0
         for i, value in enumerate(self.inputs):
             shape = check_buffer(f"input {i}", value, [])
             if len(shape) != len(out_shape) or shape[0] != out_shape[0] or shape[2:] != out_shape[2:]:
                 raise VerifyException(
-                    f"input {i} shape {list(shape)} must equal the output shape {list(out_shape)} "
-                    "except along axis 1"
+                    f"input {i} shape {list(shape)} must equal the output shape {list(out_shape)} except along axis 1"
                 )
             total += shape[1]
         if total != out_shape[1]:

@@ -35,8 +35,9 @@ def pruned_resnet20(seed: int = 0) -> torch.nn.Module:
     torch.manual_seed(seed)
     model = randomize_batchnorm(get_model("resnet20-cifar").eval(), bias=0.1)
     # The library: the 8 candidates that are most often the natural pattern of a 3x3 kernel.
-    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)
-             and m.in_channels > 3]  # the 3-channel stem stays dense
+    convs = [
+        m for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) and m.in_channels > 3
+    ]  # the 3-channel stem stays dense
     candidates = candidate_patterns()
     counts = np.zeros(len(candidates), np.int64)
     for conv in convs:
@@ -59,8 +60,10 @@ def main() -> None:
         out = print_lr(module, tmp, HERE / "resnet20_cifar.lr")
     blob = out.parent / (out.name + ".weights")
     text = out.read_text()
-    print(f"{out}: {text.count('pattern_conv2d')} pattern convs, {text.count(chr(10) + 'layer ')} layers; "
-          f"{blob.name}: {blob.stat().st_size} bytes")
+    print(
+        f"{out}: {text.count('pattern_conv2d')} pattern convs, {text.count(chr(10) + 'layer ')} layers; "
+        f"{blob.name}: {blob.stat().st_size} bytes"
+    )
 
 
 if __name__ == "__main__":

@@ -52,7 +52,9 @@ class FkwPackPass(ModulePass):
                 name = str(inner.attributes["layer"]).strip('"') if "layer" in inner.attributes else f"conv{len(rows)}"
                 rows.append((name, pack(inner)))
         if self.report and rows:
-            print(f"{'layer':24} {'dense':>12} {'CSR':>12} {'FKW':>12} {'FKW/dense':>10} {'FKW/CSR':>8}", file=sys.stderr)
+            print(
+                f"{'layer':24} {'dense':>12} {'CSR':>12} {'FKW':>12} {'FKW/dense':>10} {'FKW/CSR':>8}", file=sys.stderr
+            )
             for name, s in rows:
                 print(
                     f"{name:24} {s['dense']:12d} {s['csr']:12d} {s['fkw']:12d} "

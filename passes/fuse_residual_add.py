@@ -68,9 +68,16 @@ def fuse_block(block: Block) -> int:
             if not _not_written_between(conv, add, conv.input):
                 continue
             fused_conv = nn.Conv2dOp(
-                conv.input, add.output, conv.weights, conv.bias, list(conv.kernel.get_values()),
-                list(conv.stride.get_values()), list(conv.padding.get_values()), conv.groups.value.data,
-                add.activation.data, residual=other,
+                conv.input,
+                add.output,
+                conv.weights,
+                conv.bias,
+                list(conv.kernel.get_values()),
+                list(conv.stride.get_values()),
+                list(conv.padding.get_values()),
+                conv.groups.value.data,
+                add.activation.data,
+                residual=other,
             )
             fused_conv.attributes.update(conv.attributes)
             block.insert_op_before(fused_conv, add)

@@ -24,7 +24,9 @@ from xdsl.utils.exceptions import PassFailedException
 from patdnn.dialects import common, kernel, pattern
 
 
-def build_pattern_body(library: common.PatternLibraryAttr, index: int, rows: int = 1, stride: int = 1) -> kernel.PatternBodyOp:
+def build_pattern_body(
+    library: common.PatternLibraryAttr, index: int, rows: int = 1, stride: int = 1
+) -> kernel.PatternBodyOp:
     block = Block()
     for acc_row in range(rows):
         for entry, (row, col) in enumerate(library.taps(index)):

@@ -74,7 +74,9 @@ class TileTunePass(ModulePass):
             raise PassFailedException(f"tile-tune: {e}") from None
         for conv in (inner for inner in op.walk() if isinstance(inner, pattern.Conv2dOp)):
             form = self.filter_group if self.filter_group != UNSET["filter_group"] else None
-            base = (logged and logged.schedule(conv, isa, self.threads)) or rule_schedule(LayerShape.of(conv), isa, form)
+            base = (logged and logged.schedule(conv, isa, self.threads)) or rule_schedule(
+                LayerShape.of(conv), isa, form
+            )
             options = {name: getattr(self, name) for name in KEYS if getattr(self, name) != UNSET[name]}
             existing = conv.attributes.get(SCHEDULE_ATTR)
             merged = dict(existing.data) if isinstance(existing, DictionaryAttr) else {}

@@ -24,8 +24,13 @@ from patdnn.target import Target, TargetError, as_target
 DEFAULT_TARGET = "neon"
 
 
-def resolve_target(target: Target | str | None, isa: str | None = None, threads: int | None = None,
-                   device: str | None = None, precision: str | None = None) -> Target:
+def resolve_target(
+    target: Target | str | None,
+    isa: str | None = None,
+    threads: int | None = None,
+    device: str | None = None,
+    precision: str | None = None,
+) -> Target:
     """The Target of `compile`'s arguments (default: DEFAULT_TARGET). The old spellings `isa=...`
     and `target="host"|"aarch64"` with `isa=` still work: they name the targets `"<isa>"` and
     `"<isa>{platform=aarch64}"`."""
@@ -72,8 +77,7 @@ def compile(  # noqa: A001 - the public name users expect
     outdir = Path(outdir) if outdir is not None else Path(tempfile.mkdtemp(prefix="patdnn-"))
     if isinstance(schemes, (str, Path)):
         schemes = load_plan(Path(schemes))
-    ir = import_module(module, example_input, weights_path=outdir / "model.weights", patterns=patterns,
-                       schemes=schemes)
+    ir = import_module(module, example_input, weights_path=outdir / "model.weights", patterns=patterns, schemes=schemes)
     signature = entry_signature(ir)
     in_shape, out_shape = signature.shape(signature.inputs[0]), signature.shape(signature.outputs[0])
     log = None

@@ -74,7 +74,9 @@ def neighbours(sched: Schedule, shape: LayerShape, isa: Isa) -> list[Schedule]:
             result.append(Schedule(sched.tile_x, sched.tile_y, block, sched.filter_group))
     # the other loop form; in the tap-list form, half / twice the filter group
     groups = [0] if sched.filter_group else [min(TAP_LIST_GROUP, shape.cout)]
-    groups += [g for g in (sched.filter_group // 2, sched.filter_group * 2) if sched.filter_group and 1 <= g <= shape.cout]
+    groups += [
+        g for g in (sched.filter_group // 2, sched.filter_group * 2) if sched.filter_group and 1 <= g <= shape.cout
+    ]
     result += [_with_form(sched, shape, g) for g in groups if g != sched.filter_group]
     return list(dict.fromkeys(result))
 
@@ -85,8 +87,7 @@ def _with_form(sched: Schedule, shape: LayerShape, group: int) -> Schedule:
 
 
 class Autotuner:
-    def __init__(self, isa: Isa, threads: int = 1, budget: float = 60.0, log: str | Path | None = None,
-                 runs: int = 7):
+    def __init__(self, isa: Isa, threads: int = 1, budget: float = 60.0, log: str | Path | None = None, runs: int = 7):
         self.isa, self.threads, self.budget, self.runs = isa, threads, budget, runs
         self.log = TuningLog.read(log)
 
@@ -135,8 +136,11 @@ class _LayerTimer:
         self.library = op.library.as_array()
         self.weight = rng.standard_normal((cout, cin, k, k)).astype(np.float32)
         self.build_args = dict(
-            input_shape=(1, cin, h, w), stride=op.stride.get_values()[0], padding=op.padding.get_values()[0],
-            activation=op.activation.data.value, blob_path=workdir / "layer.weights",
+            input_shape=(1, cin, h, w),
+            stride=op.stride.get_values()[0],
+            padding=op.padding.get_values()[0],
+            activation=op.activation.data.value,
+            blob_path=workdir / "layer.weights",
         )
         self.input = workdir / "in.bin"
         rng.standard_normal((1, cin, h, w)).astype(np.float32).tofile(self.input)
@@ -154,9 +158,19 @@ class _LayerTimer:
         outdir = self.workdir / f"c{self.count}"
         built = build_module(module, outdir, self.target, pipeline=self.pipeline, weights_dir=self.workdir)
         result = subprocess.run(
-            [str(built.executable), "--weights-dir", str(self.workdir), "--threads", str(self.threads),
-             "--bench", str(self.runs), str(self.input), str(outdir / "out.bin")],
-            capture_output=True, text=True,
+            [
+                str(built.executable),
+                "--weights-dir",
+                str(self.workdir),
+                "--threads",
+                str(self.threads),
+                "--bench",
+                str(self.runs),
+                str(self.input),
+                str(outdir / "out.bin"),
+            ],
+            capture_output=True,
+            text=True,
         )
         if result.returncode != 0:
             raise TuningError(

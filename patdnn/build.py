@@ -35,8 +35,9 @@ def print_code(module: ModuleOp, target: Target) -> str:
     return emit_c(module, target.isa)
 
 
-def emit_source(module: ModuleOp, outdir: Path, target: Target | str, pipeline: Pipeline | None = None,
-                name: str = "model") -> Path:
+def emit_source(
+    module: ModuleOp, outdir: Path, target: Target | str, pipeline: Pipeline | None = None, name: str = "model"
+) -> Path:
     """Lowers `module` in place with `pipeline` (default: `default_pipeline(target)`) and writes its
     code to `outdir/name.c`."""
     target = as_target(target)
@@ -52,12 +53,19 @@ def build_runner(source: Path, output: Path, target: Target | str) -> Path:
     """Links generated C with the runtime and its command-line runner (`output --help`)."""
     target = as_target(target)
     archive = runtime_archive(target.platform, target.build_flavour)
-    return build_executable([source, RUNTIME_DIR / "runner_main.c", archive], output, target.platform,
-                            target.build_flavour)
+    return build_executable(
+        [source, RUNTIME_DIR / "runner_main.c", archive], output, target.platform, target.build_flavour
+    )
 
 
-def build_module(module: ModuleOp, outdir: Path, target: Target | str = "neon", pipeline: Pipeline | None = None,
-                 weights_dir: Path | None = None, name: str = "model") -> BuiltModel:
+def build_module(
+    module: ModuleOp,
+    outdir: Path,
+    target: Target | str = "neon",
+    pipeline: Pipeline | None = None,
+    weights_dir: Path | None = None,
+    name: str = "model",
+) -> BuiltModel:
     """Lowers `module` (in place), writes `outdir/name.c` and builds the runner `outdir/name`."""
     target = as_target(target)
     outdir = Path(outdir)

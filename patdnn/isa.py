@@ -15,20 +15,34 @@ from dataclasses import dataclass, field
 # scalar: a separate multiply and add (the build disables contraction), so results do not depend on
 # whether the host compiler fuses.
 _SCALAR = {
-    "load": "(*({0}))", "loadu": "(*({0}))", "broadcast": "{0}", "fma": "({0} + {1} * {2})", "max": "({0} > {1} ? {0} : {1})",
-    "min": "({0} < {1} ? {0} : {1})", "store": "*({0}) = {1};",
+    "load": "(*({0}))",
+    "loadu": "(*({0}))",
+    "broadcast": "{0}",
+    "fma": "({0} + {1} * {2})",
+    "max": "({0} > {1} ? {0} : {1})",
+    "min": "({0} < {1} ? {0} : {1})",
+    "store": "*({0}) = {1};",
 }
 _NEON = {
-    "load": "vld1q_f32({0})", "loadu": "vld1q_f32({0})", "broadcast": "vdupq_n_f32({0})", "fma": "vfmaq_f32({0}, {1}, {2})",
-    "max": "vmaxq_f32({0}, {1})", "min": "vminq_f32({0}, {1})", "store": "vst1q_f32({0}, {1});",
+    "load": "vld1q_f32({0})",
+    "loadu": "vld1q_f32({0})",
+    "broadcast": "vdupq_n_f32({0})",
+    "fma": "vfmaq_f32({0}, {1}, {2})",
+    "max": "vmaxq_f32({0}, {1})",
+    "min": "vminq_f32({0}, {1})",
+    "store": "vst1q_f32({0}, {1});",
 }
 
 
 def _x86(prefix: str) -> dict[str, str]:
     return {
-        "load": prefix + "_load_ps({0})", "loadu": prefix + "_loadu_ps({0})", "broadcast": prefix + "_set1_ps({0})",
-        "fma": prefix + "_fmadd_ps({1}, {2}, {0})", "max": prefix + "_max_ps({0}, {1})",
-        "min": prefix + "_min_ps({0}, {1})", "store": prefix + "_storeu_ps({0}, {1});",
+        "load": prefix + "_load_ps({0})",
+        "loadu": prefix + "_loadu_ps({0})",
+        "broadcast": prefix + "_set1_ps({0})",
+        "fma": prefix + "_fmadd_ps({1}, {2}, {0})",
+        "max": prefix + "_max_ps({0}, {1})",
+        "min": prefix + "_min_ps({0}, {1})",
+        "store": prefix + "_storeu_ps({0}, {1});",
     }
 
 

@@ -94,12 +94,20 @@ def block_module(
     wattr, battr = weights_attrs([values, bias], blob_path)
     if weight.ndim == 2:
         n = input_shape[0]
-        return single_op_module([input_shape], [n, weight.shape[0]], lambda ins, out: block.LinearOp(
-            ins[0], out, [rows, 1], offsets, columns, wattr, battr, activation))
+        return single_op_module(
+            [input_shape],
+            [n, weight.shape[0]],
+            lambda ins, out: block.LinearOp(ins[0], out, [rows, 1], offsets, columns, wattr, battr, activation),
+        )
     n, _, h, w = input_shape
     cout, _, kh, kw = weight.shape
     (sh, sw) = (stride, stride) if isinstance(stride, int) else tuple(stride)
     (ph, pw) = (padding, padding) if isinstance(padding, int) else tuple(padding)
     out_shape = [n, cout, common.window_out(h, ph, kh, sh), common.window_out(w, pw, kw, sw)]
-    return single_op_module([input_shape], out_shape, lambda ins, out: block.Conv2dOp(
-        ins[0], out, [rows, 1], offsets, columns, wattr, battr, (kh, kw), (sh, sw), (ph, pw), activation))
+    return single_op_module(
+        [input_shape],
+        out_shape,
+        lambda ins, out: block.Conv2dOp(
+            ins[0], out, [rows, 1], offsets, columns, wattr, battr, (kh, kw), (sh, sw), (ph, pw), activation
+        ),
+    )

@@ -123,9 +123,12 @@ class Target:
     def __str__(self) -> str:
         head = "opencl" if self.code == "opencl" else self.isa
         defaults = Target(code=self.code, isa=self.isa)
-        options = [f"{f.name}={_quoted(getattr(self, f.name))}" for f in fields(self)
-                   if f.name in ("platform", "threads", "precision", "device")
-                   and getattr(self, f.name) != getattr(defaults, f.name)]
+        options = [
+            f"{f.name}={_quoted(getattr(self, f.name))}"
+            for f in fields(self)
+            if f.name in ("platform", "threads", "precision", "device")
+            and getattr(self, f.name) != getattr(defaults, f.name)
+        ]
         return head + ("{" + " ".join(options) + "}" if options else "")
 
     # -- derived facts ---------------------------------------------------------------------

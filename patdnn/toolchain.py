@@ -70,8 +70,7 @@ def _require(program: str, package: str) -> str:
     path = shutil.which(program)
     if path is None:
         raise ToolchainError(
-            f"'{program}' was not found on PATH; install it with "
-            f"`apt-get install {package}` (Debian package {package})"
+            f"'{program}' was not found on PATH; install it with `apt-get install {package}` (Debian package {package})"
         )
     return path
 
@@ -102,8 +101,9 @@ def _compiler_and_flags(target: str, isa: str) -> list[str]:
     raise ValueError(f"unknown target {target!r}; expected one of {list(TARGETS)}")
 
 
-def _compile(cmd_prefix: list[str], sources: Iterable[Path], output: Path, extra_flags: Sequence[str],
-             link_flags: Sequence[str]) -> Path:
+def _compile(
+    cmd_prefix: list[str], sources: Iterable[Path], output: Path, extra_flags: Sequence[str], link_flags: Sequence[str]
+) -> Path:
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     srcs = [str(Path(s)) for s in sources]
@@ -113,14 +113,13 @@ def _compile(cmd_prefix: list[str], sources: Iterable[Path], output: Path, extra
     cmd = [*cmd_prefix, f"-I{RUNTIME_DIR}", *extra_flags, *srcs, "-o", str(output), *link_flags, *_LINK_LIBS]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise ToolchainError(
-            f"compilation failed (exit {proc.returncode}): {shlex.join(cmd)}\n{proc.stderr.strip()}"
-        )
+        raise ToolchainError(f"compilation failed (exit {proc.returncode}): {shlex.join(cmd)}\n{proc.stderr.strip()}")
     return output
 
 
-def build_executable(sources: list[Path], output: Path, target: str = "host", isa: str = "neon",
-                     extra_flags: Sequence[str] = ()) -> Path:
+def build_executable(
+    sources: list[Path], output: Path, target: str = "host", isa: str = "neon", extra_flags: Sequence[str] = ()
+) -> Path:
     """Compile and link ``sources`` into an executable for ``target``; returns ``output``.
 
     The runtime is not added implicitly: pass ``runtime_sources()`` (and
@@ -129,15 +128,16 @@ def build_executable(sources: list[Path], output: Path, target: str = "host", is
     return _compile(_compiler_and_flags(target, isa), sources, output, extra_flags, _ISA_LIBS.get(isa, ()))
 
 
-def build_shared_library(sources: list[Path], output: Path, isa: str = "neon",
-                         extra_flags: Sequence[str] = ()) -> Path:
+def build_shared_library(sources: list[Path], output: Path, isa: str = "neon", extra_flags: Sequence[str] = ()) -> Path:
     """Compile ``sources`` into a host shared library (for ctypes); returns ``output``."""
-    return _compile(_compiler_and_flags("host", isa), sources, output, ["-fPIC", *extra_flags],
-                    ["-shared", *_ISA_LIBS.get(isa, ())])
+    return _compile(
+        _compiler_and_flags("host", isa), sources, output, ["-fPIC", *extra_flags], ["-shared", *_ISA_LIBS.get(isa, ())]
+    )
 
 
-def build_static_library(sources: list[Path], output: Path, target: str = "host", isa: str = "neon",
-                         extra_flags: Sequence[str] = ()) -> Path:
+def build_static_library(
+    sources: list[Path], output: Path, target: str = "host", isa: str = "neon", extra_flags: Sequence[str] = ()
+) -> Path:
     """Compile ``sources`` to objects and archive them into ``output`` (``libX.a``)."""
     output = Path(output)
     objects = []
@@ -152,8 +152,9 @@ def build_static_library(sources: list[Path], output: Path, target: str = "host"
     return output
 
 
-def run_executable(exe: Path, args: Sequence[str], target: str = "host",
-                   timeout: float | None = None) -> subprocess.CompletedProcess:
+def run_executable(
+    exe: Path, args: Sequence[str], target: str = "host", timeout: float | None = None
+) -> subprocess.CompletedProcess:
     """Run ``exe args`` (under qemu for aarch64) capturing text stdout/stderr.
 
     A non-zero exit is returned, not raised: the caller decides what failure means.

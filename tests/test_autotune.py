@@ -87,8 +87,11 @@ def test_neighbours_stay_within_the_register_budget_and_the_layer(isa):
 
 def test_auto_tuning_an_isa_this_cpu_lacks_is_one_clear_error(monkeypatch):
     monkeypatch.setattr(autotune, "host_cpu_problem", lambda isa: f"this CPU lacks avx512f (needed by isa={isa})")
-    with pytest.raises(autotune.TuningError, match=r"^cannot time isa=avx512 candidates on this host: "
-                                                    r"this CPU lacks avx512f"):
+    with pytest.raises(
+        autotune.TuningError,
+        match=r"^cannot time isa=avx512 candidates on this host: "
+        r"this CPU lacks avx512f",
+    ):
         autotune.tune_module(_module(), Target(isa="avx512"), budget=1)
 
 

@@ -20,11 +20,28 @@ def test_bench_schemes_quick(tmp_path):
     need_toolchain("host", best_isa())
     run = tmp_path / "acc" / "rule"
     run.mkdir(parents=True)
-    (run / "report.json").write_text(json.dumps({
-        "accuracy": {"dense": 92.5, "pruned": 91.9}, "compression": {"layers_rate": 6.0},
-        "settings": {"model": "resnet20-cifar", "data": "fashion-mnist", "schemes": "rule"}}))
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_schemes.py"), "--quick", "--out", str(tmp_path),
-                    "--accuracy-dir", str(tmp_path / "acc")], check=True, timeout=400)
+    (run / "report.json").write_text(
+        json.dumps(
+            {
+                "accuracy": {"dense": 92.5, "pruned": 91.9},
+                "compression": {"layers_rate": 6.0},
+                "settings": {"model": "resnet20-cifar", "data": "fashion-mnist", "schemes": "rule"},
+            }
+        )
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_schemes.py"),
+            "--quick",
+            "--out",
+            str(tmp_path),
+            "--accuracy-dir",
+            str(tmp_path / "acc"),
+        ],
+        check=True,
+        timeout=400,
+    )
     result = json.loads((tmp_path / "schemes.json").read_text())
     (rec,) = result["models"]
     assert set(rec["variants"]) == {"pattern", "block", "rule", "search"}

@@ -19,8 +19,19 @@ def test_bench_layers_quick(tmp_path):
     from benchmarks.common import best_isa
 
     need_toolchain("host", best_isa())
-    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_layers.py"), "--quick", "--threads", "1",
-                    "--out", str(tmp_path)], check=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_layers.py"),
+            "--quick",
+            "--threads",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+        check=True,
+        timeout=300,
+    )
     result = json.loads((tmp_path / "layers.json").read_text())
     assert result["layers"], "no layer was benchmarked"
     for rec in result["layers"]:

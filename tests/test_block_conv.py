@@ -60,10 +60,17 @@ def _random_cases(seed: int, count: int) -> dict[str, Case]:
     cases = {}
     for i in range(count):
         k = int(rng.choice([1, 3]))
-        cases[f"random{i}"] = Case(int(rng.integers(3, 40)), int(rng.integers(3, 40)),
-                                   (int(rng.integers(3, 15)), int(rng.integers(3, 15))), k, int(rng.integers(1, 3)),
-                                   int(rng.integers(0, 2)) if k == 3 else 0, int(rng.choice([4, 8, 16])),
-                                   act=str(rng.choice(["none", "relu", "relu6"])), bias=bool(rng.integers(0, 2)))
+        cases[f"random{i}"] = Case(
+            int(rng.integers(3, 40)),
+            int(rng.integers(3, 40)),
+            (int(rng.integers(3, 15)), int(rng.integers(3, 15))),
+            k,
+            int(rng.integers(1, 3)),
+            int(rng.integers(0, 2)) if k == 3 else 0,
+            int(rng.choice([4, 8, 16])),
+            act=str(rng.choice(["none", "relu", "relu6"])),
+            bias=bool(rng.integers(0, 2)),
+        )
     return cases
 
 
@@ -100,7 +107,7 @@ def make_data(case: Case, seed: int) -> Data:
     weight = (rng.standard_normal(wshape) / np.sqrt(np.prod(wshape[1:]))).astype(np.float32)
     weight = project_block(weight, Scheme.blocks(case.rows, 8, 3.0))
     if case.empty:
-        weight[case.rows:2 * case.rows] = 0.0
+        weight[case.rows : 2 * case.rows] = 0.0
     bias = rng.standard_normal(case.cout).astype(np.float32) if case.bias else None
     tx, tw, tb = torch.from_numpy(x), torch.from_numpy(weight), None if bias is None else torch.from_numpy(bias)
     y = F.linear(tx, tw, tb) if case.linear else F.conv2d(tx, tw, tb, case.stride, case.pad)
@@ -113,8 +120,7 @@ def block_op(case: Case, data: Data, x, y):
     wattr, battr = weights_attrs([values, data.bias])
     if case.linear:
         return block.LinearOp(x, y, [case.rows, 8], offsets, columns, wattr, battr, case.act)
-    return block.Conv2dOp(x, y, [case.rows, 8], offsets, columns, wattr, battr, case.k, case.stride, case.pad,
-                          case.act)
+    return block.Conv2dOp(x, y, [case.rows, 8], offsets, columns, wattr, battr, case.k, case.stride, case.pad, case.act)
 
 
 def cases_module(names: list[str]) -> tuple[ModuleOp, list[Data]]:
@@ -151,7 +157,10 @@ def built(tmp_path_factory):
         if key not in cache:
             module, datas = cases_module(list(names))
             outdir = tmp_path_factory.mktemp(f"block-{isa}-{target}")
-            cache[key] = (build_module(module, outdir, Target(isa=isa, platform=target), pipeline="plan-buffers"), datas)
+            cache[key] = (
+                build_module(module, outdir, Target(isa=isa, platform=target), pipeline="plan-buffers"),
+                datas,
+            )
         return cache[key]
 
     return get
@@ -248,7 +257,12 @@ def test_frontend_detects_block_layers_and_matches_torch(tmp_path):
     net, x = pruned_net(), torch.randn(1, 3, 13, 11)
     ops = ops_by_layer(import_module(net, x))
     assert [ops[n].name for n in ("stem", "pw1", "dw", "pw2", "fc")] == [
-        "nn.conv2d", "block.conv2d", "nn.conv2d", "block.conv2d", "block.linear"]
+        "nn.conv2d",
+        "block.conv2d",
+        "nn.conv2d",
+        "block.conv2d",
+        "block.linear",
+    ]
     assert block.block_rows(ops["pw1"]) == 8 and PRUNE_ATTR not in ops["pw1"].attributes
     compiled = patdnn.compile(net, x, isa="avx512", threads=2, outdir=tmp_path)
     with torch.no_grad():
@@ -267,13 +281,22 @@ def test_plan_chooses_ops_and_sets_the_prune_attribute(tmp_path):
     assert PRUNE_ATTR not in ops["stem"].attributes
 
 
-@pytest.mark.parametrize("plan,message", [
-    ({"pw3": "dense", "fc": "dense"}, r"names 1 layer\(s\) the model has no conv/linear layer for: 'pw3'"),
-    ({"dw": "block 8x16 4x"}, r"layer 'dw': the plan says 'block 8x16 4x', but block pruning needs a conv with "
-                              r"groups 1 \(this one has groups 40\)"),
-    ({"pw1": "pattern 3.6x"}, r"layer 'pw1': the plan says 'pattern 3.6x', but its weights \[40, 24, 1, 1\] are "
-                              r"not pattern-pruned 3x3 kernels"),
-])
+@pytest.mark.parametrize(
+    "plan,message",
+    [
+        ({"pw3": "dense", "fc": "dense"}, r"names 1 layer\(s\) the model has no conv/linear layer for: 'pw3'"),
+        (
+            {"dw": "block 8x16 4x"},
+            r"layer 'dw': the plan says 'block 8x16 4x', but block pruning needs a conv with "
+            r"groups 1 \(this one has groups 40\)",
+        ),
+        (
+            {"pw1": "pattern 3.6x"},
+            r"layer 'pw1': the plan says 'pattern 3.6x', but its weights \[40, 24, 1, 1\] are "
+            r"not pattern-pruned 3x3 kernels",
+        ),
+    ],
+)
 def test_bad_plans_are_clear_errors(plan, message):
     with pytest.raises(SchemeError, match=message):
         import_module(pruned_net(), torch.randn(1, 3, 8, 8), schemes={k: parse_scheme(v) for k, v in plan.items()})
@@ -305,15 +328,22 @@ def test_lr_round_trip_with_block_ops_and_prune_lines(tmp_path):
 
 
 def test_lr_block_errors_are_located(tmp_path):
-    module = import_module(pruned_net(), torch.randn(1, 3, 9, 9), weights_path=tmp_path / "model.weights",
-                           schemes={"pw1": parse_scheme("block 8x16 4x")})
+    module = import_module(
+        pruned_net(),
+        torch.randn(1, 3, 9, 9),
+        weights_path=tmp_path / "model.weights",
+        schemes={"pw1": parse_scheme("block 8x16 4x")},
+    )
     text = print_lr(module, tmp_path, tmp_path / "model.lr").read_text()
     with pytest.raises(LrSyntaxError, match=r"model.lr:\d+:3: prune: cannot read pruning scheme 'block 8x16'"):
         prune_plan(text.replace("prune block 8x16 4x", "prune block 8x16"), "model.lr")
     kept = int(text.split("block 8x16 columns ")[1].split()[0])
     wrong = text.replace(f"block 8x16 columns {kept} ", f"block 8x16 columns {kept + 1} ", 1)
-    with pytest.raises(Exception, match=rf'model.lr:\d+:3: layer "pw1": `columns {kept + 1} of \d+`: the column '
-                                        rf'lists keep {kept} of'):
+    with pytest.raises(
+        Exception,
+        match=rf'model.lr:\d+:3: layer "pw1": `columns {kept + 1} of \d+`: the column '
+        rf"lists keep {kept} of",
+    ):
         lr_to_ir(parse_lr(wrong, "model.lr"), tmp_path)
     no_offsets = re.sub(r" offsets @\d+ \+\d+", "", text, count=1)
     with pytest.raises(LrSyntaxError, match=r"model.lr:\d+:3: `storage block` needs `offsets`"):
@@ -331,12 +361,15 @@ def program_file(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("content,message", [
-    ('{"layers": {"pw1": "block 8x16"}}', r"plan.json: layer 'pw1': cannot read pruning scheme 'block 8x16'"),
-    ('{"layers": [1, 2]}', r'plan.json: expected an object \{"layers"'),
-    ("{oops", r"plan.json:1:2: not valid JSON"),
-    ('{"layers": {"conv9": "dense"}}', r"names 1 layer\(s\) the model has no conv/linear layer for: 'conv9'"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ('{"layers": {"pw1": "block 8x16"}}', r"plan.json: layer 'pw1': cannot read pruning scheme 'block 8x16'"),
+        ('{"layers": [1, 2]}', r'plan.json: expected an object \{"layers"'),
+        ("{oops", r"plan.json:1:2: not valid JSON"),
+        ('{"layers": {"conv9": "dense"}}', r"names 1 layer\(s\) the model has no conv/linear layer for: 'conv9'"),
+    ],
+)
 def test_patdnnc_bad_schemes_file_is_one_clear_error(program_file, tmp_path, capsys, content, message):
     plan = tmp_path / "plan.json"
     plan.write_text(content)

@@ -44,9 +44,7 @@ def _command() -> list[str]:
 
 
 def run_opt(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*_command(), *args], input=stdin, capture_output=True, text=True, timeout=120, check=False
-    )
+    return subprocess.run([*_command(), *args], input=stdin, capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.fixture

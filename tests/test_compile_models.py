@@ -112,8 +112,17 @@ def test_patdnnc_builds_a_runner_from_a_pt2_program(tmp_path):
     assert (out / "libmodel.a").is_file() and (out / "model.mlir").is_file()
     x.numpy().astype(np.float32).tofile(tmp_path / "in.bin")
     run = subprocess.run(
-        [str(out / "model_run"), "--weights-dir", str(out), "--bench", "3", str(tmp_path / "in.bin"), str(tmp_path / "out.bin")],
-        capture_output=True, text=True,
+        [
+            str(out / "model_run"),
+            "--weights-dir",
+            str(out),
+            "--bench",
+            "3",
+            str(tmp_path / "in.bin"),
+            str(tmp_path / "out.bin"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stderr
     assert "median_ms:" in run.stdout
@@ -143,7 +152,9 @@ def test_unsupported_layer_names_the_layer():
 def test_patdnnc_unsupported_layer_is_one_line(tmp_path):
     program = torch.export.export(WithUpsample().eval(), (torch.randn(1, 3, 8, 8),), strict=False)
     torch.export.save(program, str(tmp_path / "up.pt2"))
-    result = subprocess.run(["patdnnc", str(tmp_path / "up.pt2"), "-o", str(tmp_path / "o")], capture_output=True, text=True)
+    result = subprocess.run(
+        ["patdnnc", str(tmp_path / "up.pt2"), "-o", str(tmp_path / "o")], capture_output=True, text=True
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0 and "unsupported layer 'up'" in result.stderr

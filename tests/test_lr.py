@@ -82,7 +82,7 @@ def canonical(module, weights_dir: Path) -> list:
 
     def weights(attr) -> list[float]:
         if isinstance(attr, BlobRefAttr):
-            data = (weights_dir / attr.file.data).read_bytes()[attr.offset.data: attr.offset.data + attr.size.data]
+            data = (weights_dir / attr.file.data).read_bytes()[attr.offset.data : attr.offset.data + attr.size.data]
             return np.frombuffer(data, "<f4").tolist()
         assert isinstance(attr, DenseIntOrFPElementsAttr)
         return np.frombuffer(attr.data.data, "<f4").tolist()
@@ -93,9 +93,17 @@ def canonical(module, weights_dir: Path) -> list:
     result: list = [fn.sym_name.data, str(fn.function_type), [vid(a) for a in fn.body.block.args]]
     for op in fn.body.block.ops:
         props = {k: weights(v) if k in ("weights", "bias") else str(v) for k, v in op.properties.items()}
-        result.append((op.name, [vid(v) for v in op.operands], [str(v.type) for v in op.operands],
-                       [vid(r) for r in op.results], [str(r.type) for r in op.results], props,
-                       {k: attr(v) for k, v in op.attributes.items()}))
+        result.append(
+            (
+                op.name,
+                [vid(v) for v in op.operands],
+                [str(v.type) for v in op.operands],
+                [vid(r) for r in op.results],
+                [str(r.type) for r in op.results],
+                props,
+                {k: attr(v) for k, v in op.attributes.items()},
+            )
+        )
     return result
 
 
@@ -118,7 +126,8 @@ def test_ir_lr_ir_is_equivalent_for_every_op_kind(tmp_path, inline):
     assert {spec.ir_name for spec in OPS.values()} <= ops  # the model has every LR op kind
     conv = next(op for op in module.walk() if op.name == "pattern.conv2d")
     conv.attributes[SCHEDULE_ATTR] = DictionaryAttr(
-        {"device": StringAttr("cpu"), "tile_x": IntegerAttr(16, i64), "loop_order": StringAttr("cohw")})
+        {"device": StringAttr("cpu"), "tile_x": IntegerAttr(16, i64), "loop_order": StringAttr("cohw")}
+    )
     lr = print_lr(module, tmp_path, tmp_path / "out" / "model.lr")
     text = lr.read_text()
     assert 'schedule tile_x 16 loop_order "cohw" device "cpu"' in text  # fixed key order
@@ -177,11 +186,18 @@ def test_printer_checks_the_blobs_the_ir_references(tmp_path):
         print_lr(module, tmp_path, tmp_path / "model.lr")
 
 
-@pytest.mark.parametrize("old,new,message", [
-    (r"kernels (\d+) of", lambda m: f"kernels {int(m.group(1)) - 1} of", r"the ids keep \d+ kernels"),
-    (r"of (\d+) connectivity", lambda m: f"of {int(m.group(1)) + 1} connectivity", r"the layer has 8x4 = 32 kernels"),
-    (r"connectivity [0-9.]+x", "connectivity 9.99x", r"does not match 32 / \d+ = [0-9.]+x"),
-])
+@pytest.mark.parametrize(
+    "old,new,message",
+    [
+        (r"kernels (\d+) of", lambda m: f"kernels {int(m.group(1)) - 1} of", r"the ids keep \d+ kernels"),
+        (
+            r"of (\d+) connectivity",
+            lambda m: f"of {int(m.group(1)) + 1} connectivity",
+            r"the layer has 8x4 = 32 kernels",
+        ),
+        (r"connectivity [0-9.]+x", "connectivity 9.99x", r"does not match 32 / \d+ = [0-9.]+x"),
+    ],
+)
 def test_wrong_kernel_counts_are_errors_naming_the_layer(written, old, new, message):
     text = re.sub(old, new, written.read_text(), count=1)
     with pytest.raises(LrError, match=message) as info:
@@ -210,8 +226,11 @@ layer "act" activation %%in -> %%out [1, 2, 4, 4] {
   activation relu
 }
 """ % ("0" * 64)
-SMALL_PRINTED = SMALL.replace("\nmodel", "\n\nmodel").replace("\nlayer", "\n\nlayer").replace(
-    " {\n  activation relu\n}", " { activation relu }")
+SMALL_PRINTED = (
+    SMALL.replace("\nmodel", "\n\nmodel")
+    .replace("\nlayer", "\n\nlayer")
+    .replace(" {\n  activation relu\n}", " { activation relu }")
+)
 
 
 def syntax_error(text: str) -> str:
@@ -237,7 +256,8 @@ def test_unknown_op_name():
     assert message.splitlines()[0] == (
         "bad.lr:3:13: expected one of 'activation', 'adaptive_avg_pool2d', 'add', 'block_conv2d', "
         "'block_linear', 'concat', 'conv2d', 'linear', 'pattern_conv2d', 'pool2d', 'reshape', 'softmax', "
-        "got 'relu'")
+        "got 'relu'"
+    )
     assert message.splitlines()[2] == "  " + " " * 12 + "^"
 
 
@@ -250,13 +270,17 @@ def test_bad_shape_list():
 
 def test_body_fields_are_checked():
     assert "bad.lr:4:19: `groups` is not a field of activation" in syntax_error(
-        SMALL.replace("relu\n", "relu groups 2\n"))
-    assert "bad.lr:5:1: layer \"act\": activation needs `activation`" in syntax_error(
-        SMALL.replace("activation relu", ""))
+        SMALL.replace("relu\n", "relu groups 2\n")
+    )
+    assert 'bad.lr:5:1: layer "act": activation needs `activation`' in syntax_error(
+        SMALL.replace("activation relu", "")
+    )
     assert "bad.lr:4:19: `activation` is given twice" in syntax_error(
-        SMALL.replace("relu\n", "relu activation relu6\n"))
-    assert "schedule `tile_x` takes an integer, got \"a\"" in syntax_error(
-        SMALL.replace("relu\n", 'relu schedule tile_x "a"\n'))
+        SMALL.replace("relu\n", "relu activation relu6\n")
+    )
+    assert 'schedule `tile_x` takes an integer, got "a"' in syntax_error(
+        SMALL.replace("relu\n", 'relu schedule tile_x "a"\n')
+    )
     assert "must be 64 lower-case hex digits" in syntax_error(SMALL.replace("0" * 64, "0" * 63))
 
 
@@ -292,8 +316,11 @@ def test_patdnnc_reports_lr_errors_without_traceback(tmp_path, damage):
     text, data = RESNET20.read_text(), (EXAMPLES / blob.name).read_bytes()
     lr.write_text(text.replace("adaptive_avg_pool2d", "adaptive_pool") if damage == "syntax" else text)
     blob.write_bytes(data[:-1] if damage == "blob" else data)
-    result = subprocess.run([sys.executable, "-m", "patdnn.tools.patdnnc", str(lr), "-o", str(tmp_path / "out")],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "patdnn.tools.patdnnc", str(lr), "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     expected = "expected one of" if damage == "syntax" else "has sha256"
     assert result.stderr.startswith(f"patdnnc: error: {lr}:") and expected in result.stderr

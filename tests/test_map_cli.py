@@ -29,20 +29,39 @@ def test_map_uses_a_checkpoint_and_writes_lr_with_prune_lines(tmp_path):
     torch.manual_seed(3)
     torch.save({"model": get_model("resnet20-cifar", in_channels=1).state_dict()}, tmp_path / "dense.pt")
     out = tmp_path / "model.lr"
-    assert main(["map", "--model", "resnet20-cifar", "--checkpoint", str(tmp_path / "dense.pt"), "--method", "rule",
-                 "--rate", "4", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "map",
+                "--model",
+                "resnet20-cifar",
+                "--checkpoint",
+                str(tmp_path / "dense.pt"),
+                "--method",
+                "rule",
+                "--rate",
+                "4",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = out.read_text()
     assert "prune pattern" in text and (tmp_path / "model.lr.weights").stat().st_size > 0
     plan = load_plan(out)  # the LR's prune lines read back as the plan
     assert any(s.kind == SchemeKind.PATTERN for s in plan.values())
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["--method", "rule", "--rate", "4", "-o", "p.txt"], "expected a .json plan or a .lr"),
-    (["--method", "rule", "--rate", "500", "-o", "p.json"], "out of reach"),
-    (["--method", "rule", "--rate", "4", "--latency", "measured", "-o", "p.json"], "options of --method search"),
-    (["--method", "search", "--rate", "4", "--checkpoint", "missing.pt", "-o", "p.json"], "does not exist"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--method", "rule", "--rate", "4", "-o", "p.txt"], "expected a .json plan or a .lr"),
+        (["--method", "rule", "--rate", "500", "-o", "p.json"], "out of reach"),
+        (["--method", "rule", "--rate", "4", "--latency", "measured", "-o", "p.json"], "options of --method search"),
+        (["--method", "search", "--rate", "4", "--checkpoint", "missing.pt", "-o", "p.json"], "does not exist"),
+    ],
+)
 def test_map_errors_are_one_line(tmp_path, capsys, monkeypatch, argv, message):
     monkeypatch.chdir(tmp_path)
     assert main(["map", "--model", "resnet20-cifar", *argv]) == 1

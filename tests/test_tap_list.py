@@ -26,8 +26,13 @@ SMALL = [c for c in CASES if c.n * c.cin * c.h * c.w <= 3000]
 
 
 def _pipeline(isa: str, block: int, group: int):
-    return replace_pass(default_pipeline(Target(isa=isa, threads=2)), name="tile-tune", threads=1, channel_block=block,
-                        filter_group=group)
+    return replace_pass(
+        default_pipeline(Target(isa=isa, threads=2)),
+        name="tile-tune",
+        threads=1,
+        channel_block=block,
+        filter_group=group,
+    )
 
 
 @pytest.mark.parametrize("isa", ["scalar", "neon", "avx2", "avx512"])

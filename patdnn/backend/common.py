@@ -35,8 +35,9 @@ def lookup(handlers: Mapping[type[Operation], H], op: Operation) -> H | None:
     return None
 
 
-def dispatch(handlers: Mapping[type[Operation], Callable[[Any, Operation], Any]], printer: Any, op: Operation,
-             target: str) -> Any:
+def dispatch(
+    handlers: Mapping[type[Operation], Callable[[Any, Operation], Any]], printer: Any, op: Operation, target: str
+) -> Any:
     """Runs `op`'s handler in `handlers` on `printer`; an op without one cannot be printed for
     `target` ("as C", "for the OpenCL target")."""
     handler = lookup(handlers, op)

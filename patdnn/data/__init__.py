@@ -22,7 +22,15 @@ def load_dataset(name: str, split: str = "train", limit: int | None = None):
 
 
 __all__ = [
-    "CLASSES", "DATASETS", "DatasetMissingError", "IdxFormatError", "WeightsMissingError",
-    "fashion_mnist_root", "load_dataset", "load_fashion_mnist", "mobilenet_v2_weights_path",
-    "pretrained_mobilenet_v2", "read_idx",
+    "CLASSES",
+    "DATASETS",
+    "DatasetMissingError",
+    "IdxFormatError",
+    "WeightsMissingError",
+    "fashion_mnist_root",
+    "load_dataset",
+    "load_fashion_mnist",
+    "mobilenet_v2_weights_path",
+    "pretrained_mobilenet_v2",
+    "read_idx",
 ]

@@ -16,8 +16,7 @@ from patdnn.data.idx import read_idx
 
 DEFAULT_ROOT = Path("/usr/share/datasets/fashion-mnist")
 ROOT_VARIABLE = "PATDNN_FASHION_MNIST"
-CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 # Training-set statistics of the [0, 1]-scaled pixels.
 MEAN, STD = 0.2860, 0.3530
 _FILES = {"train": "train", "test": "t10k"}
@@ -42,8 +41,7 @@ def _find(root: Path, stem: str) -> Path:
     )
 
 
-def load_fashion_mnist(split: str = "train", root: Path | None = None,
-                       limit: int | None = None) -> TensorDataset:
+def load_fashion_mnist(split: str = "train", root: Path | None = None, limit: int | None = None) -> TensorDataset:
     """The `split` ("train" or "test") as a TensorDataset of (image, label); `limit`: first N only."""
     if split not in _FILES:
         raise ValueError(f"unknown split {split!r}: expected 'train' or 'test'")

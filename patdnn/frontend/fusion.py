@@ -36,7 +36,9 @@ def fold_batchnorm(graph: LayerGraph) -> None:
     for bn in [layer for layer in graph.layers if layer.kind == "batchnorm"]:
         conv = _single_user_producer(graph, bn, ("conv",))
         if conv is None or conv.attrs["activation"] != "none":
-            raise UnsupportedLayerError(bn.name, "BatchNorm2d", "only a BatchNorm right after a convolution is supported")
+            raise UnsupportedLayerError(
+                bn.name, "BatchNorm2d", "only a BatchNorm right after a convolution is supported"
+            )
         a = bn.attrs
         scale = (a["weight"] / np.sqrt(a["var"] + a["eps"])).astype(np.float32)
         bias = conv.attrs["bias"] if conv.attrs["bias"] is not None else np.zeros_like(scale)

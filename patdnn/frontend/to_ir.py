@@ -92,19 +92,28 @@ def detect_block_rows(weight: np.ndarray) -> int | None:
 
 def _block(layer: Layer, weights: _Weights, rows: int, cols: int = 1) -> dict[str, Any]:
     offsets, columns, values = pack_blocks(gemm_view(layer.attrs["weight"]), rows)
-    return {"op": "block_" + layer.kind, "block": (rows, cols), "offsets": offsets, "columns": columns,
-            "w": weights.add(values), "b": weights.add(layer.attrs["bias"])}
+    return {
+        "op": "block_" + layer.kind,
+        "block": (rows, cols),
+        "offsets": offsets,
+        "columns": columns,
+        "w": weights.add(values),
+        "b": weights.add(layer.attrs["bias"]),
+    }
 
 
-def _prepare(layer: Layer, weights: _Weights, patterns: dict[str, PatternInfo],
-             scheme: Scheme | None = None) -> dict[str, Any]:
+def _prepare(
+    layer: Layer, weights: _Weights, patterns: dict[str, PatternInfo], scheme: Scheme | None = None
+) -> dict[str, Any]:
     """Chooses the op of a layer and registers its weight arrays (in IR order)."""
     a = layer.attrs
     planned = scheme is not None and layer.kind in ("conv", "linear")
     if planned and scheme.kind == SchemeKind.BLOCK:
         if layer.kind == "conv" and a["groups"] != 1:
-            raise SchemeError(f"layer '{layer.name}': the plan says '{scheme}', but block pruning needs a conv "
-                              f"with groups 1 (this one has groups {a['groups']}); use 'dense' or leave it out")
+            raise SchemeError(
+                f"layer '{layer.name}': the plan says '{scheme}', but block pruning needs a conv "
+                f"with groups 1 (this one has groups {a['groups']}); use 'dense' or leave it out"
+            )
         assert scheme.block is not None
         return _block(layer, weights, *scheme.block)
     if layer.kind == "conv" and not (planned and scheme.kind == SchemeKind.DENSE):
@@ -114,14 +123,23 @@ def _prepare(layer: Layer, weights: _Weights, patterns: dict[str, PatternInfo],
         if info is not None:
             library, ids = info
             packed = pack_weights(a["weight"], ids, library)
-            return {"op": "pattern", "library": library, "ids": ids,
-                    "w": weights.add(packed), "b": weights.add(a["bias"])}
+            return {
+                "op": "pattern",
+                "library": library,
+                "ids": ids,
+                "w": weights.add(packed),
+                "b": weights.add(a["bias"]),
+            }
         if planned and scheme.kind == SchemeKind.PATTERN:
-            raise SchemeError(f"layer '{layer.name}': the plan says '{scheme}', but its weights "
-                              f"{list(a['weight'].shape)} are not pattern-pruned 3x3 kernels")
+            raise SchemeError(
+                f"layer '{layer.name}': the plan says '{scheme}', but its weights "
+                f"{list(a['weight'].shape)} are not pattern-pruned 3x3 kernels"
+            )
     if planned and scheme.kind == SchemeKind.PATTERN:
-        raise SchemeError(f"layer '{layer.name}': the plan says '{scheme}', but pattern pruning applies to "
-                          f"3x3 convs only (this is a {layer.kind} layer)")
+        raise SchemeError(
+            f"layer '{layer.name}': the plan says '{scheme}', but pattern pruning applies to "
+            f"3x3 convs only (this is a {layer.kind} layer)"
+        )
     if layer.kind in ("conv", "linear") and not planned and (layer.kind == "linear" or a["groups"] == 1):
         rows = detect_block_rows(a["weight"])
         if rows is not None:
@@ -137,12 +155,17 @@ def _check_plan(graph: LayerGraph, schemes: Plan) -> None:
     unknown = sorted(set(schemes) - prunable)
     if unknown:
         known = ", ".join(sorted(prunable)[:8]) + (", ..." if len(prunable) > 8 else "")
-        raise SchemeError(f"the pruning plan names {len(unknown)} layer(s) the model has no conv/linear "
-                          f"layer for: {', '.join(repr(u) for u in unknown[:5])} (the model's: {known})")
+        raise SchemeError(
+            f"the pruning plan names {len(unknown)} layer(s) the model has no conv/linear "
+            f"layer for: {', '.join(repr(u) for u in unknown[:5])} (the model's: {known})"
+        )
 
 
 def layer_graph_to_ir(
-    graph: LayerGraph, weights_path: Path | None, patterns: dict[str, PatternInfo], name: str = "model",
+    graph: LayerGraph,
+    weights_path: Path | None,
+    patterns: dict[str, PatternInfo],
+    name: str = "model",
     schemes: Plan | None = None,
 ) -> ModuleOp:
     schemes = schemes or {}
@@ -151,7 +174,11 @@ def layer_graph_to_ir(
     plans = [_prepare(layer, weights, patterns, schemes.get(layer.name)) for layer in graph.layers]
     weights.finish()
 
-    out_shape = next(layer.shape for layer in graph.layers if layer.output == graph.output) if graph.layers else graph.input_shape
+    out_shape = (
+        next(layer.shape for layer in graph.layers if layer.output == graph.output)
+        if graph.layers
+        else graph.input_shape
+    )
     in_type, out_type = MemRefType(f32, graph.input_shape), MemRefType(f32, out_shape)
     module = ModuleOp([])
     with ImplicitBuilder(module.body):
@@ -183,22 +210,55 @@ def _build_op(layer: Layer, plan: dict[str, Any], inputs: list[SSAValue], out: S
         library = plan["library"]
         centre = library.shape[1] // 2
         return Conv2dOp(
-            inputs[0], out, PatternLibraryAttr.from_arrays(list(library), bool((library[:, centre, centre] == 0).any())),
-            plan["ids"].reshape(-1), weights.attr(plan["w"]), weights.attr(plan["b"]),
-            stride=list(a["stride"]), padding=list(a["padding"]), activation=act,
+            inputs[0],
+            out,
+            PatternLibraryAttr.from_arrays(list(library), bool((library[:, centre, centre] == 0).any())),
+            plan["ids"].reshape(-1),
+            weights.attr(plan["w"]),
+            weights.attr(plan["b"]),
+            stride=list(a["stride"]),
+            padding=list(a["padding"]),
+            activation=act,
         )
     if kind == "block_conv":
         kh, kw = a["weight"].shape[2:]
-        return block.Conv2dOp(inputs[0], out, plan["block"], plan["offsets"], plan["columns"], weights.attr(plan["w"]),
-                              weights.attr(plan["b"]), kernel=(kh, kw), stride=tuple(a["stride"]),
-                              padding=tuple(a["padding"]), activation=act)
+        return block.Conv2dOp(
+            inputs[0],
+            out,
+            plan["block"],
+            plan["offsets"],
+            plan["columns"],
+            weights.attr(plan["w"]),
+            weights.attr(plan["b"]),
+            kernel=(kh, kw),
+            stride=tuple(a["stride"]),
+            padding=tuple(a["padding"]),
+            activation=act,
+        )
     if kind == "block_linear":
-        return block.LinearOp(inputs[0], out, plan["block"], plan["offsets"], plan["columns"], weights.attr(plan["w"]),
-                              weights.attr(plan["b"]), activation=act)
+        return block.LinearOp(
+            inputs[0],
+            out,
+            plan["block"],
+            plan["offsets"],
+            plan["columns"],
+            weights.attr(plan["w"]),
+            weights.attr(plan["b"]),
+            activation=act,
+        )
     if kind == "conv":
         kh, kw = a["weight"].shape[2:]
-        return nn.Conv2dOp(inputs[0], out, weights.attr(plan["w"]), weights.attr(plan["b"]), kernel=(kh, kw),
-                           stride=tuple(a["stride"]), padding=tuple(a["padding"]), groups=a["groups"], activation=act)
+        return nn.Conv2dOp(
+            inputs[0],
+            out,
+            weights.attr(plan["w"]),
+            weights.attr(plan["b"]),
+            kernel=(kh, kw),
+            stride=tuple(a["stride"]),
+            padding=tuple(a["padding"]),
+            groups=a["groups"],
+            activation=act,
+        )
     if kind == "linear":
         return nn.LinearOp(inputs[0], out, weights.attr(plan["w"]), weights.attr(plan["b"]), activation=act)
     if kind == "pool":

@@ -183,8 +183,17 @@ def _conv(imp: _Importer, node: torch.fx.Node) -> None:
         raise imp._unsupported(node, "transposed convolution")
     if any(d != 1 for d in dilation):
         raise imp._unsupported(node, f"dilation {list(dilation)}")
-    imp._add(node, "conv", [x], weight=weight, bias=bias, stride=tuple(stride), padding=tuple(padding),
-             groups=int(groups), activation="none")
+    imp._add(
+        node,
+        "conv",
+        [x],
+        weight=weight,
+        bias=bias,
+        stride=tuple(stride),
+        padding=tuple(padding),
+        groups=int(groups),
+        activation="none",
+    )
 
 
 def _batchnorm(imp: _Importer, node: torch.fx.Node) -> None:
@@ -212,8 +221,9 @@ def _max_pool(imp: _Importer, node: torch.fx.Node) -> None:
     stride = stride or kernel
     if ceil or (dilation and any(d != 1 for d in dilation)):
         raise imp._unsupported(node, "ceil_mode or dilation")
-    imp._add(node, "pool", [x], pool="max", kernel=tuple(kernel), stride=tuple(stride),
-             padding=tuple(padding or (0, 0)))
+    imp._add(
+        node, "pool", [x], pool="max", kernel=tuple(kernel), stride=tuple(stride), padding=tuple(padding or (0, 0))
+    )
 
 
 def _avg_pool(imp: _Importer, node: torch.fx.Node) -> None:
@@ -221,8 +231,15 @@ def _avg_pool(imp: _Importer, node: torch.fx.Node) -> None:
     x, kernel, stride, padding, ceil, include_pad, divisor = args[:7]
     if ceil or include_pad is False or divisor is not None:
         raise imp._unsupported(node, "ceil_mode, count_include_pad=False or divisor_override")
-    imp._add(node, "pool", [x], pool="avg", kernel=tuple(kernel), stride=tuple(stride or kernel),
-             padding=tuple(padding or (0, 0)))
+    imp._add(
+        node,
+        "pool",
+        [x],
+        pool="avg",
+        kernel=tuple(kernel),
+        stride=tuple(stride or kernel),
+        padding=tuple(padding or (0, 0)),
+    )
 
 
 def _mean(imp: _Importer, node: torch.fx.Node) -> None:

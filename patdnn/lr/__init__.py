@@ -17,4 +17,15 @@ from patdnn.lr.printer import format_lr, module_to_lr, print_lr
 from patdnn.lr.syntax import LrModel
 from patdnn.lr.to_ir import lr_to_ir
 
-__all__ = ["LrError", "LrModel", "LrSyntaxError", "format_lr", "load_plan", "lr_to_ir", "module_to_lr", "parse_lr", "print_lr", "prune_plan"]
+__all__ = [
+    "LrError",
+    "LrModel",
+    "LrSyntaxError",
+    "format_lr",
+    "load_plan",
+    "lr_to_ir",
+    "module_to_lr",
+    "parse_lr",
+    "print_lr",
+    "prune_plan",
+]

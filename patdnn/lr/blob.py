@@ -26,4 +26,4 @@ def segment(data: bytes, span: Span, path: Path, what: str) -> bytes:
     """The bytes of `span`, which must lie inside the blob."""
     if span.offset < 0 or span.offset + span.size > len(data):
         raise LrError(f"{what}: segment @{span.offset} +{span.size} lies outside {path} ({len(data)} bytes)")
-    return data[span.offset: span.offset + span.size]
+    return data[span.offset : span.offset + span.size]

@@ -35,8 +35,12 @@ from patdnn.sparsity.scheme import Scheme, SchemeError, parse_scheme
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 DESCRIPTIONS = {
-    "VALUE": "a value (%name)", "INT": "an integer", "STRING": "a string", "KSIZE": "a kernel size (3x3)",
-    "RATIO": "a ratio (3.60x)", "$END": "end of file",
+    "VALUE": "a value (%name)",
+    "INT": "an integer",
+    "STRING": "a string",
+    "KSIZE": "a kernel size (3x3)",
+    "RATIO": "a ratio (3.60x)",
+    "$END": "end of file",
 }
 
 
@@ -66,8 +70,9 @@ def parse_lr(text: str, filename: str = "<lr>") -> LrModel:
     for layer in model.layers:
         _check_layer(model, layer)
     if len(model.sha256) != 64 or set(model.sha256) - set("0123456789abcdef"):
-        raise model.error((_header_line(text), 1), f'sha256 "{model.sha256}" must be 64 lower-case hex digits',
-                          syntax=True)
+        raise model.error(
+            (_header_line(text), 1), f'sha256 "{model.sha256}" must be 64 lower-case hex digits', syntax=True
+        )
     return model
 
 
@@ -98,7 +103,7 @@ def _describe(parser: Lark, e: UnexpectedInput, text: str) -> str:
         got = "end of file" if e.token.type == "$END" else f"'{e.token.value}'"
     elif isinstance(e, UnexpectedCharacters):
         names = e.allowed or set()
-        word = re.match(r"[^\s\[\]{},]+|.", text[e.pos_in_stream:])
+        word = re.match(r"[^\s\[\]{},]+|.", text[e.pos_in_stream :])
         got = f"'{word.group(0)}'" if word else "end of file"
     else:
         names, got = set(), "something else"
@@ -155,8 +160,13 @@ class _Builder(Transformer):
 
     def header(self, children: list) -> dict[str, Any]:
         name, input_shape, output_shape, weights_file, sha = children
-        return {"name": name, "input_shape": input_shape, "output_shape": output_shape,
-                "weights_file": weights_file, "sha256": sha}
+        return {
+            "name": name,
+            "input_shape": input_shape,
+            "output_shape": output_shape,
+            "weights_file": weights_file,
+            "sha256": sha,
+        }
 
     def shape(self, children: list) -> tuple[int, ...]:
         return tuple(c for c in children if c is not None)
@@ -235,18 +245,21 @@ def _check_layer(model: LrModel, layer: Layer) -> None:
     if missing:
         raise model.error(layer.field_pos["}"], f"{layer.title}: {layer.op} needs `{missing[0]}`", syntax=True)
     if spec.arity is not None and len(layer.inputs) != spec.arity:
-        raise model.error(layer.pos, f"{layer.title}: {layer.op} takes {spec.arity} input(s), got "
-                                     f"{len(layer.inputs)}", syntax=True)
+        raise model.error(
+            layer.pos, f"{layer.title}: {layer.op} takes {spec.arity} input(s), got {len(layer.inputs)}", syntax=True
+        )
     storage = layer.fields.get("storage")
     if storage is not None:
         if storage.kind != spec.storage:
-            raise model.error(layer.field_pos["storage"], f"{layer.op} stores its data as `{spec.storage}`, "
-                                                          f"got `{storage.kind}`", syntax=True)
+            raise model.error(
+                layer.field_pos["storage"],
+                f"{layer.op} stores its data as `{spec.storage}`, got `{storage.kind}`",
+                syntax=True,
+            )
         for part, owner in (("ids", "fkw"), ("columns", "block"), ("offsets", "block")):
             if (getattr(storage, part) is not None) != (spec.storage == owner):
                 what = "needs" if spec.storage == owner else "takes no"
-                raise model.error(layer.field_pos["storage"], f"`storage {storage.kind}` {what} `{part}`",
-                                  syntax=True)
+                raise model.error(layer.field_pos["storage"], f"`storage {storage.kind}` {what} `{part}`", syntax=True)
     if SCHEDULE in layer.fields:
         layer.fields[SCHEDULE] = _schedule(model, layer.fields[SCHEDULE])
     if INPUT == layer.output:
@@ -260,7 +273,10 @@ def _schedule(model: LrModel, pairs: list) -> dict[str, int | str]:
         if key in result:
             raise model.error(pos, f"schedule key `{key}` is given twice", syntax=True)
         if not isinstance(value, expected):
-            raise model.error(pos, f"schedule `{key}` takes {'an integer' if expected is int else 'a string'}, "
-                                   f"got {json.dumps(value)}", syntax=True)
+            raise model.error(
+                pos,
+                f"schedule `{key}` takes {'an integer' if expected is int else 'a string'}, got {json.dumps(value)}",
+                syntax=True,
+            )
         result[key] = value
     return result

@@ -87,8 +87,13 @@ def _format_field(name: str, value: Any) -> str:
     if isinstance(value, BlockCount):
         return f"block {value.rows}x{value.cols} columns {value.kept} of {value.total}"
     if isinstance(value, Storage):
-        spans = [("weights", value.weights), ("bias", value.bias), ("ids", value.ids), ("columns", value.columns),
-                 ("offsets", value.offsets)]
+        spans = [
+            ("weights", value.weights),
+            ("bias", value.bias),
+            ("ids", value.ids),
+            ("columns", value.columns),
+            ("offsets", value.offsets),
+        ]
         return f"storage {value.kind} " + " ".join(f"{k} @{s.offset} +{s.size}" for k, s in spans if s is not None)
     if name == SCHEDULE:
         pairs = [(k, value[k]) for k in SCHEDULE_KEYS if k in value]
@@ -108,8 +113,10 @@ def _format_layer(layer: Layer) -> str:
 
 
 def format_lr(model: LrModel) -> str:
-    header = (f"model {_string(model.name)} input {_list(model.input_shape)} output {_list(model.output_shape)} "
-              f"weights {_string(model.weights_file)} sha256 {_string(model.sha256)}")
+    header = (
+        f"model {_string(model.name)} input {_list(model.input_shape)} output {_list(model.output_shape)} "
+        f"weights {_string(model.weights_file)} sha256 {_string(model.sha256)}"
+    )
     return "\n".join([MAGIC, "", header, "", *(_format_layer(layer) for layer in model.layers)]) + "\n"
 
 
@@ -146,8 +153,7 @@ def _the_function(module: ModuleOp) -> func.FuncOp:
     fn = funcs[0]
     args = fn.body.block.args
     if len(args) != 2 or fn.function_type.outputs.data:
-        raise LrError(f"LR describes @{fn.sym_name.data}(%input, %output) with no results, "
-                      f"got {len(args)} arguments")
+        raise LrError(f"LR describes @{fn.sym_name.data}(%input, %output) with no results, got {len(args)} arguments")
     for arg in args:
         if not isinstance(arg.type, MemRefType) or not isinstance(arg.type.get_element_type(), Float32Type):
             raise LrError(f"@{fn.sym_name.data}: arguments must be f32 memrefs, got {arg.type}")
@@ -172,13 +178,18 @@ def module_to_lr(module: ModuleOp, weights_dir: Path, weights_file: str) -> tupl
         else:
             raise LrError(f"LR cannot describe op {op.name} (LR ops: {', '.join(LR_NAME_OF_IR)})")
     payload = blob.payload()
-    model = LrModel(fn.sym_name.data, tuple(arg_in.type.get_shape()), tuple(arg_out.type.get_shape()),
-                    weights_file, sha256(payload), layers)
+    model = LrModel(
+        fn.sym_name.data,
+        tuple(arg_in.type.get_shape()),
+        tuple(arg_out.type.get_shape()),
+        weights_file,
+        sha256(payload),
+        layers,
+    )
     return model, payload
 
 
-def _layer(op: Operation, names: dict[SSAValue, str], allocs: set[SSAValue], data: _Data,
-           blob: BlobWriter) -> Layer:
+def _layer(op: Operation, names: dict[SSAValue, str], allocs: set[SSAValue], data: _Data, blob: BlobWriter) -> Layer:
     lr_op = LR_NAME_OF_IR[op.name]
     name_attr = op.attributes.get(LAYER_ATTR)
     name = name_attr.data if isinstance(name_attr, StringAttr) else None
@@ -193,8 +204,7 @@ def _layer(op: Operation, names: dict[SSAValue, str], allocs: set[SSAValue], dat
         names[output] = f"%t{len(names) - 2}"  # names: %in, %out, then %t0, %t1, …
     elif names[output] == INPUT:
         raise LrError(f"{title} ({op.name}) writes the model input")
-    fields: dict[str, Any] = {f: SIMPLE_FIELDS[f][1](op.properties[f]) for f in OPS[lr_op].fields
-                              if f in SIMPLE_FIELDS}
+    fields: dict[str, Any] = {f: SIMPLE_FIELDS[f][1](op.properties[f]) for f in OPS[lr_op].fields if f in SIMPLE_FIELDS}
     if OPS[lr_op].storage is not None:
         fields |= _storage(op, title, data, blob)
     fields |= _schedule(op, title)
@@ -218,7 +228,9 @@ def _storage(op: Operation, title: str, data: _Data, blob: BlobWriter) -> dict[s
             width *= int(np.prod(op.kernel.get_values()))
         return {
             "block": BlockCount(int(rows), int(cols), int(offsets[-1]), (len(offsets) - 1) * width),
-            "storage": Storage("block", weights, bias, None, _add(blob, columns.tobytes()), _add(blob, offsets.tobytes())),
+            "storage": Storage(
+                "block", weights, bias, None, _add(blob, columns.tobytes()), _add(blob, offsets.tobytes())
+            ),
         }
     if op.name != "pattern.conv2d":
         return {"storage": Storage("dense", weights, bias)}
@@ -226,8 +238,11 @@ def _storage(op: Operation, title: str, data: _Data, blob: BlobWriter) -> dict[s
     library = op.library
     kept, total = int((ids >= 0).sum()), int(ids.size)
     return {
-        "library": Library(library.size, tuple(library.pretty(i) for i in range(library.num_patterns)),
-                           bool(library.allow_off_centre.data)),
+        "library": Library(
+            library.size,
+            tuple(library.pretty(i) for i in range(library.num_patterns)),
+            bool(library.allow_off_centre.data),
+        ),
         "kernels": KernelCount(kept, total, connectivity_ratio(kept, total)),
         "storage": Storage("fkw", weights, bias, _add(blob, ids.astype(np.int8).tobytes())),
     }
@@ -263,6 +278,8 @@ def _schedule(op: Operation, title: str) -> dict[str, Any]:
         elif kind is str and isinstance(value, StringAttr):
             schedule[key] = value.data
         else:
-            raise LrError(f"{title}: {SCHEDULE_ATTR} entry {key} = {value} is not an LR schedule key "
-                          f"({', '.join(SCHEDULE_KEYS)}) with an integer / string value")
+            raise LrError(
+                f"{title}: {SCHEDULE_ATTR} entry {key} = {value} is not an LR schedule key "
+                f"({', '.join(SCHEDULE_KEYS)}) with an integer / string value"
+            )
     return {SCHEDULE: schedule}

@@ -19,7 +19,13 @@ MAGIC = "# patdnn LR v1"
 INPUT, OUTPUT = "%in", "%out"
 LAYER_ATTR = "layer"  # discardable StringAttr: the module path of the layer
 SCHEDULE_KEYS: dict[str, type] = {
-    "tile_x": int, "tile_y": int, "channel_block": int, "filter_group": int, "unroll": int, "loop_order": str, "threads": int,
+    "tile_x": int,
+    "tile_y": int,
+    "channel_block": int,
+    "filter_group": int,
+    "unroll": int,
+    "loop_order": str,
+    "threads": int,
     "device": str,
 }
 SCHEDULE = "schedule"
@@ -41,10 +47,12 @@ class OpSpec:
 
 
 OPS: dict[str, OpSpec] = {
-    "pattern_conv2d": OpSpec("pattern.conv2d", (("stride", "padding", "activation"), ("library",), ("kernels",),
-                                                ("storage",)), storage="fkw"),
-    "conv2d": OpSpec("nn.conv2d", (("kernel", "stride", "padding", "groups", "activation"), ("storage",)),
-                     storage="dense"),
+    "pattern_conv2d": OpSpec(
+        "pattern.conv2d", (("stride", "padding", "activation"), ("library",), ("kernels",), ("storage",)), storage="fkw"
+    ),
+    "conv2d": OpSpec(
+        "nn.conv2d", (("kernel", "stride", "padding", "groups", "activation"), ("storage",)), storage="dense"
+    ),
     "pool2d": OpSpec("nn.pool2d", (("kind", "kernel", "stride", "padding"),)),
     "adaptive_avg_pool2d": OpSpec("nn.adaptive_avg_pool2d"),
     "add": OpSpec("nn.add", (("activation",),), arity=2),
@@ -53,8 +61,9 @@ OPS: dict[str, OpSpec] = {
     "softmax": OpSpec("nn.softmax"),
     "activation": OpSpec("nn.activation", (("activation",),)),
     "reshape": OpSpec("nn.reshape"),
-    "block_conv2d": OpSpec("block.conv2d", (("kernel", "stride", "padding", "activation"), ("block",), ("storage",)),
-                           storage="block"),
+    "block_conv2d": OpSpec(
+        "block.conv2d", (("kernel", "stride", "padding", "activation"), ("block",), ("storage",)), storage="block"
+    ),
     "block_linear": OpSpec("block.linear", (("activation",), ("block",), ("storage",)), storage="block"),
 }
 LR_NAME_OF_IR = {spec.ir_name: name for name, spec in OPS.items()}

@@ -49,7 +49,8 @@ from patdnn.lr.syntax import (
 )
 
 IR_OPS: dict[str, type[Operation]] = {
-    cls.name: cls for cls in (pattern.Conv2dOp, *nn.NN.operations, *block.Block.operations)}
+    cls.name: cls for cls in (pattern.Conv2dOp, *nn.NN.operations, *block.Block.operations)
+}
 RATIO_TOLERANCE = 0.01  # R is printed with 2 decimals
 
 
@@ -115,8 +116,10 @@ class _LayerBuilder:
             return None
         segment(self.blob, span, self.blob_path, f"{layer.title} {what}")
         if span.offset % 4 or span.size % 4:
-            raise self.model.error(layer.field_pos.get("storage"), f"{layer.title}: {what} segment "
-                                   f"@{span.offset} +{span.size} is not f32-aligned")
+            raise self.model.error(
+                layer.field_pos.get("storage"),
+                f"{layer.title}: {what} segment @{span.offset} +{span.size} is not f32-aligned",
+            )
         return BlobRefAttr(self.model.weights_file, span.offset, span.size, self.model.sha256)
 
     def build(self, layer: Layer, inputs: list[SSAValue], output: SSAValue) -> Operation:
@@ -137,9 +140,12 @@ class _LayerBuilder:
         if PRUNE in layer.fields:
             op.attributes[PRUNE_ATTR] = StringAttr(str(layer.fields[PRUNE]))
         if SCHEDULE in layer.fields:
-            op.attributes[SCHEDULE_ATTR] = DictionaryAttr({
-                k: IntegerAttr(v, i64) if isinstance(v, int) else StringAttr(v) for k, v in layer.fields[SCHEDULE].items()
-            })
+            op.attributes[SCHEDULE_ATTR] = DictionaryAttr(
+                {
+                    k: IntegerAttr(v, i64) if isinstance(v, int) else StringAttr(v)
+                    for k, v in layer.fields[SCHEDULE].items()
+                }
+            )
         return op
 
     def block_props(self, layer: Layer, input: SSAValue) -> dict[str, Attribute]:
@@ -149,8 +155,10 @@ class _LayerBuilder:
         for part in ("columns", "offsets"):
             data = segment(self.blob, getattr(storage, part), self.blob_path, f"{layer.title} {part}")
             if len(data) % 4:
-                raise self.model.error(layer.field_pos.get("storage"), f"{layer.title}: {part} segment holds "
-                                       f"{len(data)} bytes, not a whole number of i32 values")
+                raise self.model.error(
+                    layer.field_pos.get("storage"),
+                    f"{layer.title}: {part} segment holds {len(data)} bytes, not a whole number of i32 values",
+                )
             arrays[part] = np.frombuffer(data, dtype="<i4")
         offsets = arrays["offsets"]
         shape = input.type.get_shape()  # type: ignore[attr-defined]
@@ -158,9 +166,12 @@ class _LayerBuilder:
         blocks = len(offsets) - 1
         kept = int(offsets[-1]) if offsets.size else 0
         if (count.kept, count.total) != (kept, blocks * width):
-            raise self.model.error(layer.field_pos.get("block"), f"{layer.title}: `columns {count.kept} of "
-                                   f"{count.total}`: the column lists keep {kept} of {blocks} blocks x {width} "
-                                   f"columns = {blocks * width}")
+            raise self.model.error(
+                layer.field_pos.get("block"),
+                f"{layer.title}: `columns {count.kept} of "
+                f"{count.total}`: the column lists keep {kept} of {blocks} blocks x {width} "
+                f"columns = {blocks * width}",
+            )
         return {
             "block": DenseArrayBase.from_list(i64, [count.rows, count.cols]),
             "offsets": DenseArrayBase(i32, BytesAttr(offsets.astype("<i4").tobytes())),
@@ -174,8 +185,10 @@ class _LayerBuilder:
         ids = np.frombuffer(segment(self.blob, storage.ids, self.blob_path, f"{layer.title} ids"), dtype=np.int8)
         error = lambda msg: self.model.error(layer.field_pos.get("kernels"), f"{layer.title}: {msg}")  # noqa: E731
         if ids.size != cout * cin:
-            raise self.model.error(layer.field_pos.get("storage"), f"{layer.title}: ids segment holds {ids.size} "
-                                   f"pattern ids, expected {cout}x{cin} = {cout * cin}")
+            raise self.model.error(
+                layer.field_pos.get("storage"),
+                f"{layer.title}: ids segment holds {ids.size} pattern ids, expected {cout}x{cin} = {cout * cin}",
+            )
         kept = int((ids >= 0).sum())
         if count.total != ids.size:
             raise error(f"`kernels {count.kept} of {count.total}`: the layer has {cout}x{cin} = {ids.size} kernels")

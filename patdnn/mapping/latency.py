@@ -77,10 +77,10 @@ class CostModel:
     isa: str = "avx512"
     threads: int = 1
     eff_pattern: float = 0.23
-    eff_dense: float = 0.45          # 1x1 convs and linears
+    eff_dense: float = 0.45  # 1x1 convs and linears
     eff_dense_kxk: float = 0.17
     eff_depthwise: float = 0.03
-    eff_block: float = 0.55          # 1x1 convs and linears
+    eff_block: float = 0.55  # 1x1 convs and linears
     eff_block_kxk: float = 0.33
     stride2_pattern: float = 0.55
     bandwidth_gbs: float = 6.0
@@ -116,8 +116,10 @@ def default_log_path() -> Path:
 def layer_signature(layer: LayerShape) -> str:
     if layer.kind == "linear":
         return f"fc{layer.cin}->{layer.cout}"
-    return (f"conv{layer.cin}x{layer.in_hw[0]}x{layer.in_hw[1]}->{layer.cout}x{layer.out_hw[0]}x{layer.out_hw[1]}"
-            f"/k{layer.kernel[0]}x{layer.kernel[1]}s{layer.stride}p{layer.padding[0]}x{layer.padding[1]}g{layer.groups}")
+    return (
+        f"conv{layer.cin}x{layer.in_hw[0]}x{layer.in_hw[1]}->{layer.cout}x{layer.out_hw[0]}x{layer.out_hw[1]}"
+        f"/k{layer.kernel[0]}x{layer.kernel[1]}s{layer.stride}p{layer.padding[0]}x{layer.padding[1]}g{layer.groups}"
+    )
 
 
 def compiler_takes_schemes() -> bool:
@@ -133,8 +135,9 @@ def single_layer_module(layer: LayerShape, seed: int = 0) -> torch.nn.Module:
     if layer.kind == "linear":
         module = torch.nn.Linear(layer.cin, layer.cout, bias=False)
     else:
-        module = torch.nn.Conv2d(layer.cin, layer.cout, layer.kernel, layer.stride, layer.padding,
-                                 groups=layer.groups, bias=False)
+        module = torch.nn.Conv2d(
+            layer.cin, layer.cout, layer.kernel, layer.stride, layer.padding, groups=layer.groups, bias=False
+        )
     return torch.nn.Sequential(module).eval()
 
 
@@ -146,8 +149,14 @@ class MeasuredLatency:
     """Times (layer, scheme) pairs compiled alone on the host; falls back to `model` where it
     cannot measure (block layers before the compiler has `schemes=`, or the time budget spent)."""
 
-    def __init__(self, isa: str | None = None, threads: int = 1, log: str | Path | None = None, runs: int = 9,
-                 model: CostModel | None = None):
+    def __init__(
+        self,
+        isa: str | None = None,
+        threads: int = 1,
+        log: str | Path | None = None,
+        runs: int = 9,
+        model: CostModel | None = None,
+    ):
         self.isa, self.threads, self.runs = isa or best_host_isa(), threads, runs
         self.model = model or CostModel(self.isa, threads)
         self.log_path = Path(log) if log else default_log_path()
@@ -168,8 +177,11 @@ class MeasuredLatency:
         if deadline is not None and time.monotonic() >= deadline:
             return self.model.latency_ms(layer, scheme), "model: time budget spent"
         ms = self._measure(layer, scheme)
-        self.log[key] = {"ms": ms, "modelled_ms": self.model.latency_ms(layer, scheme),
-                         "when": time.strftime("%Y-%m-%d %H:%M:%S")}
+        self.log[key] = {
+            "ms": ms,
+            "modelled_ms": self.model.latency_ms(layer, scheme),
+            "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        }
         self._save()
         return ms, "measured"
 
@@ -182,8 +194,9 @@ class MeasuredLatency:
         patterns = apply_plan(module, plan)
         extra = {"schemes": plan} if self.schemes_supported else {}
         with tempfile.TemporaryDirectory(prefix="patdnn-scheme-") as tmp:
-            compiled = patdnn.compile(module, x, isa=self.isa, threads=self.threads, outdir=Path(tmp),
-                                      patterns=patterns or None, **extra)
+            compiled = patdnn.compile(
+                module, x, isa=self.isa, threads=self.threads, outdir=Path(tmp), patterns=patterns or None, **extra
+            )
             xn = x.numpy()
             times = []
             for i in range(self.runs + 2):

@@ -76,8 +76,13 @@ def scheme_at_rate(layer: LayerShape, kind: str, rate: float) -> Scheme:
     return Scheme.blocks(rows, cols, round(cols / kept_cols, 2))
 
 
-def rule_plan(model: torch.nn.Module, input_shape: tuple[int, ...], rate: float,
-              layers: list[LayerShape] | None = None, isa: str | None = None) -> Plan:
+def rule_plan(
+    model: torch.nn.Module,
+    input_shape: tuple[int, ...],
+    rate: float,
+    layers: list[LayerShape] | None = None,
+    isa: str | None = None,
+) -> Plan:
     """A plan for every conv/linear of `model` by the rules above, ~`rate`x fewer weights overall
     over the prunable layers (`isa`: the target's vector width for rule 4, default the best host
     ISA). Raises SchemeError when the rate cannot be reached."""
@@ -101,8 +106,10 @@ def uniform_plan(layers: list[LayerShape], kinds: dict[str, str], rate: float) -
     dense_w = total_w - sum(layer.weights for layer in pruned)
     budget = total_w / rate
     if pruned and dense_w >= budget and rate > 1:
-        raise SchemeError(f"rate {rate}x is out of reach: the layers kept dense already hold "
-                          f"{dense_w} of the {total_w} prunable weights")
+        raise SchemeError(
+            f"rate {rate}x is out of reach: the layers kept dense already hold "
+            f"{dense_w} of the {total_w} prunable weights"
+        )
     # One rate for all, but a layer keeps whole columns (a 16-column block: 16/3 or 16/2, not 6x):
     # each layer takes the snapped rate nearest to what the layers left still need, so the
     # rounding error is carried forward (error diffusion) and the overall rate hits the target.
@@ -115,6 +122,8 @@ def uniform_plan(layers: list[LayerShape], kinds: dict[str, str], rate: float) -
         left_budget -= kept_weights(layer, plan[layer.name])
     achieved = plan_rate(layers, plan)
     if abs(achieved / rate - 1) > 0.05:
-        raise SchemeError(f"rate {rate}x is out of reach: the plan reaches {achieved:.2f}x "
-                          f"(a block keeps at least one column, the dense layers all of theirs)")
+        raise SchemeError(
+            f"rate {rate}x is out of reach: the plan reaches {achieved:.2f}x "
+            f"(a block keeps at least one column, the dense layers all of theirs)"
+        )
     return plan

@@ -67,7 +67,7 @@ class SearchResult:
     plan: Plan
     layers: list[LayerShape]
     candidates: dict[str, list[Candidate]] = field(default_factory=dict)  # prunable layers only
-    chosen: dict[str, Candidate] = field(default_factory=dict)           # every layer
+    chosen: dict[str, Candidate] = field(default_factory=dict)  # every layer
     settings: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -75,10 +75,16 @@ class SearchResult:
             "settings": self.settings,
             "achieved_rate": plan_rate(self.layers, self.plan),
             "latency_ms": sum(c.latency_ms for c in self.chosen.values()),
-            "layers": [{"layer": layer.name, "shape": layer.describe(), "flops": layer.flops,
-                        "choice": self.chosen[layer.name].as_dict(),
-                        "candidates": [c.as_dict() for c in self.candidates.get(layer.name, [])]}
-                       for layer in self.layers],
+            "layers": [
+                {
+                    "layer": layer.name,
+                    "shape": layer.describe(),
+                    "flops": layer.flops,
+                    "choice": self.chosen[layer.name].as_dict(),
+                    "candidates": [c.as_dict() for c in self.candidates.get(layer.name, [])],
+                }
+                for layer in self.layers
+            ],
         }
 
 
@@ -94,6 +100,7 @@ def candidate_schemes(layer: LayerShape) -> list[Scheme]:
 
 
 # --- accuracy proxy: the energy each projection keeps, vectorised over rates -----------------------
+
 
 def _kept_count(size: int, rate: float) -> int:
     return max(1, min(size, int(round(size / rate))))
@@ -147,6 +154,7 @@ def proxies(weight: np.ndarray, schemes: list[Scheme], library: np.ndarray | Non
 
 # --- the exact multiple-choice knapsack ----------------------------------------------------------------
 
+
 def choose(costs: list[list[int]], objectives: list[list[float]], low: int, high: int) -> list[int]:
     """One candidate index per layer minimising the summed objective with the summed cost in
     [low, high] (integers). Raises SchemeError when no combination fits."""
@@ -178,11 +186,23 @@ def choose(costs: list[list[int]], objectives: list[list[float]], low: int, high
 
 # --- the search ------------------------------------------------------------------------------------------
 
-def search(model: torch.nn.Module, input_shape: tuple[int, ...], rate: float, latency: str = "model",
-           budget: float | None = None, progress: bool = True, log: str | Path | None = None, lam: float = 1.0,
-           sensitivity: dict[str, float] | None = None, tolerance: float = 0.1, isa: str | None = None,
-           threads: int = 1, latency_log: str | Path | None = None,
-           layers: list[LayerShape] | None = None) -> SearchResult:
+
+def search(
+    model: torch.nn.Module,
+    input_shape: tuple[int, ...],
+    rate: float,
+    latency: str = "model",
+    budget: float | None = None,
+    progress: bool = True,
+    log: str | Path | None = None,
+    lam: float = 1.0,
+    sensitivity: dict[str, float] | None = None,
+    tolerance: float = 0.1,
+    isa: str | None = None,
+    threads: int = 1,
+    latency_log: str | Path | None = None,
+    layers: list[LayerShape] | None = None,
+) -> SearchResult:
     """The search with everything it saw (see the module docstring); `search_plan` returns its plan.
 
     latency: "model" or "measured"; budget: seconds of measuring (then the model), None = no limit;
@@ -206,9 +226,20 @@ def search(model: torch.nn.Module, input_shape: tuple[int, ...], rate: float, la
             return cost_model.latency_ms(layer, scheme), "model"
         return timer.latency(layer, scheme, deadline)
 
-    result = SearchResult({}, layers, settings={
-        "rate": rate, "lambda": lam, "latency": latency, "isa": isa, "threads": threads, "tolerance": tolerance,
-        "budget_s": budget, "started": time.strftime("%Y-%m-%d %H:%M:%S")})
+    result = SearchResult(
+        {},
+        layers,
+        settings={
+            "rate": rate,
+            "lambda": lam,
+            "latency": latency,
+            "isa": isa,
+            "threads": threads,
+            "tolerance": tolerance,
+            "budget_s": budget,
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        },
+    )
     for layer in tqdm(layers, desc="scheme search", unit="layer", disable=None if progress else True):
         schemes = candidate_schemes(layer)
         weight = modules[layer.name].weight.detach().cpu().numpy()
@@ -231,8 +262,9 @@ def search(model: torch.nn.Module, input_shape: tuple[int, ...], rate: float, la
     try:
         picks = choose(costs, objectives, int(BUDGET_UNITS * (1 - tolerance)), BUDGET_UNITS)
     except SchemeError:
-        raise SchemeError(f"rate {rate}x is out of reach for the search's candidates (at most "
-                          f"{max(BLOCK_RATES)}x per block layer)") from None
+        raise SchemeError(
+            f"rate {rate}x is out of reach for the search's candidates (at most {max(BLOCK_RATES)}x per block layer)"
+        ) from None
     for layer, i in zip(prunable, picks):
         result.chosen[layer.name] = result.candidates[layer.name][i]
     result.plan = {layer.name: result.chosen[layer.name].scheme for layer in layers}
@@ -242,9 +274,16 @@ def search(model: torch.nn.Module, input_shape: tuple[int, ...], rate: float, la
     return result
 
 
-def search_plan(model: torch.nn.Module, input_shape: tuple[int, ...], rate: float, latency: str = "model",
-                budget: float | None = None, progress: bool = True, log: str | Path | None = None,
-                **options) -> Plan:
+def search_plan(
+    model: torch.nn.Module,
+    input_shape: tuple[int, ...],
+    rate: float,
+    latency: str = "model",
+    budget: float | None = None,
+    progress: bool = True,
+    log: str | Path | None = None,
+    **options,
+) -> Plan:
     """A plan for every conv/linear of `model` chosen by the search (module docstring), with
     ~`rate`x fewer weights over the prunable layers (between rate and rate / (1 - tolerance))."""
     return search(model, input_shape, rate, latency, budget, progress, log, **options).plan

@@ -17,8 +17,19 @@ from .resnet import ResNet, ResNetCifar, resnet18, resnet20_cifar, resnet50
 from .vgg import VGG, VGGCifar, vgg16, vgg16_cifar
 
 __all__ = [
-    "MODELS", "MobileNetV2", "ResNet", "ResNetCifar", "VGG", "VGGCifar", "get_model",
-    "mobilenet_v2", "resnet18", "resnet20_cifar", "resnet50", "vgg16", "vgg16_cifar",
+    "MODELS",
+    "MobileNetV2",
+    "ResNet",
+    "ResNetCifar",
+    "VGG",
+    "VGGCifar",
+    "get_model",
+    "mobilenet_v2",
+    "resnet18",
+    "resnet20_cifar",
+    "resnet50",
+    "vgg16",
+    "vgg16_cifar",
 ]
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
@@ -36,9 +47,7 @@ def get_model(name: str, **kwargs: Any) -> nn.Module:
     try:
         factory = MODELS[name]
     except KeyError:
-        raise ValueError(
-            f"unknown model {name!r}; valid names: {', '.join(sorted(MODELS))}"
-        ) from None
+        raise ValueError(f"unknown model {name!r}; valid names: {', '.join(sorted(MODELS))}") from None
     return factory(**kwargs)
 
 

@@ -29,8 +29,7 @@ def _make_divisible(v: float, divisor: int, min_value: int | None = None) -> int
 class ConvBNActivation(nn.Sequential):
     """``Sequential(Conv2d(bias=False, pad (k-1)//2), BatchNorm2d, ReLU6)`` (torchvision's Conv2dNormActivation)."""
 
-    def __init__(self, in_planes: int, out_planes: int, kernel_size: int = 3, stride: int = 1,
-                 groups: int = 1) -> None:
+    def __init__(self, in_planes: int, out_planes: int, kernel_size: int = 3, stride: int = 1, groups: int = 1) -> None:
         padding = (kernel_size - 1) // 2
         super().__init__(
             nn.Conv2d(in_planes, out_planes, kernel_size, stride, padding, groups=groups, bias=False),
@@ -53,11 +52,13 @@ class InvertedResidual(nn.Module):
         layers: list[nn.Module] = []
         if expand_ratio != 1:
             layers.append(ConvBNActivation(inp, hidden_dim, kernel_size=1))
-        layers.extend([
-            ConvBNActivation(hidden_dim, hidden_dim, stride=stride, groups=hidden_dim),
-            nn.Conv2d(hidden_dim, oup, 1, 1, 0, bias=False),
-            nn.BatchNorm2d(oup),
-        ])
+        layers.extend(
+            [
+                ConvBNActivation(hidden_dim, hidden_dim, stride=stride, groups=hidden_dim),
+                nn.Conv2d(hidden_dim, oup, 1, 1, 0, bias=False),
+                nn.BatchNorm2d(oup),
+            ]
+        )
         self.conv = nn.Sequential(*layers)
         self.out_channels = oup
         self._is_cn = stride > 1
@@ -81,8 +82,9 @@ INVERTED_RESIDUAL_SETTING: list[list[int]] = [
 
 
 class MobileNetV2(nn.Module):
-    def __init__(self, num_classes: int = 1000, width_mult: float = 1.0, round_nearest: int = 8,
-                 dropout: float = 0.2) -> None:
+    def __init__(
+        self, num_classes: int = 1000, width_mult: float = 1.0, round_nearest: int = 8, dropout: float = 0.2
+    ) -> None:
         super().__init__()
         input_channel = _make_divisible(32 * width_mult, round_nearest)
         self.last_channel = _make_divisible(1280 * max(1.0, width_mult), round_nearest)

@@ -14,8 +14,15 @@ from torch import nn
 from ._init import init_weights
 
 __all__ = [
-    "BasicBlock", "Bottleneck", "ResNet", "ResNetCifar",
-    "conv1x1", "conv3x3", "resnet18", "resnet20_cifar", "resnet50",
+    "BasicBlock",
+    "Bottleneck",
+    "ResNet",
+    "ResNetCifar",
+    "conv1x1",
+    "conv3x3",
+    "resnet18",
+    "resnet20_cifar",
+    "resnet50",
 ]
 
 
@@ -38,8 +45,7 @@ def _downsample(inplanes: int, outplanes: int, stride: int) -> nn.Sequential | N
 class BasicBlock(nn.Module):
     expansion: int = 1
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1,
-                 downsample: nn.Module | None = None) -> None:
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
         super().__init__()
         self.conv1 = conv3x3(inplanes, planes, stride)
         self.bn1 = nn.BatchNorm2d(planes)
@@ -64,8 +70,7 @@ class Bottleneck(nn.Module):
 
     expansion: int = 4
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1,
-                 downsample: nn.Module | None = None) -> None:
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
         super().__init__()
         width = planes
         self.conv1 = conv1x1(inplanes, width)
@@ -92,8 +97,7 @@ class Bottleneck(nn.Module):
 Block = type[BasicBlock] | type[Bottleneck]
 
 
-def _make_layer(inplanes: int, block: Block, planes: int, blocks: int,
-                stride: int = 1) -> tuple[nn.Sequential, int]:
+def _make_layer(inplanes: int, block: Block, planes: int, blocks: int, stride: int = 1) -> tuple[nn.Sequential, int]:
     """A stage of ``blocks`` blocks; returns it and the stage's output channel count."""
     outplanes = planes * block.expansion
     layers: list[nn.Module] = [block(inplanes, planes, stride, _downsample(inplanes, outplanes, stride))]

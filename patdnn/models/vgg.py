@@ -16,7 +16,24 @@ __all__ = ["VGG", "VGG16_CFG", "make_layers", "vgg16", "vgg16_cifar"]
 
 #: Configuration "D" of Simonyan & Zisserman: conv output channels, "M" = 2x2 max pool.
 VGG16_CFG: list[int | str] = [
-    64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M",
+    64,
+    64,
+    "M",
+    128,
+    128,
+    "M",
+    256,
+    256,
+    256,
+    "M",
+    512,
+    512,
+    512,
+    "M",
+    512,
+    512,
+    512,
+    "M",
 ]
 
 

@@ -17,7 +17,22 @@ from patdnn.prune.pipeline import PruneConfig, run_pruning
 from patdnn.prune.planning import prunable_layers, resolve_plan
 
 __all__ = [
-    "Admm", "MaskEnforcer", "PruneConfig", "SchemeAdmm", "cross_library", "hard_prune", "load_patterns",
-    "mask_violations", "one_shot_pattern_prune", "pattern_masks", "project_to_connectivity", "project_to_patterns",
-    "prunable_layers", "resolve_plan", "rho_schedule", "run_pruning", "save_patterns", "select_library",
+    "Admm",
+    "MaskEnforcer",
+    "PruneConfig",
+    "SchemeAdmm",
+    "cross_library",
+    "hard_prune",
+    "load_patterns",
+    "mask_violations",
+    "one_shot_pattern_prune",
+    "pattern_masks",
+    "project_to_connectivity",
+    "project_to_patterns",
+    "prunable_layers",
+    "resolve_plan",
+    "rho_schedule",
+    "run_pruning",
+    "save_patterns",
+    "select_library",
 ]

@@ -47,6 +47,7 @@ def rho_schedule(rho_init: float, rho_max: float, steps: int) -> list[float]:
 @dataclass(frozen=True)
 class Constraint:
     """One constraint set: its kind (residuals are reported per kind) and its Euclidean projection."""
+
     kind: str
     project: Callable[[np.ndarray], np.ndarray]
 
@@ -56,8 +57,10 @@ def scheme_constraints(scheme: Scheme, library: np.ndarray | None) -> list[Const
     if scheme.kind == SchemeKind.PATTERN:
         if library is None:
             raise ValueError("pattern layers need a pattern library")
-        return [Constraint("pattern", lambda w: project_to_patterns(w, library)),
-                Constraint("connectivity", lambda w: project_to_connectivity(w, scheme.rate))]
+        return [
+            Constraint("pattern", lambda w: project_to_patterns(w, library)),
+            Constraint("connectivity", lambda w: project_to_connectivity(w, scheme.rate)),
+        ]
     if scheme.kind == SchemeKind.BLOCK:
         return [Constraint("block", lambda w: project_block(w, scheme))]
     return []
@@ -80,8 +83,10 @@ class SchemeAdmm:
 
     def penalty(self) -> torch.Tensor:
         """ρ/2 Σ_layers Σ_sets ‖W − Z + U‖², differentiable in W."""
-        total = sum(sum((w - self.Zs[c.kind][n] + self.Us[c.kind][n]).pow(2).sum() for c in self.constraints[n])
-                    for n, w in self.weights.items())
+        total = sum(
+            sum((w - self.Zs[c.kind][n] + self.Us[c.kind][n]).pow(2).sum() for c in self.constraints[n])
+            for n, w in self.weights.items()
+        )
         return 0.5 * self.rho * total
 
     @torch.no_grad()

@@ -34,8 +34,11 @@ def load_patterns(path: Path) -> dict[str, PatternInfo]:
         if "library" not in data.files:
             raise ValueError(f"{path}: not a patdnn patterns file (no 'library' array)")
         library = data["library"]
-        return {key[len(IDS_PREFIX):]: (library, data[key].astype(np.int64))
-                for key in data.files if key.startswith(IDS_PREFIX)}
+        return {
+            key[len(IDS_PREFIX) :]: (library, data[key].astype(np.int64))
+            for key in data.files
+            if key.startswith(IDS_PREFIX)
+        }
 
 
 def export_program(model: torch.nn.Module, example_input: torch.Tensor, path: Path) -> None:

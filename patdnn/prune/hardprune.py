@@ -25,8 +25,9 @@ def block_layer_mask(weight: np.ndarray, scheme: Scheme) -> np.ndarray:
 
 
 @torch.no_grad()
-def hard_prune(model: torch.nn.Module, plan: Plan, library: np.ndarray | None
-               ) -> tuple[dict[str, PatternInfo], dict[str, torch.Tensor]]:
+def hard_prune(
+    model: torch.nn.Module, plan: Plan, library: np.ndarray | None
+) -> tuple[dict[str, PatternInfo], dict[str, torch.Tensor]]:
     """Prunes `model` in place by `plan` (the one-shot projection of patdnn.sparsity.apply); returns
     ({pattern layer: (library, ids)}, {block layer: 0/1 float mask})."""
     if library is None and any(s.kind == SchemeKind.PATTERN for s in plan.values()):
@@ -34,6 +35,7 @@ def hard_prune(model: torch.nn.Module, plan: Plan, library: np.ndarray | None
     modules = dict(model.named_modules())
     block_masks = {  # from the weights before projection: the block structure, not the non-zeros
         name: torch.from_numpy(block_layer_mask(modules[name].weight.detach().cpu().numpy(), scheme))
-        for name, scheme in plan.items() if scheme.kind == SchemeKind.BLOCK
+        for name, scheme in plan.items()
+        if scheme.kind == SchemeKind.BLOCK
     }
     return apply_plan(model, plan, library), block_masks

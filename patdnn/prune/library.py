@@ -61,8 +61,7 @@ def parse_library_spec(spec: str | int, entries: int = 4) -> int | np.ndarray:
         if not path.exists():
             raise ValueError(f"pattern library file {path} does not exist")
         return validate_library(np.load(path), str(path))
-    raise ValueError(f"--patterns {spec!r}: expected a count (e.g. 8), "
-                     f"{' or '.join(FIXED_LIBRARIES)}, or a .npy file")
+    raise ValueError(f"--patterns {spec!r}: expected a count (e.g. 8), {' or '.join(FIXED_LIBRARIES)}, or a .npy file")
 
 
 def select_library(model: torch.nn.Module, spec: str | int = 8, entries: int = 4) -> np.ndarray:

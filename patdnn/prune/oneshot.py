@@ -28,8 +28,10 @@ def one_shot_pattern_prune(
     """Prunes the model's 3x3 convs (see `prunable_convs`) in place; returns {conv name: (library, ids)}."""
     if library is None:
         library = extract_library(model, num_patterns, entries)
-    return {name: (library, pattern_prune_conv(conv, library, connectivity))
-            for name, conv in prunable_convs(model, skip_first).items()}
+    return {
+        name: (library, pattern_prune_conv(conv, library, connectivity))
+        for name, conv in prunable_convs(model, skip_first).items()
+    }
 
 
 @torch.no_grad()

@@ -39,8 +39,18 @@ from patdnn.sparsity.scheme import SchemeKind, parse_scheme
 
 PHASES = ("dense", "admm", "retrain", "done")
 # Settings a resumed run must share with the checkpoint (the rest, e.g. epochs, may change).
-RESUME_KEYS = ("model", "data", "patterns", "entries", "connectivity", "schemes", "rate", "input_size",
-               "train_limit", "seed")
+RESUME_KEYS = (
+    "model",
+    "data",
+    "patterns",
+    "entries",
+    "connectivity",
+    "schemes",
+    "rate",
+    "input_size",
+    "train_limit",
+    "seed",
+)
 NUM_CLASSES = {"fashion-mnist": 10}
 
 
@@ -49,11 +59,11 @@ class PruneConfig:
     output: Path
     model: str = "resnet20-cifar"
     data: str = "fashion-mnist"
-    patterns: str = "8"             # library: a count K, a fixed library name, or a .npy file
-    entries: int = 4                # kept weights per 3x3 kernel
-    connectivity: float = 3.6       # kernels kept per layer: 1 / connectivity
-    schemes: str = DEFAULT_SPEC     # the plan: patterns, blocks:RxC:RATE, rule, search, or a .json/.lr file
-    rate: float | None = None       # overall weight compression target of rule / search
+    patterns: str = "8"  # library: a count K, a fixed library name, or a .npy file
+    entries: int = 4  # kept weights per 3x3 kernel
+    connectivity: float = 3.6  # kernels kept per layer: 1 / connectivity
+    schemes: str = DEFAULT_SPEC  # the plan: patterns, blocks:RxC:RATE, rule, search, or a .json/.lr file
+    rate: float | None = None  # overall weight compression target of rule / search
     dense_epochs: int = 4
     admm_epochs: int = 3
     retrain_epochs: int = 3
@@ -69,7 +79,7 @@ class PruneConfig:
     rho_init: float = 0.05
     rho_max: float = 2.0
     admm_updates_per_epoch: int = 2
-    input_size: int | None = None   # None: 32 for vgg16-cifar (five 2x2 pools), else 28
+    input_size: int | None = None  # None: 32 for vgg16-cifar (five 2x2 pools), else 28
     train_limit: int | None = None
     test_limit: int | None = None
     device: str = "cpu"
@@ -91,8 +101,9 @@ def build_model(name: str, data: str) -> torch.nn.Module:
     try:
         return get_model(name, num_classes=NUM_CLASSES[data], in_channels=1)
     except TypeError:
-        raise ValueError(f"model {name!r} takes 3-channel ImageNet images; for {data} use "
-                         f"resnet20-cifar or vgg16-cifar") from None
+        raise ValueError(
+            f"model {name!r} takes 3-channel ImageNet images; for {data} use resnet20-cifar or vgg16-cifar"
+        ) from None
 
 
 def make_optimizer(name: str, params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
@@ -116,6 +127,7 @@ def _pad(data: torch.utils.data.TensorDataset, size: int) -> torch.utils.data.Te
 @dataclass
 class _PhaseHooks:
     """What a phase adds to plain training."""
+
     begin_epoch: Callable[[int], None] = lambda epoch: None
     penalty: Callable[[], torch.Tensor] | None = None
     after_step: Callable[[int, torch.optim.Optimizer], None] = lambda step, optimizer: None
@@ -165,15 +177,25 @@ class _Run:
         settings = self.config.settings()
         state = None if self.config.restart else load_checkpoint(self.out / "checkpoint.pt")
         if state is None:
-            return {"phase": "dense", "epoch": 0, "history": [], "accuracy": {}, "library": None,
-                    "patterns": None, "elapsed": 0.0, "settings": settings}
+            return {
+                "phase": "dense",
+                "epoch": 0,
+                "history": [],
+                "accuracy": {},
+                "library": None,
+                "patterns": None,
+                "elapsed": 0.0,
+                "settings": settings,
+            }
         defaults = {f.name: f.default for f in dataclasses.fields(PruneConfig)}  # keys older runs lack
         changed = [k for k in RESUME_KEYS if state["settings"].get(k, defaults.get(k)) != settings[k]]
         if not changed and self.plan is not None and state.get("plan") not in (None, plan_text(self.plan)):
             changed = [f"plan (the layers' schemes in {self.config.schemes})"]
         if changed:
-            raise ValueError(f"{self.out / 'checkpoint.pt'} was made with different {', '.join(changed)}: "
-                             f"use the same settings to resume, or --restart")
+            raise ValueError(
+                f"{self.out / 'checkpoint.pt'} was made with different {', '.join(changed)}: "
+                f"use the same settings to resume, or --restart"
+            )
         self.model.load_state_dict(state["model"])
         state["settings"] = settings
         return state
@@ -210,26 +232,45 @@ class _Run:
         """`cosine`: decay the learning rate to 0 over the phase (else keep it constant)."""
         c = self.config
         optimizer = make_optimizer(c.optimizer, self.model.parameters(), lr, c.weight_decay)
-        scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(epochs, 1)) if cosine
-                     else torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0))
+        scheduler = (
+            torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(epochs, 1))
+            if cosine
+            else torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
+        )
         if "optimizer" in self.state:
             optimizer.load_state_dict(self.state["optimizer"])
             scheduler.load_state_dict(self.state["scheduler"])
         for epoch in range(self.state["epoch"], epochs):
             hooks.begin_epoch(epoch)
             start = time.monotonic()
-            loss = train_epoch(self.trainable, self.train, optimizer, self.device, self.env, epoch,
-                               c.batch_size, c.seed + PHASES.index(phase), hooks.penalty,
-                               lambda step: hooks.after_step(step, optimizer),
-                               f"{phase} {epoch + 1}/{epochs}")
+            loss = train_epoch(
+                self.trainable,
+                self.train,
+                optimizer,
+                self.device,
+                self.env,
+                epoch,
+                c.batch_size,
+                c.seed + PHASES.index(phase),
+                hooks.penalty,
+                lambda step: hooks.after_step(step, optimizer),
+                f"{phase} {epoch + 1}/{epochs}",
+            )
             scheduler.step()
             accuracy = self.accuracy()
-            record = {"phase": phase, "epoch": epoch + 1, "loss": round(loss, 5), "test_accuracy": accuracy,
-                      "seconds": round(time.monotonic() - start, 1), **hooks.epoch_notes()}
+            record = {
+                "phase": phase,
+                "epoch": epoch + 1,
+                "loss": round(loss, 5),
+                "test_accuracy": accuracy,
+                "seconds": round(time.monotonic() - start, 1),
+                **hooks.epoch_notes(),
+            }
             self.state["history"].append(record)
             self.log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
-            self.save(epoch=epoch + 1, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(),
-                      **hooks.state())
+            self.save(
+                epoch=epoch + 1, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(), **hooks.state()
+            )
 
     # -- the phases ---------------------------------------------------------------------------
 
@@ -252,8 +293,10 @@ class _Run:
         if self.plan is None:
             self.plan = self._resolve_plan()
         kinds = {s.kind for s in pruned_layers(self.plan).values()}
-        self.log(f"plan ({c.schemes}): " + ", ".join(
-            f"{sum(s.kind == kind for s in self.plan.values())} {kind}" for kind in SchemeKind))
+        self.log(
+            f"plan ({c.schemes}): "
+            + ", ".join(f"{sum(s.kind == kind for s in self.plan.values())} {kind}" for kind in SchemeKind)
+        )
         library = None
         if SchemeKind.PATTERN in kinds:
             library = select_library(self.model, c.patterns, c.entries)
@@ -265,9 +308,11 @@ class _Run:
         rhos = rho_schedule(c.rho_init, c.rho_max, c.admm_epochs)
         assert self.plan is not None
         modules, library = dict(self.model.named_modules()), self.state["library"]
-        admm = SchemeAdmm({name: modules[name] for name in pruned_layers(self.plan)},
-                          {name: scheme_constraints(s, library) for name, s in pruned_layers(self.plan).items()},
-                          c.rho_init)
+        admm = SchemeAdmm(
+            {name: modules[name] for name in pruned_layers(self.plan)},
+            {name: scheme_constraints(s, library) for name, s in pruned_layers(self.plan).items()},
+            c.rho_init,
+        )
         if self.state.get("admm") is not None:
             admm.load_state_dict(self.state["admm"])
         steps = math.ceil(len(self.train) // self.env.world_size / max(1, c.batch_size // self.env.world_size))
@@ -281,8 +326,7 @@ class _Run:
             begin_epoch=lambda epoch: admm.set_rho(rhos[epoch]),
             penalty=admm.penalty,
             after_step=after_step,
-            epoch_notes=lambda: {"rho": admm.rho,
-                                 **{f"residual_{k}": v for k, v in admm.residuals_by_kind().items()}},
+            epoch_notes=lambda: {"rho": admm.rho, **{f"residual_{k}": v for k, v in admm.residuals_by_kind().items()}},
             state=lambda: {"admm": admm.state_dict()},
         )
         # Constant learning rate: with a decayed one W stops following the Z's as ρ grows.
@@ -291,8 +335,10 @@ class _Run:
         patterns, block_masks = hard_prune(self.model, self.plan, library)
         recalibrate_batchnorm(self.model, self.train, self.device, self.env)
         self.state["accuracy"]["hard_pruned"] = self.accuracy()
-        self.log(f"after ADMM {self.state['accuracy']['admm']:.2f}%, hard-pruned "
-                 f"{self.state['accuracy']['hard_pruned']:.2f}%")
+        self.log(
+            f"after ADMM {self.state['accuracy']['admm']:.2f}%, hard-pruned "
+            f"{self.state['accuracy']['hard_pruned']:.2f}%"
+        )
         self.next_phase("retrain", patterns=patterns, block_masks=block_masks, admm=None)
 
     def retrain(self) -> None:
@@ -311,8 +357,16 @@ class _Run:
     def finish(self) -> dict[str, Any]:
         patterns, plan = self.state["patterns"], self.plan
         assert plan is not None
-        report = build_report(self.model, plan, patterns, self.state.get("block_masks", {}), self.state["accuracy"],
-                              self.state["settings"], self.state["history"], self.elapsed())
+        report = build_report(
+            self.model,
+            plan,
+            patterns,
+            self.state.get("block_masks", {}),
+            self.state["accuracy"],
+            self.state["settings"],
+            self.state["history"],
+            self.elapsed(),
+        )
         if self.env.is_main:
             torch.save(self.model.state_dict(), self.out / "pruned.pt")
             save_patterns(self.out / "patterns.npz", patterns)
@@ -324,8 +378,9 @@ class _Run:
             (self.out / "report.txt").write_text(table + "\n")
             self.log(table)
             with_patterns = f" --patterns {self.out}/patterns.npz" if patterns else ""
-            self.log(f"compile with: patdnnc {self.out}/model.pt2{with_patterns} "
-                     f"--schemes {self.out}/schemes.json -o build/")
+            self.log(
+                f"compile with: patdnnc {self.out}/model.pt2{with_patterns} --schemes {self.out}/schemes.json -o build/"
+            )
         return report
 
 

@@ -52,8 +52,9 @@ def check_spec(spec: str, rate: float | None = None) -> None:
         raise SchemeError(f"--schemes {spec!r}: expected blocks:ROWSxCOLS:RATE[:rows], e.g. blocks:8x16:4")
     path = Path(spec)
     if path.suffix not in (".json", ".lr"):
-        raise SchemeError(f"--schemes {spec!r}: expected patterns, blocks:ROWSxCOLS:RATE, rule, search, "
-                          f"or a plan file (.json or .lr)")
+        raise SchemeError(
+            f"--schemes {spec!r}: expected patterns, blocks:ROWSxCOLS:RATE, rule, search, or a plan file (.json or .lr)"
+        )
     if not path.exists():
         raise SchemeError(f"plan file {path} does not exist")
 
@@ -65,8 +66,11 @@ def prunable_layers(model: torch.nn.Module) -> list[str]:
     The overall compression rate is counted over these layers."""
     layers = scheme_layers(model)
     first = next(iter(layers), None)
-    return [n for n, m in layers.items()
-            if isinstance(m, torch.nn.Linear) or is_prunable("conv", m.groups, m.in_channels, n == first)]
+    return [
+        n
+        for n, m in layers.items()
+        if isinstance(m, torch.nn.Linear) or is_prunable("conv", m.groups, m.in_channels, n == first)
+    ]
 
 
 def default_block_layers(model: torch.nn.Module) -> list[str]:
@@ -77,8 +81,14 @@ def default_block_layers(model: torch.nn.Module) -> list[str]:
     return [n for n in prunable_layers(model) if not (linears and n == linears[-1])]
 
 
-def resolve_plan(spec: str, model: torch.nn.Module, connectivity: float, rate: float | None,
-                 input_shape: tuple[int, ...], mapper_options: dict[str, Any] | None = None) -> Plan:
+def resolve_plan(
+    spec: str,
+    model: torch.nn.Module,
+    connectivity: float,
+    rate: float | None,
+    input_shape: tuple[int, ...],
+    mapper_options: dict[str, Any] | None = None,
+) -> Plan:
     """The complete, checked plan that `spec` means for `model` (see the module docstring);
     `mapper_options` go to search_plan (e.g. its log file)."""
     check_spec(spec, rate)
@@ -98,8 +108,9 @@ def resolve_plan(spec: str, model: torch.nn.Module, connectivity: float, rate: f
     return plan
 
 
-def _mapped_plan(spec: str, model: torch.nn.Module, rate: float, input_shape: tuple[int, ...],
-                 options: dict[str, Any]) -> Plan:
+def _mapped_plan(
+    spec: str, model: torch.nn.Module, rate: float, input_shape: tuple[int, ...], options: dict[str, Any]
+) -> Plan:
     module, function = _MAPPERS[spec]
     mapper = getattr(importlib.import_module(module), function)  # imported only when used
     return dict(mapper(model, input_shape, rate, **(options if spec == "search" else {})))
@@ -112,20 +123,28 @@ def check_plan(plan: Plan, model: torch.nn.Module, source: str = "plan") -> Plan
     for name, scheme in plan.items():
         if name not in layers:
             near = difflib.get_close_matches(name, list(layers), n=4, cutoff=0.5)
-            what = f"is a {type(modules[name]).__name__}, not a Conv2d or Linear" if name in modules else "does not exist"
+            what = (
+                f"is a {type(modules[name]).__name__}, not a Conv2d or Linear" if name in modules else "does not exist"
+            )
             hint = f"; near names: {', '.join(near)}" if near else f"; layers: {_summary(list(layers))}"
             raise SchemeError(f"{source}: layer '{name}' {what}{hint}")
         layer = layers[name]
         if scheme.kind == SchemeKind.PATTERN and name not in patternable:
-            raise SchemeError(f"{source}: layer '{name}' ({_describe(layer)}) cannot take '{scheme}': "
-                              f"pattern pruning needs a 3x3 conv with groups 1 and no dilation")
+            raise SchemeError(
+                f"{source}: layer '{name}' ({_describe(layer)}) cannot take '{scheme}': "
+                f"pattern pruning needs a 3x3 conv with groups 1 and no dilation"
+            )
         if scheme.kind == SchemeKind.BLOCK and isinstance(layer, torch.nn.Conv2d) and layer.groups != 1:
             kind = "depthwise" if layer.groups == layer.in_channels else "grouped"
-            raise SchemeError(f"{source}: layer '{name}' is a {kind} conv (groups {layer.groups}): block "
-                              f"pruning needs groups 1 (use 'dense' there)")
+            raise SchemeError(
+                f"{source}: layer '{name}' is a {kind} conv (groups {layer.groups}): block "
+                f"pruning needs groups 1 (use 'dense' there)"
+            )
         if scheme.kind != SchemeKind.DENSE and name not in prunable:
-            raise SchemeError(f"{source}: layer '{name}' is the first conv and reads the image "
-                              f"({layer.in_channels} input channels): keep it dense")
+            raise SchemeError(
+                f"{source}: layer '{name}' is the first conv and reads the image "
+                f"({layer.in_channels} input channels): keep it dense"
+            )
     return plan
 
 

@@ -18,13 +18,18 @@ def _row(name: str, scheme: str, weight: torch.Tensor, kept: int, kernels: np.nd
     row: dict[str, Any] = {"layer": name, "scheme": scheme, "shape": list(weight.shape)}
     if kernels is not None:
         row.update(kernels=int(kernels.size), kept_kernels=int(kernels.sum()))
-    row.update(weights=int(weight.numel()), kept_weights=kept, kept_fraction=round(kept / max(weight.numel(), 1), 6),
-               nonzero_weights=int((weight != 0).sum()))
+    row.update(
+        weights=int(weight.numel()),
+        kept_weights=kept,
+        kept_fraction=round(kept / max(weight.numel(), 1), 6),
+        nonzero_weights=int((weight != 0).sum()),
+    )
     return row
 
 
-def layer_rows(model: torch.nn.Module, plan: Plan, patterns: dict[str, PatternInfo],
-               block_masks: dict[str, torch.Tensor]) -> list[dict[str, Any]]:
+def layer_rows(
+    model: torch.nn.Module, plan: Plan, patterns: dict[str, PatternInfo], block_masks: dict[str, torch.Tensor]
+) -> list[dict[str, Any]]:
     """One row per pruned layer: scheme, shape, kernels kept (convs), weights kept, kept fraction."""
     modules = dict(model.named_modules())
     rows = []
@@ -52,9 +57,16 @@ def pattern_histogram(patterns: dict[str, PatternInfo]) -> list[int]:
     return counts.tolist()
 
 
-def build_report(model: torch.nn.Module, plan: Plan, patterns: dict[str, PatternInfo],
-                 block_masks: dict[str, torch.Tensor], accuracy: dict[str, float], settings: dict[str, Any],
-                 history: list[dict[str, Any]], wall_seconds: float) -> dict[str, Any]:
+def build_report(
+    model: torch.nn.Module,
+    plan: Plan,
+    patterns: dict[str, PatternInfo],
+    block_masks: dict[str, torch.Tensor],
+    accuracy: dict[str, float],
+    settings: dict[str, Any],
+    history: list[dict[str, Any]],
+    wall_seconds: float,
+) -> dict[str, Any]:
     """Everything a reader needs to judge the run, JSON-serialisable."""
     modules = dict(model.named_modules())
     rows = layer_rows(model, plan, patterns, block_masks)
@@ -74,15 +86,20 @@ def build_report(model: torch.nn.Module, plan: Plan, patterns: dict[str, Pattern
             # over every prunable layer (`prunable_layers`; dense ones count in full): the figure
             # rule / search aim at with --rate
             "layers_rate": plan_weights / max(plan_weights - pruned_weights + kept_weights, 1),
-            "layer_weights": plan_weights, "kept_layer_weights": plan_weights - pruned_weights + kept_weights,
+            "layer_weights": plan_weights,
+            "kept_layer_weights": plan_weights - pruned_weights + kept_weights,
             # over the pruned (non-dense) layers
             "pruned_layers_rate": pruned_weights / max(kept_weights, 1),
-            "pruned_weights": pruned_weights, "kept_weights": kept_weights,
+            "pruned_weights": pruned_weights,
+            "kept_weights": kept_weights,
             # over the pattern-pruned 3x3 convs (PatDNN's figures)
             "connectivity_rate": kernels / max(kept_kernels, 1),
             "pruned_conv_rate": conv_weights / max(kept_conv, 1),
-            "pruned_conv_weights": conv_weights, "kept_conv_weights": kept_conv,
-            "parameters": params, "nonzero_parameters": nonzero, "model_rate": params / max(nonzero, 1),
+            "pruned_conv_weights": conv_weights,
+            "kept_conv_weights": kept_conv,
+            "parameters": params,
+            "nonzero_parameters": nonzero,
+            "model_rate": params / max(nonzero, 1),
         },
         "schemes": {name: str(scheme) for name, scheme in plan.items()},
         "library": library.astype(int).tolist(),
@@ -104,8 +121,10 @@ def format_report(report: dict[str, Any]) -> str:
     for r in report["layers"]:
         shape = "x".join(map(str, r["shape"]))
         kernels = f"{r['kept_kernels']:>6}/{r['kernels']:<7}" if "kernels" in r else f"{'-':>14}"
-        lines.append(f"{r['layer']:<24} {r['scheme']:<20} {shape:<16} {kernels} "
-                     f"{r['kept_weights']:>7}/{r['weights']:<8} {100 * r['kept_fraction']:>6.2f}%")
+        lines.append(
+            f"{r['layer']:<24} {r['scheme']:<20} {shape:<16} {kernels} "
+            f"{r['kept_weights']:>7}/{r['weights']:<8} {100 * r['kept_fraction']:>6.2f}%"
+        )
     c = report["compression"]
     dense = report["dense_layers"]
     lines += [

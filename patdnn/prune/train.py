@@ -18,8 +18,9 @@ from tqdm import tqdm
 from patdnn.prune.distributed import DistEnv, sum_over_ranks
 
 
-def batches(data: TensorDataset, batch_size: int, env: DistEnv, epoch: int | None = None,
-            seed: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def batches(
+    data: TensorDataset, batch_size: int, env: DistEnv, epoch: int | None = None, seed: int = 0
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """This rank's share of the batches; shuffled by (seed, epoch) unless epoch is None."""
     x, y = data.tensors
     n = len(x) - len(x) % env.world_size  # equal shares: no rank waits for a missing step
@@ -27,10 +28,10 @@ def batches(data: TensorDataset, batch_size: int, env: DistEnv, epoch: int | Non
         order = torch.arange(n)
     else:
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed * 100003 + epoch))[:n]
-    mine = order[env.rank::env.world_size]
+    mine = order[env.rank :: env.world_size]
     step = max(1, batch_size // env.world_size)
     for start in range(0, len(mine), step):
-        index = mine[start:start + step]
+        index = mine[start : start + step]
         yield x[index], y[index]
 
 
@@ -68,9 +69,15 @@ def train_epoch(
     total_steps = -(-(len(data) // env.world_size) // max(1, batch_size // env.world_size))
     loss_sum, count = 0.0, 0
     # Redirected to a log file, a bar redrawn 10 times a second would bloat it.
-    bar = tqdm(batches(data, batch_size, env, epoch, seed), total=total_steps, desc=description,
-               disable=not env.is_main, leave=False, dynamic_ncols=True,
-               mininterval=0.5 if sys.stderr.isatty() else 30.0)
+    bar = tqdm(
+        batches(data, batch_size, env, epoch, seed),
+        total=total_steps,
+        desc=description,
+        disable=not env.is_main,
+        leave=False,
+        dynamic_ncols=True,
+        mininterval=0.5 if sys.stderr.isatty() else 30.0,
+    )
     for step, (x, y) in enumerate(bar):
         x, y = augment(x.to(device)), y.to(device)
         loss = F.cross_entropy(model(x), y)
@@ -88,8 +95,9 @@ def train_epoch(
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, data: TensorDataset, device: torch.device, env: DistEnv,
-             batch_size: int = 512) -> float:
+def evaluate(
+    model: torch.nn.Module, data: TensorDataset, device: torch.device, env: DistEnv, batch_size: int = 512
+) -> float:
     """Top-1 accuracy in percent over the whole of `data` (shared out over the ranks)."""
     model.eval()
     correct, total = 0, 0
@@ -107,8 +115,14 @@ def evaluate(model: torch.nn.Module, data: TensorDataset, device: torch.device, 
 
 
 @torch.no_grad()
-def recalibrate_batchnorm(model: torch.nn.Module, data: TensorDataset, device: torch.device, env: DistEnv,
-                          max_batches: int = 50, batch_size: int = 256) -> None:
+def recalibrate_batchnorm(
+    model: torch.nn.Module,
+    data: TensorDataset,
+    device: torch.device,
+    env: DistEnv,
+    max_batches: int = 50,
+    batch_size: int = 256,
+) -> None:
     """Re-estimates BatchNorm running statistics (cumulative average over up to `max_batches`).
 
     Hard pruning changes every activation's statistics at once; the stale running means and

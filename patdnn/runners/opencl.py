@@ -46,8 +46,10 @@ def opencl_problem() -> str | None:
     """Why OpenCL models cannot be built or run here; None if they can."""
     problem = toolchain_problem("host", "opencl")
     if problem is None and platform_count() == 0:
-        problem = ("no OpenCL platform found: install a driver (ICD), e.g. `apt-get install pocl-opencl-icd`, "
-                   "or point OCL_ICD_VENDORS at a folder of .icd files")
+        problem = (
+            "no OpenCL platform found: install a driver (ICD), e.g. `apt-get install pocl-opencl-icd`, "
+            "or point OCL_ICD_VENDORS at a folder of .icd files"
+        )
     return problem
 
 
@@ -58,18 +60,30 @@ class OpenCLModel(HostModel):
     precision: "fp32" or "fp16" (fp32 where the device lacks cl_khr_fp16).
     """
 
-    def __init__(self, library: Path, weights_dir: Path, input_shape, output_shape,
-                 device: str | None = None, precision: str | None = None):
+    def __init__(
+        self,
+        library: Path,
+        weights_dir: Path,
+        input_shape,
+        output_shape,
+        device: str | None = None,
+        precision: str | None = None,
+    ):
         os.environ.setdefault("POCL_CACHE_DIR", str(default_pocl_cache()))
         lib = ctypes.CDLL(str(library))  # the same handle HostModel opens: the settings carry over
         lib.pdnn_cl_configure.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
-        lib.pdnn_cl_configure(device.encode() if device is not None else None,
-                              precision.encode() if precision is not None else None)
+        lib.pdnn_cl_configure(
+            device.encode() if device is not None else None, precision.encode() if precision is not None else None
+        )
         super().__init__(library, weights_dir, input_shape, output_shape, threads=1)
         self._state = ctypes.c_void_p.in_dll(self._lib, "patdnn_opencl")
-        for name, restype in (("pdnn_cl_device_name", ctypes.c_char_p), ("pdnn_cl_precision", ctypes.c_char_p),
-                              ("pdnn_cl_num_sites", ctypes.c_int), ("pdnn_cl_site_label", ctypes.c_char_p),
-                              ("pdnn_cl_site_ms", ctypes.c_double)):
+        for name, restype in (
+            ("pdnn_cl_device_name", ctypes.c_char_p),
+            ("pdnn_cl_precision", ctypes.c_char_p),
+            ("pdnn_cl_num_sites", ctypes.c_int),
+            ("pdnn_cl_site_label", ctypes.c_char_p),
+            ("pdnn_cl_site_ms", ctypes.c_double),
+        ):
             getattr(self._lib, name).restype = restype
 
     def _query(self, name: str, *args: int) -> object:

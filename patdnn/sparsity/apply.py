@@ -14,7 +14,9 @@ from patdnn.sparsity.plan import Plan
 from patdnn.sparsity.scheme import Scheme, SchemeError, SchemeKind
 
 
-def project(weight: np.ndarray, scheme: Scheme, library: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+def project(
+    weight: np.ndarray, scheme: Scheme, library: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
     """(projected weights, pattern ids or None) of one layer's weights under `scheme`."""
     if scheme.kind == SchemeKind.DENSE:
         return weight, None
@@ -27,8 +29,9 @@ def project(weight: np.ndarray, scheme: Scheme, library: np.ndarray | None = Non
 
 
 @torch.no_grad()
-def apply_plan(model: torch.nn.Module, plan: Plan, library: np.ndarray | None = None,
-               num_patterns: int = 8) -> dict[str, PatternInfo]:
+def apply_plan(
+    model: torch.nn.Module, plan: Plan, library: np.ndarray | None = None, num_patterns: int = 8
+) -> dict[str, PatternInfo]:
     """Prunes `model` in place by `plan`; returns {pattern layer: (library, ids)} for
     `patdnn.compile(..., patterns=)`. `library`: default the model's `num_patterns` most frequent
     natural patterns (computed before any layer is pruned)."""

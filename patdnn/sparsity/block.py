@@ -33,8 +33,9 @@ def _kept(size: int, rate: float) -> int:
     return max(1, min(size, int(round(size / rate))))
 
 
-def block_mask(matrix: np.ndarray, block: tuple[int, int], rate: float,
-               structure: BlockStructure | str = BlockStructure.COLUMNS) -> np.ndarray:
+def block_mask(
+    matrix: np.ndarray, block: tuple[int, int], rate: float, structure: BlockStructure | str = BlockStructure.COLUMNS
+) -> np.ndarray:
     """The 0/1 mask (matrix's shape) of the projection onto 'each block keeps 1/rate of its
     columns (or rows)', chosen by largest L2 norm within the block."""
     rows, cols = block
@@ -44,14 +45,14 @@ def block_mask(matrix: np.ndarray, block: tuple[int, int], rate: float,
     squares = np.square(matrix.astype(np.float64))
     for r0 in range(0, out, rows):
         for c0 in range(0, width, cols):
-            tile = squares[r0:r0 + rows, c0:c0 + cols]
+            tile = squares[r0 : r0 + rows, c0 : c0 + cols]
             axis = 0 if structure == BlockStructure.COLUMNS else 1
             norms = tile.sum(axis=axis)
             keep = np.argsort(-norms, kind="stable")[: _kept(norms.size, rate)]
             if structure == BlockStructure.COLUMNS:
-                mask[r0:r0 + rows, c0 + keep] = 1.0
+                mask[r0 : r0 + rows, c0 + keep] = 1.0
             else:
-                mask[r0 + keep, c0:c0 + cols] = 1.0
+                mask[r0 + keep, c0 : c0 + cols] = 1.0
     return mask
 
 
@@ -61,8 +62,11 @@ def project_block(weight: np.ndarray, scheme: Scheme) -> np.ndarray:
         raise SchemeError(f"project_block needs a block scheme, got '{scheme}'")
     assert scheme.block is not None
     matrix = gemm_view(weight)
-    return (matrix * block_mask(matrix, scheme.block, scheme.rate, scheme.structure)).reshape(weight.shape).astype(
-        weight.dtype, copy=False)
+    return (
+        (matrix * block_mask(matrix, scheme.block, scheme.rate, scheme.structure))
+        .reshape(weight.shape)
+        .astype(weight.dtype, copy=False)
+    )
 
 
 def pack_blocks(matrix: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -78,24 +82,28 @@ def pack_blocks(matrix: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray, 
     padded[:out] = matrix
     offsets, columns, values = [0], [], []
     for b in range(blocks):
-        tile = padded[b * rows:(b + 1) * rows]
+        tile = padded[b * rows : (b + 1) * rows]
         kept = np.nonzero((tile != 0).any(axis=0))[0]
         columns.append(kept)
         values.append(tile[:, kept].T)
         offsets.append(offsets[-1] + kept.size)
-    return (np.asarray(offsets, dtype=np.int32), np.concatenate(columns).astype(np.int32),
-            np.concatenate(values).reshape(-1, rows).astype(np.float32))
+    return (
+        np.asarray(offsets, dtype=np.int32),
+        np.concatenate(columns).astype(np.int32),
+        np.concatenate(values).reshape(-1, rows).astype(np.float32),
+    )
 
 
-def unpack_blocks(offsets: np.ndarray, columns: np.ndarray, values: np.ndarray, rows: int,
-                  out: int, width: int) -> np.ndarray:
+def unpack_blocks(
+    offsets: np.ndarray, columns: np.ndarray, values: np.ndarray, rows: int, out: int, width: int
+) -> np.ndarray:
     """The (out, width) GEMM-view matrix back from `pack_blocks`' form (for checks and tools)."""
     blocks = len(offsets) - 1
     matrix = np.zeros((blocks * rows, width), dtype=np.float32)
     values = np.asarray(values, dtype=np.float32).reshape(-1, rows)
     for b in range(blocks):
         span = slice(offsets[b], offsets[b + 1])
-        matrix[b * rows:(b + 1) * rows, columns[span]] = values[span].T
+        matrix[b * rows : (b + 1) * rows, columns[span]] = values[span].T
     return matrix[:out]
 
 

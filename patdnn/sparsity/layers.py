@@ -49,23 +49,26 @@ def depthwise_convs(model: torch.nn.Module) -> dict[str, torch.nn.Conv2d]:
     return {
         name: m
         for name, m in model.named_modules()
-        if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) and m.groups > 1
-        and m.groups == m.in_channels and m.dilation == (1, 1)
+        if isinstance(m, torch.nn.Conv2d)
+        and m.kernel_size == (3, 3)
+        and m.groups > 1
+        and m.groups == m.in_channels
+        and m.dilation == (1, 1)
     }
 
 
 @dataclass(frozen=True)
 class LayerShape:
-    name: str            # module path (as in the LR, the plan and the pruner)
-    kind: str            # "conv" | "linear"
+    name: str  # module path (as in the LR, the plan and the pruner)
+    kind: str  # "conv" | "linear"
     cin: int
     cout: int
     kernel: tuple[int, int]
     stride: int
     groups: int
-    in_hw: tuple[int, int]   # (1, 1) for linear layers
+    in_hw: tuple[int, int]  # (1, 1) for linear layers
     out_hw: tuple[int, int]
-    first: bool = False      # the first conv of the network (reads the image)
+    first: bool = False  # the first conv of the network (reads the image)
     padding: tuple[int, int] = (0, 0)
 
     @property
@@ -116,6 +119,7 @@ def model_layers(model: torch.nn.Module, input_shape: tuple[int, ...]) -> list[L
     def hook(name):
         def record(_module, inputs, output):
             shapes.setdefault(name, (tuple(inputs[0].shape), tuple(output.shape)))
+
         return record
 
     handles = [m.register_forward_hook(hook(name)) for name, m in modules.items()]
@@ -132,12 +136,27 @@ def model_layers(model: torch.nn.Module, input_shape: tuple[int, ...]) -> list[L
     for name in shapes:  # dict order = execution order
         m, (ins, outs) = modules[name], shapes[name]
         if isinstance(m, torch.nn.Conv2d):
-            layers.append(LayerShape(name, "conv", m.in_channels, m.out_channels, tuple(m.kernel_size), m.stride[0],
-                                     m.groups, tuple(ins[2:4]), tuple(outs[2:4]), first=not layers,
-                                     padding=tuple(m.padding)))
+            layers.append(
+                LayerShape(
+                    name,
+                    "conv",
+                    m.in_channels,
+                    m.out_channels,
+                    tuple(m.kernel_size),
+                    m.stride[0],
+                    m.groups,
+                    tuple(ins[2:4]),
+                    tuple(outs[2:4]),
+                    first=not layers,
+                    padding=tuple(m.padding),
+                )
+            )
         else:
-            layers.append(LayerShape(name, "linear", m.in_features, m.out_features, (1, 1), 1, 1, (1, 1), (1, 1),
-                                     first=not layers))
+            layers.append(
+                LayerShape(
+                    name, "linear", m.in_features, m.out_features, (1, 1), 1, 1, (1, 1), (1, 1), first=not layers
+                )
+            )
     return layers
 
 
@@ -148,11 +167,15 @@ def _kept(size: int, rate: float) -> int:
 
 def check_fits(layer: LayerShape, scheme: Scheme) -> None:
     if scheme.kind == SchemeKind.PATTERN and not layer.is_3x3:
-        raise SchemeError(f"layer '{layer.name}' ({layer.describe()}): pattern pruning needs a 3x3 conv "
-                          f"with groups 1, got scheme '{scheme}'")
+        raise SchemeError(
+            f"layer '{layer.name}' ({layer.describe()}): pattern pruning needs a 3x3 conv "
+            f"with groups 1, got scheme '{scheme}'"
+        )
     if scheme.kind != SchemeKind.DENSE and not layer.prunable:
-        raise SchemeError(f"layer '{layer.name}' ({layer.describe()}) is not prunable (depthwise, grouped "
-                          f"or the image-reading first conv): its scheme must be dense, got '{scheme}'")
+        raise SchemeError(
+            f"layer '{layer.name}' ({layer.describe()}) is not prunable (depthwise, grouped "
+            f"or the image-reading first conv): its scheme must be dense, got '{scheme}'"
+        )
 
 
 def kept_weights(layer: LayerShape, scheme: Scheme) -> int:

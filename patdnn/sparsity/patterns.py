@@ -80,8 +80,9 @@ def apply_patterns(weights: np.ndarray, ids: np.ndarray, library: np.ndarray) ->
     return (weights * masks).astype(np.float32)
 
 
-def extract_library(model: torch.nn.Module, num_patterns: int = 8, entries: int = 4,
-                    include_depthwise: bool = False) -> np.ndarray:
+def extract_library(
+    model: torch.nn.Module, num_patterns: int = 8, entries: int = 4, include_depthwise: bool = False
+) -> np.ndarray:
     """The `num_patterns` most frequent natural patterns of the model's 3x3 kernels, (P, 3, 3).
 
     `include_depthwise`: count depthwise kernels too (a MobileNet has almost no other 3x3 kernels)."""

@@ -1,12 +1,12 @@
 """A layer's pruning scheme and its text form (used in the LR's `prune` line, plans and reports).
 
-    dense                    keep every weight
-    pattern 3.6x             3x3 pattern pruning (the model's pattern library) + connectivity
-                             pruning keeping 1/3.6 of the kernels
-    block 8x16 4x            block-punched pruning: the GEMM view (Cout x Cin*KH*KW) cut into
-                             8-filter x 16-column blocks, each keeping the 1/4 of its columns
-                             with the largest norm (the same kernel positions in all 8 filters)
-    block 8x16 4x rows       block-row pruning: each block keeps 1/4 of its rows (filter segments)
+dense                    keep every weight
+pattern 3.6x             3x3 pattern pruning (the model's pattern library) + connectivity
+                         pruning keeping 1/3.6 of the kernels
+block 8x16 4x            block-punched pruning: the GEMM view (Cout x Cin*KH*KW) cut into
+                         8-filter x 16-column blocks, each keeping the 1/4 of its columns
+                         with the largest norm (the same kernel positions in all 8 filters)
+block 8x16 4x rows       block-row pruning: each block keeps 1/4 of its rows (filter segments)
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ class SchemeKind(StrEnum):
 
 class BlockStructure(StrEnum):
     COLUMNS = "columns"  # block-punched: whole columns of a block (same positions in all its filters)
-    ROWS = "rows"        # whole rows of a block (one filter's segment)
+    ROWS = "rows"  # whole rows of a block (one filter's segment)
 
 
 @dataclass(frozen=True)
 class Scheme:
     kind: SchemeKind
-    rate: float = 1.0                     # pattern: connectivity rate; block: 1 / kept fraction per block
+    rate: float = 1.0  # pattern: connectivity rate; block: 1 / kept fraction per block
     block: tuple[int, int] | None = None  # block: (filters, columns) of the GEMM view
     structure: BlockStructure = BlockStructure.COLUMNS
 
@@ -87,8 +87,10 @@ _RATE = r"(\d+(?:\.\d+)?)x"
 _FORMS = (
     (re.compile(r"dense"), lambda m: Scheme.dense()),
     (re.compile(rf"pattern\s+{_RATE}"), lambda m: Scheme.pattern(float(m[1]))),
-    (re.compile(rf"block\s+(\d+)x(\d+)\s+{_RATE}(?:\s+(columns|rows))?"),
-     lambda m: Scheme.blocks(int(m[1]), int(m[2]), float(m[3]), m[4] or "columns")),
+    (
+        re.compile(rf"block\s+(\d+)x(\d+)\s+{_RATE}(?:\s+(columns|rows))?"),
+        lambda m: Scheme.blocks(int(m[1]), int(m[2]), float(m[3]), m[4] or "columns"),
+    ),
 )
 
 

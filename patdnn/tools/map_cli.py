@@ -49,26 +49,71 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
 
 def add_map_parser(subparsers, formatter=_Formatter) -> None:
     p = subparsers.add_parser(
-        "map", help="choose each layer's pruning scheme (rule- or search-based mapping) and write the plan",
-        description=__doc__.split("\n\n")[0], epilog=__doc__[__doc__.index("Examples"):], formatter_class=formatter)
-    p.add_argument("--model", required=True, choices=sorted(MODELS), metavar="NAME",
-                   help=f"architecture: {', '.join(sorted(MODELS))}")
-    p.add_argument("--checkpoint", type=Path, metavar="PT", help="trained dense weights (a state_dict or patdnn prune's dense.pt)")
-    p.add_argument("--input-size", type=int, metavar="N", help="input height = width (default: 224, 28 for -cifar, 32 for vgg16-cifar)")
-    p.add_argument("--in-channels", type=int, metavar="C", help="input channels (default: from --checkpoint, else 1 for -cifar, 3)")
-    p.add_argument("--method", required=True, choices=["rule", "search"],
-                   help="rule: the rules table of patdnn.mapping.rules; search: latency + λ·proxy under the rate")
-    p.add_argument("--rate", type=_rate, metavar="R", required=True, help="overall weight compression over the prunable layers")
-    p.add_argument("--latency", default="model", choices=["model", "measured"],
-                   help="search: per-layer latency from the cost model or from single-layer compiles on this host")
-    p.add_argument("--lambda", dest="lam", type=float, metavar="λ", default=1.0,
-                   help="search: weight of the accuracy proxy against the latency (0: fastest plan)")
-    p.add_argument("--budget", type=_positive, metavar="SECONDS", help="search, --latency measured: seconds of measuring, then the model")
+        "map",
+        help="choose each layer's pruning scheme (rule- or search-based mapping) and write the plan",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__[__doc__.index("Examples") :],
+        formatter_class=formatter,
+    )
+    p.add_argument(
+        "--model",
+        required=True,
+        choices=sorted(MODELS),
+        metavar="NAME",
+        help=f"architecture: {', '.join(sorted(MODELS))}",
+    )
+    p.add_argument(
+        "--checkpoint", type=Path, metavar="PT", help="trained dense weights (a state_dict or patdnn prune's dense.pt)"
+    )
+    p.add_argument(
+        "--input-size",
+        type=int,
+        metavar="N",
+        help="input height = width (default: 224, 28 for -cifar, 32 for vgg16-cifar)",
+    )
+    p.add_argument(
+        "--in-channels", type=int, metavar="C", help="input channels (default: from --checkpoint, else 1 for -cifar, 3)"
+    )
+    p.add_argument(
+        "--method",
+        required=True,
+        choices=["rule", "search"],
+        help="rule: the rules table of patdnn.mapping.rules; search: latency + λ·proxy under the rate",
+    )
+    p.add_argument(
+        "--rate", type=_rate, metavar="R", required=True, help="overall weight compression over the prunable layers"
+    )
+    p.add_argument(
+        "--latency",
+        default="model",
+        choices=["model", "measured"],
+        help="search: per-layer latency from the cost model or from single-layer compiles on this host",
+    )
+    p.add_argument(
+        "--lambda",
+        dest="lam",
+        type=float,
+        metavar="λ",
+        default=1.0,
+        help="search: weight of the accuracy proxy against the latency (0: fastest plan)",
+    )
+    p.add_argument(
+        "--budget",
+        type=_positive,
+        metavar="SECONDS",
+        help="search, --latency measured: seconds of measuring, then the model",
+    )
     p.add_argument("--threads", type=int, default=1, help="threads the latency is modelled / measured for")
-    p.add_argument("--isa", choices=["avx512", "avx2", "neon", "scalar"], help="ISA of the latency (default: best host ISA)")
-    p.add_argument("--log", type=Path, metavar="FILE", help="search: write every candidate and the choice per layer (JSON)")
+    p.add_argument(
+        "--isa", choices=["avx512", "avx2", "neon", "scalar"], help="ISA of the latency (default: best host ISA)"
+    )
+    p.add_argument(
+        "--log", type=Path, metavar="FILE", help="search: write every candidate and the choice per layer (JSON)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the random weights (without --checkpoint)")
-    p.add_argument("-o", "--output", type=Path, metavar="FILE", required=True, help="plan.json, or model.lr (LR with prune lines)")
+    p.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", required=True, help="plan.json, or model.lr (LR with prune lines)"
+    )
     p.set_defaults(run=run_map)
 
 
@@ -85,7 +130,9 @@ def build_model(name: str, checkpoint: Path | None, in_channels: int | None, see
         loaded = torch.load(checkpoint, map_location="cpu", weights_only=False)
         state = loaded.get("model", loaded) if isinstance(loaded, dict) else loaded
         if not isinstance(state, dict):
-            raise ValueError(f"{checkpoint}: expected a state_dict (or a dict with 'model'), got {type(state).__name__}")
+            raise ValueError(
+                f"{checkpoint}: expected a state_dict (or a dict with 'model'), got {type(state).__name__}"
+            )
     tensors = [v for v in (state or {}).values() if hasattr(v, "dim")]
     convs, fcs = [t for t in tensors if t.dim() == 4], [t for t in tensors if t.dim() == 2]
     channels = in_channels or (convs[0].shape[1] if convs else 1 if name.endswith("-cifar") else 3)
@@ -115,8 +162,10 @@ def layer_table(layers, plan, latencies: dict[str, float]) -> str:
     for layer in layers:
         scheme = plan[layer.name]
         kept = kept_weights(layer, scheme) / layer.weights
-        lines.append(f"{layer.name:<28} {layer.describe():<26} {layer.flops / 1e6:>9.1f} {str(scheme):<20} "
-                     f"{100 * kept:>5.1f}% {latencies[layer.name]:>8.3f}")
+        lines.append(
+            f"{layer.name:<28} {layer.describe():<26} {layer.flops / 1e6:>9.1f} {str(scheme):<20} "
+            f"{100 * kept:>5.1f}% {latencies[layer.name]:>8.3f}"
+        )
     return "\n".join(lines)
 
 
@@ -141,8 +190,9 @@ def run_map(args: argparse.Namespace) -> int:
     try:
         layers = model_layers(model, shape)
     except RuntimeError as e:
-        raise ValueError(f"{args.model} does not run on a {channels}x{size}x{size} input: "
-                         f"{str(e).strip().splitlines()[0]}") from None
+        raise ValueError(
+            f"{args.model} does not run on a {channels}x{size}x{size} input: {str(e).strip().splitlines()[0]}"
+        ) from None
     cost = CostModel(isa, args.threads)
     try:
         if args.method == "rule":
@@ -150,19 +200,33 @@ def run_map(args: argparse.Namespace) -> int:
             latencies = {layer.name: cost.latency_ms(layer, plan[layer.name]) for layer in layers}
             dense_ms = sum(cost.latency_ms(layer, Scheme.dense()) for layer in layers)
         else:
-            result = search(model, shape, args.rate, args.latency, args.budget, log=args.log, lam=args.lam,
-                            isa=isa, threads=args.threads, layers=layers)
+            result = search(
+                model,
+                shape,
+                args.rate,
+                args.latency,
+                args.budget,
+                log=args.log,
+                lam=args.lam,
+                isa=isa,
+                threads=args.threads,
+                layers=layers,
+            )
             plan = result.plan
             latencies = {name: c.latency_ms for name, c in result.chosen.items()}
             # candidates[...][0] is dense: measured like the choices (or modelled when they are)
-            dense_ms = sum(result.candidates[n][0].latency_ms if n in result.candidates else c.latency_ms
-                           for n, c in result.chosen.items())
+            dense_ms = sum(
+                result.candidates[n][0].latency_ms if n in result.candidates else c.latency_ms
+                for n, c in result.chosen.items()
+            )
     except SchemeError as e:
         raise ValueError(str(e)) from None
     print(layer_table(layers, plan, latencies))
-    print(f"\noverall: {plan_rate(layers, plan):.2f}x fewer weights over the prunable layers (target {args.rate}x); "
-          f"estimated {sum(latencies.values()):.2f} ms vs {dense_ms:.2f} ms dense ({args.latency} latency, {isa}, "
-          f"{args.threads} thread(s), convs and linears only)")
+    print(
+        f"\noverall: {plan_rate(layers, plan):.2f}x fewer weights over the prunable layers (target {args.rate}x); "
+        f"estimated {sum(latencies.values()):.2f} ms vs {dense_ms:.2f} ms dense ({args.latency} latency, {isa}, "
+        f"{args.threads} thread(s), convs and linears only)"
+    )
     if not trained and args.method == "search":
         print("note: random weights (no --checkpoint): the accuracy proxy only ranks structures", file=sys.stderr)
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -184,6 +248,5 @@ def write_lr(model, example, plan, out_lr: Path) -> None:
     patterns = apply_plan(model, plan)
     pruned = {name: s for name, s in plan.items() if s.kind != SchemeKind.DENSE}
     with tempfile.TemporaryDirectory(prefix="patdnn-map-") as tmp:
-        ir = import_module(model, example, weights_path=Path(tmp) / "model.weights", patterns=patterns,
-                           schemes=pruned)
+        ir = import_module(model, example, weights_path=Path(tmp) / "model.weights", patterns=patterns, schemes=pruned)
         print_lr(ir, tmp, out_lr)

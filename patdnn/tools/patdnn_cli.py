@@ -69,29 +69,52 @@ def add_prune_parser(subparsers) -> None:
     from patdnn.prune.library import FIXED_LIBRARIES
 
     p = subparsers.add_parser(
-        "prune", help="pattern + connectivity pruning with extended ADMM and masked retraining",
+        "prune",
+        help="pattern + connectivity pruning with extended ADMM and masked retraining",
         description="Train or load a dense model, choose a pattern library, run extended ADMM "
-                    "(pattern + connectivity constraints), hard-prune, retrain with masks, report.",
-        epilog=__doc__[__doc__.index("Example"):], formatter_class=_Formatter)
-    p.add_argument("--model", default="resnet20-cifar", choices=sorted(MODELS), metavar="NAME",
-                   help=f"architecture: {', '.join(sorted(MODELS))} (1-channel data: the -cifar ones)")
+        "(pattern + connectivity constraints), hard-prune, retrain with masks, report.",
+        epilog=__doc__[__doc__.index("Example") :],
+        formatter_class=_Formatter,
+    )
+    p.add_argument(
+        "--model",
+        default="resnet20-cifar",
+        choices=sorted(MODELS),
+        metavar="NAME",
+        help=f"architecture: {', '.join(sorted(MODELS))} (1-channel data: the -cifar ones)",
+    )
     p.add_argument("--data", default="fashion-mnist", choices=sorted(DATASETS), help="dataset")
     p.add_argument("-o", "--output", type=Path, required=True, help="output folder (also holds the checkpoint)")
-    p.add_argument("--patterns", default="8",
-                   help=f"pattern library: K (top-K natural patterns of the dense model; PatDNN uses "
-                        f"4, 6, 8 or 12), {', '.join(FIXED_LIBRARIES)}, or a .npy file of (P, 3, 3) 0/1 masks")
+    p.add_argument(
+        "--patterns",
+        default="8",
+        help=f"pattern library: K (top-K natural patterns of the dense model; PatDNN uses "
+        f"4, 6, 8 or 12), {', '.join(FIXED_LIBRARIES)}, or a .npy file of (P, 3, 3) 0/1 masks",
+    )
     p.add_argument("--entries", type=int, default=4, help="kept weights per 3x3 kernel (centre included)")
-    p.add_argument("--connectivity", type=_positive_rate, default=3.6,
-                   help="connectivity pruning rate: each layer keeps 1/RATE of its kernels")
-    p.add_argument("--schemes", default="patterns", metavar="SPEC",
-                   help="per-layer pruning schemes: patterns (every 3x3 conv but the first: pattern + "
-                        "connectivity), blocks:ROWSxCOLS:RATE[:rows] (every prunable layer but the "
-                        "classifier), rule or search (mapped at --rate), or a plan file (.json or .lr)")
-    p.add_argument("--rate", type=_positive_rate,
-                   help="overall weight compression target over the prunable layers, for --schemes rule/search")
+    p.add_argument(
+        "--connectivity",
+        type=_positive_rate,
+        default=3.6,
+        help="connectivity pruning rate: each layer keeps 1/RATE of its kernels",
+    )
+    p.add_argument(
+        "--schemes",
+        default="patterns",
+        metavar="SPEC",
+        help="per-layer pruning schemes: patterns (every 3x3 conv but the first: pattern + "
+        "connectivity), blocks:ROWSxCOLS:RATE[:rows] (every prunable layer but the "
+        "classifier), rule or search (mapped at --rate), or a plan file (.json or .lr)",
+    )
+    p.add_argument(
+        "--rate",
+        type=_positive_rate,
+        help="overall weight compression target over the prunable layers, for --schemes rule/search",
+    )
     p.add_argument("--dense-epochs", type=_count, default=4, help="epochs of dense training")
-    p.add_argument("--dense-checkpoint", type=Path,
-                   help="start from this dense state_dict (or a dense.pt) instead of training")
+    p.add_argument(
+        "--dense-checkpoint", type=Path, help="start from this dense state_dict (or a dense.pt) instead of training"
+    )
     p.add_argument("--admm-epochs", type=_count, default=3, help="epochs of ADMM training")
     p.add_argument("--retrain-epochs", type=_count, default=3, help="epochs of masked retraining")
     p.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"], help="sgd: momentum 0.9, Nesterov")
@@ -100,16 +123,31 @@ def add_prune_parser(subparsers) -> None:
     p.add_argument("--retrain-lr", type=float, default=0.01, help="masked retraining learning rate")
     p.add_argument("--weight-decay", type=float, default=5e-4, help="L2 weight decay (all phases)")
     p.add_argument("--batch-size", type=int, default=128, help="global batch size (split over ranks)")
-    p.add_argument("--rho", type=float, nargs=2, default=(0.05, 2.0), metavar=("START", "END"),
-                   help="ADMM penalty ρ, increased geometrically per ADMM epoch from START to END")
-    p.add_argument("--admm-updates", type=int, default=2,
-                   help="ADMM steps (Z/Y projections and dual updates) per epoch")
-    p.add_argument("--input-size", type=int, choices=[28, 32],
-                   help="pad images to this size (default: 32 for vgg16-cifar, else 28)")
+    p.add_argument(
+        "--rho",
+        type=float,
+        nargs=2,
+        default=(0.05, 2.0),
+        metavar=("START", "END"),
+        help="ADMM penalty ρ, increased geometrically per ADMM epoch from START to END",
+    )
+    p.add_argument(
+        "--admm-updates", type=int, default=2, help="ADMM steps (Z/Y projections and dual updates) per epoch"
+    )
+    p.add_argument(
+        "--input-size",
+        type=int,
+        choices=[28, 32],
+        help="pad images to this size (default: 32 for vgg16-cifar, else 28)",
+    )
     p.add_argument("--train-limit", type=int, help="use only the first N training images")
     p.add_argument("--test-limit", type=int, help="use only the first N test images")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    p.add_argument("--threads", type=int, help="torch CPU threads (None: torch's choice; on a busy machine 1 can be much faster than 2)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="torch CPU threads (None: torch's choice; on a busy machine 1 can be much faster than 2)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in OUTDIR")
     p.set_defaults(run=run_prune)
@@ -125,21 +163,41 @@ def run_prune(args: argparse.Namespace) -> int:
     if args.dense_checkpoint is not None and not args.dense_checkpoint.exists():
         raise ValueError(f"dense checkpoint {args.dense_checkpoint} does not exist")
     config = PruneConfig(
-        output=args.output, model=args.model, data=args.data, patterns=args.patterns, entries=args.entries,
-        connectivity=args.connectivity, schemes=args.schemes, rate=args.rate, dense_epochs=args.dense_epochs, admm_epochs=args.admm_epochs,
-        retrain_epochs=args.retrain_epochs, dense_checkpoint=args.dense_checkpoint, optimizer=args.optimizer,
-        lr=args.lr, admm_lr=args.admm_lr, retrain_lr=args.retrain_lr, weight_decay=args.weight_decay,
-        batch_size=args.batch_size, rho_init=args.rho[0], rho_max=args.rho[1],
-        admm_updates_per_epoch=args.admm_updates, input_size=args.input_size, train_limit=args.train_limit,
-        test_limit=args.test_limit, device=args.device, threads=args.threads, seed=args.seed,
-        restart=args.restart)
+        output=args.output,
+        model=args.model,
+        data=args.data,
+        patterns=args.patterns,
+        entries=args.entries,
+        connectivity=args.connectivity,
+        schemes=args.schemes,
+        rate=args.rate,
+        dense_epochs=args.dense_epochs,
+        admm_epochs=args.admm_epochs,
+        retrain_epochs=args.retrain_epochs,
+        dense_checkpoint=args.dense_checkpoint,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        admm_lr=args.admm_lr,
+        retrain_lr=args.retrain_lr,
+        weight_decay=args.weight_decay,
+        batch_size=args.batch_size,
+        rho_init=args.rho[0],
+        rho_max=args.rho[1],
+        admm_updates_per_epoch=args.admm_updates,
+        input_size=args.input_size,
+        train_limit=args.train_limit,
+        test_limit=args.test_limit,
+        device=args.device,
+        threads=args.threads,
+        seed=args.seed,
+        restart=args.restart,
+    )
     run_pruning(config, log=lambda line: print(line, file=sys.stderr, flush=True))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _Parser(prog="patdnn", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="patdnn", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     add_prune_parser(subparsers)
     add_map_parser(subparsers)

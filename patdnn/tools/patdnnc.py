@@ -49,8 +49,9 @@ from patdnn.target import Target, TargetError
 EMITS = ("mlir", "c", "lr")
 
 
-def _load(model: Path, outdir: Path, weights: Path | None = None, patterns: Path | None = None,
-          schemes: Path | None = None):
+def _load(
+    model: Path, outdir: Path, weights: Path | None = None, patterns: Path | None = None, schemes: Path | None = None
+):
     from patdnn.context import parse_module
 
     if model.suffix == ".mlir":
@@ -72,8 +73,7 @@ def _load(model: Path, outdir: Path, weights: Path | None = None, patterns: Path
 
         chosen = load_patterns(patterns) if patterns is not None else None
         plan = load_plan(schemes) if schemes is not None else None
-        return import_exported_program(program, weights_path=outdir / "model.weights", patterns=chosen,
-                                       schemes=plan)
+        return import_exported_program(program, weights_path=outdir / "model.weights", patterns=chosen, schemes=plan)
     if model.suffix == ".lr":
         import dataclasses
 
@@ -88,9 +88,18 @@ def _load(model: Path, outdir: Path, weights: Path | None = None, patterns: Path
     raise ValueError(f"{model}: unsupported model format '{model.suffix}' (expected .pt2, .mlir or .lr)")
 
 
-def compile_to(model: Path, outdir: Path, target: Target, emit: str, build: bool,
-               weights: Path | None = None, patterns: Path | None = None,
-               autotune: bool = False, tune_budget: int = 60, schemes: Path | None = None) -> list[Path]:
+def compile_to(
+    model: Path,
+    outdir: Path,
+    target: Target,
+    emit: str,
+    build: bool,
+    weights: Path | None = None,
+    patterns: Path | None = None,
+    autotune: bool = False,
+    tune_budget: int = 60,
+    schemes: Path | None = None,
+) -> list[Path]:
     from xdsl.dialects.builtin import IntegerAttr
 
     from patdnn.backend.signature import entry_signature
@@ -118,11 +127,16 @@ def compile_to(model: Path, outdir: Path, target: Target, emit: str, build: bool
     written.append(source)
     arena = entry_signature(module).func.attributes.get("patdnn.arena_bytes")
     if isinstance(arena, IntegerAttr):
-        print(f"peak activation memory: {arena.value.data / 2**20:.2f} MiB (intermediates, planned by plan-buffers)",
-              file=sys.stderr)
+        print(
+            f"peak activation memory: {arena.value.data / 2**20:.2f} MiB (intermediates, planned by plan-buffers)",
+            file=sys.stderr,
+        )
     if build:
-        written.append(build_static_library([source, *runtime_sources()], outdir / "libmodel.a", target.platform,
-                                            target.build_flavour))
+        written.append(
+            build_static_library(
+                [source, *runtime_sources()], outdir / "libmodel.a", target.platform, target.build_flavour
+            )
+        )
         written.append(build_runner(source, outdir / "model_run", target))
     return written
 
@@ -143,32 +157,62 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="patdnnc", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("model", type=Path, nargs="?",
-                        help="a .pt2 torch.export program, a .mlir patdnn IR file or a .lr file")
+    parser.add_argument(
+        "model", type=Path, nargs="?", help="a .pt2 torch.export program, a .mlir patdnn IR file or a .lr file"
+    )
     parser.add_argument("-o", "--output", type=Path, help="output folder")
-    parser.add_argument("--target", default="neon", metavar="TARGET",
-                        help="what to generate code for (default: neon, the phone target; SIMDe on x86 hosts; "
-                             "auto, avx2 or avx512 run natively and fastest on x86): see TARGET above")
-    parser.add_argument("--threads", type=int,
-                        help="threads the model will run with: filters are balanced across them (default: the "
-                             "target's, 1)")
-    parser.add_argument("--print-pipeline", action="store_true",
-                        help="print the pass pipeline of the target (patdnn-opt -p form) and exit")
-    parser.add_argument("--autotune", action="store_true",
-                        help="time candidate tile schedules per layer on this host and keep the fastest "
-                             "(results are logged in $PATDNN_TUNING_LOG or ~/.cache/patdnn/tuning.json and reused)")
-    parser.add_argument("--tune-budget", type=int, default=60, metavar="SECONDS",
-                        help="auto-tuning time budget for the whole model (default: 60)")
+    parser.add_argument(
+        "--target",
+        default="neon",
+        metavar="TARGET",
+        help="what to generate code for (default: neon, the phone target; SIMDe on x86 hosts; "
+        "auto, avx2 or avx512 run natively and fastest on x86): see TARGET above",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="threads the model will run with: filters are balanced across them (default: the target's, 1)",
+    )
+    parser.add_argument(
+        "--print-pipeline",
+        action="store_true",
+        help="print the pass pipeline of the target (patdnn-opt -p form) and exit",
+    )
+    parser.add_argument(
+        "--autotune",
+        action="store_true",
+        help="time candidate tile schedules per layer on this host and keep the fastest "
+        "(results are logged in $PATDNN_TUNING_LOG or ~/.cache/patdnn/tuning.json and reused)",
+    )
+    parser.add_argument(
+        "--tune-budget",
+        type=int,
+        default=60,
+        metavar="SECONDS",
+        help="auto-tuning time budget for the whole model (default: 60)",
+    )
     parser.add_argument("--emit", default="c", choices=EMITS, help="what to stop at (default: c)")
-    parser.add_argument("--build", nargs="?", const="", choices=["", "host", "aarch64"], metavar="",
-                        help="also build libmodel.a and model_run for the target's platform (the old "
-                             "`--build aarch64` means --target neon{platform=aarch64} --build)")
+    parser.add_argument(
+        "--build",
+        nargs="?",
+        const="",
+        choices=["", "host", "aarch64"],
+        metavar="",
+        help="also build libmodel.a and model_run for the target's platform (the old "
+        "`--build aarch64` means --target neon{platform=aarch64} --build)",
+    )
     parser.add_argument("--weights", type=Path, help="the blob of an .lr MODEL (default: the one its header names)")
-    parser.add_argument("--patterns", type=Path,
-                        help="patterns.npz written by `patdnn prune` (.pt2 MODEL): compile exactly its patterns")
-    parser.add_argument("--schemes", type=Path,
-                        help="pruning plan (.pt2 MODEL): JSON {\"layers\": {NAME: SCHEME}} or an LR file with "
-                             "`prune` lines; e.g. SCHEME = \"block 8x16 4x\", \"pattern 3.6x\", \"dense\"")
+    parser.add_argument(
+        "--patterns",
+        type=Path,
+        help="patterns.npz written by `patdnn prune` (.pt2 MODEL): compile exactly its patterns",
+    )
+    parser.add_argument(
+        "--schemes",
+        type=Path,
+        help='pruning plan (.pt2 MODEL): JSON {"layers": {NAME: SCHEME}} or an LR file with '
+        '`prune` lines; e.g. SCHEME = "block 8x16 4x", "pattern 3.6x", "dense"',
+    )
     args = parser.parse_args(argv)
     try:
         target = _target(args)
@@ -192,8 +236,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.schemes is not None and args.model.suffix != ".pt2":
         parser.error(f"--schemes applies to .pt2 models (an {args.model.suffix} model already fixes its ops)")
     try:
-        for path in compile_to(args.model, args.output, target, args.emit, args.build is not None, args.weights,
-                               args.patterns, args.autotune, args.tune_budget, args.schemes):
+        for path in compile_to(
+            args.model,
+            args.output,
+            target,
+            args.emit,
+            args.build is not None,
+            args.weights,
+            args.patterns,
+            args.autotune,
+            args.tune_budget,
+            args.schemes,
+        ):
             print(path)
     except ParseError as e:
         print(e, file=sys.stderr)
@@ -203,8 +257,9 @@ def main(argv: list[str] | None = None) -> int:
         from patdnn.frontend import UnsupportedLayerError
         from patdnn.toolchain import ToolchainError
 
-        if isinstance(e, (UnsupportedLayerError, DiagnosticException, ToolchainError, TuningError, ValueError,
-                          OSError)):
+        if isinstance(
+            e, (UnsupportedLayerError, DiagnosticException, ToolchainError, TuningError, ValueError, OSError)
+        ):
             print(f"patdnnc: error: {e}", file=sys.stderr)
             return 1
         raise

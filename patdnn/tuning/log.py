@@ -53,8 +53,9 @@ class TuningLog:
         entry = self.entries.get(layer_key(op, isa, threads))
         return Schedule(**entry["schedule"]) if entry else None
 
-    def record(self, op: pattern.Conv2dOp, isa: Isa, threads: int, best: Schedule,
-               tried: dict[Schedule, float]) -> None:
+    def record(
+        self, op: pattern.Conv2dOp, isa: Isa, threads: int, best: Schedule, tried: dict[Schedule, float]
+    ) -> None:
         """Stores a tuning result and writes the log (atomically: a crash never leaves half a file)."""
         self.entries[layer_key(op, isa, threads)] = {
             "schedule": best.as_dict(),

@@ -55,17 +55,39 @@ class Case:
 CASES = [
     Case("1x1-ragged-tile", (1, 13, 9, 7), 10, (4, 8), bias=True, activation="relu"),
     Case("1x1-in-place", (1, 16, 8, 8), 16, (8, 16), bias=False, empty=(1,), schedule={"tile_x": 4, "tile_y": 1}),
-    Case("3x3-pad1-relu6", (1, 6, 11, 9), 9, (4, 9), (3, 3), 1, (1, 1), True, "relu6",
-         schedule={"tile_x": 3, "tile_y": 3, "wg_x": 2, "wg_y": 5}),
-    Case("3x3-stride2-batch2", (2, 5, 13, 10), 7, (4, 6), (3, 3), 2, (1, 1), True, "relu", empty=(0,),
-         schedule={"tile_x": 1, "tile_y": 1}),
+    Case(
+        "3x3-pad1-relu6",
+        (1, 6, 11, 9),
+        9,
+        (4, 9),
+        (3, 3),
+        1,
+        (1, 1),
+        True,
+        "relu6",
+        schedule={"tile_x": 3, "tile_y": 3, "wg_x": 2, "wg_y": 5},
+    ),
+    Case(
+        "3x3-stride2-batch2",
+        (2, 5, 13, 10),
+        7,
+        (4, 6),
+        (3, 3),
+        2,
+        (1, 1),
+        True,
+        "relu",
+        empty=(0,),
+        schedule={"tile_x": 1, "tile_y": 1},
+    ),
     Case("1x1-stride2-one-block", (1, 12, 9, 9), 12, (16, 4), stride=2, activation="relu"),
     Case("1x3-pad", (1, 3, 5, 6), 5, (2, 3), (1, 3), 1, (0, 1), False),
     Case("3x3-no-pad-default", (1, 7, 10, 12), 11, (4, 8), (3, 3)),
     Case("1x1-all-blocks-empty", (1, 3, 2, 3), 5, (4, 4), activation="relu", empty=(0, 1)),
     Case("fc-n1", (1, 37), 10, (4, 8), activation="relu"),
-    Case("fc-n3-ragged-rows", (3, 50), 13, (8, 16), bias=False, empty=(1,),
-         schedule={"tile_x": 2, "wg_x": 4, "wg_y": 1}),
+    Case(
+        "fc-n3-ragged-rows", (3, 50), 13, (8, 16), bias=False, empty=(1,), schedule={"tile_x": 2, "wg_x": 4, "wg_y": 1}
+    ),
     Case("fc-n3-relu6", (3, 20), 6, (2, 4), activation="relu6"),
 ]
 
@@ -77,7 +99,7 @@ def make_case(case: Case, index: int):
     wshape = (case.cout, case.shape[1]) if case.linear else (case.cout, case.shape[1], *case.kernel)
     weight = project_block(rng.standard_normal(wshape).astype(np.float32), Scheme.blocks(rows, cols, 2.5))
     for b in case.empty:
-        weight[b * rows:(b + 1) * rows] = 0
+        weight[b * rows : (b + 1) * rows] = 0
     offsets, columns, values = pack_blocks(gemm_view(weight), rows)
     bias = rng.standard_normal(case.cout).astype(np.float32) if case.bias else None
     x = rng.standard_normal(case.shape).astype(np.float32)
@@ -93,8 +115,14 @@ def make_case(case: Case, index: int):
     battr = dense_f32(bias) if bias is not None else None
 
     def make_op(ins, out):
-        common = dict(block=case.block, offsets=offsets, columns=columns, weights=dense_f32(values), bias=battr,
-                      activation=case.activation)
+        common = dict(
+            block=case.block,
+            offsets=offsets,
+            columns=columns,
+            weights=dense_f32(values),
+            bias=battr,
+            activation=case.activation,
+        )
         if case.linear:
             op = block.LinearOp(ins[0], out, **common)
         else:
@@ -153,6 +181,7 @@ def test_block_kernels_map_filter_blocks_to_work_groups():
     """What the generated kernels promise, without a device: one kernel per layer, a 1x1 conv whose
     tile divides its output reads the input in place (no pdnn_pad), a padded one does not, a wide
     block shrinks the default tile, and the linear kernel splits columns over a work-group."""
+
     def kernels(*names):
         modules = [make_case(c, i)[0] for i, c in enumerate(CASES) if c.name in names]
         module = run_pipeline(merge_functions(modules), default_pipeline(Target.parse("opencl")))
@@ -180,8 +209,20 @@ def test_block_program_type_checks_as_fp16_with_clang(tmp_path_factory, tmp_path
     program = tmp_path / "program.cl"
     program.write_text(embedded_program(model.executable.with_name("model.c").read_text()))  # type: ignore[attr-defined]
     for defines in ([], ["-DPDNN_FP16"]):
-        cmd = [clang, "-cl-std=CL1.2", "-Xclang", "-finclude-default-header", "-Xclang", "-cl-ext=+cl_khr_fp16",
-               *defines, "-Werror", "-fsyntax-only", "-x", "cl", str(program)]
+        cmd = [
+            clang,
+            "-cl-std=CL1.2",
+            "-Xclang",
+            "-finclude-default-header",
+            "-Xclang",
+            "-cl-ext=+cl_khr_fp16",
+            *defines,
+            "-Werror",
+            "-fsyntax-only",
+            "-x",
+            "cl",
+            str(program),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
 
@@ -214,13 +255,21 @@ def test_block_pruned_model_compiles_for_opencl(tmp_path):
     torch.manual_seed(4)
     model = BlockNet().eval()
     with torch.no_grad():
-        for layer, scheme in ((model.pw1, Scheme.blocks(4, 8, 4)), (model.pw2, Scheme.blocks(8, 8, 3)),
-                              (model.fc, Scheme.blocks(4, 5, 2))):
+        for layer, scheme in (
+            (model.pw1, Scheme.blocks(4, 8, 4)),
+            (model.pw2, Scheme.blocks(8, 8, 3)),
+            (model.fc, Scheme.blocks(4, 5, 2)),
+        ):
             layer.weight.copy_(torch.from_numpy(project_block(layer.weight.numpy(), scheme)))
     x = torch.randn(2, 3, 9, 11)
-    compiled = patdnn.compile(model, x, target="opencl", outdir=tmp_path,
-                              device=os.environ.get("PATDNN_OPENCL_DEVICE", "pocl"),
-                              schemes={"pw2": Scheme.blocks(8, 8, 3)})
+    compiled = patdnn.compile(
+        model,
+        x,
+        target="opencl",
+        outdir=tmp_path,
+        device=os.environ.get("PATDNN_OPENCL_DEVICE", "pocl"),
+        schemes={"pw2": Scheme.blocks(8, 8, 3)},
+    )
     source = (tmp_path / "model.c").read_text()
     assert source.count("/* bconv") == 2 and source.count("/* bfc") == 1, "three block kernels"
     planned = "24 -> 20 channels, 9x11 -> 5x6, kernel [1, 1], stride [2, 2], padding [0, 0], relu; 3 filter blocks of 8"

@@ -49,8 +49,12 @@ def runner(tmp_path_factory):
 def run(runner, env: dict[str, str], source_exe: Path | None = None) -> subprocess.CompletedProcess:
     model, tmp, _ = runner
     exe = source_exe or model.executable
-    return subprocess.run([str(exe), "--weights-dir", str(tmp), str(tmp / "in.bin"), str(tmp / "out.bin")],
-                          capture_output=True, text=True, env={**os.environ, **env})
+    return subprocess.run(
+        [str(exe), "--weights-dir", str(tmp), str(tmp / "in.bin"), str(tmp / "out.bin")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *parts: str) -> None:
@@ -72,8 +76,9 @@ def test_device_selectors_that_match(runner, selector):
 @pytest.mark.parametrize("selector", ["no-such-gpu", "0:3", "accelerator"])
 def test_bad_device_selector_lists_the_devices(runner, selector):
     result = run(runner, {"PATDNN_OPENCL_DEVICE": selector})
-    assert_one_line_error(result, f"OpenCL device selector '{selector}' matches no device; available: 0:0 ",
-                          "Portable Computing Language")
+    assert_one_line_error(
+        result, f"OpenCL device selector '{selector}' matches no device; available: 0:0 ", "Portable Computing Language"
+    )
 
 
 def test_no_platform_says_how_to_get_one(runner, tmp_path):
@@ -117,11 +122,15 @@ def test_invalid_work_group_names_code_layer_and_limit(tmp_path):
     source = emit_source(module, tmp_path / "lib", "opencl").read_text()
     # A work-group the device cannot run: drop the kernel's required size, ask for 8192 items.
     source = source.replace("__attribute__((reqd_work_group_size(11, 9, 1)))", "")
-    source = source.replace("l[3] = {11, 9, 1}", "l[3] = {11, 9, 100}").replace("g[3] = {11, 9, 6}", "g[3] = {11, 9, 600}")
+    source = source.replace("l[3] = {11, 9, 1}", "l[3] = {11, 9, 100}").replace(
+        "g[3] = {11, 9, 6}", "g[3] = {11, 9, 600}"
+    )
     (tmp_path / "lib" / "model.c").write_text(source)
     from patdnn.toolchain import build_shared_library, runtime_sources
 
-    build_shared_library([tmp_path / "lib" / "model.c", *runtime_sources()], tmp_path / "lib" / "libbad.so", isa="opencl")
+    build_shared_library(
+        [tmp_path / "lib" / "model.c", *runtime_sources()], tmp_path / "lib" / "libbad.so", isa="opencl"
+    )
     model = OpenCLModel(tmp_path / "lib" / "libbad.so", tmp_path, SHAPE, (1, 6, 9, 11))
     with pytest.raises(RunError) as info:
         model.run(x)

@@ -67,8 +67,15 @@ def merge_functions(modules: list[ModuleOp]) -> ModuleOp:
 def pattern_case(case, index: int, blob_dir):
     weight, ids, library, bias, x = conv_cases.make_layer(case)
     module = pattern_conv_module(
-        weight, ids, library, x.shape, stride=case.stride, padding=case.padding, bias=bias,
-        activation=case.activation, blob_path=blob_dir / f"layer{index}.weights" if case.blob else None,
+        weight,
+        ids,
+        library,
+        x.shape,
+        stride=case.stride,
+        padding=case.padding,
+        bias=bias,
+        activation=case.activation,
+        blob_path=blob_dir / f"layer{index}.weights" if case.blob else None,
     )
     conv = next(op for op in module.walk() if op.name == "pattern.conv2d")
     schedule = SCHEDULES[index % len(SCHEDULES)]
@@ -140,8 +147,9 @@ def test_layer_matches_torch(case: str, tmp_path_factory):
 def check_fp16_request(model: BuiltModel, inputs, fp32: dict, library_path) -> None:
     """Runs `model` asking for fp16: on a device without half (PoCL) it must select fp32 and give
     `fp32`'s results ({name: (output, reference)}) bit for bit; with half, stay within half precision."""
-    library = build_shared_library([model.executable.with_name("model.c"), *runtime_sources()],
-                                   library_path, isa="opencl")
+    library = build_shared_library(
+        [model.executable.with_name("model.c"), *runtime_sources()], library_path, isa="opencl"
+    )
     chosen = OpenCLModel(library, model.weights_dir, (1,), (1,), precision="fp16")  # init only
     os.environ["PATDNN_OPENCL_PRECISION"] = "fp16"
     try:
@@ -169,8 +177,21 @@ def test_fp16_request_falls_back_to_fp32_on_a_device_without_half(tmp_path_facto
 def test_opencl_runtime_compiles_warning_free(tmp_path):
     need_toolchain("opencl")
     for defines in (["-DPDNN_OPENCL"], []):  # without PDNN_OPENCL it must compile to nothing
-        cmd = ["gcc", "-O2", "-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror", *defines,
-               f"-I{RUNTIME_DIR}", "-c", str(RUNTIME_DIR / "opencl.c"), "-o", str(tmp_path / "opencl.o")]
+        cmd = [
+            "gcc",
+            "-O2",
+            "-std=c11",
+            "-Wall",
+            "-Wextra",
+            "-Wpedantic",
+            "-Werror",
+            *defines,
+            f"-I{RUNTIME_DIR}",
+            "-c",
+            str(RUNTIME_DIR / "opencl.c"),
+            "-o",
+            str(tmp_path / "opencl.o"),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
 
@@ -195,7 +216,19 @@ def test_program_type_checks_with_clang(defines, tmp_path_factory, tmp_path):
     model: BuiltModel = _BUILT["model"]  # type: ignore[assignment]
     program = tmp_path / "program.cl"
     program.write_text(embedded_program(model.executable.with_name("model.c").read_text()))
-    cmd = [clang, "-cl-std=CL1.2", "-Xclang", "-finclude-default-header", "-Xclang", "-cl-ext=+cl_khr_fp16",
-           *defines, "-Werror", "-fsyntax-only", "-x", "cl", str(program)]
+    cmd = [
+        clang,
+        "-cl-std=CL1.2",
+        "-Xclang",
+        "-finclude-default-header",
+        "-Xclang",
+        "-cl-ext=+cl_khr_fp16",
+        *defines,
+        "-Werror",
+        "-fsyntax-only",
+        "-x",
+        "cl",
+        str(program),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

@@ -84,14 +84,28 @@ def test_patdnnc_target_opencl_builds_a_runner(tmp_path):
     x = torch.randn(1, 3, 13, 13)
     (tmp_path / "small.mlir").write_text(str(import_module(model, x, weights_path=tmp_path / "small.weights")))
     out = tmp_path / "out"
-    build = subprocess.run(["patdnnc", str(tmp_path / "small.mlir"), "-o", str(out), "--target", "opencl",
-                            "--build", "host"], capture_output=True, text=True)
+    build = subprocess.run(
+        ["patdnnc", str(tmp_path / "small.mlir"), "-o", str(out), "--target", "opencl", "--build", "host"],
+        capture_output=True,
+        text=True,
+    )
     assert build.returncode == 0, build.stderr
     assert "__kernel" in (out / "model.c").read_text()
     x.numpy().tofile(tmp_path / "in.bin")
-    run = subprocess.run([str(out / "model_run"), "--weights-dir", str(out), "--bench", "2", str(tmp_path / "in.bin"),
-                          str(tmp_path / "out.bin")], capture_output=True, text=True,
-                         env={**os.environ, "PATDNN_OPENCL_DEVICE": DEVICE})
+    run = subprocess.run(
+        [
+            str(out / "model_run"),
+            "--weights-dir",
+            str(out),
+            "--bench",
+            "2",
+            str(tmp_path / "in.bin"),
+            str(tmp_path / "out.bin"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATDNN_OPENCL_DEVICE": DEVICE},
+    )
     assert run.returncode == 0, run.stderr
     assert "median_ms:" in run.stdout
     y = torch.from_numpy(np.fromfile(tmp_path / "out.bin", dtype=np.float32).reshape(1, 7))
@@ -100,8 +114,15 @@ def test_patdnnc_target_opencl_builds_a_runner(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name,shape", [("vgg16", (1, 3, 64, 64)), ("resnet50", (1, 3, 64, 64)),
-                                        ("mobilenet-v2", (1, 3, 64, 64)), ("resnet18", (1, 3, 224, 224))])
+@pytest.mark.parametrize(
+    "name,shape",
+    [
+        ("vgg16", (1, 3, 64, 64)),
+        ("resnet50", (1, 3, 64, 64)),
+        ("mobilenet-v2", (1, 3, 64, 64)),
+        ("resnet18", (1, 3, 224, 224)),
+    ],
+)
 def test_bigger_models_match_pytorch(name, shape, tmp_path):
     need_toolchain("opencl")
     model = pruned_model(name)

@@ -19,8 +19,12 @@ ROWS = Scheme.blocks(2, 8, 2, "rows")
 
 def _layers(seed: int = 0) -> dict[str, torch.nn.Module]:
     torch.manual_seed(seed)
-    return {"pat": torch.nn.Conv2d(4, 6, 3, bias=False), "blk": torch.nn.Conv2d(6, 8, 3, bias=False),
-            "fc": torch.nn.Linear(24, 10, bias=False), "keep": torch.nn.Conv2d(8, 8, 1, bias=False)}
+    return {
+        "pat": torch.nn.Conv2d(4, 6, 3, bias=False),
+        "blk": torch.nn.Conv2d(6, 8, 3, bias=False),
+        "fc": torch.nn.Linear(24, 10, bias=False),
+        "keep": torch.nn.Conv2d(8, 8, 1, bias=False),
+    }
 
 
 PLAN = {"pat": Scheme.pattern(2.0), "blk": BLOCK, "fc": ROWS, "keep": Scheme.dense()}
@@ -37,9 +41,11 @@ def test_constraint_sets_per_scheme():
     assert set(admm.Zs["block"]) == {"blk", "fc"} and set(admm.Zs["pattern"]) == {"pat"}
     admm.step()
     layers = admm.weights
-    expected = sum(((layers[n] - admm.Zs[k][n] + admm.Us[k][n]) ** 2).sum()
-                   for k, names in (("pattern", ["pat"]), ("connectivity", ["pat"]), ("block", ["blk", "fc"]))
-                   for n in names)
+    expected = sum(
+        ((layers[n] - admm.Zs[k][n] + admm.Us[k][n]) ** 2).sum()
+        for k, names in (("pattern", ["pat"]), ("connectivity", ["pat"]), ("block", ["blk", "fc"]))
+        for n in names
+    )
     assert float(admm.penalty().detach()) == pytest.approx(0.15 * float(expected.detach()), rel=1e-6)
     w = layers["fc"].detach().numpy()
     np.testing.assert_allclose(admm.Zs["block"]["fc"].numpy(), project_block(w, ROWS))

@@ -24,12 +24,15 @@ def test_read_idx_round_trip(tmp_path, compressed):
     np.testing.assert_array_equal(read_idx(path), array)
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"\x01\x00\x08\x01", "magic"),
-    (b"\0\0\x0d\x01" + struct.pack(">I", 1) + b"\0\0\0\0", "type"),
-    (b"\0\0\x08\x02" + struct.pack(">I", 2), "header"),
-    (b"\0\0\x08\x01" + struct.pack(">I", 5) + b"abc", "expected 5 bytes"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"\x01\x00\x08\x01", "magic"),
+        (b"\0\0\x0d\x01" + struct.pack(">I", 1) + b"\0\0\0\0", "type"),
+        (b"\0\0\x08\x02" + struct.pack(">I", 2), "header"),
+        (b"\0\0\x08\x01" + struct.pack(">I", 5) + b"abc", "expected 5 bytes"),
+    ],
+)
 def test_read_idx_rejects_bad_files(tmp_path, data, message):
     path = tmp_path / "bad.idx"
     path.write_bytes(data)

@@ -52,12 +52,15 @@ def test_library_from_file(tmp_path):
     np.testing.assert_array_equal(select_library(torch.nn.Conv2d(1, 1, 3), str(path)), candidate_patterns()[:6])
 
 
-@pytest.mark.parametrize("library, message", [
-    (np.ones((2, 2, 2)), "shape"),
-    (candidate_patterns()[[0, 0]], "duplicate"),
-    (np.concatenate([candidate_patterns()[:1], candidate_patterns(3, 5)[:1]]), "same number"),
-    (np.where(candidate_patterns()[:2] == 1, 1, 0) * np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]]), "centre"),
-])
+@pytest.mark.parametrize(
+    "library, message",
+    [
+        (np.ones((2, 2, 2)), "shape"),
+        (candidate_patterns()[[0, 0]], "duplicate"),
+        (np.concatenate([candidate_patterns()[:1], candidate_patterns(3, 5)[:1]]), "same number"),
+        (np.where(candidate_patterns()[:2] == 1, 1, 0) * np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]]), "centre"),
+    ],
+)
 def test_bad_libraries_are_rejected(library, message):
     with pytest.raises(ValueError, match=message):
         validate_library(library)

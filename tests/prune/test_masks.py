@@ -27,10 +27,13 @@ def _train(model, optimizer, steps, enforcer=None):
             enforcer.after_step(optimizer)
 
 
-@pytest.mark.parametrize("make_optimizer", [
-    lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=1e-3),
-    lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=1e-3),
-])
+@pytest.mark.parametrize(
+    "make_optimizer",
+    [
+        lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=1e-3),
+        lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=1e-3),
+    ],
+)
 def test_masks_hold_through_training(make_optimizer):
     model, masks = _setup()
     optimizer = make_optimizer(model.parameters())

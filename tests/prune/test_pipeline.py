@@ -26,8 +26,18 @@ def pruned_run(tmp_path_factory):
     if not (fashion_mnist_root() / "train-images-idx3-ubyte.gz").exists():
         pytest.skip("Debian package dataset-fashion-mnist is not installed")
     out = tmp_path_factory.mktemp("prune")
-    config = PruneConfig(output=out, model="resnet20-cifar", patterns="8", connectivity=3.6, dense_epochs=3,
-                         admm_epochs=1, retrain_epochs=2, train_limit=TRAIN, test_limit=TEST, threads=1)
+    config = PruneConfig(
+        output=out,
+        model="resnet20-cifar",
+        patterns="8",
+        connectivity=3.6,
+        dense_epochs=3,
+        admm_epochs=1,
+        retrain_epochs=2,
+        train_limit=TRAIN,
+        test_limit=TEST,
+        threads=1,
+    )
     report = run_pruning(config, log=lambda line: None)
     return out, config, report
 
@@ -71,8 +81,20 @@ def test_patdnnc_compiles_the_pruned_model_and_matches_pytorch(pruned_run, tmp_p
     need_toolchain("host")
     out, _, _ = pruned_run
     build = tmp_path / "build"
-    result = subprocess.run(["patdnnc", str(out / "model.pt2"), "--patterns", str(out / "patterns.npz"),
-                             "-o", str(build), "--build", "host"], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            "patdnnc",
+            str(out / "model.pt2"),
+            "--patterns",
+            str(out / "patterns.npz"),
+            "-o",
+            str(build),
+            "--build",
+            "host",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     # the IR's pattern convs use exactly the pruner's library
     library = next(iter(load_patterns(out / "patterns.npz").values()))[0]
@@ -85,8 +107,17 @@ def test_patdnnc_compiles_the_pruned_model_and_matches_pytorch(pruned_run, tmp_p
     images, labels = load_dataset("fashion-mnist", "test", limit=8).tensors
     for i, image in enumerate(images):
         image[None].numpy().tofile(tmp_path / "in.bin")
-        run = subprocess.run([str(build / "model_run"), "--weights-dir", str(build), str(tmp_path / "in.bin"),
-                              str(tmp_path / "out.bin")], capture_output=True, text=True)
+        run = subprocess.run(
+            [
+                str(build / "model_run"),
+                "--weights-dir",
+                str(build),
+                str(tmp_path / "in.bin"),
+                str(tmp_path / "out.bin"),
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert run.returncode == 0, run.stderr
         got = np.fromfile(tmp_path / "out.bin", dtype=np.float32)
         with torch.no_grad():
@@ -96,8 +127,16 @@ def test_patdnnc_compiles_the_pruned_model_and_matches_pytorch(pruned_run, tmp_p
 
 def test_pruning_from_a_dense_checkpoint(pruned_run, tmp_path):
     out, config, report = pruned_run
-    again = PruneConfig(**{**config.__dict__, "output": tmp_path / "from-dense", "dense_checkpoint": out / "dense.pt",
-                           "dense_epochs": 0, "admm_epochs": 0, "retrain_epochs": 0})
+    again = PruneConfig(
+        **{
+            **config.__dict__,
+            "output": tmp_path / "from-dense",
+            "dense_checkpoint": out / "dense.pt",
+            "dense_epochs": 0,
+            "admm_epochs": 0,
+            "retrain_epochs": 0,
+        }
+    )
     result = run_pruning(again, log=lambda line: None)
     assert result["accuracy"]["dense"] == report["accuracy"]["dense"]  # the same dense model, not retrained
     assert not [h for h in result["history"] if h["phase"] == "dense"]
@@ -113,8 +152,15 @@ def test_dense_checkpoint_of_another_model_is_a_clear_error(tmp_path):
 def test_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     import patdnn.prune.pipeline as pipeline
 
-    config = PruneConfig(output=tmp_path / "o", dense_epochs=2, admm_epochs=1, retrain_epochs=1,
-                         train_limit=256, test_limit=100, threads=1)
+    config = PruneConfig(
+        output=tmp_path / "o",
+        dense_epochs=2,
+        admm_epochs=1,
+        retrain_epochs=1,
+        train_limit=256,
+        test_limit=100,
+        threads=1,
+    )
     real_train_epoch, calls = pipeline.train_epoch, []
 
     def interrupted(*args, **kwargs):
@@ -128,5 +174,9 @@ def test_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch):
         run_pruning(config, log=lambda line: None)
     monkeypatch.setattr(pipeline, "train_epoch", real_train_epoch)
     report = run_pruning(config, log=lambda line: None)
-    assert [(h["phase"], h["epoch"]) for h in report["history"]] == [("dense", 1), ("dense", 2), ("admm", 1),
-                                                                       ("retrain", 1)]
+    assert [(h["phase"], h["epoch"]) for h in report["history"]] == [
+        ("dense", 1),
+        ("dense", 2),
+        ("admm", 1),
+        ("retrain", 1),
+    ]

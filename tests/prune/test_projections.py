@@ -66,6 +66,7 @@ def test_joint_projection_matches_brute_force(seed):
     ours = apply_patterns(weights, ids, library)
     best = min(
         (np.sum((weights - apply_patterns(weights, np.array(choice).reshape(2, 2), library)) ** 2), choice)
-        for choice in product(range(-1, 4), repeat=4) if sum(c >= 0 for c in choice) == 2
+        for choice in product(range(-1, 4), repeat=4)
+        if sum(c >= 0 for c in choice) == 2
     )
     assert np.sum((weights - ours) ** 2) == pytest.approx(best[0], rel=1e-6)

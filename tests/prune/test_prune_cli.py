@@ -30,24 +30,46 @@ def _patdnn(capsys, *args: str) -> tuple[int, str, str]:
 def test_help_explains_the_pipeline(capsys):
     status, out, _ = _patdnn(capsys, "prune", "--help")
     assert status == 0
-    for option in ("--patterns", "--connectivity", "--admm-epochs", "--retrain-epochs", "--dense-checkpoint",
-                   "--device", "--restart", "pconv-cross"):
+    for option in (
+        "--patterns",
+        "--connectivity",
+        "--admm-epochs",
+        "--retrain-epochs",
+        "--dense-checkpoint",
+        "--device",
+        "--restart",
+        "pconv-cross",
+    ):
         assert option in out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--model", "alexnet"], "alexnet"),
-    (["--model", "resnet18"], "3-channel"),
-    (["--connectivity", "0.5"], "connectivity"),
-    (["--patterns", "99"], "library size 99"),
-    (["--patterns", "nope"], "nope"),
-    (["--dense-checkpoint", "/nonexistent/dense.pt"], "does not exist"),
-    (["--data", "cifar10"], "cifar10"),
-    (["--dense-epochs", "-1"], "-1"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--model", "alexnet"], "alexnet"),
+        (["--model", "resnet18"], "3-channel"),
+        (["--connectivity", "0.5"], "connectivity"),
+        (["--patterns", "99"], "library size 99"),
+        (["--patterns", "nope"], "nope"),
+        (["--dense-checkpoint", "/nonexistent/dense.pt"], "does not exist"),
+        (["--data", "cifar10"], "cifar10"),
+        (["--dense-epochs", "-1"], "-1"),
+    ],
+)
 def test_user_mistakes_are_one_line(capsys, tmp_path, args, message):
-    status, _, err = _patdnn(capsys, "prune", "-o", str(tmp_path / "o"), "--dense-epochs", "0",
-                             "--train-limit", "64", "--test-limit", "64", *args)
+    status, _, err = _patdnn(
+        capsys,
+        "prune",
+        "-o",
+        str(tmp_path / "o"),
+        "--dense-epochs",
+        "0",
+        "--train-limit",
+        "64",
+        "--test-limit",
+        "64",
+        *args,
+    )
     assert status == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], err
@@ -65,13 +87,42 @@ def test_torchrun_two_processes_gloo(tmp_path):
     if not (fashion_mnist_root() / "train-images-idx3-ubyte.gz").exists():
         pytest.skip("Debian package dataset-fashion-mnist is not installed")
     out = tmp_path / "ddp"
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-               "-m", "patdnn.tools.patdnn_cli", "prune", "-o", str(out), "--train-limit", "256",
-               "--test-limit", "101", "--dense-epochs", "1", "--admm-epochs", "1", "--retrain-epochs", "1",
-               "--batch-size", "64", "--threads", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "-m",
+        "patdnn.tools.patdnn_cli",
+        "prune",
+        "-o",
+        str(out),
+        "--train-limit",
+        "256",
+        "--test-limit",
+        "101",
+        "--dense-epochs",
+        "1",
+        "--admm-epochs",
+        "1",
+        "--retrain-epochs",
+        "1",
+        "--batch-size",
+        "64",
+        "--threads",
+        "1",
+    ]
     # own session: on a hang, the workers are killed with torchrun (not left behind)
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     try:
         _, stderr = process.communicate(timeout=180)
     except subprocess.TimeoutExpired:

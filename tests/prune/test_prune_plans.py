@@ -69,13 +69,16 @@ class _Depthwise(torch.nn.Module):
         self.bn = torch.nn.BatchNorm2d(8)
 
 
-@pytest.mark.parametrize("layers, message", [
-    ({"layer1.0.conv": "block 8x16 4x"}, "'layer1.0.conv' does not exist; near names: layer1.0.conv2"),
-    ({"bn": "dense"}, "'bn' is a BatchNorm2d, not a Conv2d or Linear"),
-    ({"dw": "block 4x8 2x"}, "'dw' is a depthwise conv (groups 8): block pruning needs groups 1"),
-    ({"pw": "pattern 2x"}, "'pw' (conv 1x1, groups 1) cannot take 'pattern 2x'"),
-    ({"stem": "block 4x8 2x"}, "'stem' is the first conv and reads the image"),
-])
+@pytest.mark.parametrize(
+    "layers, message",
+    [
+        ({"layer1.0.conv": "block 8x16 4x"}, "'layer1.0.conv' does not exist; near names: layer1.0.conv2"),
+        ({"bn": "dense"}, "'bn' is a BatchNorm2d, not a Conv2d or Linear"),
+        ({"dw": "block 4x8 2x"}, "'dw' is a depthwise conv (groups 8): block pruning needs groups 1"),
+        ({"pw": "pattern 2x"}, "'pw' (conv 1x1, groups 1) cannot take 'pattern 2x'"),
+        ({"stem": "block 4x8 2x"}, "'stem' is the first conv and reads the image"),
+    ],
+)
 def test_bad_plans_name_the_layer(layers, message):
     plan = {name: parse_scheme(text) for name, text in layers.items()}
     model = build_model("resnet20-cifar", "fashion-mnist") if "layer1.0.conv" in layers else _Depthwise()
@@ -83,14 +86,17 @@ def test_bad_plans_name_the_layer(layers, message):
         check_plan(plan, model)
 
 
-@pytest.mark.parametrize("spec, rate, message", [
-    ("blocks:8x16", None, "blocks:ROWSxCOLS:RATE"),
-    ("blocks:8x16:0.5", None, "rate 0.5 must be a finite number >= 1"),
-    ("pattern", None, "expected patterns, blocks"),
-    ("/nonexistent/plan.json", None, "does not exist"),
-    ("rule", None, "needs the overall target --rate"),
-    ("search", None, "needs the overall target --rate"),
-])
+@pytest.mark.parametrize(
+    "spec, rate, message",
+    [
+        ("blocks:8x16", None, "blocks:ROWSxCOLS:RATE"),
+        ("blocks:8x16:0.5", None, "rate 0.5 must be a finite number >= 1"),
+        ("pattern", None, "expected patterns, blocks"),
+        ("/nonexistent/plan.json", None, "does not exist"),
+        ("rule", None, "needs the overall target --rate"),
+        ("search", None, "needs the overall target --rate"),
+    ],
+)
 def test_bad_specs_are_clear_errors(resnet, spec, rate, message):
     with pytest.raises(SchemeError, match=message):
         _resolve(spec, resnet, rate)

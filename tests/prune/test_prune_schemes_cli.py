@@ -19,11 +19,30 @@ from patdnn.sparsity.layers import kept_weights, model_layers
 from patdnn.sparsity.plan import save_plan
 from patdnn.tools.patdnn_cli import main
 
-PLAN = {"layer1.0.conv1": Scheme.pattern(2.0), "layer2.0.conv2": Scheme.pattern(2.0),
-        "layer2.1.conv1": Scheme.blocks(8, 16, 4), "layer3.0.downsample.0": Scheme.blocks(4, 8, 2),
-        "layer3.2.conv2": Scheme.blocks(8, 16, 2, "rows"), "fc": Scheme.blocks(2, 16, 2)}
-TINY = ["--train-limit", "256", "--test-limit", "100", "--dense-epochs", "1", "--admm-epochs", "1",
-        "--retrain-epochs", "1", "--batch-size", "64", "--threads", "1"]
+PLAN = {
+    "layer1.0.conv1": Scheme.pattern(2.0),
+    "layer2.0.conv2": Scheme.pattern(2.0),
+    "layer2.1.conv1": Scheme.blocks(8, 16, 4),
+    "layer3.0.downsample.0": Scheme.blocks(4, 8, 2),
+    "layer3.2.conv2": Scheme.blocks(8, 16, 2, "rows"),
+    "fc": Scheme.blocks(2, 16, 2),
+}
+TINY = [
+    "--train-limit",
+    "256",
+    "--test-limit",
+    "100",
+    "--dense-epochs",
+    "1",
+    "--admm-epochs",
+    "1",
+    "--retrain-epochs",
+    "1",
+    "--batch-size",
+    "64",
+    "--threads",
+    "1",
+]
 
 
 def _patdnn(capsys, *args: str) -> tuple[int, str]:
@@ -93,20 +112,35 @@ def test_resume_refuses_another_plan(mixed_run, capsys):
     assert status == 1 and "different schemes" in err
     # the same plan under another file name: the plan is what must match, so rewrite ours in place
     save_plan({**PLAN, "fc": Scheme.blocks(2, 16, 4)}, mixed_run / "plan.json")
-    status, err = _patdnn(capsys, "prune", "-o", str(mixed_run / "out"), "--schemes", str(mixed_run / "plan.json"),
-                          *TINY)
+    status, err = _patdnn(
+        capsys, "prune", "-o", str(mixed_run / "out"), "--schemes", str(mixed_run / "plan.json"), *TINY
+    )
     assert status == 1 and "different plan" in err and len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--schemes", "blocks:8x16"], "blocks:ROWSxCOLS:RATE"),
-    (["--schemes", "rule"], "needs the overall target --rate"),
-    (["--schemes", "rule", "--rate", "0.5"], "--rate"),
-    (["--schemes", "nope.json"], "does not exist"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--schemes", "blocks:8x16"], "blocks:ROWSxCOLS:RATE"),
+        (["--schemes", "rule"], "needs the overall target --rate"),
+        (["--schemes", "rule", "--rate", "0.5"], "--rate"),
+        (["--schemes", "nope.json"], "does not exist"),
+    ],
+)
 def test_scheme_mistakes_are_one_line(capsys, tmp_path, args, message):
-    status, err = _patdnn(capsys, "prune", "-o", str(tmp_path / "o"), "--dense-epochs", "0", "--train-limit", "64",
-                          "--test-limit", "64", *args)
+    status, err = _patdnn(
+        capsys,
+        "prune",
+        "-o",
+        str(tmp_path / "o"),
+        "--dense-epochs",
+        "0",
+        "--train-limit",
+        "64",
+        "--test-limit",
+        "64",
+        *args,
+    )
     assert status == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], err
@@ -114,8 +148,18 @@ def test_scheme_mistakes_are_one_line(capsys, tmp_path, args, message):
 
 def test_bad_layer_in_plan_fails_before_training(capsys, tmp_path):
     (tmp_path / "p.json").write_text(json.dumps({"layers": {"layer9.conv": "block 8x16 4x"}}))
-    status, err = _patdnn(capsys, "prune", "-o", str(tmp_path / "o"), "--schemes", str(tmp_path / "p.json"),
-                          "--train-limit", "64", "--test-limit", "64")
+    status, err = _patdnn(
+        capsys,
+        "prune",
+        "-o",
+        str(tmp_path / "o"),
+        "--schemes",
+        str(tmp_path / "p.json"),
+        "--train-limit",
+        "64",
+        "--test-limit",
+        "64",
+    )
     assert status == 1 and "layer 'layer9.conv' does not exist" in err
     assert not (tmp_path / "o" / "dense.pt").exists()  # failed before the dense phase
 
@@ -125,8 +169,21 @@ def test_default_plan_is_patterns(capsys, tmp_path):
     if not (fashion_mnist_root() / "train-images-idx3-ubyte.gz").exists():
         pytest.skip("Debian package dataset-fashion-mnist is not installed")
     out = tmp_path / "o"
-    status, err = _patdnn(capsys, "prune", "-o", str(out), *TINY[:4], "--dense-epochs", "1", "--admm-epochs", "0",
-                          "--retrain-epochs", "0", "--threads", "1")
+    status, err = _patdnn(
+        capsys,
+        "prune",
+        "-o",
+        str(out),
+        *TINY[:4],
+        "--dense-epochs",
+        "1",
+        "--admm-epochs",
+        "0",
+        "--retrain-epochs",
+        "0",
+        "--threads",
+        "1",
+    )
     assert status == 0, err
     report = json.loads((out / "report.json").read_text())
     assert report["settings"]["schemes"] == "patterns" and report["settings"]["rate"] is None

@@ -29,8 +29,13 @@ def runner(request, tmp_path_factory, strict_flags):
     d = tmp_path_factory.mktemp(f"runner-{target}")
     src = d / "affine_model.c"
     src.write_text(MODEL_TEMPLATE.read_text().replace("@SHA256@", hashlib.sha256(WEIGHTS).hexdigest()))
-    exe = build_executable([src, RUNTIME_DIR / "runner_main.c", *runtime_sources()], d / "affine_run",
-                           target=target, isa="neon", extra_flags=strict_flags)
+    exe = build_executable(
+        [src, RUNTIME_DIR / "runner_main.c", *runtime_sources()],
+        d / "affine_run",
+        target=target,
+        isa="neon",
+        extra_flags=strict_flags,
+    )
     weights = d / "weights"
     weights.mkdir()
     (weights / "affine.bin").write_bytes(WEIGHTS)

@@ -10,8 +10,9 @@ CHECK_SRC = Path(__file__).with_name("threadpool_check.c")
 
 
 def _run_check(tmp_path, target, args, timeout, flags):
-    exe = build_executable([CHECK_SRC, *runtime_sources()], tmp_path / "threadpool_check", target=target,
-                           isa="scalar", extra_flags=flags)
+    exe = build_executable(
+        [CHECK_SRC, *runtime_sources()], tmp_path / "threadpool_check", target=target, isa="scalar", extra_flags=flags
+    )
     proc = run_executable(exe, args, target=target, timeout=timeout)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.strip() == "ok"

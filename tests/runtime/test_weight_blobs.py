@@ -76,9 +76,7 @@ def test_truncated_file(rt, ctx_factory, weights):
     (wd / "w.bin").write_bytes(data[:600])
     ctx = ctx_factory(1, wd)
     assert not _blob(rt, ctx, "w.bin", 1000, sha)
-    assert _error(rt, ctx) == (
-        f"weights blob '{wd}/w.bin' is truncated: 600 bytes, the model needs at least 1000"
-    )
+    assert _error(rt, ctx) == (f"weights blob '{wd}/w.bin' is truncated: 600 bytes, the model needs at least 1000")
 
 
 def test_corrupted_file_then_repaired(rt, ctx_factory, weights):

@@ -38,7 +38,7 @@ def test_block_mask_is_the_euclidean_projection(structure, axis):
     block, rate = (4, 5), 2.5
     mask = block_mask(matrix, block, rate, structure)
     for r0, c0 in itertools.product(range(0, 7, 4), range(0, 11, 5)):
-        tile, tmask = matrix[r0:r0 + 4, c0:c0 + 5], mask[r0:r0 + 4, c0:c0 + 5]
+        tile, tmask = matrix[r0 : r0 + 4, c0 : c0 + 5], mask[r0 : r0 + 4, c0 : c0 + 5]
         groups = tmask.any(axis=axis)
         assert np.all(tmask.all(axis=axis) == groups), "whole columns/rows are kept or pruned"
         keep = max(1, round(groups.size / rate))

@@ -41,8 +41,11 @@ def test_depthwise_is_memory_or_low_efficiency_bound_and_patterns_need_3x3():
 @pytest.mark.skipif(not (RESULTS / "layers.json").is_file(), reason="no recorded layer benchmark")
 def test_model_within_1_6x_of_measured_pattern_layers():
     model = CostModel("avx512")
-    records = [r for r in json.loads((RESULTS / "layers.json").read_text())["layers"]
-               if r["threads"] == 1 and not r.get("dense_in_patdnn")]
+    records = [
+        r
+        for r in json.loads((RESULTS / "layers.json").read_text())["layers"]
+        if r["threads"] == 1 and not r.get("dense_in_patdnn")
+    ]
     assert records
     for r in records:
         est = model.latency_ms(conv(r["cin"], r["cout"], r["size"], r["stride"]), Scheme.pattern(3.6))
@@ -52,13 +55,18 @@ def test_model_within_1_6x_of_measured_pattern_layers():
 @pytest.mark.skipif(not (RESULTS / "models.json").is_file(), reason="no recorded model benchmark")
 @pytest.mark.parametrize("name", ["resnet50", "mobilenet-v2"])
 def test_model_within_1_3x_of_measured_whole_models(name):
-    measured = next(r["ms"]["ours"] for r in json.loads((RESULTS / "models.json").read_text())["models"]
-                    if r["model"] == name and r["threads"] == 1)
+    measured = next(
+        r["ms"]["ours"]
+        for r in json.loads((RESULTS / "models.json").read_text())["models"]
+        if r["model"] == name and r["threads"] == 1
+    )
     net = get_model(name)
     convs = prunable_convs(net)
     model = CostModel("avx512")
-    est = sum(model.latency_ms(layer, Scheme.pattern(3.6) if layer.name in convs else Scheme.dense())
-              for layer in model_layers(net, (1, 3, 224, 224)))
+    est = sum(
+        model.latency_ms(layer, Scheme.pattern(3.6) if layer.name in convs else Scheme.dense())
+        for layer in model_layers(net, (1, 3, 224, 224))
+    )
     assert 1 / 1.3 < est / measured < 1.3
 
 

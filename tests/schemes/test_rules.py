@@ -36,12 +36,12 @@ SHAPE = (1, 3, 16, 16)
 
 def test_rules_table_per_layer():
     plan = rule_plan(Mixed(), SHAPE, 4.0)
-    assert plan["stem"].kind == SchemeKind.DENSE            # rule 1: reads the image
-    assert plan["dw"].kind == SchemeKind.DENSE              # rule 2: depthwise
-    assert plan["tiny"].kind == SchemeKind.DENSE            # rule 3: < 0.5% of weights and FLOPs
-    assert plan["conv3"].kind == SchemeKind.PATTERN         # rule 4
-    assert plan["pw"].block == (8, 16)                      # rule 5: Cout >= 64 -> 8x16
-    assert plan["big"].block == (8, 16)                     # rule 5: no 16x32 (slower on our kernels)
+    assert plan["stem"].kind == SchemeKind.DENSE  # rule 1: reads the image
+    assert plan["dw"].kind == SchemeKind.DENSE  # rule 2: depthwise
+    assert plan["tiny"].kind == SchemeKind.DENSE  # rule 3: < 0.5% of weights and FLOPs
+    assert plan["conv3"].kind == SchemeKind.PATTERN  # rule 4
+    assert plan["pw"].block == (8, 16)  # rule 5: Cout >= 64 -> 8x16
+    assert plan["big"].block == (8, 16)  # rule 5: no 16x32 (slower on our kernels)
     assert plan["fc"].kind == SchemeKind.BLOCK and plan["fc"].block == (4, 16)
 
 
@@ -51,8 +51,9 @@ def test_low_rate_3x3_gets_blocks_not_patterns():
     assert plan["conv3"].kind == SchemeKind.BLOCK
 
 
-@pytest.mark.parametrize("model,shape", [("resnet20-cifar", (1, 1, 28, 28)), ("resnet50", (1, 3, 64, 64)),
-                                         ("mobilenet-v2", (1, 3, 64, 64))])
+@pytest.mark.parametrize(
+    "model,shape", [("resnet20-cifar", (1, 1, 28, 28)), ("resnet50", (1, 3, 64, 64)), ("mobilenet-v2", (1, 3, 64, 64))]
+)
 @pytest.mark.parametrize("rate", [2.0, 4.0, 8.0])
 def test_overall_rate_is_met(model, shape, rate):
     net = get_model(model, **({"in_channels": 1} if shape[1] == 1 else {}))
@@ -78,8 +79,12 @@ def test_kept_weights_match_the_projections():
     net = Mixed()
     layers = {layer.name: layer for layer in model_layers(net, SHAPE)}
     rng = np.random.default_rng(0)
-    for name, scheme in [("pw", Scheme.blocks(8, 16, 3)), ("big", Scheme.blocks(16, 32, 5)),
-                         ("fc", Scheme.blocks(4, 16, 2.5, "rows")), ("conv3", Scheme.blocks(4, 16, 3))]:
+    for name, scheme in [
+        ("pw", Scheme.blocks(8, 16, 3)),
+        ("big", Scheme.blocks(16, 32, 5)),
+        ("fc", Scheme.blocks(4, 16, 2.5, "rows")),
+        ("conv3", Scheme.blocks(4, 16, 3)),
+    ]:
         weight = rng.standard_normal(tuple(getattr(net, name).weight.shape)).astype(np.float32)
         assert int((project_block(weight, scheme) != 0).sum()) == kept_weights(layers[name], scheme)
     weight = net.conv3.weight.detach().numpy()

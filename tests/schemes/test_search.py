@@ -25,8 +25,14 @@ def test_proxies_equal_the_projections_loss():
     rng = np.random.default_rng(1)
     weight = rng.standard_normal((20, 10, 3, 3)).astype(np.float32)  # 90 columns: a partial 32/16-wide block
     library = extract_library(torch.nn.Sequential(torch.nn.Conv2d(10, 20, 3)))
-    schemes = [Scheme.dense(), Scheme.pattern(1), Scheme.pattern(2.5), Scheme.blocks(8, 16, 3),
-               Scheme.blocks(16, 32, 1.5), Scheme.blocks(4, 16, 12)]
+    schemes = [
+        Scheme.dense(),
+        Scheme.pattern(1),
+        Scheme.pattern(2.5),
+        Scheme.blocks(8, 16, 3),
+        Scheme.blocks(16, 32, 1.5),
+        Scheme.blocks(4, 16, 12),
+    ]
     total = float(np.square(weight.astype(np.float64)).sum())
     for scheme, proxy in zip(schemes, proxies(weight, schemes, library)):
         pruned, _ = project(weight, scheme, library)
@@ -37,6 +43,7 @@ def test_proxies_equal_the_projections_loss():
 def test_choose_is_the_exact_optimum():
     costs = [[4, 2, 1], [4, 2, 1], [4, 3, 1]]
     objs = [[0.0, 1.0, 3.0], [0.0, 2.0, 2.5], [0.0, 0.5, 4.0]]
+
     def total(picks, table):
         return sum(row[i] for row, i in zip(table, picks))
 
@@ -74,8 +81,9 @@ def test_small_lambda_buys_latency_large_lambda_buys_accuracy(net, tmp_path):
 
 def test_sensitivity_protects_a_layer(net):
     plain = search_plan(net, SHAPE, 3.0, progress=False, isa="avx512", lam=1.0)
-    guarded = search_plan(net, SHAPE, 3.0, progress=False, isa="avx512", lam=1.0,
-                          sensitivity={"layer3.2.conv2": 1000.0})
+    guarded = search_plan(
+        net, SHAPE, 3.0, progress=False, isa="avx512", lam=1.0, sensitivity={"layer3.2.conv2": 1000.0}
+    )
     layers = {layer.name: layer for layer in model_layers(net, SHAPE)}
     from patdnn.sparsity.layers import kept_weights
 

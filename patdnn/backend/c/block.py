@@ -84,7 +84,9 @@ class BlockGeometry:
     def of(op: block.Conv2dOp, isa: Isa, gathered: int) -> BlockGeometry:
         n, cin, h, w = common.shape_of(op.input)
         _, cout, ho, wo = common.shape_of(op.output)
-        direct = common.pair(op.kernel) == (1, 1) and common.pair(op.stride) == (1, 1) and common.pair(op.padding) == (0, 0)
+        direct = (
+            common.pair(op.kernel) == (1, 1) and common.pair(op.stride) == (1, 1) and common.pair(op.padding) == (0, 0)
+        )
         pixels, filters = ho * wo, block.block_rows(op)
         rows, vectors = register_tile(isa, filters, pixels)
         tile = vectors * isa.vector_width
@@ -93,8 +95,22 @@ class BlockGeometry:
         fit = L2_SLICE_BYTES // (4 * max(in_rows, 1)) // tile * tile
         chunk = min(max(tile, fit), round_up(pixels, tile))
         blocks = -(-cout // filters)
-        return BlockGeometry(n, cin * h * w, cout, pixels, filters, blocks, rows, vectors, isa.vector_width,
-                             in_rows, ld, chunk, max(1, min(blocks, FILTERS_PER_ITEM // filters)), direct)
+        return BlockGeometry(
+            n,
+            cin * h * w,
+            cout,
+            pixels,
+            filters,
+            blocks,
+            rows,
+            vectors,
+            isa.vector_width,
+            in_rows,
+            ld,
+            chunk,
+            max(1, min(blocks, FILTERS_PER_ITEM // filters)),
+            direct,
+        )
 
 
 def _declare(emitter: CState, op: block.BlockSparseBase, name: str, rows: np.ndarray) -> None:
@@ -119,16 +135,22 @@ def emit_block_conv(emitter: CState, op: block.Conv2dOp) -> str:
         f"[{sh}, {sw}], padding [{ph}, {pw}], {op.activation.data.value}; blocks of {geo.filters} filters, "
         f"{columns.size}/{geo.blocks * cin * kh * kw} block columns kept, "
         f"{'direct input' if geo.direct else f'{union.size} gathered rows'}; register tile {geo.rows}x{geo.tile}, "
-        f"work items of {geo.chunk} pixels x {geo.group} blocks */")
+        f"work items of {geo.chunk} pixels x {geo.group} blocks */"
+    )
     _declare(emitter, op, name, rows)
     if not geo.direct:
         emitter.out.append(int32_array(f"{name}_gather", union))
         emitter.reserve_scratch(geo.in_rows * geo.ld)
     emitter.out += ConvItems(emitter.isa, op, name, geo).lines()
     image_in = f"in + (int64_t)n * {geo.cin_size}"
-    gather = [] if geo.direct else [
-        f"    pdnn_gather_rows(ctx, {image_in}, patdnn_scratch, {geo.ld}, {name}_gather, {union.size}, {h}, {w}, "
-        f"{ho}, {wo}, {kh}, {kw}, {sh}, {sw}, {ph}, {pw});"]
+    gather = (
+        []
+        if geo.direct
+        else [
+            f"    pdnn_gather_rows(ctx, {image_in}, patdnn_scratch, {geo.ld}, {name}_gather, {union.size}, {h}, {w}, "
+            f"{ho}, {wo}, {kh}, {kw}, {sh}, {sw}, {ph}, {pw});"
+        ]
+    )
     emitter.out += [
         f"static void {name}(pdnn_ctx *ctx, const float *in, float *out) {{",
         f"  for (int n = 0; n < {geo.n}; ++n) {{",
@@ -171,8 +193,10 @@ class ConvItems:
             f"    const int nr = {geo.cout} - o < {geo.rows} ? {geo.cout} - o : {geo.rows}; /* filters to store */",
             f"    const float *wb = {name}_weights + (int64_t){name}_off[b] * {geo.filters} + r0;",
             f"    float *ob = job->out + (int64_t)o * {geo.pixels};",
-            *[f"    const float bias{r} = {f'{r} < nr ? {name}_bias[o + {r}] : ' if bias else ''}0.0f;"
-              for r in range(geo.rows)],
+            *[
+                f"    const float bias{r} = {f'{r} < nr ? {name}_bias[o + {r}] : ' if bias else ''}0.0f;"
+                for r in range(geo.rows)
+            ],
             "    int p = p0;",
         ]
         lines += self.tile_loop(self.isa, geo.vectors, f"p + {geo.tile} <= p1", geo.tile)
@@ -193,8 +217,11 @@ class ConvItems:
         for r in range(geo.rows):
             bias = isa.broadcast(f"bias{r}")
             body.append(f"{isa.vec_type} " + ", ".join(f"{a} = {bias}" for a in accs[r]) + ";")
-        body += ["const float *w = wb;", f"for (int j = 0; j < nk; ++j, w += {geo.filters}) {{",
-                 f"  const float *xr = x + (int64_t)rows[j] * {geo.ld};"]
+        body += [
+            "const float *w = wb;",
+            f"for (int j = 0; j < nk; ++j, w += {geo.filters}) {{",
+            f"  const float *xr = x + (int64_t)rows[j] * {geo.ld};",
+        ]
         body += [f"  const {isa.vec_type} x{v} = {isa.loadu(f'xr + {v * vw}')};" for v in range(vectors)]
         for r in range(geo.rows):
             body.append(f"  {{ const {isa.vec_type} wv = {isa.broadcast(f'w[{r}]')};")
@@ -217,8 +244,10 @@ def emit_block_linear(emitter: CState, op: block.LinearOp) -> str:
     r = block.block_rows(op)
     columns = np.asarray(op.columns.get_values(), dtype=np.int64)
     blocks = -(-m // r)
-    emitter.out.append(f"/* {name}: block linear {k} -> {m}, batch {n}, {op.activation.data.value}; blocks of {r} "
-                       f"filters, {columns.size}/{blocks * k} block columns kept */")
+    emitter.out.append(
+        f"/* {name}: block linear {k} -> {m}, batch {n}, {op.activation.data.value}; blocks of {r} "
+        f"filters, {columns.size}/{blocks * k} block columns kept */"
+    )
     _declare(emitter, op, name, columns)
     vector = emitter.isa.vector
     fma = "__builtin_fmaf(w[r], xv, acc[r])" if vector else "acc[r] + w[r] * xv"

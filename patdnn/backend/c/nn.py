@@ -40,18 +40,72 @@ def _conv(emitter: CState, op: nn.Conv2dOp, name: Name) -> str:
         packed = f"{w}_cm"
         emitter.out.append(f"static float *{packed}; /* NULL: pdnn_conv1x1_cm runs pdnn_conv2d_dense */")
         emitter.init_lines.append(f"if (!{packed}) {packed} = pdnn_pack_cm({w}, {cout}, {cin}, {ho * wo});")
-        return _call("pdnn_conv1x1_cm", name(op.input), name(op.output), w, packed, b, residual,
-                     n, cin, h, wd, cout, ho, wo, sh, sw, ACT_C[op.activation.data])
-    return _call("pdnn_conv2d_dense", name(op.input), name(op.output), w, b, residual,
-                 n, cin, h, wd, cout, ho, wo, kh, kw, sh, sw, ph, pw, groups, ACT_C[op.activation.data])
+        return _call(
+            "pdnn_conv1x1_cm",
+            name(op.input),
+            name(op.output),
+            w,
+            packed,
+            b,
+            residual,
+            n,
+            cin,
+            h,
+            wd,
+            cout,
+            ho,
+            wo,
+            sh,
+            sw,
+            ACT_C[op.activation.data],
+        )
+    return _call(
+        "pdnn_conv2d_dense",
+        name(op.input),
+        name(op.output),
+        w,
+        b,
+        residual,
+        n,
+        cin,
+        h,
+        wd,
+        cout,
+        ho,
+        wo,
+        kh,
+        kw,
+        sh,
+        sw,
+        ph,
+        pw,
+        groups,
+        ACT_C[op.activation.data],
+    )
 
 
 def _pool(emitter: CState, op: nn.Pool2dOp, name: Name) -> str:
     n, c, h, wd = common.shape_of(op.input)
     _, _, ho, wo = common.shape_of(op.output)
     (kh, kw), (sh, sw), (ph, pw) = common.pair(op.kernel), common.pair(op.stride), common.pair(op.padding)
-    return _call("pdnn_pool2d", name(op.input), name(op.output), POOL_C[op.kind.data],
-                 n, c, h, wd, ho, wo, kh, kw, sh, sw, ph, pw)
+    return _call(
+        "pdnn_pool2d",
+        name(op.input),
+        name(op.output),
+        POOL_C[op.kind.data],
+        n,
+        c,
+        h,
+        wd,
+        ho,
+        wo,
+        kh,
+        kw,
+        sh,
+        sw,
+        ph,
+        pw,
+    )
 
 
 def _adaptive_avg_pool(emitter: CState, op: nn.AdaptiveAvgPool2dOp, name: Name) -> str:
@@ -61,11 +115,20 @@ def _adaptive_avg_pool(emitter: CState, op: nn.AdaptiveAvgPool2dOp, name: Name) 
 
 
 def _add(emitter: CState, op: nn.AddOp, name: Name) -> str:
-    return _call("pdnn_add", name(op.lhs), name(op.rhs), name(op.output), common.element_count(op.output), ACT_C[op.activation.data])
+    return _call(
+        "pdnn_add",
+        name(op.lhs),
+        name(op.rhs),
+        name(op.output),
+        common.element_count(op.output),
+        ACT_C[op.activation.data],
+    )
 
 
 def _activation(emitter: CState, op: nn.ActivationOp, name: Name) -> str:
-    return _call("pdnn_activation", name(op.input), name(op.output), common.element_count(op.output), ACT_C[op.activation.data])
+    return _call(
+        "pdnn_activation", name(op.input), name(op.output), common.element_count(op.output), ACT_C[op.activation.data]
+    )
 
 
 def _reshape(emitter: CState, op: nn.ReshapeOp, name: Name) -> str:

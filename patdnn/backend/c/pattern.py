@@ -78,19 +78,25 @@ def _driver(name: str, geo: ConvGeometry) -> list[str]:
     psum = f" + {geo.shifted_floats}" if geo.psum_floats else ""
     sh, ph, b = geo.stride[0], geo.pad[0], geo.block_rows
     full = geo.ho // geo.rows  # whole register tiles in the output's height
-    image_in, image_out = f"in + (int64_t)n * {geo.cin * geo.h * geo.w}", f"out + (int64_t)n * {geo.cout * geo.ho * geo.wo}"
+    image_in, image_out = (
+        f"in + (int64_t)n * {geo.cin * geo.h * geo.w}",
+        f"out + (int64_t)n * {geo.cout * geo.ho * geo.wo}",
+    )
 
     def shift(scratch: str, y_begin: str) -> str:
-        return (f"pdnn_shift_input(ctx, {image_in}, {scratch}, {geo.cin}, {geo.h}, {geo.w}, {geo.k}, {geo.stride[1]}, "
-                f"{y_begin} * {sh} - {ph}, {geo.pad[1]}, {geo.plane_rows}, {geo.row_len});")
+        return (
+            f"pdnn_shift_input(ctx, {image_in}, {scratch}, {geo.cin}, {geo.h}, {geo.w}, {geo.k}, {geo.stride[1]}, "
+            f"{y_begin} * {sh} - {ph}, {geo.pad[1]}, {geo.plane_rows}, {geo.row_len});"
+        )
 
     def job(scratch: str, y_begin: str, y_end: str) -> str:
-        return (f"pdnn_conv_job job = {{{scratch}, {image_out}, {f'{scratch}{psum}' if psum else 'NULL'}, "
-                f"{y_begin}, {y_end}}};")
+        return (
+            f"pdnn_conv_job job = {{{scratch}, {image_out}, {f'{scratch}{psum}' if psum else 'NULL'}, "
+            f"{y_begin}, {y_end}}};"
+        )
 
     return [
-        "typedef struct { pdnn_ctx *ctx; const float *in; float *out; int n, bands; } "
-        f"{name}_band_job;",
+        f"typedef struct {{ pdnn_ctx *ctx; const float *in; float *out; int n, bands; }} {name}_band_job;",
         f"static void {name}_bands(void *arg, int64_t begin, int64_t end) {{",
         f"  const {name}_band_job *bj = ({name}_band_job *)arg;",
         "  pdnn_ctx *ctx = bj->ctx; /* nested calls run inline on this thread */",

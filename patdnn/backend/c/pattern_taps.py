@@ -54,7 +54,8 @@ def tap_list(op, geo: ConvGeometry, segments: np.ndarray, channels: np.ndarray) 
     kernel = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths - first, lengths)
     position = np.empty(geo.cout, np.int64)  # of each filter in the (reordered) filter loop
     position[np.array(list(op.filter_order.get_values())) if op.filter_order is not None else np.arange(geo.cout)] = (
-        np.arange(geo.cout))
+        np.arange(geo.cout)
+    )
     visit = np.repeat(position[o] * geo.num_blocks + b, lengths)
     weights = np.repeat(weight - first * entries, lengths) + kernel * entries
     offsets = channels[kernel].astype(np.int64)[:, None] * (geo.k * geo.plane) + tap_offsets[np.repeat(p, lengths)]
@@ -93,18 +94,23 @@ class TapListLoop(FilterLoop):
             f"      const float *w = {name}_tapw + (int64_t){entries} * k;",
         ]
         for e in range(entries):
-            lines.append(f"      {{ const float *ip = tile_in + t[{e}]; const {isa.vec_type} w{e} = {isa.broadcast(f'w[{e}]')};")
+            lines.append(
+                f"      {{ const float *ip = tile_in + t[{e}]; const {isa.vec_type} w{e} = {isa.broadcast(f'w[{e}]')};"
+            )
             for r in range(geo.rows):
                 for v in range(geo.vectors):
                     offset = r * geo.stride[0] * geo.row_len + v * vw
-                    lines.append(f"        {self.acc(r, v)} = {isa.fma(self.acc(r, v), isa.load(f'ip + {offset}'), f'w{e}')};")
+                    lines.append(
+                        f"        {self.acc(r, v)} = {isa.fma(self.acc(r, v), isa.load(f'ip + {offset}'), f'w{e}')};"
+                    )
             lines.append("      }")
         lines.append("    }")
         return lines + self.close_filter() + ["  }", "  }", "  }", "  }", "}", ""]
 
 
-def emit_tap_list(emitter: CState, op, name: str, geo: ConvGeometry, segments: np.ndarray,
-                  channels: np.ndarray) -> None:
+def emit_tap_list(
+    emitter: CState, op, name: str, geo: ConvGeometry, segments: np.ndarray, channels: np.ndarray
+) -> None:
     """The arrays TapListLoop reads, the load-time copy of the weights into list order, the loop."""
     starts, taps, sources = tap_list(op, geo, segments, channels)
     entries, kernels = op.library.entries()[0], sources.size

@@ -78,7 +78,9 @@ class CEmitter(CState):
         params = []
         for index, arg in enumerate(op.body.block.args):
             if not isinstance(arg.type, MemRefType):
-                raise EmitError(f"function @{op.sym_name.data}: argument {index} is {arg.type}, only memrefs are supported")
+                raise EmitError(
+                    f"function @{op.sym_name.data}: argument {index} is {arg.type}, only memrefs are supported"
+                )
             name = f"arg_{c_ident(arg.name_hint or str(index))}"  # never clashes with ctx or C keywords
             self.value_names[arg] = name
             params.append(f"float *{name}")
@@ -89,9 +91,7 @@ class CEmitter(CState):
         if isinstance(arena, IntegerAttr) and arena.value.data > 0:
             # One arena per function, allocated once at init (peak activation memory).
             self.out.append(f"static float *{fname}_arena; /* {arena.value.data} bytes of activations */")
-            self.init_lines.append(
-                f"if (!{fname}_arena) {fname}_arena = (float *)pdnn_alloc({arena.value.data}ULL);"
-            )
+            self.init_lines.append(f"if (!{fname}_arena) {fname}_arena = (float *)pdnn_alloc({arena.value.data}ULL);")
             arena_lines.append(f"float *arena = {fname}_arena;")
         self.out += [
             f"void {fname}(pdnn_ctx *ctx, {', '.join(params)}) {{",

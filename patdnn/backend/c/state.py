@@ -90,7 +90,7 @@ class ModuleEmitter:
         blob_lines: list[str] = []
         for i, (file, (required, digest)) in enumerate(self.blobs.items()):
             blob_lines += [
-                f"  const unsigned char *blob_{i} = pdnn_ctx_blob(ctx, {json.dumps(file)}, {required}ULL, \"{digest}\");",
+                f'  const unsigned char *blob_{i} = pdnn_ctx_blob(ctx, {json.dumps(file)}, {required}ULL, "{digest}");',
                 f"  if (!blob_{i}) return -1;",
             ]
         self.out += [

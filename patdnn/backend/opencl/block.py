@@ -64,8 +64,15 @@ def block_schedule(op: block.BlockSparseBase, schedule: ClSchedule) -> ClSchedul
 def conv_geometry(op: block.Conv2dOp, schedule: ClSchedule) -> ClConvGeometry:
     rows = block.block_rows(op)
     cout = shape_of(op.output)[1]
-    return ClConvGeometry.window(shape_of(op.input), shape_of(op.output), pair(op.kernel), pair(op.stride),
-                                 pair(op.padding), block_schedule(op, schedule), planes=ceil_div(cout, rows))
+    return ClConvGeometry.window(
+        shape_of(op.input),
+        shape_of(op.output),
+        pair(op.kernel),
+        pair(op.stride),
+        pair(op.padding),
+        block_schedule(op, schedule),
+        planes=ceil_div(cout, rows),
+    )
 
 
 def column_offsets(op: block.Conv2dOp, geo: ClConvGeometry) -> np.ndarray:
@@ -88,14 +95,23 @@ def _bias_init(op: block.BlockSparseBase, rows: int, cout: int, o0: str) -> list
     if op.bias is None:
         return ["0.0f"] * rows
     ragged = cout % rows != 0
-    return [f"(float)bias[min({o0} + {r}, {cout - 1})]" if ragged and r >= cout % rows else f"(float)bias[{o0} + {r}]"
-            for r in range(rows)]
+    return [
+        f"(float)bias[min({o0} + {r}, {cout - 1})]" if ragged and r >= cout % rows else f"(float)bias[{o0} + {r}]"
+        for r in range(rows)
+    ]
 
 
 def _params(op: block.BlockSparseBase, index_name: str) -> str:
-    params = ["__global const real *in", "int in_off", "__global real *out", "int out_off",
-              "__global const real *w", *(["__global const real *bias"] if op.bias is not None else []),
-              "__global const int *start", f"__global const int *{index_name}"]
+    params = [
+        "__global const real *in",
+        "int in_off",
+        "__global real *out",
+        "int out_off",
+        "__global const real *w",
+        *(["__global const real *bias"] if op.bias is not None else []),
+        "__global const int *start",
+        f"__global const int *{index_name}",
+    ]
     return ", ".join(params)
 
 
@@ -148,7 +164,9 @@ class BlockConvPrinter(_BlockKernelPrinter):
         for j, t in tiles:
             lines.append(f"    const float i{j}_{t} = (float)ip[{j * sh * geo.padded_w + t * sw}];")
         for r in range(rows):
-            lines.append("    " + " ".join(f"{accs[r, j, t]} = fma(w{r}, i{j}_{t}, {accs[r, j, t]});" for j, t in tiles))
+            lines.append(
+                "    " + " ".join(f"{accs[r, j, t]} = fma(w{r}, i{j}_{t}, {accs[r, j, t]});" for j, t in tiles)
+            )
         lines.append("  }")
         lines += [f"  {s}" for s in activation_lines(op.activation.data, list(accs.values()), "float")]
         ragged_rows = geo.cout % rows
@@ -272,8 +290,16 @@ def block_launches(emitter: OpenCLState, op: block.Conv2dOp | block.LinearOp) ->
         index = emitter.device_int32(f"{name}_col", np.asarray(op.columns.get_values(), dtype=np.int32))
         emitter.kernel_sources.append(BlockLinearPrinter(op, name, lgeo).source())
         global_size, local = lgeo.global_size(ceil_div(lgeo.m, rows)), (lgeo.group, 1, 1)
-    args = [buf(in_buf), num(in_off), buf(out_buf), num(out_off), buf(weights),
-            *([buf(bias)] if op.bias is not None else []), buf(start), buf(index)]
+    args = [
+        buf(in_buf),
+        num(in_off),
+        buf(out_buf),
+        num(out_off),
+        buf(weights),
+        *([buf(bias)] if op.bias is not None else []),
+        buf(start),
+        buf(index),
+    ]
     launches.append(Launch(name, args, global_size, local))
     return launches
 

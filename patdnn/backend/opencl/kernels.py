@@ -77,9 +77,14 @@ class PatternKernelPrinter:
         library = op.library
         num_patterns = library.num_patterns
         params = [
-            "__global const real *in", "__global real *out", "int out_off", "__global const real *w",
+            "__global const real *in",
+            "__global real *out",
+            "int out_off",
+            "__global const real *w",
             *(["__global const real *bias"] if op.bias is not None else []),
-            "__global const int *seg", "__global const int *wseg", "__global const int *chan",
+            "__global const int *seg",
+            "__global const int *wseg",
+            "__global const int *chan",
             *(["__global const int *order"] if self.has_order else []),
         ]
         sh, sw = geo.stride
@@ -160,8 +165,10 @@ class PatternKernelPrinter:
 
     def stores(self) -> list[str]:
         """Stores the tile; edge tiles guard the columns/rows past the output's end."""
-        return [guarded(self.geo.edge_checks(j, t), f"out_t[{j * self.geo.wo + t}] = {acc};")
-                for j, t, acc in self.accumulators()]
+        return [
+            guarded(self.geo.edge_checks(j, t), f"out_t[{j * self.geo.wo + t}] = {acc};")
+            for j, t, acc in self.accumulators()
+        ]
 
 
 def emit_pattern_conv(emitter: OpenCLState, op: kernel.PatternConvOp) -> str:
@@ -172,8 +179,10 @@ def emit_pattern_conv(emitter: OpenCLState, op: kernel.PatternConvOp) -> str:
     index = fkw_index(kernel_ids(op), op.library.entries())
     weights = emitter.device_weights(f"{name}_weights", op.weights)
     bias = emitter.device_weights(f"{name}_bias", op.bias)
-    fkw = [emitter.device_int32(f"{name}_{part}", values) for part, values in
-           (("seg", index.segment_start), ("wseg", index.weight_start), ("chan", index.channel))]
+    fkw = [
+        emitter.device_int32(f"{name}_{part}", values)
+        for part, values in (("seg", index.segment_start), ("wseg", index.weight_start), ("chan", index.channel))
+    ]
     order = []
     if op.filter_order is not None:
         order = [emitter.device_int32(f"{name}_order", np.array(list(op.filter_order.get_values()), dtype=np.int32))]
@@ -182,8 +191,14 @@ def emit_pattern_conv(emitter: OpenCLState, op: kernel.PatternConvOp) -> str:
     pad = pad_launch((in_buf, in_off), emitter.scratch, geo)
     conv = Launch(
         name,
-        [buf(emitter.scratch), buf(out_buf), num(out_off), buf(weights),
-         *([buf(bias)] if op.bias is not None else []), *map(buf, fkw + order)],
+        [
+            buf(emitter.scratch),
+            buf(out_buf),
+            num(out_off),
+            buf(weights),
+            *([buf(bias)] if op.bias is not None else []),
+            *map(buf, fkw + order),
+        ],
         geo.global_size,
         geo.local,
     )

@@ -67,8 +67,13 @@ def _adaptive_avg_pool(emitter: OpenCLState, op: nn.AdaptiveAvgPool2dOp) -> list
 
 def _add(emitter: OpenCLState, op: nn.AddOp) -> list[Launch]:
     count = common.element_count(op.output)
-    args = [*_tensor(emitter, op.lhs), *_tensor(emitter, op.rhs), *_tensor(emitter, op.output), num(count),
-            num(ACT_CODE[op.activation.data])]
+    args = [
+        *_tensor(emitter, op.lhs),
+        *_tensor(emitter, op.rhs),
+        *_tensor(emitter, op.output),
+        num(count),
+        num(ACT_CODE[op.activation.data]),
+    ]
     return [Launch.fixed("pdnn_add", args, (count,))]
 
 
@@ -96,8 +101,15 @@ def _linear(emitter: OpenCLState, op: nn.LinearOp) -> list[Launch]:
     w, b = _device_weights(emitter, op, "fc")
     n, k = common.shape_of(op.input)
     m = common.shape_of(op.output)[1]
-    args = [*_tensor(emitter, op.input), *_tensor(emitter, op.output), buf(w), buf(b), num(k), num(m),
-            num(ACT_CODE[op.activation.data])]
+    args = [
+        *_tensor(emitter, op.input),
+        *_tensor(emitter, op.output),
+        buf(w),
+        buf(b),
+        num(k),
+        num(m),
+        num(ACT_CODE[op.activation.data]),
+    ]
     return [Launch.fixed("pdnn_linear", args, (m, n))]
 
 

@@ -104,7 +104,8 @@ class OpenCLHostEmitter(OpenCLState):
         self.device_buffer(self.arena_symbol, f"pdnn_cl_buffer({STATE}, {arena_bytes // 4})")
         padded = [
             ClConvGeometry.of(inner, self.schedule.for_op(inner)).padded_count
-            if isinstance(inner, kernel.PatternConvOp) else cl_block.scratch_elements(inner, self.schedule)
+            if isinstance(inner, kernel.PatternConvOp)
+            else cl_block.scratch_elements(inner, self.schedule)
             for inner in op.body.block.ops
         ]
         self.scratch = self.device_buffer(f"{fname}_padded_cl", f"pdnn_cl_buffer({STATE}, {max(padded, default=0)})")
@@ -112,7 +113,9 @@ class OpenCLHostEmitter(OpenCLState):
         params, uploads, downloads = [], [], []
         for index, arg in enumerate(op.body.block.args):
             if not isinstance(arg.type, MemRefType):
-                raise EmitError(f"function @{op.sym_name.data}: argument {index} is {arg.type}, only memrefs are supported")
+                raise EmitError(
+                    f"function @{op.sym_name.data}: argument {index} is {arg.type}, only memrefs are supported"
+                )
             name = f"arg_{c_ident(arg.name_hint or str(index))}"
             count = int(np.prod(signature.shape(arg)))
             buffer_id = self.device_buffer(f"{fname}_{name}_cl", f"pdnn_cl_buffer({STATE}, {count})")

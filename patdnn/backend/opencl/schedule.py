@@ -93,12 +93,25 @@ class ClConvGeometry:
     @staticmethod
     def of(op: kernel.PatternConvOp, schedule: ClSchedule) -> ClConvGeometry:
         k = op.library.size
-        return ClConvGeometry.window(shape_of(op.input), shape_of(op.output), (k, k),
-                                     tuple(op.stride.get_values()), tuple(op.padding.get_values()), schedule)
+        return ClConvGeometry.window(
+            shape_of(op.input),
+            shape_of(op.output),
+            (k, k),
+            tuple(op.stride.get_values()),
+            tuple(op.padding.get_values()),
+            schedule,
+        )
 
     @staticmethod
-    def window(input_shape, output_shape, kernel_size: tuple[int, int], stride, pad, schedule: ClSchedule,
-               planes: int | None = None) -> ClConvGeometry:
+    def window(
+        input_shape,
+        output_shape,
+        kernel_size: tuple[int, int],
+        stride,
+        pad,
+        schedule: ClSchedule,
+        planes: int | None = None,
+    ) -> ClConvGeometry:
         """Tiles a convolution's output for `schedule`; global dimension 2 runs over batch x
         `planes` (default: the output channels, one work-group column per filter)."""
         n, cin, h, w = input_shape
@@ -112,8 +125,19 @@ class ClConvGeometry:
         wg_x, wg_y = min(schedule.wg_x, tiles_x), min(schedule.wg_y, tiles_y)
         global_size = (ceil_div(tiles_x, wg_x) * wg_x, ceil_div(tiles_y, wg_y) * wg_y, n * (planes or cout))
         return ClConvGeometry(
-            tuple(input_shape), tuple(output_shape), (kh, kw), (sh, sw), (ph, pw),  # type: ignore[arg-type]
-            tile_x, tile_y, tiles_x, tiles_y, padded_w, padded_h, (wg_x, wg_y, 1), global_size,
+            tuple(input_shape),
+            tuple(output_shape),
+            (kh, kw),
+            (sh, sw),
+            (ph, pw),  # type: ignore[arg-type]
+            tile_x,
+            tile_y,
+            tiles_x,
+            tiles_y,
+            padded_w,
+            padded_h,
+            (wg_x, wg_y, 1),
+            global_size,
         )
 
     def edge_checks(self, j: int, t: int) -> list[str]:

@@ -60,8 +60,18 @@ def pad_launch(source: tuple[str, int], scratch: str, geo: ClConvGeometry) -> La
     by `geo` (zeros around it, room for the last tile's over-read)."""
     return Launch.fixed(
         "pdnn_pad",
-        [buf(source[0]), num(source[1]), buf(scratch), num(0), num(geo.h), num(geo.w), num(geo.padded_h),
-         num(geo.padded_w), num(geo.pad[0]), num(geo.pad[1])],
+        [
+            buf(source[0]),
+            num(source[1]),
+            buf(scratch),
+            num(0),
+            num(geo.h),
+            num(geo.w),
+            num(geo.padded_h),
+            num(geo.padded_w),
+            num(geo.pad[0]),
+            num(geo.pad[1]),
+        ],
         (geo.padded_w, geo.padded_h, geo.n * geo.cin),
     )
 

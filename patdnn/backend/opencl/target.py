@@ -63,5 +63,6 @@ class OpenCLTarget(PrinterTarget):
 
     def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
         schedule = ClSchedule(self.tile_x, self.tile_y, self.wg_x, self.wg_y).checked()
-        output.write(emit_opencl(module, schedule, self.target.device, self.target.precision, self.entry,
-                                 self.kernels_only))
+        output.write(
+            emit_opencl(module, schedule, self.target.device, self.target.precision, self.entry, self.kernels_only)
+        )
