@@ -21,7 +21,7 @@ from patdnn.pipeline import default_pipeline
 from patdnn.runners import HostModel, OpenCLModel, QemuModel
 from patdnn.target import Target, TargetError, as_target
 
-DEFAULT_TARGET = "neon"
+DEFAULT_TARGET = "auto"  # the fastest ISA of this host; "neon" is one word away for phones
 
 
 def resolve_target(
@@ -33,7 +33,7 @@ def resolve_target(
 ) -> Target:
     """The Target of `compile`'s arguments (default: DEFAULT_TARGET). The old spellings `isa=...`
     and `target="host"|"aarch64"` with `isa=` still work: they name the targets `"<isa>"` and
-    `"<isa>{platform=aarch64}"`."""
+    `"<isa>{platform=aarch64}"` (no isa: auto, i.e. neon on aarch64)."""
     if target is None:
         target = isa or DEFAULT_TARGET
     elif isinstance(target, str) and target in ("host", "aarch64"):
@@ -64,7 +64,7 @@ def compile(  # noqa: A001 - the public name users expect
 ) -> HostModel | QemuModel | OpenCLModel:
     """Compiles an (eval-mode, pattern-pruned) torch module for `example_input`'s shape.
 
-    target: a Target or its string form (patdnn/target.py; default "neon"): "auto" (the fastest ISA of this host),
+    target: a Target or its string form (patdnn/target.py; default "auto"): "auto" (the fastest ISA of this host),
     "neon" (SIMDe on x86 hosts), "avx2", "avx512", "scalar", "neon{platform=aarch64}" (a static
     binary under qemu), "opencl" (the whole model on an OpenCL device). `threads`, `device` and
     `precision` override the target's. `patterns` optionally gives the pruner's (library, ids) per

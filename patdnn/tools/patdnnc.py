@@ -5,7 +5,7 @@
             [--schemes PLAN.json|PLAN.lr]
     patdnnc --print-pipeline [--target TARGET]
 
-TARGET (patdnn/target.py): auto (the fastest ISA of this host), neon (the phone target; SIMDe on
+TARGET (patdnn/target.py): auto (the default: the fastest ISA of this host), neon (the phone target; SIMDe on
 x86 hosts), avx2, avx512, scalar, neon{platform=aarch64} (the cross compiler; runs under qemu),
 opencl (host C + OpenCL kernels, run with PATDNN_OPENCL_DEVICE=selector), with options such as
 avx512{threads=2} or opencl{precision=fp16}.
@@ -163,10 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", type=Path, help="output folder")
     parser.add_argument(
         "--target",
-        default="neon",
+        default="auto",
         metavar="TARGET",
-        help="what to generate code for (default: neon, the phone target; SIMDe on x86 hosts; "
-        "auto, avx2 or avx512 run natively and fastest on x86): see TARGET above",
+        help="what to generate code for (default: auto, the fastest ISA of this host; neon is the phone "
+        "target, through SIMDe on x86 hosts): see TARGET above",
     )
     parser.add_argument(
         "--threads",
