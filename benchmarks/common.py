@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -250,8 +251,18 @@ def write_markdown(path: Path, title: str, result: dict, sections: list[str]) ->
 
 def plot_panels(path: Path, panels: list[dict]) -> None:
     """One PNG with one grouped-bar panel per dict: title, labels, series {name: values}, ylabel,
-    optional hline (+ hline_label) and log. None values are left out."""
-    import matplotlib
+    optional hline (+ hline_label) and log. None values are left out. Without matplotlib (the
+    `bench` extra) the plot is skipped with one line on stderr: the JSON and markdown, written
+    before it, stand."""
+    try:
+        import matplotlib
+    except ImportError:
+        print(
+            f"{Path(sys.argv[0]).name}: note: {Path(path).name} not plotted: the plot needs matplotlib, "
+            "from the bench extra (pip install -e '.[bench]')",
+            file=sys.stderr,
+        )
+        return
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -16,6 +16,7 @@ arguments that some op writes as `output`, see patdnn.backend.signature). Single
     nn.softmax ins(%x : memref<2x10xf32>) outs(%y : memref<2x10xf32>)
     nn.activation ins(%x : …) outs(%y : …) activation relu6
     nn.reshape ins(%x : memref<2x512x1x1xf32>) outs(%y : memref<2x512xf32>)
+    nn.constant outs(%c : memref<1x4x1x1xf32>) weights dense<[...]> : tensor<4xf32>
 
 Weights are `WeightsAttr` (inline `dense<…>` or `#pattern.blob<…>`) as in the pattern dialect:
 conv weights are OIHW flattened (Cout * Cin/groups * KH * KW values), linear weights (M, K)
@@ -29,7 +30,7 @@ from enum import StrEnum
 
 from xdsl.dialects.builtin import I64, DenseArrayBase, IntegerAttr, MemRefType, i64
 from xdsl.dialects.utils import EnumAttribute
-from xdsl.ir import Attribute, Dialect, SpacedOpaqueSyntaxAttribute, SSAValue
+from xdsl.ir import Attribute, Dialect, Operation, SpacedOpaqueSyntaxAttribute, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     irdl_attr_definition,
@@ -56,6 +57,7 @@ from patdnn.dialects.common import (
     parse_activation,
     parse_int_list,
     parse_io,
+    parse_typed_operand,
     parse_weights,
     print_activation,
     print_int_list,
@@ -520,8 +522,73 @@ class SoftmaxOp(_UnaryOp):
             raise VerifyException(f"output shape {list(out_shape)} must equal the input shape {list(in_shape)}")
 
 
+# ---------------------------------------------------------------------------------------------
+# nn.constant
+# ---------------------------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class ConstantOp(IRDLOperation):
+    """Materialises constant values (a learned parameter or a buffer the model uses as a tensor)
+    into `output`: `weights` holds one f32 value per element of `output`, row-major.
+
+    It has no input: `nn.constant outs(%c : memref<1x4x1x1xf32>) weights dense<[...]> : tensor<4xf32>`.
+    When `output` is an alloc that nothing else writes, plan-buffers marks it `patdnn.constant` and
+    the backends bind the buffer to the (read-only) weights: nothing is copied per run.
+    """
+
+    name = "nn.constant"
+
+    output = operand_def(MemRefType)
+
+    weights = prop_def(WeightsAttr)
+
+    def __init__(self, output: SSAValue, weights: Attribute):
+        super().__init__(operands=[output], properties={"weights": weights})
+
+    def verify_(self) -> None:
+        shape = check_buffer("output", self.output, [])
+        verify_weights(self.weights, _count(shape), "weights")
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" outs(")
+        printer.print_operand(self.output)
+        printer.print_string(" : ")
+        printer.print_attribute(self.output.type)
+        printer.print_string(") weights ")
+        printer.print_attribute(self.weights)
+        printer.print_op_attributes(self.attributes)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ConstantOp:
+        output = parse_typed_operand(parser, "outs")
+        parser.parse_keyword("weights")
+        return create_parsed(cls, parser, [output], {"weights": parser.parse_attribute()})
+
+
+CONSTANT_ATTR = "patdnn.constant"  # plan-buffers: an alloc bound to the weights of the nn.constant writing it
+
+
+def constant_bound(alloc: Operation) -> bool:
+    """Whether `alloc` (a memref.alloc) is written by one op only (its `output` operand), an nn.constant."""
+    value = alloc.results[0]
+    writers = {use.operation for use in value.uses if getattr(use.operation, "output", None) is value}
+    return len(writers) == 1 and isinstance(next(iter(writers)), ConstantOp)
+
+
 NN = Dialect(
     "nn",
-    [Conv2dOp, Pool2dOp, AdaptiveAvgPool2dOp, AddOp, ActivationOp, ConcatOp, ReshapeOp, LinearOp, SoftmaxOp],
+    [
+        Conv2dOp,
+        Pool2dOp,
+        AdaptiveAvgPool2dOp,
+        AddOp,
+        ActivationOp,
+        ConcatOp,
+        ReshapeOp,
+        LinearOp,
+        SoftmaxOp,
+        ConstantOp,
+    ],
     [PoolKindAttr],
 )

@@ -5,6 +5,12 @@ tile and every kept entry (row-major tap order), one `kernel.load_tap` and one `
 naive register-level form, one load per tap and row; `load-elim` then shares the loads that rows
 and taps have in common. The schedule (tile_x, tile_y, channel_block, filter_group) comes from the op's
 `patdnn.schedule` (set by tile-tune or written in the LR), else from this pass's options.
+
+A `tile_y` larger than the layer's output rows is clamped to them; the change is reported as a
+`patdnn.notes.Note` warning (`layer 'conv1': tile_y 64 clamped to 15 (the layer's output rows)`),
+which patdnn-opt and patdnnc print as one `note: ...` line on stderr. The C emitter reports its
+own changes the same way (tile_x rounded to the vector width, channel_block clamped to the input
+channels: patdnn/backend/c/pattern_loop.py).
 """
 
 from dataclasses import dataclass
@@ -22,6 +28,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.utils.exceptions import PassFailedException
 
 from patdnn.dialects import common, kernel, pattern
+from patdnn.notes import layer_title, note
 
 
 def build_pattern_body(
@@ -51,7 +58,12 @@ class LowerConv(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: pattern.Conv2dOp, rewriter: PatternRewriter) -> None:
         out_rows = common.shape_of(op.output)[2]
-        rows = max(1, min(scheduled(op, "tile_y", self.tile_y) or 1, out_rows))
+        asked = scheduled(op, "tile_y", self.tile_y) or 1
+        rows = max(1, min(asked, out_rows))
+        if rows != asked:
+            note(
+                f"{layer_title(op, 'a pattern convolution')}: tile_y {asked} clamped to {rows} (the layer's output rows)"
+            )
         stride = op.stride.get_values()[0]
         bodies = [build_pattern_body(op.library, p, rows, stride) for p in range(op.library.num_patterns)]
         properties = kernel.copy_conv_properties(op)

@@ -4,6 +4,12 @@ Live ranges are op indices from the op that writes a buffer to the last op that 
 whose ranges overlap get disjoint 64-byte-aligned offsets (greedy, largest first — the usual
 offline heuristic, near-optimal for CNN chains). Results are attributes the C emitter reads:
 `patdnn.offset` on each alloc, `patdnn.arena_bytes` (peak activation memory) on the function.
+
+An alloc that only an `nn.constant` writes (a learned tensor the model reads) takes no arena space:
+it gets `patdnn.constant` instead of an offset, and the backends bind it to the constant's weights
+(read-only, loaded once at init; nothing is copied per run). Written by any other op too, it is an
+ordinary buffer, live from the constant op (its first use) to its last reader, and the constant op
+copies its values in.
 """
 
 from __future__ import annotations
@@ -13,10 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, i64
+from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, UnitAttr, i64
 from xdsl.passes import ModulePass
 
 from patdnn.dialects.common import round_up
+from patdnn.dialects.nn import CONSTANT_ATTR, constant_bound
 
 ALIGN = 64
 
@@ -31,7 +38,15 @@ def _bytes(alloc: memref.AllocOp) -> int:
 def plan_function(fn: func.FuncOp) -> int:
     ops = list(fn.body.block.ops)
     position = {op: i for i, op in enumerate(ops)}
-    allocs = [op for op in ops if isinstance(op, memref.AllocOp)]
+    allocs = []
+    for op in ops:
+        if isinstance(op, memref.AllocOp):
+            if constant_bound(op):
+                op.attributes[CONSTANT_ATTR] = UnitAttr()
+                op.attributes.pop("patdnn.offset", None)
+            else:
+                op.attributes.pop(CONSTANT_ATTR, None)
+                allocs.append(op)
     ranges = {}
     for alloc in allocs:
         uses = [position[use.operation] for use in alloc.memref.uses if use.operation in position]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -20,6 +21,9 @@ from patdnn.lr import load_plan
 from patdnn.pipeline import default_pipeline
 from patdnn.runners import HostModel, OpenCLModel, QemuModel
 from patdnn.target import Target, TargetError, as_target
+
+if TYPE_CHECKING:
+    import onnx
 
 DEFAULT_TARGET = "auto"  # the fastest ISA of this host; "neon" is one word away for phones
 
@@ -49,8 +53,23 @@ def resolve_target(
     return resolved
 
 
+def output_folder(outdir: Path | str | None) -> Path:
+    """`outdir` (created if missing), or a fresh temporary folder; a one-line ValueError when it
+    is a file or cannot be created."""
+    if outdir is None:
+        return Path(tempfile.mkdtemp(prefix="patdnn-"))
+    outdir = Path(outdir)
+    if outdir.exists() and not outdir.is_dir():
+        raise ValueError(f"outdir {outdir} is a file, expected a folder for the generated code and weights")
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"outdir {outdir}: cannot create the folder: {e.strerror or e}") from None
+    return outdir
+
+
 def compile(  # noqa: A001 - the public name users expect
-    module: torch.nn.Module,
+    module: torch.nn.Module | onnx.ModelProto | str | Path,
     example_input: torch.Tensor,
     target: Target | str | None = None,
     threads: int | None = None,
@@ -62,7 +81,9 @@ def compile(  # noqa: A001 - the public name users expect
     autotune: float = 0,
     isa: str | None = None,
 ) -> HostModel | QemuModel | OpenCLModel:
-    """Compiles an (eval-mode, pattern-pruned) torch module for `example_input`'s shape.
+    """Compiles an (eval-mode, pattern-pruned) torch module — or an ONNX model: an onnx.ModelProto
+    or the path of an .onnx file, whose symbolic dims (a dynamic batch) take `example_input`'s
+    sizes — for `example_input`'s shape.
 
     target: a Target or its string form (patdnn/target.py; default "auto"): "auto" (the fastest ISA of this host),
     "neon" (SIMDe on x86 hosts), "avx2", "avx512", "scalar", "neon{platform=aarch64}" (a static
@@ -71,13 +92,23 @@ def compile(  # noqa: A001 - the public name users expect
     conv name. `schemes` is a pruning plan, {layer name: Scheme} or a plan file (.json, or .lr with
     `prune` lines): block schemes compile to block-sparse kernels, see patdnn.frontend.to_ir.
     `autotune`: seconds to spend timing tile schedules on this host (0: the rule's schedules).
-    The returned model is called like the module: `model(x) -> torch.Tensor`.
+    The module is traced in eval mode; its training flags and weights are left as they were.
+    `example_input`: a float32 torch tensor (or numpy array), 4-d NCHW or 2-d NxK.
+    The returned model is called like the module: `model(x) -> torch.Tensor`; a numpy array x gives a
+    numpy array (patdnn.runners.inputs). Mistakes (a wrong input, an unsupported layer) are one-line
+    errors: ModelInputError / UnsupportedLayerError (patdnn.frontend), TargetError, ValueError.
     """
     target = resolve_target(target, isa, threads, device, precision)
-    outdir = Path(outdir) if outdir is not None else Path(tempfile.mkdtemp(prefix="patdnn-"))
+    outdir = output_folder(outdir)
     if isinstance(schemes, (str, Path)):
         schemes = load_plan(Path(schemes))
-    ir = import_module(module, example_input, weights_path=outdir / "model.weights", patterns=patterns, schemes=schemes)
+    imported = {"weights_path": outdir / "model.weights", "patterns": patterns, "schemes": schemes}
+    if isinstance(module, torch.nn.Module):
+        ir = import_module(module, example_input, **imported)
+    else:  # an onnx.ModelProto or an .onnx path (anything else: a one-line ModelTypeError)
+        from patdnn.frontend import check_example_input, import_onnx
+
+        ir = import_onnx(module, tuple(check_example_input(example_input).shape), **imported)
     signature = entry_signature(ir)
     in_shape, out_shape = signature.shape(signature.inputs[0]), signature.shape(signature.outputs[0])
     log = None

@@ -6,6 +6,12 @@ hosts. Passes (tile-tune) read `vector_width` and `registers` to size register t
 emitter prints the intrinsics of `spelling`. Pattern convolutions load aligned (they read
 tap-shifted copies whose rows start on vector boundaries); block kernels load unaligned (`loadu`:
 they read input rows at any pixel offset).
+
+`max(x, bound)` / `min(x, bound)` keep a NaN in `x` (PyTorch: relu(NaN) = clamp(NaN, 0, 6) = NaN).
+x86 `max_ps(a, b)` / `min_ps(a, b)` return `b` when either is NaN, so the value goes second; the
+scalar ternaries follow the same rule (GCC may turn them into maxss/minss, which keep it); NEON's
+FMAX/FMIN (and SIMDe's vmaxq_f32/vminq_f32) propagate NaN in either order, and keep the value
+first so that max(-0.0, +0.0) is +0.0 under SIMDe as on aarch64 (bit-identity).
 """
 
 from __future__ import annotations
@@ -19,8 +25,8 @@ _SCALAR = {
     "loadu": "(*({0}))",
     "broadcast": "{0}",
     "fma": "({0} + {1} * {2})",
-    "max": "({0} > {1} ? {0} : {1})",
-    "min": "({0} < {1} ? {0} : {1})",
+    "max": "({1} > {0} ? {1} : {0})",  # NaN in {0} kept
+    "min": "({1} < {0} ? {1} : {0})",
     "store": "*({0}) = {1};",
 }
 _NEON = {
@@ -40,8 +46,8 @@ def _x86(prefix: str) -> dict[str, str]:
         "loadu": prefix + "_loadu_ps({0})",
         "broadcast": prefix + "_set1_ps({0})",
         "fma": prefix + "_fmadd_ps({1}, {2}, {0})",
-        "max": prefix + "_max_ps({0}, {1})",
-        "min": prefix + "_min_ps({0}, {1})",
+        "max": prefix + "_max_ps({1}, {0})",  # the second operand is returned when either is NaN
+        "min": prefix + "_min_ps({1}, {0})",
         "store": prefix + "_storeu_ps({0}, {1});",
     }
 
@@ -74,11 +80,13 @@ class Isa:
         """acc + a * b."""
         return self.spelling["fma"].format(acc, a, b)
 
-    def max(self, a: str, b: str) -> str:
-        return self.spelling["max"].format(a, b)
+    def max(self, x: str, bound: str) -> str:
+        """max(x, bound), NaN when `x` is NaN."""
+        return self.spelling["max"].format(x, bound)
 
-    def min(self, a: str, b: str) -> str:
-        return self.spelling["min"].format(a, b)
+    def min(self, x: str, bound: str) -> str:
+        """min(x, bound), NaN when `x` is NaN."""
+        return self.spelling["min"].format(x, bound)
 
     def store(self, ptr: str, value: str) -> str:
         """An unaligned store (output rows start anywhere)."""

@@ -1,4 +1,5 @@
-"""Builds `nn` dialect IR from numpy arrays: single-op modules for tests, weights attributes."""
+"""Builds `nn` dialect IR from numpy arrays: single-op modules for tests (and one function running
+several of them), weights attributes."""
 
 from __future__ import annotations
 
@@ -49,6 +50,27 @@ def single_op_module(
         make_op(args[:-1], args[-1])
         func.ReturnOp()
     return module
+
+
+def merge_functions(modules: list[ModuleOp]) -> ModuleOp:
+    """One function running the single function of every module, with all their arguments."""
+    sources = [next(op for op in m.ops if isinstance(op, func.FuncOp)) for m in modules]
+    types = [arg.type for fn in sources for arg in fn.body.block.args]
+    merged = ModuleOp([])
+    with ImplicitBuilder(merged.body):
+        target = func.FuncOp("cases", (types, ()))
+    args = iter(target.body.block.args)
+    for case, fn in enumerate(sources):
+        mapping = {}
+        for index, arg in enumerate(fn.body.block.args):
+            mapping[arg] = next(args)
+            mapping[arg].name_hint = f"c{case}a{index}"
+        for op in fn.body.block.ops:
+            if not isinstance(op, func.ReturnOp):
+                target.body.block.add_op(op.clone(value_mapper=mapping))
+    with ImplicitBuilder(target.body):
+        func.ReturnOp()
+    return merged
 
 
 def conv2d_module(

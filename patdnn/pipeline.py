@@ -15,7 +15,7 @@ of `patdnn-opt` for people and docs. The passes, in order (each in passes/, one 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 from xdsl.dialects.builtin import ModuleOp
@@ -71,8 +71,48 @@ def pipeline_text(pipeline: Sequence[ModulePass]) -> str:
     return ",".join(str(p) for p in pipeline)
 
 
+_KINDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+
+
+def _fits(value: object, kind: type) -> bool:
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def check_pass_spec(text: str) -> None:
+    """Checks the options of patdnn's passes in a `-p` spelling before xDSL builds them: an unknown
+    option or a value of the wrong type is a ValueError naming the pass and the option
+    (`tile-tune: option tile_x takes an integer, got 'abc'`), where xDSL would only say
+    "Incompatible types". Other passes and malformed strings are left to xDSL
+    (`ArgSpecParseError`)."""
+    from typing import get_type_hints
+
+    from xdsl.utils.arg_spec import parse_pipeline as parse_specs
+
+    ours = get_all_passes()
+    for spec in parse_specs(text) if text else ():
+        if spec.name not in ours:
+            continue
+        cls = ours[spec.name]()
+        hints = get_type_hints(cls)
+        options = [f.name for f in fields(cls) if f.init and f.name != "name"]
+        for option, values in spec.normalize_parameter_names().parameters.items():
+            if option not in options:
+                known = ", ".join(f'"{o}"' for o in options) or "none"
+                raise ValueError(f'{spec.name}: no option "{option}" (its options: {known})')
+            kind = hints[option]
+            if kind in _KINDS and not (len(values) == 1 and _fits(values[0], kind)):
+                got = ",".join(f"'{v}'" if isinstance(v, str) else str(v).lower() for v in values) or "nothing"
+                raise ValueError(f"{spec.name}: option {option} takes {_KINDS[kind]}, got {got}")
+
+
 def parse_pipeline(text: str) -> tuple[ModulePass, ...]:
-    """The passes of a `-p` spelling (`a,b{opt=1}`)."""
+    """The passes of a `-p` spelling (`a,b{opt=1}`); mistakes in patdnn's pass options are one
+    ValueError naming the pass and option (`check_pass_spec`)."""
+    check_pass_spec(text)
     return tuple(PassPipeline.parse_spec(get_all_passes(), text).passes) if text else ()
 
 

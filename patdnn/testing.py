@@ -22,6 +22,21 @@ def need_toolchain(target: str, isa: str = "neon") -> None:
         if target == "host" and (cpu := host_cpu_problem(isa)) is not None:
             pytest.skip(cpu)  # a property of the machine, not a missing package: skipped even in CI
         return
+    _skip_or_fail(problem, f"the {target}/{isa} backend")
+
+
+def need_program(program: str, package: str) -> None:
+    """Skips the calling test when `program` (from Debian `package`, e.g. cmake) is not on PATH; fails
+    under CI=true, like need_toolchain."""
+    import shutil
+
+    if shutil.which(program) is None:
+        _skip_or_fail(f"'{program}' was not found on PATH; install it with `apt-get install {package}`", program)
+
+
+def _skip_or_fail(problem: str, what: str) -> None:
+    import pytest
+
     if os.environ.get("CI") == "true":
-        pytest.fail(f"CI must run the {target}/{isa} backend: {problem}")
+        pytest.fail(f"CI must run {what}: {problem}")
     pytest.skip(problem)

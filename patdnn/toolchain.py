@@ -138,15 +138,21 @@ def build_shared_library(sources: list[Path], output: Path, isa: str = "neon", e
 def build_static_library(
     sources: list[Path], output: Path, target: str = "host", isa: str = "neon", extra_flags: Sequence[str] = ()
 ) -> Path:
-    """Compile ``sources`` to objects and archive them into ``output`` (``libX.a``)."""
+    """Compile ``sources`` to objects and archive them into ``output`` (``libX.a``); the objects
+    are compiled in a temporary folder, so only ``output`` is left beside it."""
+    import tempfile
+
     output = Path(output)
-    objects = []
-    for source in sources:
-        obj = output.parent / (Path(source).stem + ".o")
-        _compile(_compiler_and_flags(target, isa), [source], obj, ["-c", *extra_flags], ())
-        objects.append(str(obj))
+    output.parent.mkdir(parents=True, exist_ok=True)
     ar = "aarch64-linux-gnu-ar" if target == "aarch64" else "ar"
-    proc = subprocess.run([_require(ar, "binutils"), "rcs", str(output), *objects], capture_output=True, text=True)
+    with tempfile.TemporaryDirectory(prefix="patdnn-objects-") as tmp:
+        objects = []
+        for source in sources:
+            obj = Path(tmp) / f"{len(objects)}-{Path(source).stem}.o"  # numbered: two sources may share a stem
+            _compile(_compiler_and_flags(target, isa), [source], obj, ["-c", *extra_flags], ())
+            objects.append(str(obj))
+        output.unlink(missing_ok=True)  # `ar rcs` adds to an existing archive: start afresh
+        proc = subprocess.run([_require(ar, "binutils"), "rcs", str(output), *objects], capture_output=True, text=True)
     if proc.returncode != 0:
         raise ToolchainError(f"ar failed: {proc.stderr.strip()}")
     return output

@@ -14,8 +14,9 @@ typedef half real;
 typedef float real;
 #endif
 
+/* NaN stays NaN, as in PyTorch (fmax(NaN, 0) would be 0): x < 0 and x > 6 are false for NaN. */
 inline float pdnn_act(float x, int act) {
-  return act == 1 ? fmax(x, 0.0f) : act == 2 ? fmin(fmax(x, 0.0f), 6.0f) : x;
+  return act == 1 ? (x < 0.0f ? 0.0f : x) : act == 2 ? (x < 0.0f ? 0.0f : x > 6.0f ? 6.0f : x) : x;
 }
 
 /* The model's f32 inputs/outputs <-> `real` buffers (used only in fp16 mode). */
@@ -75,8 +76,8 @@ __kernel void pdnn_conv2d(__global const real *in, int in_off, __global real *ou
   }
 }
 
-/* Max (kind 0; padding never wins) or average (kind 1; divides by kh*kw, padding included)
- * pooling. Global: (wo, ho, n * c). */
+/* Max (kind 0; padding never wins; a NaN in the window gives NaN, as in PyTorch) or average (kind
+ * 1; divides by kh*kw, padding included) pooling. Global: (wo, ho, n * c). */
 __kernel void pdnn_pool2d(__global const real *in, int in_off, __global real *out, int out_off, int kind, int h,
                           int wd, int ho, int wo, int kh, int kw, int sh, int sw, int ph, int pw) {
   const int x = get_global_id(0), y = get_global_id(1), z = get_global_id(2);
@@ -90,7 +91,7 @@ __kernel void pdnn_pool2d(__global const real *in, int in_off, __global real *ou
       const int ix = x * sw - pw + j;
       if (ix < 0 || ix >= wd) continue;
       const float v = (float)ip[iy * wd + ix];
-      acc = kind == 0 ? fmax(acc, v) : acc + v;
+      acc = kind == 0 ? (v > acc || isnan(v) ? v : acc) : acc + v;
     }
   }
   out[out_off + (z * ho + y) * wo + x] = (real)(kind == 0 ? acc : acc / (float)(kh * kw));

@@ -56,12 +56,18 @@ typedef struct {
   int64_t n, c, h, w;
 } pdnn_tensor;
 
-/* Every generated model defines exactly one of these, named patdnn_model. */
+/* Every generated model defines exactly one of these, named patdnn_model. Tensors are dense fp32,
+ * outermost dimension first (NCHW); input_dims[i] holds input_ranks[i] dims (likewise outputs), and
+ * input_sizes[i] is their product. Mirrored field by field in patdnn/runners/host.py (_ModelDesc). */
 typedef struct {
   const char *name;
   int num_inputs, num_outputs;
   const int64_t *input_sizes; /* element counts */
   const int64_t *output_sizes;
+  const int *input_ranks; /* shapes: ranks ... */
+  const int *output_ranks;
+  const int64_t *const *input_dims; /* ... and dims */
+  const int64_t *const *output_dims;
   int (*init)(pdnn_ctx *ctx); /* resolves weight blobs; 0 on success, else -1 with ctx error set */
   void (*run)(pdnn_ctx *ctx, const float *const *inputs, float *const *outputs);
 } pdnn_model_desc;

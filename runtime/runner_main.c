@@ -12,6 +12,24 @@ extern const pdnn_model_desc patdnn_model;
 
 #define WARMUP_ITERS 3
 
+/* "1x3x32x32" (a rank-0 tensor: "scalar") into buf. */
+static const char *shape_str(char *buf, size_t size, int rank, const int64_t *dims) {
+  size_t used = 0;
+  buf[0] = '\0';
+  if (rank == 0) snprintf(buf, size, "scalar");
+  for (int d = 0; d < rank && used < size; d++)
+    used += (size_t)snprintf(buf + used, size - used, "%s%lld", d ? "x" : "", (long long)dims[d]);
+  return buf;
+}
+
+static void print_tensors(FILE *out, const char *kind, int n, const int *ranks, const int64_t *const *dims,
+                          const int64_t *sizes) {
+  char shape[256];
+  for (int i = 0; i < n; i++)
+    fprintf(out, "  %s %d: %s f32 (%lld values)\n", kind, i, shape_str(shape, sizeof shape, ranks[i], dims[i]),
+            (long long)sizes[i]);
+}
+
 static void usage(FILE *out, const char *prog) {
   const pdnn_model_desc *m = &patdnn_model;
   fprintf(out,
@@ -21,12 +39,10 @@ static void usage(FILE *out, const char *prog) {
           "  --threads N        worker threads (default: 1)\n"
           "  --bench N          also run %d warm-up and N timed iterations; prints median_ms and min_ms\n"
           "  --help             show this message\n"
-          "inputs (element counts):",
+          "tensors (dense float32, outermost dimension first):\n",
           prog, m->num_inputs, m->num_outputs, m->name, WARMUP_ITERS);
-  for (int i = 0; i < m->num_inputs; i++) fprintf(out, " %lld", (long long)m->input_sizes[i]);
-  fprintf(out, "\noutputs (element counts):");
-  for (int i = 0; i < m->num_outputs; i++) fprintf(out, " %lld", (long long)m->output_sizes[i]);
-  fprintf(out, "\n");
+  print_tensors(out, "input", m->num_inputs, m->input_ranks, m->input_dims, m->input_sizes);
+  print_tensors(out, "output", m->num_outputs, m->output_ranks, m->output_dims, m->output_sizes);
 }
 
 static int usage_error(const char *prog, const char *msg, const char *arg) {
@@ -44,7 +60,9 @@ static int parse_count(const char *s) {
   return (int)v;
 }
 
-static float *read_tensor(const char *path, int64_t elems) {
+static float *read_tensor(const char *path, int index) {
+  const pdnn_model_desc *m = &patdnn_model;
+  int64_t elems = m->input_sizes[index];
   FILE *f = fopen(path, "rb");
   if (!f) {
     fprintf(stderr, "error: cannot open input '%s': %s\n", path, strerror(errno));
@@ -54,8 +72,10 @@ static float *read_tensor(const char *path, int64_t elems) {
   long long actual = -1;
   if (fseek(f, 0, SEEK_END) == 0) actual = ftell(f);
   if (actual != expected) {
-    fprintf(stderr, "error: input '%s' has %lld bytes, the model expects %lld (%lld float32 values)\n",
-            path, actual, expected, (long long)elems);
+    char shape[256];
+    fprintf(stderr, "error: input '%s' has %lld bytes, the model expects %lld (input %d: %s float32, %lld values)\n",
+            path, actual, expected, index,
+            shape_str(shape, sizeof shape, m->input_ranks[index], m->input_dims[index]), (long long)elems);
     fclose(f);
     return NULL;
   }
@@ -157,7 +177,7 @@ int main(int argc, char **argv) {
   float **out = calloc((size_t)m->num_outputs + 1, sizeof *out);
   if (!in || !out) goto cleanup;
   for (int i = 0; i < m->num_inputs; i++)
-    if (!(in[i] = read_tensor(in_paths[i], m->input_sizes[i]))) goto cleanup;
+    if (!(in[i] = read_tensor(in_paths[i], i))) goto cleanup;
   for (int i = 0; i < m->num_outputs; i++)
     out[i] = pdnn_alloc((size_t)m->output_sizes[i] * sizeof(float));
 

@@ -118,7 +118,11 @@ static void pin(pdnn_pool *pool, int i, int cpu) {
   cpu_set_t one;
   CPU_ZERO(&one);
   CPU_SET(cpu, &one);
+#ifdef __ANDROID__ /* bionic has no pthread_setaffinity_np */
+  if (sched_setaffinity(pthread_gettid_np(pool->workers[i].thread), sizeof one, &one) == 0) pool->workers[i].cpu = cpu;
+#else
   if (pthread_setaffinity_np(pool->workers[i].thread, sizeof one, &one) == 0) pool->workers[i].cpu = cpu;
+#endif
 }
 
 /* An allowed CPU that is neither `avoid` nor any worker's, searching from `from`; -1 if none. */

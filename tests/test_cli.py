@@ -180,12 +180,14 @@ def test_malformed_pass_options(valid_file: Path, spec: str) -> None:
 
 def test_pass_option_of_the_wrong_type(valid_file: Path) -> None:
     result = run_opt(str(valid_file), "-p", "lower-pattern-to-kernel{tile_x=wide}")
-    assert_diagnostic(result, "'wide'", max_lines=3)
+    assert_diagnostic(result, "error: lower-pattern-to-kernel: option tile_x takes an integer, got 'wide'", max_lines=1)
 
 
 def test_unknown_pass_option(valid_file: Path) -> None:
     result = run_opt(str(valid_file), "-p", "lower-pattern-to-kernel{tilex=8}")
-    assert_diagnostic(result, '"tilex"', '"tile_x"', max_lines=3)
+    assert_diagnostic(
+        result, 'error: lower-pattern-to-kernel: no option "tilex" (its options: "tile_x", "tile_y")', max_lines=1
+    )
 
 
 def test_pass_option_out_of_range(valid_file: Path) -> None:

@@ -34,7 +34,8 @@ RESNET20 = EXAMPLES / "resnet20_cifar.lr"
 
 class Tiny(nn.Module):
     """Every LR op kind: pattern conv, dense/depthwise conv, block-sparse 1x1 conv, add, concat,
-    max/avg pool, relu6, adaptive average pool, reshape, block-sparse and dense linear, softmax."""
+    max/avg pool, relu6, adaptive average pool, reshape, block-sparse and dense linear, softmax, and a
+    learned constant (broadcast from (1, 16, 1, 1))."""
 
     def __init__(self):
         super().__init__()
@@ -47,11 +48,12 @@ class Tiny(nn.Module):
         self.gap = nn.AdaptiveAvgPool2d(1)
         self.bfc = nn.Linear(16, 12)
         self.fc = nn.Linear(12, 5)
+        self.shift = nn.Parameter(torch.randn(1, 16, 1, 1))
 
     def forward(self, x):
         y = torch.relu(self.bn(self.conv(x)))
         s = torch.relu(y + self.pw(self.dw(y)))
-        c = nn.functional.relu6(self.pool(torch.cat([s, y], 1)))
+        c = nn.functional.relu6(self.pool(torch.cat([s, y], 1) + self.shift))
         return torch.softmax(self.fc(torch.relu(self.bfc(torch.flatten(self.gap(self.avg(c)), 1)))), 1)
 
 
@@ -255,7 +257,8 @@ def test_unknown_op_name():
     message = syntax_error(SMALL.replace("activation %", "relu %"))
     assert message.splitlines()[0] == (
         "bad.lr:3:13: expected one of 'activation', 'adaptive_avg_pool2d', 'add', 'block_conv2d', "
-        "'block_linear', 'concat', 'conv2d', 'linear', 'pattern_conv2d', 'pool2d', 'reshape', 'softmax', "
+        "'block_linear', 'concat', 'constant', 'conv2d', 'linear', 'pattern_conv2d', 'pool2d', 'reshape', "
+        "'softmax', "
         "got 'relu'"
     )
     assert message.splitlines()[2] == "  " + " " * 12 + "^"
@@ -301,7 +304,13 @@ def test_grammar_and_tables_agree():
 def test_patdnnc_emits_lr_and_reads_it_back(tmp_path, capsys):
     assert patdnnc.main([str(RESNET20), "-o", str(tmp_path / "a"), "--emit", "lr"]) == 0
     text = (tmp_path / "a" / "model.lr").read_text()
-    assert text == RESNET20.read_text().replace('"resnet20_cifar.lr.weights"', '"model.lr.weights"')
+    # the example plus each pattern layer's schedule (tile-tune's, for the target: the last line of its body)
+    schedules = re.findall(
+        r"^  schedule tile_x \d+ tile_y \d+ channel_block \d+( filter_group \d+)?\n(?=})", text, re.M
+    )
+    assert len(schedules) == RESNET20.read_text().count(" pattern_conv2d ")
+    without = re.sub(r"^  schedule .*\n", "", text, flags=re.M)
+    assert without == RESNET20.read_text().replace('"resnet20_cifar.lr.weights"', '"model.lr.weights"')
     assert patdnnc.main([str(tmp_path / "a" / "model.lr"), "-o", str(tmp_path / "b"), "--emit", "mlir"]) == 0
     assert (tmp_path / "b" / "model.lr.weights").exists()
     other = tmp_path / "other.bin"

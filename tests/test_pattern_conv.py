@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import torch
+from xdsl.dialects.builtin import ModuleOp
 
 from patdnn.build import build_module
 from patdnn.ir_builder import pattern_conv_module
@@ -114,9 +115,8 @@ def reference(case: Case, weight, bias, x) -> np.ndarray:
     return y.numpy()
 
 
-def compile_case(
-    case: Case, tmp_path, isa: str, platform: str, pipeline=None
-) -> tuple[BuiltModel, np.ndarray, np.ndarray]:
+def case_module(case: Case, blob_path) -> tuple[ModuleOp, np.ndarray, np.ndarray]:
+    """The case's layer as a module, its input and torch's output (`blob_path`: for `case.blob`)."""
     weight, ids, library, bias, x = make_layer(case)
     module = pattern_conv_module(
         weight,
@@ -127,8 +127,15 @@ def compile_case(
         padding=case.padding,
         bias=bias,
         activation=case.activation,
-        blob_path=tmp_path / "layer.weights" if case.blob else None,
+        blob_path=blob_path if case.blob else None,
     )
+    return module, x, reference(case, weight, bias, x)
+
+
+def compile_case(
+    case: Case, tmp_path, isa: str, platform: str, pipeline=None
+) -> tuple[BuiltModel, np.ndarray, np.ndarray]:
+    module, x, expected = case_module(case, tmp_path / "layer.weights")
     model = build_module(
         module,
         tmp_path / f"{isa}-{platform}",
@@ -136,7 +143,7 @@ def compile_case(
         weights_dir=tmp_path,
         pipeline=pipeline,
     )
-    return model, x, reference(case, weight, bias, x)
+    return model, x, expected
 
 
 def assert_close(actual: np.ndarray, expected: np.ndarray) -> None:

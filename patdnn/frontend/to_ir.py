@@ -15,6 +15,9 @@ Which op a conv / linear layer becomes:
   column width cannot be read back from the zeros, and the kernels do not need it).
   Everything else becomes an `nn` op.
 
+A `constant` layer (attrs: `value`, a float32 array of the layer's shape) becomes `nn.constant`.
+A model whose output is its input gets one copy (`nn.reshape` to the same shape) into the output.
+
 Weights go to one blob file (or inline when no blob path is given).
 """
 
@@ -32,6 +35,7 @@ from xdsl.ir import Attribute, SSAValue
 from patdnn.dialects import block, nn
 from patdnn.dialects.common import Activation, BlobRefAttr, PatternLibraryAttr
 from patdnn.dialects.pattern import Conv2dOp
+from patdnn.frontend.fusion import fuse
 from patdnn.frontend.graph import Layer, LayerGraph
 from patdnn.frontend.pattern_detect import detect_patterns
 from patdnn.ir_builder import dense_f32
@@ -146,6 +150,8 @@ def _prepare(
             return _block(layer, weights, rows)
     if layer.kind in ("conv", "linear"):
         return {"op": layer.kind, "w": weights.add(a["weight"].reshape(-1)), "b": weights.add(a["bias"])}
+    if layer.kind == "constant":
+        return {"op": "constant", "w": weights.add(np.ascontiguousarray(a["value"], dtype=np.float32).reshape(-1))}
     return {"op": layer.kind}
 
 
@@ -161,6 +167,18 @@ def _check_plan(graph: LayerGraph, schemes: Plan) -> None:
         )
 
 
+def import_layer_graph(
+    graph: LayerGraph,
+    weights_path: Path | None = None,
+    patterns: dict[str, PatternInfo] | None = None,
+    name: str = "model",
+    schemes: Plan | None = None,
+) -> ModuleOp:
+    """What every importer ends with: the graph fused (patdnn.frontend.fusion), then its IR."""
+    fuse(graph)
+    return layer_graph_to_ir(graph, weights_path, patterns or {}, name, schemes)
+
+
 def layer_graph_to_ir(
     graph: LayerGraph,
     weights_path: Path | None,
@@ -170,6 +188,13 @@ def layer_graph_to_ir(
 ) -> ModuleOp:
     schemes = schemes or {}
     _check_plan(graph, schemes)
+    if graph.output == graph.input:  # the model returns its input (nn.Identity): one copy
+        graph = LayerGraph(
+            graph.input,
+            graph.input_shape,
+            [*graph.layers, Layer("output", "reshape", [graph.input], f"{graph.input}_copy", graph.input_shape)],
+            f"{graph.input}_copy",
+        )
     weights = _Weights(weights_path)
     plans = [_prepare(layer, weights, patterns, schemes.get(layer.name)) for layer in graph.layers]
     weights.finish()
@@ -275,4 +300,6 @@ def _build_op(layer: Layer, plan: dict[str, Any], inputs: list[SSAValue], out: S
         return nn.ActivationOp(inputs[0], out, activation=act)
     if kind == "reshape":
         return nn.ReshapeOp(inputs[0], out)
+    if kind == "constant":
+        return nn.ConstantOp(out, weights.attr(plan["w"]))
     raise AssertionError(f"no IR for layer kind {kind}")

@@ -185,7 +185,7 @@ class _Builder(Transformer):
     @v_args(meta=True)
     def layer(self, meta: Any, children: list) -> Layer:
         name, op, inputs, output, shape, (fields, positions) = children
-        return Layer(op, inputs, str(output), shape, fields, name, _pos(meta), positions)
+        return Layer(op, inputs or (), str(output), shape, fields, name, _pos(meta), positions)
 
     @v_args(meta=True)
     def body(self, meta: Any, children: list) -> tuple[dict, dict]:

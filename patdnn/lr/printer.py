@@ -106,7 +106,10 @@ def _format_layer(layer: Layer) -> str:
     lines += [(f,) for f in OPTIONAL_FIELDS if f in layer.fields]
     lines = [" ".join(_format_field(f, layer.fields[f]) for f in line) for line in lines if line]
     name = "" if layer.name is None else _string(layer.name) + " "
-    head = f"layer {name}{layer.op} {', '.join(layer.inputs)} -> {layer.output} {_list(layer.shape)}"
+    inputs = "".join(
+        f"{value} " if i == len(layer.inputs) - 1 else f"{value}, " for i, value in enumerate(layer.inputs)
+    )
+    head = f"layer {name}{layer.op} {inputs}-> {layer.output} {_list(layer.shape)}"
     if len(lines) <= 1:
         return f"{head} {{ {lines[0]} }}" if lines else f"{head} {{ }}"
     return head + " {\n" + "".join(f"  {line}\n" for line in lines) + "}"

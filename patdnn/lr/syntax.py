@@ -65,6 +65,7 @@ OPS: dict[str, OpSpec] = {
         "block.conv2d", (("kernel", "stride", "padding", "activation"), ("block",), ("storage",)), storage="block"
     ),
     "block_linear": OpSpec("block.linear", (("activation",), ("block",), ("storage",)), storage="block"),
+    "constant": OpSpec("nn.constant", (("storage",),), arity=0, storage="dense"),
 }
 LR_NAME_OF_IR = {spec.ir_name: name for name, spec in OPS.items()}
 

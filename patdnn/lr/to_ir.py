@@ -2,7 +2,10 @@
 intermediates, weights/bias as `#pattern.blob` references into the LR blob, pattern ids inline.
 
 The informative lines are checked: `kernels K of T connectivity R` must match the ids, `block RxC
-columns K of T` the column lists. A `prune` line becomes the op's `patdnn.prune` attribute.
+columns K of T` the column lists. Every storage segment starts at a multiple of the blob writer's
+alignment (patdnn.sparsity.blob.ALIGN, 64 bytes) and no two segments share a byte, so an offset
+moved by hand cannot silently read another tensor's bytes. A `prune` line becomes the op's
+`patdnn.prune` attribute.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from patdnn.lr.syntax import (
     Span,
     connectivity_ratio,
 )
+from patdnn.sparsity.blob import ALIGN
 
 IR_OPS: dict[str, type[Operation]] = {
     cls.name: cls for cls in (pattern.Conv2dOp, *nn.NN.operations, *block.Block.operations)
@@ -58,6 +62,7 @@ def lr_to_ir(model: LrModel, weights_dir: Path | str) -> ModuleOp:
     """Builds and verifies the IR of `model`; its blob is `weights_dir / model.weights_file`."""
     blob_path = Path(weights_dir) / model.weights_file
     blob = read_checked(blob_path, model.sha256, model.filename)
+    _check_segments(model)
     in_type, out_type = MemRefType(f32, model.input_shape), MemRefType(f32, model.output_shape)
     module = ModuleOp([])
     with ImplicitBuilder(module.body):
@@ -80,6 +85,37 @@ def lr_to_ir(model: LrModel, weights_dir: Path | str) -> ModuleOp:
             raise model.error(layer.pos, f"{layer.title}: {e}") from None
     module.verify()
     return module
+
+
+SEGMENTS = ("weights", "bias", "ids", "columns", "offsets")
+
+
+def _check_segments(model: LrModel) -> None:
+    """Every storage segment aligned to ALIGN bytes, and no two of them overlapping."""
+    spans: list[tuple[int, int, Layer, str]] = []
+    for layer in model.layers:
+        storage = layer.fields.get("storage")
+        for part in SEGMENTS if storage is not None else ():
+            span = getattr(storage, part)
+            if span is None:
+                continue
+            if span.offset % ALIGN:
+                raise model.error(
+                    layer.field_pos.get("storage"),
+                    f"{layer.title}: {part} segment @{span.offset} +{span.size} does not start at a multiple of "
+                    f"{ALIGN} bytes (every blob segment is {ALIGN}-byte aligned)",
+                )
+            if span.size > 0:
+                spans.append((span.offset, span.offset + span.size, layer, part))
+    spans.sort(key=lambda s: (s[0], s[1]))
+    for (start, end, layer, part), (start2, end2, layer2, part2) in zip(spans, spans[1:]):
+        if start2 < end:
+            owner = "its" if layer2 is layer else f"{layer.title}'s"
+            raise model.error(
+                layer2.field_pos.get("storage"),
+                f"{layer2.title}: {part2} segment @{start2} +{end2 - start2} overlaps {owner} {part} segment "
+                f"@{start} +{end - start} (bytes {start2}..{min(end, end2) - 1})",
+            )
 
 
 def _use(model: LrModel, layer: Layer, values: dict[str, SSAValue], name: str) -> SSAValue:

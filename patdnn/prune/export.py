@@ -29,16 +29,33 @@ def save_patterns(path: Path, patterns: dict[str, PatternInfo]) -> None:
 
 
 def load_patterns(path: Path) -> dict[str, PatternInfo]:
-    """Reads a `save_patterns` file back: {conv name: (library, ids)}."""
-    with np.load(path) as data:
+    """Reads a `save_patterns` file back: {conv name: (library, ids)}; any other file is one
+    ValueError ("not a patterns.npz written by patdnn prune: ...")."""
+    import zipfile
+
+    what = f"{path}: not a patterns.npz written by patdnn prune"
+    try:
+        data = np.load(path, allow_pickle=False)
+    except ValueError:  # numpy's "Cannot load file containing pickled data ...": any non-numpy file
+        raise ValueError(f"{what}: not a numpy file at all") from None
+    except EOFError:
+        raise ValueError(f"{what}: the file is empty") from None
+    except zipfile.BadZipFile as e:
+        raise ValueError(f"{what}: {e}") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"{what}: a single numpy array (.npy), not an .npz archive")
+    with data:
         if "library" not in data.files:
-            raise ValueError(f"{path}: not a patdnn patterns file (no 'library' array)")
-        library = data["library"]
-        return {
-            key[len(IDS_PREFIX) :]: (library, data[key].astype(np.int64))
-            for key in data.files
-            if key.startswith(IDS_PREFIX)
-        }
+            raise ValueError(f"{what}: it has no 'library' array")
+        try:
+            library = data["library"]
+            return {
+                key[len(IDS_PREFIX) :]: (library, data[key].astype(np.int64))
+                for key in data.files
+                if key.startswith(IDS_PREFIX)
+            }
+        except (ValueError, OSError, zipfile.BadZipFile) as e:
+            raise ValueError(f"{what}: {e}") from None
 
 
 def export_program(model: torch.nn.Module, example_input: torch.Tensor, path: Path) -> None:

@@ -48,6 +48,8 @@ def parse_library_spec(spec: str | int, entries: int = 4) -> int | np.ndarray:
     """A library `spec` checked before any training: a count K (returned as int; the library is
     the top-K natural patterns of the trained model), a fixed library's name (see
     FIXED_LIBRARIES) or a .npy file holding a (P, 3, 3) array (both returned as the library)."""
+    if not 1 <= entries <= 9:
+        raise ValueError(f"entries {entries} out of range 1..9 (kept weights per 3x3 kernel, centre included)")
     if isinstance(spec, int) or str(spec).isdigit():
         k = int(spec)
         available = len(candidate_patterns(3, entries))

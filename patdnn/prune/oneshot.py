@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from patdnn.sparsity.layers import prunable_convs
+from patdnn.sparsity.layers import pattern_convs, prunable_convs
 from patdnn.sparsity.patterns import PatternInfo, apply_patterns, extract_library, pattern_ids
 
 
@@ -25,7 +25,13 @@ def one_shot_pattern_prune(
     library: np.ndarray | None = None,
     skip_first: bool = True,
 ) -> dict[str, PatternInfo]:
-    """Prunes the model's 3x3 convs (see `prunable_convs`) in place; returns {conv name: (library, ids)}."""
+    """Prunes the model's 3x3 convs (see `prunable_convs`) in place; returns {conv name: (library, ids)}.
+    A model without any 3x3 conv (groups 1, dilation 1) raises a one-line ValueError."""
+    if not pattern_convs(model):
+        raise ValueError(
+            f"no 3x3 convolution to pattern-prune in {type(model).__name__} "
+            "(pattern pruning applies to 3x3 Conv2d layers with groups 1 and dilation 1)"
+        )
     if library is None:
         library = extract_library(model, num_patterns, entries)
     return {

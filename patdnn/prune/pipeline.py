@@ -1,5 +1,9 @@
 """The whole pruning pipeline, resumable: dense training → plan + library → ADMM → hard prune →
-masked retraining.
+masked retraining, on any model and data (`--model NAME | FILE.py:FUNCTION | MODEL.pt`,
+`--data fashion-mnist | imagefolder:DIR | FILE.py:FUNCTION`).
+
+The pruning itself is a `patdnn.prune.pruner.Pruner` (the API a user's own loop uses); this
+driver adds the data, DistributedDataParallel, per-epoch checkpoints, the report and the outputs.
 
 The plan (`--schemes`, see `patdnn.prune.planning`) gives each conv/linear layer its scheme:
 pattern (PatDNN), block (Gong et al.) or dense; ADMM, hard pruning, masks and the report follow
@@ -22,26 +26,28 @@ from typing import Any
 
 import torch
 
-from patdnn.data import load_dataset
-from patdnn.models import get_model
-from patdnn.prune.admm import SchemeAdmm, rho_schedule, scheme_constraints
+from patdnn.data.sources import FASHION_MNIST, DataSplits, load_data
 from patdnn.prune.checkpoint import load_checkpoint, save_checkpoint
 from patdnn.prune.distributed import DistEnv, barrier, init_distributed, rank_device, shutdown, wrap_model
-from patdnn.prune.export import export_program, save_patterns
-from patdnn.prune.hardprune import hard_prune
-from patdnn.prune.library import parse_library_spec, select_library
-from patdnn.prune.masks import MaskEnforcer, mask_violations, pattern_masks
-from patdnn.prune.planning import DEFAULT_SPEC, MAPPED_SPECS, check_spec, plan_text, pruned_layers, resolve_plan
+from patdnn.prune.library import parse_library_spec
+from patdnn.prune.planning import DEFAULT_SPEC, check_spec, plan_text
+from patdnn.prune.pruner import PHASES, Pruner, phase_optimizer, save_outputs, spec_from
 from patdnn.prune.report import build_report, format_report
 from patdnn.prune.train import evaluate, recalibrate_batchnorm, train_epoch
-from patdnn.sparsity.plan import Plan, save_plan
-from patdnn.sparsity.scheme import SchemeKind, parse_scheme
+from patdnn.prune.usermodel import build_model as build_user_model
+from patdnn.prune.usermodel import check_fits, load_weights
+from patdnn.sparsity.plan import Plan
+from patdnn.sparsity.scheme import SchemeKind
 
-PHASES = ("dense", "admm", "retrain", "done")
 # Settings a resumed run must share with the checkpoint (the rest, e.g. epochs, may change).
 RESUME_KEYS = (
     "model",
+    "checkpoint",
     "data",
+    "resize",
+    "crop",
+    "mean",
+    "std",
     "patterns",
     "entries",
     "connectivity",
@@ -57,8 +63,15 @@ NUM_CLASSES = {"fashion-mnist": 10}
 @dataclass
 class PruneConfig:
     output: Path
+    # a built-in name, FILE.py:FUNCTION or a module saved whole (patdnn.prune.usermodel)
     model: str = "resnet20-cifar"
+    checkpoint: Path | None = None  # initial weights of the model (then dense_epochs of training)
+    # fashion-mnist, imagefolder:DIR or FILE.py:FUNCTION (patdnn.data.sources)
     data: str = "fashion-mnist"
+    resize: int | None = None  # imagefolder: shorter side resized to this
+    crop: int | None = None  # imagefolder: centre crop
+    mean: tuple[float, ...] | None = None  # imagefolder: per-channel normalisation (default: measured)
+    std: tuple[float, ...] | None = None
     patterns: str = "8"  # library: a count K, a fixed library name, or a .npy file
     entries: int = 4  # kept weights per 3x3 kernel
     connectivity: float = 3.6  # kernels kept per layer: 1 / connectivity
@@ -79,7 +92,7 @@ class PruneConfig:
     rho_init: float = 0.05
     rho_max: float = 2.0
     admm_updates_per_epoch: int = 2
-    input_size: int | None = None  # None: 32 for vgg16-cifar (five 2x2 pools), else 28
+    input_size: int | None = None  # Fashion-MNIST padding; None: 32 for vgg16-cifar (five 2x2 pools), else 28
     train_limit: int | None = None
     test_limit: int | None = None
     device: str = "cpu"
@@ -87,52 +100,34 @@ class PruneConfig:
     seed: int = 0
     restart: bool = False
 
-    def resolved_input_size(self) -> int:
+    def resolved_input_size(self) -> int | None:
+        if self.data != FASHION_MNIST:
+            return self.input_size  # other data: its own size (--resize / --crop)
         return self.input_size or (32 if self.model.startswith("vgg") else 28)
 
     def settings(self) -> dict[str, Any]:
         d = {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(self).items()}
         d["input_size"] = self.resolved_input_size()
+        for key in ("mean", "std"):
+            d[key] = list(d[key]) if d[key] is not None else None
         return d
 
 
-def build_model(name: str, data: str) -> torch.nn.Module:
-    """A model for `data` (its class count, 1 input channel)."""
-    try:
-        return get_model(name, num_classes=NUM_CLASSES[data], in_channels=1)
-    except TypeError:
-        raise ValueError(
-            f"model {name!r} takes 3-channel ImageNet images; for {data} use resnet20-cifar or vgg16-cifar"
-        ) from None
-
-
-def make_optimizer(name: str, params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    raise ValueError(f"unknown optimizer {name!r}: expected sgd or adam")
-
-
-def _pad(data: torch.utils.data.TensorDataset, size: int) -> torch.utils.data.TensorDataset:
-    x, y = data.tensors
-    extra = size - x.shape[-1]
-    if extra <= 0:
-        return data
-    before = extra // 2
-    x = torch.nn.functional.pad(x, (before, extra - before, before, extra - before), value=float(x.min()))
-    return torch.utils.data.TensorDataset(x, y)
-
-
-@dataclass
-class _PhaseHooks:
-    """What a phase adds to plain training."""
-
-    begin_epoch: Callable[[int], None] = lambda epoch: None
-    penalty: Callable[[], torch.Tensor] | None = None
-    after_step: Callable[[int, torch.optim.Optimizer], None] = lambda step, optimizer: None
-    epoch_notes: Callable[[], dict[str, Any]] = lambda: {}
-    state: Callable[[], dict[str, Any]] = lambda: {}
+def build_model(
+    name: str,
+    data: str = FASHION_MNIST,
+    in_channels: int | None = None,
+    num_classes: int | None = None,
+    checkpoint: Path | None = None,
+) -> torch.nn.Module:
+    """The model `name` names (see `patdnn.prune.usermodel`) for `data` (Fashion-MNIST: 1 input
+    channel, 10 classes), with the weights of `checkpoint` if given."""
+    if data in NUM_CLASSES:
+        in_channels, num_classes = in_channels or 1, num_classes or NUM_CLASSES[data]
+    model = build_user_model(name, in_channels, num_classes)
+    if checkpoint is not None:
+        load_weights(model, checkpoint, name)
+    return model
 
 
 class _Run:
@@ -149,21 +144,50 @@ class _Run:
             if config.restart:
                 (self.out / "train.log").unlink(missing_ok=True)
         barrier(self.env)
+        # Fashion-MNIST's shape is known without reading it (a wrong model fails first); other
+        # data give the model its input channels and class count
+        splits = None if config.data == FASHION_MNIST else self._load_data()
+        channels, classes = (
+            (1, NUM_CLASSES[FASHION_MNIST]) if splits is None else (splits.input_shape[0], splits.num_classes)
+        )
         torch.manual_seed(config.seed)
-        self.model = build_model(config.model, config.data).to(self.device)
+        self.model = build_model(config.model, config.data, channels, classes, config.checkpoint).to(self.device)
         self.trainable = wrap_model(self.model, self.env, self.device)
-        size = config.resolved_input_size()
-        self.train = _pad(load_dataset(config.data, "train", config.train_limit), size)
-        self.test = _pad(load_dataset(config.data, "test", config.test_limit), size)
+        self.splits = splits or self._load_data()
+        self.train, self.test = self.splits.train, self.splits.test
+        self.input_shape = (1, *self.splits.input_shape)
+        check_fits(self.model, self.splits.input_shape, self.splits.num_classes, config.model)
         # rule / search map the trained dense model (after the dense phase); the others only need
         # the architecture, so a bad plan fails now, not after training
-        self.plan: Plan | None = None if config.schemes in MAPPED_SPECS else self._resolve_plan()
+        self.pruner = Pruner(
+            self.model,
+            spec_from(config),
+            input_shape=self.input_shape,
+            steps_per_epoch=math.ceil(
+                len(self.train) // self.env.world_size / max(1, config.batch_size // self.env.world_size)
+            ),
+            calibration=lambda: recalibrate_batchnorm(self.model, self.train, self.device, self.env),
+            schedule=False,  # this driver switches phases (and saves a checkpoint after each epoch)
+            # the search's candidates and choices go to OUTDIR/search.json (one rank writes)
+            mapper_options={"progress": False, "log": self.out / "search.json" if self.env.is_main else None},
+        )
         self.state = self._initial_state()
-        if self.plan is None and self.state.get("plan") is not None:
-            self.plan = {name: parse_scheme(text) for name, text in self.state["plan"].items()}
         if self.env.distributed:
             self.log(f"ranks: {self.env.world_size} ({torch.distributed.get_backend()})")
         self.started, self.elapsed_before = time.monotonic(), self.state["elapsed"]
+
+    def _load_data(self) -> DataSplits:
+        c = self.config
+        return load_data(
+            c.data,
+            input_size=c.resolved_input_size(),
+            resize=c.resize,
+            crop=c.crop,
+            mean=c.mean,
+            std=c.std,
+            train_limit=c.train_limit,
+            test_limit=c.test_limit,
+        )
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -173,20 +197,15 @@ class _Run:
             with open(self.out / "train.log", "a") as f:
                 f.write(message + "\n")
 
+    @property
+    def plan(self) -> Plan | None:
+        return self.pruner.plan
+
     def _initial_state(self) -> dict[str, Any]:
         settings = self.config.settings()
         state = None if self.config.restart else load_checkpoint(self.out / "checkpoint.pt")
         if state is None:
-            return {
-                "phase": "dense",
-                "epoch": 0,
-                "history": [],
-                "accuracy": {},
-                "library": None,
-                "patterns": None,
-                "elapsed": 0.0,
-                "settings": settings,
-            }
+            return {"history": [], "accuracy": {}, "elapsed": 0.0, "settings": settings, **self.pruner.state_dict()}
         defaults = {f.name: f.default for f in dataclasses.fields(PruneConfig)}  # keys older runs lack
         changed = [k for k in RESUME_KEYS if state["settings"].get(k, defaults.get(k)) != settings[k]]
         if not changed and self.plan is not None and state.get("plan") not in (None, plan_text(self.plan)):
@@ -197,10 +216,12 @@ class _Run:
                 f"use the same settings to resume, or --restart"
             )
         self.model.load_state_dict(state["model"])
+        self.pruner.load_state_dict(state)
         state["settings"] = settings
         return state
 
     def save(self, **updates: Any) -> None:
+        self.state.update(self.pruner.state_dict())
         self.state.update(updates)
         self.state["model"] = self.model.state_dict()
         if self.env.is_main:
@@ -211,37 +232,26 @@ class _Run:
     def elapsed(self) -> float:
         return self.elapsed_before + time.monotonic() - self.started
 
-    def _resolve_plan(self) -> Plan:
-        c = self.config
-        size = c.resolved_input_size()
-        # the search's candidates and choices go to OUTDIR/search.json (one rank writes)
-        options = {"progress": False, "log": self.out / "search.json" if self.env.is_main else None}
-        return resolve_plan(c.schemes, self.model, c.connectivity, c.rate, (1, 1, size, size), options)
-
     def accuracy(self) -> float:
         return evaluate(self.model, self.test, self.device, self.env)
 
-    def next_phase(self, phase: str, **updates: Any) -> None:
+    def next_phase(self) -> None:
+        """Saves the pruner's new phase (epoch 0, a fresh optimizer)."""
         self.state.pop("optimizer", None)
         self.state.pop("scheduler", None)
-        self.save(phase=phase, epoch=0, **updates)
+        self.save()
 
     # -- one training phase -------------------------------------------------------------------
 
-    def train_phase(self, phase: str, epochs: int, lr: float, hooks: _PhaseHooks, cosine: bool = True) -> None:
-        """`cosine`: decay the learning rate to 0 over the phase (else keep it constant)."""
-        c = self.config
-        optimizer = make_optimizer(c.optimizer, self.model.parameters(), lr, c.weight_decay)
-        scheduler = (
-            torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(epochs, 1))
-            if cosine
-            else torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
-        )
+    def train_phase(self, phase: str) -> None:
+        c, pruner = self.config, self.pruner
+        epochs = pruner.spec.epochs(phase)
+        optimizer, scheduler = phase_optimizer(pruner.spec, phase, self.model.parameters())
         if "optimizer" in self.state:
             optimizer.load_state_dict(self.state["optimizer"])
             scheduler.load_state_dict(self.state["scheduler"])
         for epoch in range(self.state["epoch"], epochs):
-            hooks.begin_epoch(epoch)
+            pruner.begin_epoch(epoch)
             start = time.monotonic()
             loss = train_epoch(
                 self.trainable,
@@ -252,10 +262,12 @@ class _Run:
                 epoch,
                 c.batch_size,
                 c.seed + PHASES.index(phase),
-                hooks.penalty,
-                lambda step: hooks.after_step(step, optimizer),
+                pruner.penalty if phase == "admm" else None,
+                lambda step: pruner.after_step(optimizer),
                 f"{phase} {epoch + 1}/{epochs}",
             )
+            notes = pruner.notes()
+            pruner.end_epoch()
             scheduler.step()
             accuracy = self.accuracy()
             record = {
@@ -264,115 +276,68 @@ class _Run:
                 "loss": round(loss, 5),
                 "test_accuracy": accuracy,
                 "seconds": round(time.monotonic() - start, 1),
-                **hooks.epoch_notes(),
+                **notes,
             }
             self.state["history"].append(record)
             self.log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
-            self.save(
-                epoch=epoch + 1, optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict(), **hooks.state()
-            )
+            self.save(optimizer=optimizer.state_dict(), scheduler=scheduler.state_dict())
 
     # -- the phases ---------------------------------------------------------------------------
 
     def dense(self) -> None:
         c = self.config
         if c.dense_checkpoint is not None:
-            loaded = torch.load(c.dense_checkpoint, map_location="cpu", weights_only=False)
-            try:
-                self.model.load_state_dict(loaded.get("model", loaded) if isinstance(loaded, dict) else loaded)
-            except (RuntimeError, AttributeError, TypeError) as e:
-                first = str(e).strip().splitlines()[0]
-                raise ValueError(f"{c.dense_checkpoint} does not fit {c.model}: {first}") from None
+            load_weights(self.model, c.dense_checkpoint, c.model)
             self.log(f"dense model loaded from {c.dense_checkpoint}")
         else:
-            self.train_phase("dense", c.dense_epochs, c.lr, _PhaseHooks())
+            self.train_phase("dense")
         self.state["accuracy"]["dense"] = self.accuracy()
         self.log(f"dense test accuracy {self.state['accuracy']['dense']:.2f}%")
         if self.env.is_main:
             torch.save({"model": self.model.state_dict(), "settings": self.state["settings"]}, self.out / "dense.pt")
-        if self.plan is None:
-            self.plan = self._resolve_plan()
-        kinds = {s.kind for s in pruned_layers(self.plan).values()}
+        self.pruner.start_admm()  # the plan (rule / search: mapped now), the library, ADMM's Z's
+        plan = self.pruner.plan
+        assert plan is not None
         self.log(
             f"plan ({c.schemes}): "
-            + ", ".join(f"{sum(s.kind == kind for s in self.plan.values())} {kind}" for kind in SchemeKind)
+            + ", ".join(f"{sum(s.kind == kind for s in plan.values())} {kind}" for kind in SchemeKind)
         )
-        library = None
-        if SchemeKind.PATTERN in kinds:
-            library = select_library(self.model, c.patterns, c.entries)
-            self.log(f"pattern library: {len(library)} patterns of {c.entries} entries")
-        self.next_phase("admm", library=library, plan=plan_text(self.plan))
+        if self.pruner.library is not None:
+            self.log(f"pattern library: {len(self.pruner.library)} patterns of {c.entries} entries")
+        self.next_phase()
 
     def admm(self) -> None:
-        c = self.config
-        rhos = rho_schedule(c.rho_init, c.rho_max, c.admm_epochs)
-        assert self.plan is not None
-        modules, library = dict(self.model.named_modules()), self.state["library"]
-        admm = SchemeAdmm(
-            {name: modules[name] for name in pruned_layers(self.plan)},
-            {name: scheme_constraints(s, library) for name, s in pruned_layers(self.plan).items()},
-            c.rho_init,
-        )
-        if self.state.get("admm") is not None:
-            admm.load_state_dict(self.state["admm"])
-        steps = math.ceil(len(self.train) // self.env.world_size / max(1, c.batch_size // self.env.world_size))
-        interval = max(1, steps // max(1, c.admm_updates_per_epoch))
-
-        def after_step(step: int, _optimizer) -> None:
-            if (step + 1) % interval == 0:
-                admm.step()
-
-        hooks = _PhaseHooks(
-            begin_epoch=lambda epoch: admm.set_rho(rhos[epoch]),
-            penalty=admm.penalty,
-            after_step=after_step,
-            epoch_notes=lambda: {"rho": admm.rho, **{f"residual_{k}": v for k, v in admm.residuals_by_kind().items()}},
-            state=lambda: {"admm": admm.state_dict()},
-        )
-        # Constant learning rate: with a decayed one W stops following the Z's as ρ grows.
-        self.train_phase("admm", c.admm_epochs, c.admm_lr, hooks, cosine=False)
+        self.train_phase("admm")
         self.state["accuracy"]["admm"] = self.accuracy()
-        patterns, block_masks = hard_prune(self.model, self.plan, library)
-        recalibrate_batchnorm(self.model, self.train, self.device, self.env)
+        self.pruner.hard_prune()  # + BatchNorm statistics re-estimated
         self.state["accuracy"]["hard_pruned"] = self.accuracy()
         self.log(
             f"after ADMM {self.state['accuracy']['admm']:.2f}%, hard-pruned "
             f"{self.state['accuracy']['hard_pruned']:.2f}%"
         )
-        self.next_phase("retrain", patterns=patterns, block_masks=block_masks, admm=None)
+        self.next_phase()
 
     def retrain(self) -> None:
-        c = self.config
-        masks = {**pattern_masks(self.state["patterns"]), **self.state.get("block_masks", {})}
-        enforcer = MaskEnforcer(self.model, masks)
-        hooks = _PhaseHooks(after_step=lambda step, optimizer: enforcer.after_step(optimizer))
-        self.train_phase("retrain", c.retrain_epochs, c.retrain_lr, hooks)
-        enforcer.remove()
-        violations = mask_violations(self.model, masks)
-        if violations:
-            raise RuntimeError(f"masked retraining left {violations} pruned weights non-zero")
+        self.train_phase("retrain")
+        self.pruner.finish()  # raises if a pruned weight is non-zero
         self.state["accuracy"]["pruned"] = self.accuracy()
-        self.next_phase("done")
+        self.next_phase()
 
     def finish(self) -> dict[str, Any]:
-        patterns, plan = self.state["patterns"], self.plan
+        patterns, plan = self.pruner.patterns, self.plan
         assert plan is not None
         report = build_report(
             self.model,
             plan,
             patterns,
-            self.state.get("block_masks", {}),
+            self.pruner.block_masks,
             self.state["accuracy"],
             self.state["settings"],
             self.state["history"],
             self.elapsed(),
         )
         if self.env.is_main:
-            torch.save(self.model.state_dict(), self.out / "pruned.pt")
-            save_patterns(self.out / "patterns.npz", patterns)
-            save_plan(plan, self.out / "schemes.json")
-            size = self.config.resolved_input_size()
-            export_program(self.model.cpu(), torch.zeros(1, 1, size, size), self.out / "model.pt2")
+            save_outputs(self.model, plan, patterns, self.out, torch.zeros(self.input_shape))
             (self.out / "report.json").write_text(json.dumps(report, indent=1) + "\n")
             table = format_report(report)
             (self.out / "report.txt").write_text(table + "\n")

@@ -1,38 +1,48 @@
 """The training loop shared by all phases (dense, ADMM, masked retraining) and evaluation.
 
-Data are in-memory tensors: each epoch draws one permutation (the same on every rank, seeded by
-the epoch) and each rank takes every world_size-th batch element, so all ranks run the same
-number of steps (DDP needs that).
+Data are map-style datasets of (image, label): in-memory tensors (a TensorDataset, sliced
+directly) or any dataset with __len__ / __getitem__ (an image folder, a user's dataset; items are
+stacked). Each epoch draws one permutation (the same on every rank, seeded by the epoch) and each
+rank takes every world_size-th batch element, so all ranks run the same number of steps (DDP needs
+that).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import torch
 import torch.nn.functional as F
-from torch.utils.data import TensorDataset
+from torch.utils.data import Dataset, TensorDataset
 from tqdm import tqdm
 
 from patdnn.prune.distributed import DistEnv, sum_over_ranks
 
 
+def take(data: Dataset, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The items at `index` as one (images, labels) batch."""
+    if isinstance(data, TensorDataset):
+        x, y = data.tensors
+        return x[index], y[index]
+    items = [data[int(i)] for i in index]
+    return torch.stack([torch.as_tensor(x) for x, _ in items]), torch.tensor([int(y) for _, y in items])
+
+
 def batches(
-    data: TensorDataset, batch_size: int, env: DistEnv, epoch: int | None = None, seed: int = 0
+    data: Dataset, batch_size: int, env: DistEnv, epoch: int | None = None, seed: int = 0
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """This rank's share of the batches; shuffled by (seed, epoch) unless epoch is None."""
-    x, y = data.tensors
-    n = len(x) - len(x) % env.world_size  # equal shares: no rank waits for a missing step
+    size = len(data)
+    n = size - size % env.world_size  # equal shares: no rank waits for a missing step
     if epoch is None:
         order = torch.arange(n)
     else:
-        order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed * 100003 + epoch))[:n]
+        order = torch.randperm(size, generator=torch.Generator().manual_seed(seed * 100003 + epoch))[:n]
     mine = order[env.rank :: env.world_size]
     step = max(1, batch_size // env.world_size)
     for start in range(0, len(mine), step):
-        index = mine[start : start + step]
-        yield x[index], y[index]
+        yield take(data, mine[start : start + step])
 
 
 def augment(x: torch.Tensor, shift: int = 2) -> torch.Tensor:
@@ -52,7 +62,7 @@ def augment(x: torch.Tensor, shift: int = 2) -> torch.Tensor:
 
 def train_epoch(
     model: torch.nn.Module,
-    data: TensorDataset,
+    data: Dataset,
     optimizer: torch.optim.Optimizer,
     device: torch.device,
     env: DistEnv,
@@ -95,9 +105,7 @@ def train_epoch(
 
 
 @torch.no_grad()
-def evaluate(
-    model: torch.nn.Module, data: TensorDataset, device: torch.device, env: DistEnv, batch_size: int = 512
-) -> float:
+def evaluate(model: torch.nn.Module, data: Dataset, device: torch.device, env: DistEnv, batch_size: int = 512) -> float:
     """Top-1 accuracy in percent over the whole of `data` (shared out over the ranks)."""
     model.eval()
     correct, total = 0, 0
@@ -105,10 +113,10 @@ def evaluate(
         correct += int((model(x.to(device)).argmax(1) == y.to(device)).sum())
         total += len(y)
     if env.distributed:  # the tail that did not divide evenly: rank 0 counts it
-        x, y = data.tensors
-        tail = len(x) % env.world_size
+        tail = len(data) % env.world_size
         if tail and env.is_main:
-            correct += int((model(x[-tail:].to(device)).argmax(1) == y[-tail:].to(device)).sum())
+            x, y = take(data, torch.arange(len(data) - tail, len(data)))
+            correct += int((model(x.to(device)).argmax(1) == y.to(device)).sum())
             total += tail
     correct, total = sum_over_ranks([correct, total], env)
     return 100.0 * correct / max(total, 1)
@@ -117,7 +125,7 @@ def evaluate(
 @torch.no_grad()
 def recalibrate_batchnorm(
     model: torch.nn.Module,
-    data: TensorDataset,
+    data: Dataset,
     device: torch.device,
     env: DistEnv,
     max_batches: int = 50,
@@ -128,17 +136,31 @@ def recalibrate_batchnorm(
     Hard pruning changes every activation's statistics at once; the stale running means and
     variances would otherwise make the eval-mode model near-useless until retraining has
     replaced them."""
+    recalibrate_batchnorm_on(model, (x for x, _ in batches(data, batch_size, env, epoch=0)), device, max_batches)
+    model.train()
+
+
+@torch.no_grad()
+def recalibrate_batchnorm_on(
+    model: torch.nn.Module, inputs: Iterable, device: torch.device | None = None, max_batches: int = 50
+) -> None:
+    """`recalibrate_batchnorm` over any iterable of input batches (or of (input, target, ...)
+    batches: the first element is the input); the model's train/eval mode is kept."""
     norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     if not norms:
         return
-    saved = [m.momentum for m in norms]
+    if device is None:
+        device = next(model.parameters()).device
+    saved, training = [m.momentum for m in norms], model.training
     for m in norms:
         m.reset_running_stats()
         m.momentum = None  # cumulative moving average
     model.train()
-    for index, (x, _) in enumerate(batches(data, batch_size, env, epoch=0)):
+    for index, batch in enumerate(inputs):
         if index == max_batches:
             break
+        x = batch[0] if isinstance(batch, (tuple, list)) else batch
         model(x.to(device))
     for m, momentum in zip(norms, saved):
         m.momentum = momentum
+    model.train(training)

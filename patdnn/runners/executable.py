@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from patdnn.runners.inputs import model_input, model_output
 from patdnn.toolchain import run_executable
 
 
@@ -51,7 +52,7 @@ class QemuModel:
         self.built, self.threads = built, threads
 
     def __call__(self, x):
-        import torch
-
-        (y,) = self.built.run(x.detach().cpu().numpy(), threads=self.threads)
-        return torch.from_numpy(y)
+        """As HostModel's: torch in, torch out; numpy in, numpy out (patdnn.runners.inputs)."""
+        array, is_torch = model_input(x, self.built.input_shapes[0])
+        (y,) = self.built.run(array, threads=self.threads)
+        return model_output(y, is_torch)

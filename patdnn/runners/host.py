@@ -12,15 +12,22 @@ from pathlib import Path
 import numpy as np
 
 from patdnn.runners.executable import RunError
+from patdnn.runners.inputs import model_input, model_output
 
 
 class _ModelDesc(ctypes.Structure):
+    """runtime/patdnn_runtime.h's pdnn_model_desc, field for field."""
+
     _fields_ = [
         ("name", ctypes.c_char_p),
         ("num_inputs", ctypes.c_int),
         ("num_outputs", ctypes.c_int),
         ("input_sizes", ctypes.POINTER(ctypes.c_int64)),
         ("output_sizes", ctypes.POINTER(ctypes.c_int64)),
+        ("input_ranks", ctypes.POINTER(ctypes.c_int)),
+        ("output_ranks", ctypes.POINTER(ctypes.c_int)),
+        ("input_dims", ctypes.POINTER(ctypes.POINTER(ctypes.c_int64))),
+        ("output_dims", ctypes.POINTER(ctypes.POINTER(ctypes.c_int64))),
         ("init", ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)),
         ("run", ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)),
     ]
@@ -29,9 +36,10 @@ class _ModelDesc(ctypes.Structure):
 class HostModel:
     """A compiled model loaded into this process (ctypes onto the generated shared library)."""
 
-    def __init__(self, library: Path, weights_dir: Path, input_shape, output_shape, threads: int = 1):
+    def __init__(self, library: Path, weights_dir: Path, input_shape=None, output_shape=None, threads: int = 1):
+        """`input_shape`/`output_shape`: what the caller compiled for, checked against the library's
+        descriptor; None takes the descriptor's (a one-input, one-output model's)."""
         self.library_path = Path(library)
-        self.input_shape, self.output_shape = tuple(input_shape), tuple(output_shape)
         self._lib = ctypes.CDLL(str(self.library_path))
         self._lib.pdnn_ctx_create.restype = ctypes.c_void_p
         self._lib.pdnn_ctx_create.argtypes = [ctypes.c_int, ctypes.c_char_p]
@@ -39,6 +47,17 @@ class HostModel:
         self._lib.pdnn_ctx_error.argtypes = [ctypes.c_void_p]
         self._lib.pdnn_ctx_destroy.argtypes = [ctypes.c_void_p]
         self._desc = _ModelDesc.in_dll(self._lib, "patdnn_model")
+        ins, outs = self.shapes()
+        if input_shape is None and output_shape is None and len(ins) == len(outs) == 1:
+            input_shape, output_shape = ins[0], outs[0]
+        elif input_shape is not None or output_shape is not None:
+            if [list(map(np.prod, ins)), list(map(np.prod, outs))] != [[np.prod(input_shape)], [np.prod(output_shape)]]:
+                raise ValueError(
+                    f"{library}: the model's shapes {ins} -> {outs} do not fit {input_shape} -> {output_shape}"
+                )
+        # None: a model of several inputs or outputs, which run() does not take (its runner does)
+        self.input_shape = tuple(input_shape) if input_shape is not None else None
+        self.output_shape = tuple(output_shape) if output_shape is not None else None
         self._ctx = self._lib.pdnn_ctx_create(threads, str(weights_dir).encode())
         if not self._ctx:
             raise MemoryError("patdnn: cannot create a runtime context")
@@ -49,10 +68,19 @@ class HostModel:
             raise RunError(message)
         self._lock = threading.Lock()
 
+    def shapes(self) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
+        """The input and output shapes the library's descriptor reports."""
+        d = self._desc
+
+        def read(count, ranks, dims):
+            return [tuple(dims[i][k] for k in range(ranks[i])) for i in range(count)]
+
+        return read(d.num_inputs, d.input_ranks, d.input_dims), read(d.num_outputs, d.output_ranks, d.output_dims)
+
     def run(self, x: np.ndarray) -> np.ndarray:
-        x = np.ascontiguousarray(x, dtype=np.float32)
-        if x.shape != self.input_shape:
-            raise ValueError(f"input has shape {x.shape}, the model was compiled for {self.input_shape}")
+        if self.input_shape is None or self.output_shape is None:
+            raise TypeError(f"{self.library_path} has several inputs or outputs: run it with its runner (BuiltModel)")
+        x, _ = model_input(x, self.input_shape)
         y = np.empty(self.output_shape, dtype=np.float32)
         ins = (ctypes.c_void_p * 1)(x.ctypes.data)
         outs = (ctypes.c_void_p * 1)(y.ctypes.data)
@@ -61,10 +89,10 @@ class HostModel:
         return y
 
     def __call__(self, x):
-        """`model(x)` for a torch.Tensor x, as the compiled module would be called."""
-        import torch
-
-        return torch.from_numpy(self.run(x.detach().cpu().numpy()))
+        """`model(x)` as the compiled module would be called: a torch.Tensor x gives a torch.Tensor,
+        a numpy array a numpy array (patdnn.runners.inputs)."""
+        array, is_torch = model_input(x, self.input_shape)
+        return model_output(self.run(array), is_torch)
 
     def __del__(self):
         if getattr(self, "_ctx", None):

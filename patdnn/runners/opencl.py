@@ -64,8 +64,8 @@ class OpenCLModel(HostModel):
         self,
         library: Path,
         weights_dir: Path,
-        input_shape,
-        output_shape,
+        input_shape=None,
+        output_shape=None,
         device: str | None = None,
         precision: str | None = None,
     ):

@@ -29,18 +29,44 @@ from pathlib import Path
 from patdnn.models import MODELS
 
 
+def number(kind: type = int, low: float | None = None, high: float | None = None, above: float | None = None):
+    """An argparse `type=` for a number in a range (`low <= x <= high`, or `x > above`): a value
+    outside it, or not a number, is one line saying the allowed range."""
+    bounds = [f">= {low}" if low is not None else "", f"> {above}" if above is not None else ""]
+    allowed = f"{low}..{high}" if low is not None and high is not None else " and ".join(b for b in bounds if b)
+    noun = "a whole number" if kind is int else "a number"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun} (allowed: {allowed})") from None
+        if (
+            value != value  # NaN
+            or (low is not None and value < low)
+            or (high is not None and value > high)
+            or (above is not None and value <= above)
+        ):
+            raise argparse.ArgumentTypeError(f"{text} is out of range (allowed: {allowed})")
+        return value
+
+    return parse
+
+
 def _rate(text: str) -> float:
-    value = float(text)
-    if not value >= 1:
-        raise argparse.ArgumentTypeError(f"{text}: the rate is >= 1 (how many times fewer weights)")
+    value = number(float, 1)(text)
+    if value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text}: the rate is a finite number >= 1 (how many times fewer weights)")
     return value
 
 
-def _positive(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text}: must be > 0")
-    return value
+_positive = number(float, above=0)
+
+
+def add_image_options(p: argparse.ArgumentParser) -> None:
+    """--resize / --crop of `--data imagefolder:DIR` (patdnn prune and patdnn map)."""
+    p.add_argument("--resize", type=number(int, 1), metavar="N", help="imagefolder: resize the shorter side to N")
+    p.add_argument("--crop", type=number(int, 1), metavar="N", help="imagefolder: centre crop NxN (after --resize)")
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -58,21 +84,31 @@ def add_map_parser(subparsers, formatter=_Formatter) -> None:
     p.add_argument(
         "--model",
         required=True,
-        choices=sorted(MODELS),
-        metavar="NAME",
-        help=f"architecture: {', '.join(sorted(MODELS))}",
+        metavar="SPEC",
+        help=f"a built-in architecture ({', '.join(sorted(MODELS))}), FILE.py:FUNCTION (your function "
+        "returning an nn.Module) or MODEL.pt (a module saved whole)",
     )
+    p.add_argument(
+        "--data",
+        metavar="SPEC",
+        help="take input channels, image size and class count from this data (as patdnn prune's --data: "
+        "fashion-mnist, imagefolder:DIR, FILE.py:FUNCTION)",
+    )
+    add_image_options(p)
     p.add_argument(
         "--checkpoint", type=Path, metavar="PT", help="trained dense weights (a state_dict or patdnn prune's dense.pt)"
     )
     p.add_argument(
         "--input-size",
-        type=int,
+        type=number(int, 1),
         metavar="N",
         help="input height = width (default: 224, 28 for -cifar, 32 for vgg16-cifar)",
     )
     p.add_argument(
-        "--in-channels", type=int, metavar="C", help="input channels (default: from --checkpoint, else 1 for -cifar, 3)"
+        "--in-channels",
+        type=number(int, 1),
+        metavar="C",
+        help="input channels (default: from --checkpoint, else 1 for -cifar, 3)",
     )
     p.add_argument(
         "--method",
@@ -92,7 +128,7 @@ def add_map_parser(subparsers, formatter=_Formatter) -> None:
     p.add_argument(
         "--lambda",
         dest="lam",
-        type=float,
+        type=number(float, 0),
         metavar="λ",
         default=1.0,
         help="search: weight of the accuracy proxy against the latency (0: fastest plan)",
@@ -103,7 +139,7 @@ def add_map_parser(subparsers, formatter=_Formatter) -> None:
         metavar="SECONDS",
         help="search, --latency measured: seconds of measuring, then the model",
     )
-    p.add_argument("--threads", type=int, default=1, help="threads the latency is modelled / measured for")
+    p.add_argument("--threads", type=number(int, 1), default=1, help="threads the latency is modelled / measured for")
     p.add_argument(
         "--isa", choices=["avx512", "avx2", "neon", "scalar"], help="ISA of the latency (default: best host ISA)"
     )
@@ -117,11 +153,12 @@ def add_map_parser(subparsers, formatter=_Formatter) -> None:
     p.set_defaults(run=run_map)
 
 
-def build_model(name: str, checkpoint: Path | None, in_channels: int | None, seed: int):
+def build_model(name: str, checkpoint: Path | None, in_channels: int | None, seed: int, num_classes: int | None = None):
     """(model in eval mode, its input channels, whether the weights are trained)."""
     import torch
 
     from patdnn.models import get_model
+    from patdnn.prune.usermodel import build_model as build_user_model
 
     state = None
     if checkpoint is not None:
@@ -137,11 +174,16 @@ def build_model(name: str, checkpoint: Path | None, in_channels: int | None, see
     convs, fcs = [t for t in tensors if t.dim() == 4], [t for t in tensors if t.dim() == 2]
     channels = in_channels or (convs[0].shape[1] if convs else 1 if name.endswith("-cifar") else 3)
     kwargs = {"num_classes": fcs[-1].shape[0]} if fcs else {"num_classes": 10} if name.endswith("-cifar") else {}
+    if num_classes is not None:
+        kwargs = {"num_classes": num_classes}
     torch.manual_seed(seed)
-    try:
-        model = get_model(name, **kwargs, **({"in_channels": channels} if channels != 3 else {}))
-    except TypeError:
-        raise ValueError(f"model {name} takes 3-channel images (got {channels} input channels)") from None
+    if name not in MODELS:  # the user's own model (patdnn.prune.usermodel)
+        model = build_user_model(name, channels, kwargs.get("num_classes"))
+    else:
+        try:
+            model = get_model(name, **kwargs, **({"in_channels": channels} if channels != 3 else {}))
+        except TypeError:
+            raise ValueError(f"model {name} takes 3-channel images (got {channels} input channels)") from None
     if state is not None:
         try:
             model.load_state_dict(state)
@@ -183,15 +225,27 @@ def run_map(args: argparse.Namespace) -> int:
         raise ValueError(f"-o {args.output}: expected a .json plan or a .lr file")
     if args.method == "rule" and (args.latency != "model" or args.log or args.budget):
         raise ValueError("--latency/--log/--budget are options of --method search")
-    model, channels, trained = build_model(args.model, args.checkpoint, args.in_channels, args.seed)
-    size = args.input_size or default_input_size(args.model)
-    shape = (1, channels, size, size)
+    if args.data is None and (args.resize or args.crop):
+        raise ValueError("--resize/--crop go with --data imagefolder:DIR")
+    if args.data is not None:
+        from patdnn.data.sources import load_data
+
+        splits = load_data(args.data, input_size=args.input_size, resize=args.resize, crop=args.crop)
+        channels, height, width = splits.input_shape
+        model, channels, trained = build_model(args.model, args.checkpoint, channels, args.seed, splits.num_classes)
+        shape = (1, channels, height, width)
+    else:
+        model, channels, trained = build_model(args.model, args.checkpoint, args.in_channels, args.seed)
+        if args.model not in MODELS and args.input_size is None:
+            raise ValueError(f"--model {args.model}: give its input size (--input-size N) or its data (--data SPEC)")
+        size = args.input_size or default_input_size(args.model)
+        shape = (1, channels, size, size)
     isa = args.isa or best_host_isa()
     try:
         layers = model_layers(model, shape)
     except RuntimeError as e:
         raise ValueError(
-            f"{args.model} does not run on a {channels}x{size}x{size} input: {str(e).strip().splitlines()[0]}"
+            f"{args.model} does not run on a {'x'.join(map(str, shape[1:]))} input: {str(e).strip().splitlines()[0]}"
         ) from None
     cost = CostModel(isa, args.threads)
     try:

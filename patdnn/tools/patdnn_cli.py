@@ -10,6 +10,10 @@ Example (ResNet-20 on Fashion-MNIST, 8 patterns, 3.6x connectivity):
   patdnn prune --model resnet20-cifar --data fashion-mnist --patterns 8 --connectivity 3.6 \\
       --dense-epochs 4 --admm-epochs 3 --retrain-epochs 3 -o out/
 
+Your own model and data (input channels and classes come from the data):
+
+  patdnn prune --model mynet.py:make_net --data imagefolder:photos --resize 36 --crop 32 -o out/
+
 Per-layer schemes (Gong et al.): --schemes blocks:8x16:4 (block-punched pruning of every
 prunable layer but the classifier), --schemes rule --rate 6 / --schemes search --rate 6 (the
 scheme-mapping methods), or --schemes plan.json (a plan file: {"layers": {"<module path>":
@@ -35,7 +39,7 @@ import sys
 from pathlib import Path
 
 from patdnn.models import MODELS
-from patdnn.tools.map_cli import add_map_parser
+from patdnn.tools.map_cli import _rate, add_image_options, add_map_parser, number
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,22 +54,12 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescription
     """Defaults shown, epilog kept as written."""
 
 
-def _positive_rate(text: str) -> float:
-    value = float(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text}: a pruning rate is >= 1 (1 keeps every weight)")
-    return value
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text}: must be >= 0")
-    return value
+_positive_rate = _rate  # >= 1: 1 keeps every weight
+_count = number(int, 0)
+_positive = number(float, above=0)
 
 
 def add_prune_parser(subparsers) -> None:
-    from patdnn.data import DATASETS
     from patdnn.prune.library import FIXED_LIBRARIES
 
     p = subparsers.add_parser(
@@ -79,11 +73,36 @@ def add_prune_parser(subparsers) -> None:
     p.add_argument(
         "--model",
         default="resnet20-cifar",
-        choices=sorted(MODELS),
-        metavar="NAME",
-        help=f"architecture: {', '.join(sorted(MODELS))} (1-channel data: the -cifar ones)",
+        metavar="SPEC",
+        help=f"a built-in architecture ({', '.join(sorted(MODELS))}; 1-channel data: the -cifar ones), "
+        "FILE.py:FUNCTION (your function returning an nn.Module; given in_channels and num_classes when "
+        "it takes them) or MODEL.pt (a module saved whole)",
     )
-    p.add_argument("--data", default="fashion-mnist", choices=sorted(DATASETS), help="dataset")
+    p.add_argument(
+        "--checkpoint", type=Path, metavar="PT", help="initial weights of --model (a state_dict or a dict with 'model')"
+    )
+    p.add_argument(
+        "--data",
+        default="fashion-mnist",
+        metavar="SPEC",
+        help="fashion-mnist, imagefolder:DIR (DIR/CLASS/IMAGE, or DIR/train/ and DIR/test/ or val/; "
+        "read with Pillow) or FILE.py:FUNCTION (returns (train, test) datasets of (CxHxW tensor, class))",
+    )
+    add_image_options(p)
+    p.add_argument(
+        "--mean",
+        type=float,
+        nargs="+",
+        metavar="M",
+        help="imagefolder: per-channel mean of the [0, 1] pixels (default: the training images')",
+    )
+    p.add_argument(
+        "--std",
+        type=number(float, above=0),
+        nargs="+",
+        metavar="S",
+        help="imagefolder: per-channel std (default: measured)",
+    )
     p.add_argument("-o", "--output", type=Path, required=True, help="output folder (also holds the checkpoint)")
     p.add_argument(
         "--patterns",
@@ -91,7 +110,7 @@ def add_prune_parser(subparsers) -> None:
         help=f"pattern library: K (top-K natural patterns of the dense model; PatDNN uses "
         f"4, 6, 8 or 12), {', '.join(FIXED_LIBRARIES)}, or a .npy file of (P, 3, 3) 0/1 masks",
     )
-    p.add_argument("--entries", type=int, default=4, help="kept weights per 3x3 kernel (centre included)")
+    p.add_argument("--entries", type=number(int, 1, 9), default=4, help="kept weights per 3x3 kernel (centre included)")
     p.add_argument(
         "--connectivity",
         type=_positive_rate,
@@ -118,34 +137,34 @@ def add_prune_parser(subparsers) -> None:
     p.add_argument("--admm-epochs", type=_count, default=3, help="epochs of ADMM training")
     p.add_argument("--retrain-epochs", type=_count, default=3, help="epochs of masked retraining")
     p.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"], help="sgd: momentum 0.9, Nesterov")
-    p.add_argument("--lr", type=float, default=0.1, help="dense learning rate (cosine decay per phase)")
-    p.add_argument("--admm-lr", type=float, default=0.01, help="ADMM learning rate (constant)")
-    p.add_argument("--retrain-lr", type=float, default=0.01, help="masked retraining learning rate")
-    p.add_argument("--weight-decay", type=float, default=5e-4, help="L2 weight decay (all phases)")
-    p.add_argument("--batch-size", type=int, default=128, help="global batch size (split over ranks)")
+    p.add_argument("--lr", type=_positive, default=0.1, help="dense learning rate (cosine decay per phase)")
+    p.add_argument("--admm-lr", type=_positive, default=0.01, help="ADMM learning rate (constant)")
+    p.add_argument("--retrain-lr", type=_positive, default=0.01, help="masked retraining learning rate")
+    p.add_argument("--weight-decay", type=number(float, 0), default=5e-4, help="L2 weight decay (all phases)")
+    p.add_argument("--batch-size", type=number(int, 1), default=128, help="global batch size (split over ranks)")
     p.add_argument(
         "--rho",
-        type=float,
+        type=_positive,
         nargs=2,
         default=(0.05, 2.0),
         metavar=("START", "END"),
         help="ADMM penalty ρ, increased geometrically per ADMM epoch from START to END",
     )
     p.add_argument(
-        "--admm-updates", type=int, default=2, help="ADMM steps (Z/Y projections and dual updates) per epoch"
+        "--admm-updates", type=number(int, 1), default=2, help="ADMM steps (Z/Y projections and dual updates) per epoch"
     )
     p.add_argument(
         "--input-size",
         type=int,
         choices=[28, 32],
-        help="pad images to this size (default: 32 for vgg16-cifar, else 28)",
+        help="fashion-mnist: pad images to this size (default: 32 for vgg16-cifar, else 28)",
     )
-    p.add_argument("--train-limit", type=int, help="use only the first N training images")
-    p.add_argument("--test-limit", type=int, help="use only the first N test images")
+    p.add_argument("--train-limit", type=number(int, 1), help="use only the first N training images")
+    p.add_argument("--test-limit", type=number(int, 1), help="use only the first N test images")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument(
         "--threads",
-        type=int,
+        type=number(int, 1),
         help="torch CPU threads (None: torch's choice; on a busy machine 1 can be much faster than 2)",
     )
     p.add_argument("--seed", type=int, default=0)
@@ -160,12 +179,21 @@ def run_prune(args: argparse.Namespace) -> int:
 
     if args.device == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda: no CUDA device is available (this torch is CPU-only or no GPU)")
+    if args.rho[0] > args.rho[1]:
+        raise ValueError(f"--rho {args.rho[0]} {args.rho[1]}: START must be <= END (ρ grows during ADMM)")
     if args.dense_checkpoint is not None and not args.dense_checkpoint.exists():
         raise ValueError(f"dense checkpoint {args.dense_checkpoint} does not exist")
+    if args.checkpoint is not None and not args.checkpoint.exists():
+        raise ValueError(f"checkpoint {args.checkpoint} does not exist")
     config = PruneConfig(
         output=args.output,
         model=args.model,
+        checkpoint=args.checkpoint,
         data=args.data,
+        resize=args.resize,
+        crop=args.crop,
+        mean=tuple(args.mean) if args.mean else None,
+        std=tuple(args.std) if args.std else None,
         patterns=args.patterns,
         entries=args.entries,
         connectivity=args.connectivity,

@@ -191,7 +191,7 @@ def test_block_kernels_map_filter_blocks_to_work_groups():
     assert source.count("__kernel") == 1 and '"pdnn_pad"' not in host
     assert "reqd_work_group_size(2, 8, 1)" in source  # 8x8 output, tile 4x1: 2 x 8 tiles of one filter block
     source, host = kernels("3x3-pad1-relu6")
-    assert '"pdnn_pad"' in host and "padded input 14x11" in source and "fmin(" in source
+    assert '"pdnn_pad"' in host and "padded input 14x11" in source and " > (float)6 ? (float)6 : " in source  # relu6
     source, _ = kernels("1x1-stride2-one-block")  # 16 filters: the 4x2 default tile shrinks to 2x1
     assert "tile 1x2" in source and "acc15_0_1" in source and "acc0_1_0" not in source
     source, _ = kernels("fc-n3-ragged-rows")

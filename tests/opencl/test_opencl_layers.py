@@ -18,14 +18,11 @@ import numpy as np
 import pytest
 import test_nn_ops as nn_cases  # the dense cases and their torch references
 import test_pattern_conv as conv_cases
-from xdsl.builder import ImplicitBuilder
-from xdsl.dialects import func
-from xdsl.dialects.builtin import DenseArrayBase, DictionaryAttr, IntegerAttr, ModuleOp, i64
+from xdsl.dialects.builtin import DenseArrayBase, DictionaryAttr, IntegerAttr, i64
 
 from patdnn.build import build_module
 from patdnn.dialects import kernel
-from patdnn.ir_builder import pattern_conv_module
-from patdnn.nn_builder import single_op_module
+from patdnn.nn_builder import merge_functions, single_op_module
 from patdnn.pipeline import default_pipeline, run_pipeline
 from patdnn.runners import BuiltModel, OpenCLModel
 from patdnn.runtime import RUNTIME_DIR
@@ -43,47 +40,15 @@ SCHEDULES = [  # `patdnn.opencl` per layer, cycled over the pattern cases (None:
 ORDERED = {2, 7, 11}  # pattern cases that also get a (random) filter_order
 
 
-def merge_functions(modules: list[ModuleOp]) -> ModuleOp:
-    """One function running the single function of every module, with all their arguments."""
-    sources = [next(op for op in m.ops if isinstance(op, func.FuncOp)) for m in modules]
-    types = [arg.type for fn in sources for arg in fn.body.block.args]
-    merged = ModuleOp([])
-    with ImplicitBuilder(merged.body):
-        target = func.FuncOp("cases", (types, ()))
-    args = iter(target.body.block.args)
-    for case, fn in enumerate(sources):
-        mapping = {}
-        for index, arg in enumerate(fn.body.block.args):
-            mapping[arg] = next(args)
-            mapping[arg].name_hint = f"c{case}a{index}"
-        for op in fn.body.block.ops:
-            if not isinstance(op, func.ReturnOp):
-                target.body.block.add_op(op.clone(value_mapper=mapping))
-    with ImplicitBuilder(target.body):
-        func.ReturnOp()
-    return merged
-
-
 def pattern_case(case, index: int, blob_dir):
-    weight, ids, library, bias, x = conv_cases.make_layer(case)
-    module = pattern_conv_module(
-        weight,
-        ids,
-        library,
-        x.shape,
-        stride=case.stride,
-        padding=case.padding,
-        bias=bias,
-        activation=case.activation,
-        blob_path=blob_dir / f"layer{index}.weights" if case.blob else None,
-    )
+    module, x, expected = conv_cases.case_module(case, blob_dir / f"layer{index}.weights")
     conv = next(op for op in module.walk() if op.name == "pattern.conv2d")
     schedule = SCHEDULES[index % len(SCHEDULES)]
     if schedule is not None:
         conv.attributes["patdnn.opencl"] = DictionaryAttr({k: IntegerAttr(v, i64) for k, v in schedule.items()})
     if index % 4 == 1:  # a CPU multi-row register tile in the lowered bodies (FMAs with acc_row)
         conv.attributes["patdnn.schedule"] = DictionaryAttr({"tile_y": IntegerAttr(3, i64)})
-    return module, [x], conv_cases.reference(case, weight, bias, x)
+    return module, [x], expected
 
 
 def build_all(outdir) -> tuple[BuiltModel, list[np.ndarray], dict[str, np.ndarray]]:
@@ -150,7 +115,7 @@ def check_fp16_request(model: BuiltModel, inputs, fp32: dict, library_path) -> N
     library = build_shared_library(
         [model.executable.with_name("model.c"), *runtime_sources()], library_path, isa="opencl"
     )
-    chosen = OpenCLModel(library, model.weights_dir, (1,), (1,), precision="fp16")  # init only
+    chosen = OpenCLModel(library, model.weights_dir, precision="fp16")  # init only
     os.environ["PATDNN_OPENCL_PRECISION"] = "fp16"
     try:
         outputs = model.run(*inputs)

@@ -125,3 +125,4 @@ def test_help(runner):
     proc = _run(runner, "--help")
     assert proc.returncode == 0
     assert "usage:" in proc.stdout and "--bench N" in proc.stdout and "affine" in proc.stdout
+    assert f"input 0: {N} f32 ({N} values)" in proc.stdout and f"output 0: {N} f32" in proc.stdout

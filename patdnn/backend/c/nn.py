@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from xdsl.dialects import memref
 from xdsl.ir import Operation, SSAValue
 
 from patdnn.backend.c.state import CState
@@ -158,6 +159,18 @@ def _softmax(emitter: CState, op: nn.SoftmaxOp, name: Name) -> str:
     return _call("pdnn_softmax", name(op.input), name(op.output), n, m)
 
 
+def _constant(emitter: CState, op: nn.ConstantOp, name: Name) -> str:
+    """A buffer plan-buffers bound to the constant (`patdnn.constant`) becomes the weights pointer
+    itself (read-only, resolved at init: nothing runs per call); any other output gets a copy."""
+    symbol = f"{emitter.layer_symbol(op, 'const', group='nn')}_w"
+    emitter.declare_weights(symbol, op.weights)
+    owner = op.output.owner
+    if isinstance(owner, memref.AllocOp) and nn.CONSTANT_ATTR in owner.attributes:
+        emitter.value_names[op.output] = f"((float *){symbol})"
+        return f"/* {symbol}: read in place */"
+    return _call("pdnn_copy", symbol, name(op.output), common.element_count(op.output))
+
+
 NN_HANDLERS: dict[type[Operation], Callable[[CState, Operation, Name], str]] = {
     nn.Conv2dOp: _conv,
     nn.Pool2dOp: _pool,
@@ -168,6 +181,7 @@ NN_HANDLERS: dict[type[Operation], Callable[[CState, Operation, Name], str]] = {
     nn.ConcatOp: _concat,
     nn.LinearOp: _linear,
     nn.SoftmaxOp: _softmax,
+    nn.ConstantOp: _constant,
 }
 
 

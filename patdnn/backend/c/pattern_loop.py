@@ -17,12 +17,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr
 from xdsl.ir import SSAValue
 
 from patdnn.backend.common import EmitError
 from patdnn.dialects import kernel
 from patdnn.dialects.common import Activation, round_up, shape_of
+from patdnn.dialects.pattern import SCHEDULE_ATTR
 from patdnn.isa import Isa
+from patdnn.notes import layer_title, note
 
 SHIFTED_BLOCK_BYTES = 1024 * 1024  # tap-shifted input of one row block: stays in a core's L2
 
@@ -84,6 +87,7 @@ class ConvGeometry:
         tile = min(round_up(op.schedule_value("tile_x"), vw), round_up(wo, vw))
         rows = min(op.schedule_value("tile_y"), ho)
         block = min(op.schedule_value("channel_block"), cin)
+        _note_changes(op, isa, tile, block)
         row_len = round_up(wo, tile)
         per_row = cin * k * row_len * 4  # bytes of one shifted input row, all channels and columns
         fit = max(rows, ((SHIFTED_BLOCK_BYTES // per_row - k) // sh + 1) // rows * rows)
@@ -93,8 +97,29 @@ class ConvGeometry:
         )
 
 
+def _note_changes(op: kernel.PatternConvOp, isa: Isa, tile: int, block: int) -> None:
+    """A `Note` (patdnn.notes) for each value of the layer's `patdnn.schedule` printed otherwise."""
+    schedule = op.attributes.get(SCHEDULE_ATTR)
+    asked = schedule.data if isinstance(schedule, DictionaryAttr) else {}
+    title = layer_title(op, "a pattern convolution")
+    vw, wo = isa.vector_width, shape_of(op.output)[3]
+    tile_x = asked.get("tile_x")
+    if isinstance(tile_x, IntegerAttr) and tile_x.value.data != tile:
+        value = tile_x.value.data
+        if tile == round_up(value, vw):
+            why = f"rounded up to {tile} (a multiple of the {vw}-lane vector)"
+        else:
+            why = f"reduced to {tile} (the layer's {wo} output columns, rounded up to the {vw}-lane vector)"
+        note(f"{title}: tile_x {value} {why}")
+    channel_block = asked.get("channel_block")
+    if isinstance(channel_block, IntegerAttr) and channel_block.value.data != block:
+        note(f"{title}: channel_block {channel_block.value.data} reduced to {block} (the layer's input channels)")
+
+
 def activation_lines(isa: Isa, act: Activation, accs: list[str]) -> list[str]:
-    """The fused activation applied in place to the accumulators `accs` (shared by the block kernels)."""
+    """The fused activation applied in place to the accumulators `accs` (shared by the block kernels).
+
+    NaN stays NaN, as in PyTorch: `Isa.max`/`Isa.min` keep a NaN in their first operand."""
     if act == Activation.NONE:
         return []
     lines = [f"const {isa.vec_type} vzero = {isa.broadcast('0.0f')};"]

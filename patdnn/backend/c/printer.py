@@ -28,7 +28,7 @@ from patdnn.backend.c import nn as c_nn
 from patdnn.backend.c.pattern import emit_pattern_conv
 from patdnn.backend.c.state import CState
 from patdnn.backend.common import EmitError, c_ident, dispatch
-from patdnn.dialects import block, kernel
+from patdnn.dialects import block, kernel, nn
 
 
 @dataclass
@@ -63,6 +63,8 @@ class CEmitter(CState):
 
     # -- intermediate buffers (placed by plan-buffers) ------------------------------------
     def print_alloc(self, op: memref.AllocOp) -> str:
+        if nn.CONSTANT_ATTR in op.attributes:  # bound to its nn.constant's weights, which names it
+            return "/* a constant's buffer: its weights */"
         if "patdnn.offset" not in op.attributes:
             raise EmitError("memref.alloc has no arena offset: run the plan-buffers pass first")
         offset = op.attributes["patdnn.offset"]

@@ -81,8 +81,20 @@ class ModuleEmitter:
         entry, inputs, outputs = signature.func, signature.inputs, signature.outputs
         args = list(entry.body.block.args)
 
-        def sizes(values: list[SSAValue]) -> str:
-            return "{" + ", ".join(str(common.element_count(v)) for v in values) + "}" if values else "{0}"
+        def c_array(items: list[str], empty: str = "0") -> str:
+            return "{" + ", ".join(items or [empty]) + "}"
+
+        def shapes(kind: str, values: list[SSAValue]) -> list[str]:
+            """Element counts, ranks and dims of the inputs or outputs (`kind`)."""
+            dims = [list(map(str, signature.shape(v))) for v in values]
+            return [
+                f"static const int64_t patdnn_{kind}_sizes[] = {c_array([str(common.element_count(v)) for v in values])};",
+                f"static const int patdnn_{kind}_ranks[] = {c_array([str(len(d)) for d in dims])};",
+                *[f"static const int64_t patdnn_{kind}_{i}_dims[] = {c_array(d)};" for i, d in enumerate(dims)],
+                f"static const int64_t *const patdnn_{kind}_dims[] = "
+                + c_array([f"patdnn_{kind}_{i}_dims" for i in range(len(dims))], "NULL")
+                + ";",
+            ]
 
         call_args = [
             f"(float *)inputs[{inputs.index(a)}]" if a in inputs else f"outputs[{outputs.index(a)}]" for a in args
@@ -94,8 +106,8 @@ class ModuleEmitter:
                 f"  if (!blob_{i}) return -1;",
             ]
         self.out += [
-            f"static const int64_t patdnn_input_sizes[] = {sizes(inputs)};",
-            f"static const int64_t patdnn_output_sizes[] = {sizes(outputs)};",
+            *shapes("input", inputs),
+            *shapes("output", outputs),
             "",
             "static int patdnn_init(pdnn_ctx *ctx) {",
             "  (void)ctx;",
@@ -111,6 +123,7 @@ class ModuleEmitter:
             "",
             "const pdnn_model_desc patdnn_model = {",
             f"  {json.dumps(entry.sym_name.data)}, {len(inputs)}, {len(outputs)}, patdnn_input_sizes, patdnn_output_sizes,",
+            "  patdnn_input_ranks, patdnn_output_ranks, patdnn_input_dims, patdnn_output_dims,",
             "  patdnn_init, patdnn_run,",
             "};",
         ]

@@ -40,15 +40,16 @@ def guarded(checks: list[str], statement: str) -> str:
 
 
 def activation_lines(act: Activation, accs: list[str], ctype: str = "real") -> list[str]:
-    """The fused activation applied in place to the accumulator variables `accs` (of C type `ctype`)."""
+    """The fused activation applied in place to the accumulator variables `accs` (of C type `ctype`).
+
+    Comparisons, not fmax/fmin (which return the other operand for NaN): NaN stays NaN, as in PyTorch."""
     if act == Activation.NONE:
         return []
+    zero, six = f"({ctype})0", f"({ctype})6"
     lines = []
     for acc in accs:
-        value = f"fmax({acc}, ({ctype})0)"
-        if act == Activation.RELU6:
-            value = f"fmin({value}, ({ctype})6)"
-        lines.append(f"{acc} = {value};")
+        value = acc if act == Activation.RELU else f"({acc} > {six} ? {six} : {acc})"
+        lines.append(f"{acc} = {acc} < {zero} ? {zero} : {value};")
     return lines
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from xdsl.dialects import memref
 from xdsl.ir import Operation, SSAValue
 
 from patdnn.backend.common import EmitError, lookup
@@ -119,6 +120,21 @@ def _softmax(emitter: OpenCLState, op: nn.SoftmaxOp) -> list[Launch]:
     return [Launch.fixed("pdnn_softmax", args, (n,))]
 
 
+def _constant(emitter: OpenCLState, op: nn.ConstantOp) -> list[Launch]:
+    """The values are uploaded once at init; a buffer plan-buffers bound to the constant
+    (`patdnn.constant`) is that device buffer (no launch), any other output gets a copy."""
+    symbol = f"{emitter.layer_symbol(op, 'const', group='nn')}_w"
+    emitter.declare_weights(symbol, op.weights)
+    values = emitter.upload_weights(symbol, op.weights)
+    owner = op.output.owner
+    if isinstance(owner, memref.AllocOp) and nn.CONSTANT_ATTR in owner.attributes:
+        emitter.tensors[op.output] = (values, 0)
+        return []
+    count = common.element_count(op.output)
+    args = [buf(values), num(0), *_tensor(emitter, op.output), num(count), num(0)]
+    return [Launch.fixed("pdnn_activation", args, (count,))]  # activation 0: a copy
+
+
 NN_LAUNCHES: dict[type[Operation], Callable[[OpenCLState, Operation], list[Launch]]] = {
     nn.Conv2dOp: _conv,
     nn.Pool2dOp: _pool,
@@ -129,6 +145,7 @@ NN_LAUNCHES: dict[type[Operation], Callable[[OpenCLState, Operation], list[Launc
     nn.ConcatOp: _concat,
     nn.LinearOp: _linear,
     nn.SoftmaxOp: _softmax,
+    nn.ConstantOp: _constant,
 }
 
 

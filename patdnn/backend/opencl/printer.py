@@ -38,7 +38,7 @@ from patdnn.backend.opencl.kernels import emit_pattern_conv
 from patdnn.backend.opencl.schedule import ClConvGeometry
 from patdnn.backend.opencl.state import STATE, OpenCLState
 from patdnn.backend.signature import entry_signature
-from patdnn.dialects import block, kernel
+from patdnn.dialects import block, kernel, nn
 from patdnn.runtime import RUNTIME_DIR
 
 DENSE_KERNELS = RUNTIME_DIR / "opencl_kernels.cl"
@@ -88,6 +88,8 @@ class OpenCLHostEmitter(OpenCLState):
 
     # -- ops ----------------------------------------------------------------------------
     def print_alloc(self, op: memref.AllocOp) -> str:
+        if nn.CONSTANT_ATTR in op.attributes:  # bound to its nn.constant's device weights, which names it
+            return ""
         offset = op.attributes.get("patdnn.offset")  # bytes into the arena, from plan-buffers
         if not isinstance(offset, IntegerAttr):
             raise EmitError("memref.alloc has no arena offset: run the plan-buffers pass first")

@@ -91,7 +91,7 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX512-NEXT:       }
 // AVX512-NEXT:     }
 // AVX512-NEXT:     const __m512 vzero = _mm512_set1_ps(0.0f);
-// AVX512-NEXT:     acc0_0 = _mm512_max_ps(acc0_0, vzero);
+// AVX512-NEXT:     acc0_0 = _mm512_max_ps(vzero, acc0_0);
 // AVX512-NEXT:     float *out_t = job->out + (int64_t)o * 25 + (int64_t)y0 * 5 + x0;
 // AVX512-NEXT:     if (x0 + 16 <= 5) {
 // AVX512-NEXT:       _mm512_storeu_ps(out_t + 0, acc0_0);
@@ -207,8 +207,8 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX512-NEXT:     }
 // AVX512-NEXT:     const __m512 vzero = _mm512_set1_ps(0.0f);
 // AVX512-NEXT:     const __m512 vsix = _mm512_set1_ps(6.0f);
-// AVX512-NEXT:     acc0_0 = _mm512_min_ps(_mm512_max_ps(acc0_0, vzero), vsix);
-// AVX512-NEXT:     acc1_0 = _mm512_min_ps(_mm512_max_ps(acc1_0, vzero), vsix);
+// AVX512-NEXT:     acc0_0 = _mm512_min_ps(vsix, _mm512_max_ps(vzero, acc0_0));
+// AVX512-NEXT:     acc1_0 = _mm512_min_ps(vsix, _mm512_max_ps(vzero, acc1_0));
 // AVX512-NEXT:     float *out_t = job->out + (int64_t)o * 9 + (int64_t)y0 * 3 + x0;
 // AVX512-NEXT:     if (x0 + 16 <= 3) {
 // AVX512-NEXT:       _mm512_storeu_ps(out_t + 0, acc0_0);
@@ -247,6 +247,7 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX512-NEXT: }
 // AVX512:      const pdnn_model_desc patdnn_model = {
 // AVX512-NEXT:   "net", 1, 2, patdnn_input_sizes, patdnn_output_sizes,
+// AVX512-NEXT:   patdnn_input_ranks, patdnn_output_ranks, patdnn_input_dims, patdnn_output_dims,
 // AVX512-NEXT:   patdnn_init, patdnn_run,
 // AVX512-NEXT: };
 
@@ -315,7 +316,7 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX2-NEXT:       }
 // AVX2-NEXT:     }
 // AVX2-NEXT:     const __m256 vzero = _mm256_set1_ps(0.0f);
-// AVX2-NEXT:     acc0_0 = _mm256_max_ps(acc0_0, vzero);
+// AVX2-NEXT:     acc0_0 = _mm256_max_ps(vzero, acc0_0);
 // AVX2-NEXT:     float *out_t = job->out + (int64_t)o * 25 + (int64_t)y0 * 5 + x0;
 // AVX2-NEXT:     if (x0 + 8 <= 5) {
 // AVX2-NEXT:       _mm256_storeu_ps(out_t + 0, acc0_0);
@@ -431,8 +432,8 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX2-NEXT:     }
 // AVX2-NEXT:     const __m256 vzero = _mm256_set1_ps(0.0f);
 // AVX2-NEXT:     const __m256 vsix = _mm256_set1_ps(6.0f);
-// AVX2-NEXT:     acc0_0 = _mm256_min_ps(_mm256_max_ps(acc0_0, vzero), vsix);
-// AVX2-NEXT:     acc1_0 = _mm256_min_ps(_mm256_max_ps(acc1_0, vzero), vsix);
+// AVX2-NEXT:     acc0_0 = _mm256_min_ps(vsix, _mm256_max_ps(vzero, acc0_0));
+// AVX2-NEXT:     acc1_0 = _mm256_min_ps(vsix, _mm256_max_ps(vzero, acc1_0));
 // AVX2-NEXT:     float *out_t = job->out + (int64_t)o * 9 + (int64_t)y0 * 3 + x0;
 // AVX2-NEXT:     if (x0 + 8 <= 3) {
 // AVX2-NEXT:       _mm256_storeu_ps(out_t + 0, acc0_0);
@@ -471,5 +472,6 @@ func.func @net(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>, %z: memref<1x2x
 // AVX2-NEXT: }
 // AVX2:      const pdnn_model_desc patdnn_model = {
 // AVX2-NEXT:   "net", 1, 2, patdnn_input_sizes, patdnn_output_sizes,
+// AVX2-NEXT:   patdnn_input_ranks, patdnn_output_ranks, patdnn_input_dims, patdnn_output_dims,
 // AVX2-NEXT:   patdnn_init, patdnn_run,
 // AVX2-NEXT: };

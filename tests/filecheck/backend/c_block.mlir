@@ -61,10 +61,10 @@ func.func @net(%x: memref<1x3x4x5xf32>, %y: memref<1x3x4x5xf32>, %z: memref<1x2x
 // AVX512-NEXT:         }
 // AVX512-NEXT:       }
 // AVX512-NEXT:       const __m512 vzero = _mm512_set1_ps(0.0f);
-// AVX512-NEXT:       acc0_0 = _mm512_max_ps(acc0_0, vzero);
-// AVX512-NEXT:       acc0_1 = _mm512_max_ps(acc0_1, vzero);
-// AVX512-NEXT:       acc1_0 = _mm512_max_ps(acc1_0, vzero);
-// AVX512-NEXT:       acc1_1 = _mm512_max_ps(acc1_1, vzero);
+// AVX512-NEXT:       acc0_0 = _mm512_max_ps(vzero, acc0_0);
+// AVX512-NEXT:       acc0_1 = _mm512_max_ps(vzero, acc0_1);
+// AVX512-NEXT:       acc1_0 = _mm512_max_ps(vzero, acc1_0);
+// AVX512-NEXT:       acc1_1 = _mm512_max_ps(vzero, acc1_1);
 // AVX512-NEXT:       if (0 < nr) { _mm512_storeu_ps(ob + 0 + p + 0, acc0_0); _mm512_storeu_ps(ob + 0 + p + 16, acc0_1); }
 // AVX512-NEXT:       if (1 < nr) { _mm512_storeu_ps(ob + 20 + p + 0, acc1_0); _mm512_storeu_ps(ob + 20 + p + 16, acc1_1); }
 // AVX512-NEXT:     }
@@ -116,7 +116,7 @@ func.func @net(%x: memref<1x3x4x5xf32>, %y: memref<1x3x4x5xf32>, %z: memref<1x2x
 // AVX512-NEXT:         const float xv = x[cols[j]];
 // AVX512-NEXT:         for (int r = 0; r < 2; ++r) acc[r] = __builtin_fmaf(w[r], xv, acc[r]);
 // AVX512-NEXT:       }
-// AVX512-NEXT:       for (int r = 0; r < 2; ++r) { const float vzero = 0.0f; const float vsix = 6.0f; acc[r] = ((acc[r] > vzero ? acc[r] : vzero) < vsix ? (acc[r] > vzero ? acc[r] : vzero) : vsix); }
+// AVX512-NEXT:       for (int r = 0; r < 2; ++r) { const float vzero = 0.0f; const float vsix = 6.0f; acc[r] = (vsix < (vzero > acc[r] ? vzero : acc[r]) ? vsix : (vzero > acc[r] ? vzero : acc[r])); }
 // AVX512-NEXT:       for (int r = 0; r < nr; ++r) job->out[(int64_t)i * 3 + o + r] = acc[r];
 // AVX512-NEXT:     }
 // AVX512:      static void bfc2(pdnn_ctx *ctx, const float *in, float *out) {

@@ -297,7 +297,7 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:   }
 // CHECK-NEXT: }
 
-// The function, the sizes (x is the input; y and z are written), blob resolution, the scratch
+// The function, the sizes and shapes (x is the input; y and z are written), blob resolution, the scratch
 // (the larger layer: 2 channels x 3 planes x 64 = 384 floats = 1536 bytes, vs 3 x 3 x 28 = 252)
 // and the descriptor.
 // CHECK:      void net(pdnn_ctx *ctx, float *arg_x, float *arg_y, float *arg_z) {
@@ -305,7 +305,14 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:   conv1(ctx, arg_y, arg_z);
 // CHECK-NEXT: }
 // CHECK:      static const int64_t patdnn_input_sizes[] = {72};
+// CHECK-NEXT: static const int patdnn_input_ranks[] = {4};
+// CHECK-NEXT: static const int64_t patdnn_input_0_dims[] = {1, 2, 6, 6};
+// CHECK-NEXT: static const int64_t *const patdnn_input_dims[] = {patdnn_input_0_dims};
 // CHECK-NEXT: static const int64_t patdnn_output_sizes[] = {108, 18};
+// CHECK-NEXT: static const int patdnn_output_ranks[] = {4, 4};
+// CHECK-NEXT: static const int64_t patdnn_output_0_dims[] = {1, 3, 6, 6};
+// CHECK-NEXT: static const int64_t patdnn_output_1_dims[] = {1, 2, 3, 3};
+// CHECK-NEXT: static const int64_t *const patdnn_output_dims[] = {patdnn_output_0_dims, patdnn_output_1_dims};
 // CHECK:      static int patdnn_init(pdnn_ctx *ctx) {
 // CHECK-NEXT:   (void)ctx;
 // CHECK-NEXT:   const unsigned char *blob_0 = pdnn_ctx_blob(ctx, "net.weights", 40ULL, "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8");
@@ -320,5 +327,6 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK:        net(ctx, (float *)inputs[0], outputs[0], outputs[1]);
 // CHECK:      const pdnn_model_desc patdnn_model = {
 // CHECK-NEXT:   "net", 1, 2, patdnn_input_sizes, patdnn_output_sizes,
+// CHECK-NEXT:   patdnn_input_ranks, patdnn_output_ranks, patdnn_input_dims, patdnn_output_dims,
 // CHECK-NEXT:   patdnn_init, patdnn_run,
 // CHECK-NEXT: };

@@ -174,12 +174,12 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT:     }
 // relu as a compare-select, no clamp at 6; 6 columns fill the tile exactly: no tail branch.
 // CHECK-NEXT:     const float vzero = 0.0f;
-// CHECK-NEXT:     acc0_0 = (acc0_0 > vzero ? acc0_0 : vzero);
-// CHECK-NEXT:     acc0_1 = (acc0_1 > vzero ? acc0_1 : vzero);
-// CHECK-NEXT:     acc0_2 = (acc0_2 > vzero ? acc0_2 : vzero);
-// CHECK-NEXT:     acc0_3 = (acc0_3 > vzero ? acc0_3 : vzero);
-// CHECK-NEXT:     acc0_4 = (acc0_4 > vzero ? acc0_4 : vzero);
-// CHECK-NEXT:     acc0_5 = (acc0_5 > vzero ? acc0_5 : vzero);
+// CHECK-NEXT:     acc0_0 = (vzero > acc0_0 ? vzero : acc0_0);
+// CHECK-NEXT:     acc0_1 = (vzero > acc0_1 ? vzero : acc0_1);
+// CHECK-NEXT:     acc0_2 = (vzero > acc0_2 ? vzero : acc0_2);
+// CHECK-NEXT:     acc0_3 = (vzero > acc0_3 ? vzero : acc0_3);
+// CHECK-NEXT:     acc0_4 = (vzero > acc0_4 ? vzero : acc0_4);
+// CHECK-NEXT:     acc0_5 = (vzero > acc0_5 ? vzero : acc0_5);
 // CHECK-NEXT:     float *out_t = job->out + (int64_t)o * 36 + (int64_t)y0 * 6 + x0;
 // CHECK-NEXT:     *(out_t + 0) = acc0_0;
 // CHECK-NEXT:     *(out_t + 1) = acc0_1;
@@ -254,9 +254,9 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // relu6 as two compare-selects.
 // CHECK-NEXT:     const float vzero = 0.0f;
 // CHECK-NEXT:     const float vsix = 6.0f;
-// CHECK-NEXT:     acc0_0 = ((acc0_0 > vzero ? acc0_0 : vzero) < vsix ? (acc0_0 > vzero ? acc0_0 : vzero) : vsix);
-// CHECK-NEXT:     acc0_1 = ((acc0_1 > vzero ? acc0_1 : vzero) < vsix ? (acc0_1 > vzero ? acc0_1 : vzero) : vsix);
-// CHECK-NEXT:     acc0_2 = ((acc0_2 > vzero ? acc0_2 : vzero) < vsix ? (acc0_2 > vzero ? acc0_2 : vzero) : vsix);
+// CHECK-NEXT:     acc0_0 = (vsix < (vzero > acc0_0 ? vzero : acc0_0) ? vsix : (vzero > acc0_0 ? vzero : acc0_0));
+// CHECK-NEXT:     acc0_1 = (vsix < (vzero > acc0_1 ? vzero : acc0_1) ? vsix : (vzero > acc0_1 ? vzero : acc0_1));
+// CHECK-NEXT:     acc0_2 = (vsix < (vzero > acc0_2 ? vzero : acc0_2) ? vsix : (vzero > acc0_2 ? vzero : acc0_2));
 // CHECK-NEXT:     float *out_t = job->out + (int64_t)o * 9 + (int64_t)y0 * 3 + x0;
 // CHECK-NEXT:     *(out_t + 0) = acc0_0;
 // CHECK-NEXT:     *(out_t + 1) = acc0_1;
@@ -279,6 +279,7 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // CHECK-NEXT: }
 // CHECK:      const pdnn_model_desc patdnn_model = {
 // CHECK-NEXT:   "net", 1, 2, patdnn_input_sizes, patdnn_output_sizes,
+// CHECK-NEXT:   patdnn_input_ranks, patdnn_output_ranks, patdnn_input_dims, patdnn_output_dims,
 
 // TY2, layer 0: tile_x 4 -> 4 columns; rows of ceil(6/4)*4 = 8 floats, 8 rows: planes of 64,
 // 192 per channel. 6 rows / 2 = 3 row tiles, none shifted; 2 column tiles, the second ragged.
@@ -447,14 +448,14 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // TY2-NEXT:       }
 // TY2-NEXT:     }
 // TY2-NEXT:     const float vzero = 0.0f;
-// TY2-NEXT:     acc0_0 = (acc0_0 > vzero ? acc0_0 : vzero);
-// TY2-NEXT:     acc0_1 = (acc0_1 > vzero ? acc0_1 : vzero);
-// TY2-NEXT:     acc0_2 = (acc0_2 > vzero ? acc0_2 : vzero);
-// TY2-NEXT:     acc0_3 = (acc0_3 > vzero ? acc0_3 : vzero);
-// TY2-NEXT:     acc1_0 = (acc1_0 > vzero ? acc1_0 : vzero);
-// TY2-NEXT:     acc1_1 = (acc1_1 > vzero ? acc1_1 : vzero);
-// TY2-NEXT:     acc1_2 = (acc1_2 > vzero ? acc1_2 : vzero);
-// TY2-NEXT:     acc1_3 = (acc1_3 > vzero ? acc1_3 : vzero);
+// TY2-NEXT:     acc0_0 = (vzero > acc0_0 ? vzero : acc0_0);
+// TY2-NEXT:     acc0_1 = (vzero > acc0_1 ? vzero : acc0_1);
+// TY2-NEXT:     acc0_2 = (vzero > acc0_2 ? vzero : acc0_2);
+// TY2-NEXT:     acc0_3 = (vzero > acc0_3 ? vzero : acc0_3);
+// TY2-NEXT:     acc1_0 = (vzero > acc1_0 ? vzero : acc1_0);
+// TY2-NEXT:     acc1_1 = (vzero > acc1_1 ? vzero : acc1_1);
+// TY2-NEXT:     acc1_2 = (vzero > acc1_2 ? vzero : acc1_2);
+// TY2-NEXT:     acc1_3 = (vzero > acc1_3 ? vzero : acc1_3);
 // Full tile: row r at out_t + r * 6; ragged tile: through a 2 x 4 buffer, 6 - x0 floats a row.
 // TY2-NEXT:     float *out_t = job->out + (int64_t)o * 36 + (int64_t)y0 * 6 + x0;
 // TY2-NEXT:     if (x0 + 4 <= 6) {
@@ -553,12 +554,12 @@ func.func @net(%x: memref<1x2x6x6xf32>, %y: memref<1x3x6x6xf32>, %z: memref<1x2x
 // TY2-NEXT:     }
 // TY2-NEXT:     const float vzero = 0.0f;
 // TY2-NEXT:     const float vsix = 6.0f;
-// TY2-NEXT:     acc0_0 = ((acc0_0 > vzero ? acc0_0 : vzero) < vsix ? (acc0_0 > vzero ? acc0_0 : vzero) : vsix);
-// TY2-NEXT:     acc0_1 = ((acc0_1 > vzero ? acc0_1 : vzero) < vsix ? (acc0_1 > vzero ? acc0_1 : vzero) : vsix);
-// TY2-NEXT:     acc0_2 = ((acc0_2 > vzero ? acc0_2 : vzero) < vsix ? (acc0_2 > vzero ? acc0_2 : vzero) : vsix);
-// TY2-NEXT:     acc1_0 = ((acc1_0 > vzero ? acc1_0 : vzero) < vsix ? (acc1_0 > vzero ? acc1_0 : vzero) : vsix);
-// TY2-NEXT:     acc1_1 = ((acc1_1 > vzero ? acc1_1 : vzero) < vsix ? (acc1_1 > vzero ? acc1_1 : vzero) : vsix);
-// TY2-NEXT:     acc1_2 = ((acc1_2 > vzero ? acc1_2 : vzero) < vsix ? (acc1_2 > vzero ? acc1_2 : vzero) : vsix);
+// TY2-NEXT:     acc0_0 = (vsix < (vzero > acc0_0 ? vzero : acc0_0) ? vsix : (vzero > acc0_0 ? vzero : acc0_0));
+// TY2-NEXT:     acc0_1 = (vsix < (vzero > acc0_1 ? vzero : acc0_1) ? vsix : (vzero > acc0_1 ? vzero : acc0_1));
+// TY2-NEXT:     acc0_2 = (vsix < (vzero > acc0_2 ? vzero : acc0_2) ? vsix : (vzero > acc0_2 ? vzero : acc0_2));
+// TY2-NEXT:     acc1_0 = (vsix < (vzero > acc1_0 ? vzero : acc1_0) ? vsix : (vzero > acc1_0 ? vzero : acc1_0));
+// TY2-NEXT:     acc1_1 = (vsix < (vzero > acc1_1 ? vzero : acc1_1) ? vsix : (vzero > acc1_1 ? vzero : acc1_1));
+// TY2-NEXT:     acc1_2 = (vsix < (vzero > acc1_2 ? vzero : acc1_2) ? vsix : (vzero > acc1_2 ? vzero : acc1_2));
 // 3 columns fill the tile: no tail; row 1 at out_t + 3.
 // TY2-NEXT:     float *out_t = job->out + (int64_t)o * 9 + (int64_t)y0 * 3 + x0;
 // TY2-NEXT:     *(out_t + 0) = acc0_0;

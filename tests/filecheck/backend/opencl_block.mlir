@@ -30,7 +30,7 @@ func.func @net(%x: memref<1x4x3x5xf32>, %y: memref<1x5x3x5xf32>, %a: memref<1x6x
 // CHECK-NEXT:     const float w0 = (float)wp[0];
 // CHECK:          const float i0_4 = (float)ip[4];
 // CHECK-NEXT:     acc0_0_0 = fma(w0, i0_0, acc0_0_0); acc0_0_1 = fma(w0, i0_1, acc0_0_1);
-// CHECK:        acc3_0_4 = fmax(acc3_0_4, (float)0);
+// CHECK:        acc3_0_4 = acc3_0_4 < (float)0 ? (float)0 : acc3_0_4;
 // CHECK-NEXT:   out_t[0] = (real)acc0_0_0;
 // CHECK:        if (o0 + 1 < 5) out_t[15] = (real)acc1_0_0;
 // CHECK:        if (o0 + 3 < 5) out_t[49] = (real)acc3_0_4;

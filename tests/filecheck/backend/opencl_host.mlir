@@ -82,6 +82,10 @@ func.func @net(%x: memref<1x2x4x4xf32>, %y: memref<1x3xf32>) {
 // CHECK-NEXT:   return 0;
 // CHECK-NEXT: }
 // CHECK:      const pdnn_model_desc patdnn_model = {
+// CHECK-NEXT:   "net", 1, 1, patdnn_input_sizes, patdnn_output_sizes,
+// CHECK-NEXT:   patdnn_input_ranks, patdnn_output_ranks, patdnn_input_dims, patdnn_output_dims,
+// CHECK-NEXT:   patdnn_init, patdnn_run,
+// CHECK-NEXT: };
 // CHECK:      int model_init(pdnn_ctx *ctx) { return patdnn_init(ctx); }
 // CHECK-NEXT: void model_run(pdnn_ctx *ctx, const float *in, float *out) { patdnn_run(ctx, &in, &out); }
 

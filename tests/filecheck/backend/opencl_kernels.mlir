@@ -64,8 +64,8 @@ func.func @net(%x: memref<1x2x6x7xf32>, %y: memref<1x3x6x7xf32>, %z: memref<1x2x
 // CHECK-NEXT:       acc0_0 = fma(i21, w3, acc0_0);
 // CHECK:          }
 // CHECK-NEXT:   }
-// CHECK-NEXT:   acc0_0 = fmax(acc0_0, (real)0);
-// CHECK:        acc1_3 = fmax(acc1_3, (real)0);
+// CHECK-NEXT:   acc0_0 = acc0_0 < (real)0 ? (real)0 : acc0_0;
+// CHECK:        acc1_3 = acc1_3 < (real)0 ? (real)0 : acc1_3;
 // 7 columns = 4 + 3: only column 3 of a tile can fall outside; 6 rows = 3 tiles of 2: no row guard.
 // CHECK-NEXT:   out_t[0] = acc0_0;
 // CHECK-NEXT:   out_t[1] = acc0_1;
@@ -94,7 +94,7 @@ func.func @net(%x: memref<1x2x6x7xf32>, %y: memref<1x3x6x7xf32>, %z: memref<1x2x
 // CHECK-NEXT:       acc0_2 = fma(i5, w0, acc0_2);
 // CHECK-NEXT:       const real i27 = ip[27];
 // CHECK-NEXT:       acc1_0 = fma(i27, w0, acc1_0);
-// CHECK:        acc1_2 = fmin(fmax(acc1_2, (real)0), (real)6);
+// CHECK:        acc1_2 = acc1_2 < (real)0 ? (real)0 : (acc1_2 > (real)6 ? (real)6 : acc1_2);
 // 4 columns = 3 + 1, 3 rows = 2 + 1: columns 1, 2 and row 1 are guarded.
 // CHECK-NEXT:   out_t[0] = acc0_0;
 // CHECK-NEXT:   if (x0 + 1 < 4) out_t[1] = acc0_1;

@@ -58,3 +58,15 @@ func.func @rest(%a: memref<2x3x4x4xf32>, %b: memref<2x3x4x4xf32>, %c: memref<2x5
   nn.softmax ins(%o : memref<2x10xf32>) outs(%p : memref<2x10xf32>) {layer = "prob"}
   func.return
 }
+
+// nn.constant: a learned tensor materialised into a buffer, inline (4 values for 1x4x1x1) and
+// from a blob (2 x 3 = 6 values = 24 bytes), with a discardable attribute.
+// CHECK-LABEL: func.func @constants
+// CHECK-NEXT:    nn.constant outs(%c : memref<1x4x1x1xf32>) weights dense<[1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00]> : tensor<4xf32>{{$}}
+// CHECK-NEXT:    nn.constant outs(%d : memref<2x3xf32>) weights #pattern.blob<"model.weights", offset = 0, size = 24, sha256 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"> {layer = "p"}
+// CHECK-NEXT:    func.return
+func.func @constants(%c: memref<1x4x1x1xf32>, %d: memref<2x3xf32>) {
+  nn.constant outs(%c : memref<1x4x1x1xf32>) weights dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>
+  nn.constant outs(%d : memref<2x3xf32>) weights #pattern.blob<"model.weights", offset = 0, size = 24, sha256 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"> {layer = "p"}
+  func.return
+}

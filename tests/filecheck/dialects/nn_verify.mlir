@@ -387,6 +387,28 @@ func.func @layer(%x: memref<2x10xf32>, %y: memref<2x9xf32>) {
 
 // -----
 
+// nn.constant: one value per element of its buffer (inline)
+func.func @layer(%c: memref<1x4x1x1xf32>) {
+  nn.constant outs(%c : memref<1x4x1x1xf32>) weights dense<1.0> : tensor<3xf32>
+  func.return
+}
+
+// CHECK: {{^}}weights: 3 values, expected 4{{$}}
+// CHECK: Operation does not verify: weights: 3 values, expected 4
+
+// -----
+
+// nn.constant: one value per element of its buffer (blob bytes)
+func.func @layer(%c: memref<2x3xf32>) {
+  nn.constant outs(%c : memref<2x3xf32>) weights #pattern.blob<"w", offset = 0, size = 20, sha256 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff">
+  func.return
+}
+
+// CHECK: {{^}}weights blob holds 20 bytes, expected 24 (6 f32 values){{$}}
+// CHECK: Operation does not verify: weights blob holds 20 bytes, expected 24 (6 f32 values)
+
+// -----
+
 // valid: the checks above are not over-eager (avg pooling may pad by half the kernel, ceil division of 7)
 func.func @layer(%x: memref<2x3x7x7xf32>, %y: memref<2x3x4x4xf32>, %g: memref<2x3x3x2xf32>) {
   nn.pool2d ins(%x : memref<2x3x7x7xf32>) outs(%y : memref<2x3x4x4xf32>) kind avg kernel [2, 2] stride [2, 2] padding [1, 1]

@@ -272,4 +272,5 @@ func.func @scheduled(%a: memref<1x2x4x4xf32>, %b: memref<1x2x4x4xf32>, %c: memre
 // TILE0-NOT: Traceback
 // TILEY0: error: lower-pattern-to-kernel: tile_y=0 must be >= 1
 // TILEY0-NOT: Traceback
-// BADOPT: error: Provided arguments ["tilex"] not found in expected arguments ["tile_x", "tile_y"]
+// BADOPT: error: lower-pattern-to-kernel: no option "tilex" (its options: "tile_x", "tile_y")
+// BADOPT-NOT: Traceback

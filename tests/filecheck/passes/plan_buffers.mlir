@@ -71,3 +71,20 @@ func.func @no_allocs(%x: memref<2x10xf32>, %y: memref<2x10xf32>) {
   func.return
 }
 func.func private @external(memref<2x10xf32>)
+
+// Constants: %k, written only by nn.constant, takes no arena space (`patdnn.constant`: the
+// backends bind it to its weights); %w is written by the constant and then by an add, so it is an
+// ordinary buffer, live from the constant op (its first use) to its last reader.
+// CHECK-LABEL: func.func @constants
+// CHECK-SAME:    attributes {patdnn.arena_bytes = 2048 : i64}
+// CHECK-NEXT:    %k = memref.alloc() {patdnn.constant} : memref<1x8x8x8xf32>
+// CHECK-NEXT:    %w = memref.alloc() {patdnn.offset = 0 : i64} : memref<1x8x8x8xf32>
+func.func @constants(%x: memref<1x8x8x8xf32>, %out: memref<1x8x8x8xf32>) {
+  %k = memref.alloc() : memref<1x8x8x8xf32>
+  %w = memref.alloc() : memref<1x8x8x8xf32>
+  nn.constant outs(%k : memref<1x8x8x8xf32>) weights dense<0.5> : tensor<512xf32>
+  nn.constant outs(%w : memref<1x8x8x8xf32>) weights dense<0.25> : tensor<512xf32>
+  nn.add ins(%x, %w : memref<1x8x8x8xf32>, memref<1x8x8x8xf32>) outs(%w : memref<1x8x8x8xf32>) activation none
+  nn.add ins(%w, %k : memref<1x8x8x8xf32>, memref<1x8x8x8xf32>) outs(%out : memref<1x8x8x8xf32>) activation relu
+  func.return
+}

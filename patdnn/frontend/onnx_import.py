@@ -1,0 +1,494 @@
+"""ONNX model → LayerGraph → patdnn IR: the same layer graph as the torch importer builds, so the
+same fusion (BN folding, activation fusion), pattern recovery and block-scheme detection follow.
+
+Supported (default domain, opsets `OPSETS`): Conv (2-D, dilation 1, symmetric pads, auto_pad NOTSET
+or VALID), BatchNormalization (inference), Relu, Clip to [0, 6] (ReLU6) or [0, ∞) (ReLU), MaxPool /
+AveragePool (floor mode, symmetric pads), GlobalAveragePool, ReduceMean over H and W, Add (two
+tensors of one shape; a constant after a MatMul is its bias), Concat (channels), Gemm, MatMul (a
+constant right-hand side), Flatten, Reshape / Squeeze / Unsqueeze (constant shape or axes),
+Softmax (2-d, last axis), Identity, Dropout (inference), Constant; initializers are constants, and a
+Shape, or any op whose inputs are all constants, is evaluated at import (onnx.reference).
+
+Shapes are static: the input's symbolic dims (a dynamic batch) take the shape asked for (the example
+input's), then `onnx.shape_inference` fixes every other shape. Layer names are torch's module paths
+where the exporter left them (a weight initializer `layer1.0.conv1.weight`, the dynamo exporter's
+name scopes, the TorchScript exporter's node names `/layer1/layer1.0/conv1/Conv`), so pruning plans
+and pattern files keyed by module name apply to ONNX files of a torch model too.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+from xdsl.dialects.builtin import ModuleOp
+
+from patdnn.frontend.errors import ModelFileError, ModelTypeError, UnsupportedLayerError
+from patdnn.frontend.files import WHAT, check_model_file
+from patdnn.frontend.graph import Layer, LayerGraph, global_avg_pool
+from patdnn.frontend.to_ir import import_layer_graph
+from patdnn.sparsity.patterns import PatternInfo
+from patdnn.sparsity.plan import Plan
+
+OPSETS = (11, 23)  # the default-domain opsets read (both ends included)
+_RANDOM = ("Random", "Bernoulli", "Multinomial")  # op types never evaluated at import
+Dim = int | str  # a static dim, or the name of a symbolic one
+
+
+def load_onnx(model: onnx.ModelProto | str | Path) -> onnx.ModelProto:
+    """The ModelProto itself, or the one in the .onnx file `model` (external data beside it)."""
+    if isinstance(model, onnx.ModelProto):
+        return model
+    if not isinstance(model, (str, Path)):
+        raise ModelTypeError(
+            f"the model is a {type(model).__name__}, expected a torch.nn.Module, an onnx.ModelProto "
+            "or the path of an .onnx file"
+        )
+    kind = check_model_file(Path(model))
+    if kind != "onnx":
+        hint = ": pass torch.export.load(path).module()" if kind == "pt2" else ""
+        raise ModelFileError(f"{model}: {WHAT[kind]}, not an ONNX model (a torch module or an .onnx file){hint}")
+    try:
+        return onnx.load(str(model))
+    except Exception as e:  # e.g. external data missing
+        raise ModelFileError(f"{model}: not a valid ONNX model ({_first_line(e)})") from None
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _real_inputs(graph: onnx.GraphProto) -> list[onnx.ValueInfoProto]:
+    initialized = {t.name for t in graph.initializer}
+    return [i for i in graph.input if i.name not in initialized]
+
+
+def onnx_input_shape(model: onnx.ModelProto) -> tuple[Dim, ...]:
+    """The declared shape of the model's one input: ints, or names for symbolic dims."""
+    inputs = _real_inputs(model.graph)
+    if len(inputs) != 1:
+        raise ModelFileError(f"the ONNX model has {len(inputs)} inputs, expected 1")
+    dims = inputs[0].type.tensor_type.shape.dim
+    return tuple(d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in dims)
+
+
+def import_onnx(
+    model: onnx.ModelProto | str | Path,
+    input_shape: Sequence[int] | None = None,
+    weights_path: Path | None = None,
+    patterns: dict[str, PatternInfo] | None = None,
+    name: str = "model",
+    schemes: Plan | None = None,
+) -> ModuleOp:
+    """Imports an ONNX model (a ModelProto or a path) at `input_shape`.
+
+    `input_shape` (e.g. the example input's shape) gives the symbolic dims their values and must
+    agree with the static ones; None: the declared shape, which then must be static. The other
+    arguments are import_module's (patdnn.frontend.torch_import).
+    """
+    graph = onnx_to_layers(load_onnx(model), input_shape)
+    return import_layer_graph(graph, weights_path, patterns, name, schemes)
+
+
+def onnx_to_layers(model: onnx.ModelProto, input_shape: Sequence[int] | None = None) -> LayerGraph:
+    _check_opset(model)
+    return _Importer(_static_shapes(model, input_shape)).run()
+
+
+def _check_opset(model: onnx.ModelProto) -> None:
+    version = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    if version is None or not OPSETS[0] <= version <= OPSETS[1]:
+        found = "no default-domain opset" if version is None else f"opset {version}"
+        raise ModelFileError(
+            f"the ONNX model uses {found}; patdnn reads opsets {OPSETS[0]}-{OPSETS[1]} "
+            f"(convert it with onnx.version_converter.convert_version(model, {OPSETS[1]}))"
+        )
+
+
+def _static_shapes(model: onnx.ModelProto, input_shape: Sequence[int] | None) -> onnx.ModelProto:
+    """A copy of the model whose input has `input_shape`, with every shape inferred anew."""
+    declared = onnx_input_shape(model)
+    shape = tuple(int(d) for d in input_shape) if input_shape is not None else None
+    text = "x".join(str(d) for d in declared)
+    if shape is None:
+        if not all(isinstance(d, int) and d > 0 for d in declared):
+            raise ModelFileError(f"the ONNX model's input has symbolic dims ({text}): give the input shape")
+        shape = declared
+    elif len(shape) != len(declared) or any(isinstance(d, int) and d > 0 and d != s for d, s in zip(declared, shape)):
+        raise ModelFileError(
+            f"the ONNX model's input is {text}, the input shape asked for is {'x'.join(map(str, shape))}"
+        )
+    fixed = onnx.ModelProto()
+    fixed.CopyFrom(model)
+    graph = fixed.graph
+    del graph.value_info[:]
+    for out in graph.output:
+        out.type.tensor_type.ClearField("shape")
+    dims = _real_inputs(graph)[0].type.tensor_type.shape.dim
+    for d, size in zip(dims, shape):
+        d.Clear()
+        d.dim_value = size
+    try:
+        return onnx.shape_inference.infer_shapes(fixed, data_prop=True)
+    except Exception as e:  # InferenceError, or a model protobuf cannot serialise
+        raise ModelFileError(f"ONNX shape inference failed: {_first_line(e)}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _attrs(node: onnx.NodeProto) -> dict[str, Any]:
+    values = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    return {k: v.decode() if isinstance(v, bytes) else v for k, v in values.items()}
+
+
+def _module_path(node: onnx.NodeProto) -> str:
+    """torch's module path of a node, from the dynamo exporter's name scopes or the TorchScript
+    exporter's node name; "" when neither says. The TorchScript exporter names each scope relative
+    to an ancestor (`/features/features.1/conv/conv.0/Conv`: conv.0 is features.1's conv.0), so a
+    part extends the latest earlier part it starts with, or else is a child of the last."""
+    scopes = next((p.value for p in node.metadata_props if p.key == "pkg.torch.onnx.name_scopes"), None)
+    if scopes is not None:
+        try:
+            names = [s for s in ast.literal_eval(scopes)[1:-1] if s]
+        except (ValueError, SyntaxError):
+            names = []
+        return names[-1] if names else ""
+    parts: list[tuple[str, str]] = []  # (part, the path it is relative to)
+    for part in node.name.split("/")[1:-1] if node.name.startswith("/") else []:
+        base = next((b for p, b in reversed(parts) if part.startswith(p + ".")), None)
+        if base is None:
+            base = parts[-1][1] + parts[-1][0] + "." if parts else ""
+        parts.append((part, base))
+    return parts[-1][1] + parts[-1][0] if parts else ""
+
+
+class _Importer:
+    def __init__(self, model: onnx.ModelProto):
+        self.model = model
+        graph = model.graph
+        self.opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+        self.constants: dict[str, np.ndarray] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+        self.shapes: dict[str, tuple[int | None, ...]] = {}
+        for info in [*graph.input, *graph.value_info, *graph.output]:
+            tensor = info.type.tensor_type
+            if tensor.HasField("shape"):
+                self.shapes[info.name] = tuple(
+                    d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim
+                )
+        self.uses: dict[str, int] = {}
+        for node in graph.node:
+            for name in node.input:
+                self.uses[name] = self.uses.get(name, 0) + 1
+        for out in graph.output:
+            self.uses[out.name] = self.uses.get(out.name, 0) + 1
+        self.layers: list[Layer] = []
+        self.alias: dict[str, str] = {}
+        self.runtime: set[str] = set()  # tensors computed at run time (the input, layer outputs)
+
+    def run(self) -> LayerGraph:
+        graph = self.model.graph
+        source = _real_inputs(graph)[0]
+        if source.type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
+            elem = onnx.TensorProto.DataType.Name(source.type.tensor_type.elem_type)
+            raise ModelFileError(f"the ONNX model's input '{source.name}' is {elem}, expected FLOAT")
+        self.runtime.add(source.name)
+        for index, node in enumerate(graph.node):
+            self.node, self.index = node, index
+            if node.domain not in ("", "ai.onnx"):
+                raise self.unsupported(f"an op of domain '{node.domain}'")
+            if self.fold(node):
+                continue
+            handler = _HANDLERS.get(node.op_type)
+            if handler is None:
+                raise self.unsupported()
+            handler(self, node)
+        if len(graph.output) != 1:
+            raise ModelFileError(f"the ONNX model has {len(graph.output)} outputs, expected 1")
+        output = self.alias.get(graph.output[0].name, graph.output[0].name)
+        if output not in self.runtime:
+            raise ModelFileError(f"the ONNX model's output '{output}' is a constant (it does not depend on the input)")
+        shape = self.shapes[source.name]
+        return LayerGraph(source.name, tuple(int(d) for d in shape), self.layers, output)
+
+    def fold(self, node: onnx.NodeProto) -> bool:
+        """Evaluates a node at import when what it computes is known: the Shape of a tensor (every
+        shape is static), or any deterministic op whose inputs are all constants (the shape
+        arithmetic of `x.view(x.size(0), -1)` under a dynamic batch), with onnx.reference."""
+        if node.op_type == "Shape" and node.input[0] not in self.constants:
+            a = _attrs(node)
+            dims = np.array(self.shape(node.input[0]), np.int64)
+            self.constants[node.output[0]] = dims[a.get("start", 0) : a.get("end", len(dims))]
+            return True
+        inputs = [name for name in node.input if name]
+        if node.op_type == "Constant" or not inputs or node.op_type.startswith(_RANDOM):
+            return False
+        if any(self.alias.get(name, name) not in self.constants for name in inputs):
+            return False
+        from onnx.reference import ReferenceEvaluator
+
+        try:
+            values = ReferenceEvaluator(node).run(None, {n: self.constants[self.alias.get(n, n)] for n in inputs})
+        except Exception:  # noqa: BLE001 - not foldable here: the op's handler says what is wrong
+            return False
+        self.constants.update((name, np.asarray(v)) for name, v in zip(node.output, values) if name)
+        return True
+
+    # -- helpers for the handlers ---------------------------------------------------------------
+    def unsupported(self, detail: str = "") -> UnsupportedLayerError:
+        node = self.node
+        return UnsupportedLayerError(node.name or f"{node.op_type}_{self.index}", f"ONNX {node.op_type}", detail)
+
+    def tensor(self, name: str) -> str:
+        name = self.alias.get(name, name)
+        if name not in self.runtime:
+            raise self.unsupported(f"input '{name}' is a constant or unknown (only computed tensors)")
+        return name
+
+    def const(self, name: str, what: str = "") -> np.ndarray | None:
+        """The constant `name` ('' for an absent optional input: None); when `what` names it, a
+        missing constant is an error."""
+        value = self.constants.get(self.alias.get(name, name)) if name else None
+        if value is None and what:
+            raise self.unsupported(f"the {what} is not a constant")
+        return value
+
+    def weights(self, name: str, what: str) -> np.ndarray:
+        return self.const(name, what).astype(np.float32)
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        shape = self.shapes.get(self.alias.get(name, name))
+        if shape is None or any(d is None for d in shape):
+            raise self.unsupported(f"the shape of '{name}' is not static after shape inference")
+        return tuple(int(d) for d in shape)
+
+    def layer_name(self, weight: str = "") -> str:
+        if weight.endswith(".weight"):
+            return weight.removesuffix(".weight")
+        return _module_path(self.node) or self.node.name or f"{self.node.op_type}_{self.index}"
+
+    def add(self, kind: str, inputs: Sequence[str], named_by: str = "", **attrs: Any) -> Layer:
+        """A layer writing the node's first output; `named_by`: its weight (see layer_name)."""
+        output = self.node.output[0]
+        layer = Layer(
+            self.layer_name(named_by), kind, [self.tensor(i) for i in inputs], output, self.shape(output), attrs
+        )
+        self.layers.append(layer)
+        self.runtime.add(output)
+        return layer
+
+    def only_first_output(self) -> None:
+        if any(self.uses.get(name, 0) for name in self.node.output[1:]):
+            raise self.unsupported("only the first output is supported")
+
+    def spatial(self, attrs: dict[str, Any], kernel: Sequence[int]) -> tuple[tuple[int, int], tuple[int, int]]:
+        """(stride, padding) of a conv or pool; dilation 1, symmetric pads, no SAME_* auto_pad."""
+        auto_pad = attrs.get("auto_pad", "NOTSET")
+        if auto_pad not in ("NOTSET", "VALID"):
+            raise self.unsupported(f"auto_pad {auto_pad} (only explicit pads)")
+        if len(kernel) != 2:
+            raise self.unsupported(f"a {len(kernel)}-D kernel (only 2-D)")
+        if any(d != 1 for d in attrs.get("dilations", [1, 1])):
+            raise self.unsupported(f"dilations {list(attrs['dilations'])}")
+        pads = [0, 0, 0, 0] if auto_pad == "VALID" else list(attrs.get("pads", [0, 0, 0, 0]))
+        if pads[:2] != pads[2:]:
+            raise self.unsupported(f"asymmetric pads {pads}")
+        stride = tuple(attrs.get("strides", [1, 1]))
+        return (int(stride[0]), int(stride[1])), (int(pads[0]), int(pads[1]))
+
+
+# -- one ONNX op ----------------------------------------------------------------------------------
+
+
+def _conv(imp: _Importer, node: onnx.NodeProto) -> None:
+    a = _attrs(node)
+    weight = imp.weights(node.input[1], "weight")
+    bias = imp.weights(node.input[2], "bias") if len(node.input) > 2 and node.input[2] else None
+    if weight.ndim != 4:
+        raise imp.unsupported(f"a {weight.ndim - 2}-D convolution (only 2-D)")
+    stride, padding = imp.spatial(a, a.get("kernel_shape", weight.shape[2:]))
+    imp.add(
+        "conv",
+        node.input[:1],
+        node.input[1],
+        weight=weight,
+        bias=bias,
+        stride=stride,
+        padding=padding,
+        groups=int(a.get("group", 1)),
+        activation="none",
+    )
+
+
+def _batchnorm(imp: _Importer, node: onnx.NodeProto) -> None:
+    a = _attrs(node)
+    if a.get("training_mode", 0):
+        raise imp.unsupported("training mode")
+    imp.only_first_output()
+    scale, bias, mean, var = (imp.weights(n, "statistics") for n in node.input[1:5])
+    imp.add("batchnorm", node.input[:1], weight=scale, bias=bias, mean=mean, var=var, eps=float(a.get("epsilon", 1e-5)))
+
+
+def _relu(imp: _Importer, node: onnx.NodeProto) -> None:
+    imp.add("activation", node.input[:1], activation="relu")
+
+
+def _clip(imp: _Importer, node: onnx.NodeProto) -> None:
+    def bound(i: int) -> float | None:
+        return float(imp.const(node.input[i], "bound")) if len(node.input) > i and node.input[i] else None
+
+    lo, hi = bound(1), bound(2)
+    kinds = {(0.0, 6.0): "relu6", (0.0, None): "relu"}
+    if (lo, hi) not in kinds:
+        raise imp.unsupported(f"Clip to [{lo}, {hi}] (only ReLU6's [0, 6] or ReLU's [0, ∞))")
+    imp.add("activation", node.input[:1], activation=kinds[lo, hi])
+
+
+def _pool(kind: str) -> Callable[[_Importer, onnx.NodeProto], None]:
+    def handler(imp: _Importer, node: onnx.NodeProto) -> None:
+        a = _attrs(node)
+        imp.only_first_output()
+        if a.get("ceil_mode", 0):
+            raise imp.unsupported("ceil_mode 1")
+        kernel = tuple(int(k) for k in a["kernel_shape"])
+        stride, padding = imp.spatial(a, kernel)
+        if kind == "avg" and any(padding) and not a.get("count_include_pad", 0):
+            raise imp.unsupported("padding with count_include_pad 0")
+        imp.add("pool", node.input[:1], pool=kind, kernel=kernel, stride=stride, padding=padding)
+
+    return handler
+
+
+def _global_avg_pool(imp: _Importer, node: onnx.NodeProto) -> None:
+    if len(imp.shape(node.input[0])) != 4:
+        raise imp.unsupported("only N x C x H x W inputs")
+    imp.add("adaptive_avg_pool", node.input[:1])
+
+
+def _reduce_mean(imp: _Importer, node: onnx.NodeProto) -> None:
+    a = _attrs(node)
+    axes = a.get("axes")
+    if axes is None and len(node.input) > 1 and node.input[1]:
+        axes = imp.const(node.input[1], "axes").tolist()
+    rank = len(imp.shape(node.input[0]))
+    if rank != 4 or axes is None or sorted(d % rank for d in axes) != [2, 3]:
+        raise imp.unsupported(f"mean over axes {axes} (only H and W of N x C x H x W)")
+    output = node.output[0]
+    if a.get("keepdims", 1):
+        imp.add("adaptive_avg_pool", node.input[:1])
+        return
+    imp.layers += global_avg_pool(imp.layer_name(), imp.tensor(node.input[0]), output, imp.shape(output))
+    imp.runtime.add(output)
+
+
+def _add(imp: _Importer, node: onnx.NodeProto) -> None:
+    a, b = node.input[:2]
+    if imp.const(a) is not None or imp.const(b) is not None:
+        bias, source = (imp.const(a), b) if imp.const(a) is not None else (imp.const(b), a)
+        producer = next((layer for layer in imp.layers if layer.output == imp.alias.get(source, source)), None)
+        if producer is None or producer.kind != "linear" or producer.attrs["bias"] is not None:
+            raise imp.unsupported("adding a constant (only a MatMul's bias)")
+        if imp.uses.get(producer.output, 0) != 1:
+            raise imp.unsupported("the MatMul before this bias has other users")
+        out = producer.shape[-1]
+        producer.attrs["bias"] = np.ascontiguousarray(np.broadcast_to(bias.astype(np.float32).reshape(-1), (out,)))
+        imp.alias[node.output[0]] = producer.output
+        return
+    if imp.shape(a) != imp.shape(b):
+        raise imp.unsupported(f"broadcasting add {imp.shape(a)} + {imp.shape(b)}")
+    imp.add("add", [a, b], activation="none")
+
+
+def _concat(imp: _Importer, node: onnx.NodeProto) -> None:
+    axis, rank = int(_attrs(node)["axis"]), len(imp.shape(node.output[0]))
+    if rank != 4 or axis % rank != 1:
+        raise imp.unsupported(f"concatenation along axis {axis} (only channels)")
+    imp.add("concat", node.input)
+
+
+def _gemm(imp: _Importer, node: onnx.NodeProto) -> None:
+    a = _attrs(node)
+    if a.get("transA", 0) or a.get("alpha", 1.0) != 1.0 or a.get("beta", 1.0) != 1.0:
+        raise imp.unsupported("transA, alpha or beta other than Gemm's defaults")
+    weight = imp.weights(node.input[1], "weight")
+    weight = weight if a.get("transB", 0) else weight.T
+    bias = imp.const(node.input[2], "bias") if len(node.input) > 2 else None
+    if bias is not None:
+        bias = np.ascontiguousarray(np.broadcast_to(bias.astype(np.float32).reshape(-1), weight.shape[:1]))
+    imp.add("linear", node.input[:1], node.input[1], weight=np.ascontiguousarray(weight), bias=bias, activation="none")
+
+
+def _matmul(imp: _Importer, node: onnx.NodeProto) -> None:
+    weight = imp.weights(node.input[1], "right-hand side")
+    if weight.ndim != 2 or len(imp.shape(node.input[0])) != 2:
+        raise imp.unsupported("only a 2-D input times a 2-D constant")
+    imp.add(
+        "linear", node.input[:1], node.input[1], weight=np.ascontiguousarray(weight.T), bias=None, activation="none"
+    )
+
+
+def _reshape(imp: _Importer, node: onnx.NodeProto) -> None:
+    if node.op_type == "Reshape":
+        imp.const(node.input[1], "shape")
+    elif node.op_type in ("Squeeze", "Unsqueeze") and len(node.input) > 1:
+        imp.const(node.input[1], "axes")
+    imp.add("reshape", node.input[:1])
+
+
+def _softmax(imp: _Importer, node: onnx.NodeProto) -> None:
+    rank = len(imp.shape(node.input[0]))
+    if rank != 2:
+        raise imp.unsupported(f"softmax of a {rank}-d tensor (only 2-d N x K, e.g. after Flatten)")
+    axis = int(_attrs(node).get("axis", -1 if imp.opset >= 13 else 1))
+    if axis % rank != rank - 1:
+        raise imp.unsupported(f"softmax along axis {axis} (only the last)")
+    imp.add("softmax", node.input[:1])
+
+
+def _identity(imp: _Importer, node: onnx.NodeProto) -> None:
+    if node.op_type == "Dropout":
+        imp.only_first_output()
+        if len(node.input) > 2 and node.input[2] and imp.const(node.input[2], "training_mode").any():
+            raise imp.unsupported("training mode")
+    source = imp.alias.get(node.input[0], node.input[0])
+    if source in imp.constants:
+        imp.constants[node.output[0]] = imp.constants[source]
+        return
+    imp.alias[node.output[0]] = imp.tensor(source)
+
+
+def _constant(imp: _Importer, node: onnx.NodeProto) -> None:
+    (attr,) = node.attribute
+    value = helper.get_attribute_value(attr)
+    imp.constants[node.output[0]] = (
+        numpy_helper.to_array(value) if isinstance(value, onnx.TensorProto) else np.asarray(value)
+    )
+
+
+_HANDLERS: dict[str, Callable[[_Importer, onnx.NodeProto], None]] = {
+    "Conv": _conv,
+    "BatchNormalization": _batchnorm,
+    "Relu": _relu,
+    "Clip": _clip,
+    "MaxPool": _pool("max"),
+    "AveragePool": _pool("avg"),
+    "GlobalAveragePool": _global_avg_pool,
+    "ReduceMean": _reduce_mean,
+    "Add": _add,
+    "Concat": _concat,
+    "Gemm": _gemm,
+    "MatMul": _matmul,
+    "Flatten": _reshape,
+    "Reshape": _reshape,
+    "Squeeze": _reshape,
+    "Unsqueeze": _reshape,
+    "Softmax": _softmax,
+    "Identity": _identity,
+    "Dropout": _identity,
+    "Constant": _constant,
+}
