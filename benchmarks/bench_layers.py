@@ -436,20 +436,9 @@ def main(argv=None) -> dict:
     args.out.mkdir(parents=True, exist_ok=True)
     pk = peak.load_peak(args.out, reps=2 if args.quick else 7)
     peak_gflops = {isa: peak.peak_per_core(pk, isa) for isa in ("avx512", "avx2", "neon")}
-    result = {
-        "script": "bench_layers",
-        "machine": common.machine_info(),
-        "load_start": common.loadavg(),
-        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "isa": args.isa,
-        "threads": threads_list,
-        "runs": args.runs,
-        "warmup": args.warmup,
-        "gap_ms": args.gap_ms,
-        "quick": args.quick,
-        "peak_gflops_per_core": peak_gflops,
-        "layers": [],
-    }
+    result = common.run_record(
+        "bench_layers", args, threads_list, quick=args.quick, peak_gflops_per_core=peak_gflops, layers=[]
+    )
     for layer in layers:
         for t in threads_list:
             # Ablation on VGG's layers (in --quick: on the first layer only, to exercise it).

@@ -263,20 +263,9 @@ def main(argv=None) -> dict:
     args.out.mkdir(parents=True, exist_ok=True)
     pk = peak.load_peak(args.out)
     peak_gflops = {isa: peak.peak_per_core(pk, isa) for isa in ("avx512", "avx2", "neon")}
-    result = {
-        "script": "bench_models",
-        "machine": common.machine_info(),
-        "load_start": common.loadavg(),
-        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "isa": args.isa,
-        "threads": threads_list,
-        "runs": args.runs,
-        "warmup": args.warmup,
-        "gap_ms": args.gap_ms,
-        "seed": args.seed,
-        "peak_gflops_per_core": peak_gflops,
-        "models": [],
-    }
+    result = common.run_record(
+        "bench_models", args, threads_list, seed=args.seed, peak_gflops_per_core=peak_gflops, models=[]
+    )
     for name in args.models.split(","):
         result["models"] += bench_model(name, threads_list, args.isa, args, peak_gflops)
     result["models"].sort(key=lambda r: (r["threads"], list(MODELS).index(r["model"]) if r["model"] in MODELS else 99))

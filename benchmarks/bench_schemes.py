@@ -334,22 +334,16 @@ def main(argv=None) -> dict:
     args.out.mkdir(parents=True, exist_ok=True)
     plans_dir = args.out / "schemes-plans"
     plans_dir.mkdir(exist_ok=True)
-    result = {
-        "script": "bench_schemes",
-        "machine": common.machine_info(),
-        "load_start": common.loadavg(),
-        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "isa": args.isa,
-        "threads": args.threads,
-        "rate": args.rate,
-        "runs": args.runs,
-        "warmup": args.warmup,
-        "gap_ms": args.gap_ms,
-        "seed": args.seed,
-        "quick": args.quick,
-        "search_latency": args.search_latency,
-        "models": [],
-    }
+    result = common.run_record(
+        "bench_schemes",
+        args,
+        args.threads,
+        rate=args.rate,
+        seed=args.seed,
+        quick=args.quick,
+        search_latency=args.search_latency,
+        models=[],
+    )
     for name, channels, size in models:
         result["models"] += bench_model(name, channels, size, args, plans_dir)
     if args.accuracy_dir is not None:

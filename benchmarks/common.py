@@ -96,6 +96,23 @@ def machine_info() -> dict:
 # --- frameworks at a given thread count ------------------------------------------------------------
 
 
+def run_record(script: str, args, threads, **fields) -> dict:
+    """The head of a benchmark's JSON record: the script, the machine, its load and the start time,
+    the ISA, threads and timing options of the run, then `fields`."""
+    return {
+        "script": script,
+        "machine": machine_info(),
+        "load_start": loadavg(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "isa": args.isa,
+        "threads": threads,
+        "runs": args.runs,
+        "warmup": args.warmup,
+        "gap_ms": args.gap_ms,
+        **fields,
+    }
+
+
 def set_torch_threads(threads: int) -> None:
     import torch
 

@@ -157,11 +157,7 @@ class PatternLibraryAttr(ParametrizedAttribute):
             off_centre = parser.parse_optional_punctuation(",") is not None
             if off_centre:
                 parser.parse_keyword("off_centre")
-        return [
-            IntAttr(rows),
-            ArrayAttr([StringAttr(m.replace("|", "")) for m in masks]),
-            IntAttr(int(off_centre)),
-        ]
+        return [IntAttr(rows), ArrayAttr([StringAttr(m.replace("|", "")) for m in masks]), IntAttr(int(off_centre))]
 
 
 @irdl_attr_definition

@@ -170,8 +170,7 @@ def test_unknown_pass(valid_file: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "spec",
-    ["lower-pattern-to-kernel{tile_x=", "lower-pattern-to-kernel{tile_x=4", "lower-pattern-to-kernel{"],
+    "spec", ["lower-pattern-to-kernel{tile_x=", "lower-pattern-to-kernel{tile_x=4", "lower-pattern-to-kernel{"]
 )
 def test_malformed_pass_options(valid_file: Path, spec: str) -> None:
     result = run_opt(str(valid_file), "-p", spec)

@@ -386,20 +386,9 @@ def test_dense_kernels_compile_warning_free(target: str, march: str | None, tmp_
     cc = "gcc" if target == "host" else "aarch64-linux-gnu-gcc"
     flags = [f"-march={march}"] if target == "host" else ["-mcpu=cortex-a76"]
     for extra in ([], ["-std=c11", "-Wpedantic"]):
-        cmd = [
-            cc,
-            "-O3",
-            "-Wall",
-            "-Wextra",
-            "-Werror",
-            *flags,
-            *extra,
-            f"-I{RUNTIME_DIR}",
-            "-c",
-            str(RUNTIME_DIR / "ops_dense.c"),
-            "-o",
-            str(tmp_path / "ops_dense.o"),
-        ]
+        source, obj = RUNTIME_DIR / "ops_dense.c", tmp_path / "ops_dense.o"
+        cmd = [cc, "-O3", "-Wall", "-Wextra", "-Werror", *flags, *extra, f"-I{RUNTIME_DIR}", "-c", str(source)]
+        cmd += ["-o", str(obj)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
 
@@ -551,10 +540,7 @@ def test_conv_verifier_errors(kwargs, message):
             "nn.reshape ins(%f : memref<2x6xf32>) outs(%g : memref<2x3xf32>)",
             r"output memref<2x3xf32> holds 6 elements, input memref<2x6xf32> holds 12",
         ),
-        (
-            "nn.softmax ins(%a : memref<1x2x8x8xf32>) outs(%a : memref<1x2x8x8xf32>)",
-            "input must be a 2-d NxK memref",
-        ),
+        ("nn.softmax ins(%a : memref<1x2x8x8xf32>) outs(%a : memref<1x2x8x8xf32>)", "input must be a 2-d NxK memref"),
         (
             "nn.activation ins(%f : memref<2x6xf32>) outs(%f : memref<2x6xf32>) activation none",
             "activation none is a copy",

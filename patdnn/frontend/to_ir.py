@@ -245,32 +245,13 @@ def _build_op(layer: Layer, plan: dict[str, Any], inputs: list[SSAValue], out: S
             padding=list(a["padding"]),
             activation=act,
         )
-    if kind == "block_conv":
+    if kind in ("block_conv", "block_linear"):
+        packed = (plan["block"], plan["offsets"], plan["columns"], weights.attr(plan["w"]), weights.attr(plan["b"]))
+        if kind == "block_linear":
+            return block.LinearOp(inputs[0], out, *packed, activation=act)
         kh, kw = a["weight"].shape[2:]
-        return block.Conv2dOp(
-            inputs[0],
-            out,
-            plan["block"],
-            plan["offsets"],
-            plan["columns"],
-            weights.attr(plan["w"]),
-            weights.attr(plan["b"]),
-            kernel=(kh, kw),
-            stride=tuple(a["stride"]),
-            padding=tuple(a["padding"]),
-            activation=act,
-        )
-    if kind == "block_linear":
-        return block.LinearOp(
-            inputs[0],
-            out,
-            plan["block"],
-            plan["offsets"],
-            plan["columns"],
-            weights.attr(plan["w"]),
-            weights.attr(plan["b"]),
-            activation=act,
-        )
+        window = {"kernel": (kh, kw), "stride": tuple(a["stride"]), "padding": tuple(a["padding"])}
+        return block.Conv2dOp(inputs[0], out, *packed, **window, activation=act)
     if kind == "conv":
         kh, kw = a["weight"].shape[2:]
         return nn.Conv2dOp(

@@ -274,19 +274,11 @@ def search(
     return result
 
 
-def search_plan(
-    model: torch.nn.Module,
-    input_shape: tuple[int, ...],
-    rate: float,
-    latency: str = "model",
-    budget: float | None = None,
-    progress: bool = True,
-    log: str | Path | None = None,
-    **options,
-) -> Plan:
+def search_plan(model: torch.nn.Module, input_shape: tuple[int, ...], rate: float, **options) -> Plan:
     """A plan for every conv/linear of `model` chosen by the search (module docstring), with
-    ~`rate`x fewer weights over the prunable layers (between rate and rate / (1 - tolerance))."""
-    return search(model, input_shape, rate, latency, budget, progress, log, **options).plan
+    ~`rate`x fewer weights over the prunable layers (between rate and rate / (1 - tolerance));
+    `options`: those of `search`."""
+    return search(model, input_shape, rate, **options).plan
 
 
 def _library(model: torch.nn.Module, layers: list[LayerShape]) -> np.ndarray | None:

@@ -15,26 +15,7 @@ from ._init import init_weights
 __all__ = ["VGG", "VGG16_CFG", "make_layers", "vgg16", "vgg16_cifar"]
 
 #: Configuration "D" of Simonyan & Zisserman: conv output channels, "M" = 2x2 max pool.
-VGG16_CFG: list[int | str] = [
-    64,
-    64,
-    "M",
-    128,
-    128,
-    "M",
-    256,
-    256,
-    256,
-    "M",
-    512,
-    512,
-    512,
-    "M",
-    512,
-    512,
-    512,
-    "M",
-]
+VGG16_CFG: list[int | str] = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
 
 
 def make_layers(cfg: list[int | str], batch_norm: bool = False, in_channels: int = 3) -> nn.Sequential:

@@ -11,14 +11,12 @@ fallback, the fp16 program type-checked by clang, and a whole block-pruned model
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
 import torch
-from test_opencl_layers import check_fp16_request, embedded_program, merge_functions
+from test_opencl_layers import check_fp16_request, clang_type_check, merge_functions
 from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, i64
 
 from patdnn.backend.opencl import emit_opencl
@@ -201,30 +199,10 @@ def test_block_kernels_map_filter_blocks_to_work_groups():
 def test_block_program_type_checks_as_fp16_with_clang(tmp_path_factory, tmp_path):
     """PoCL cannot build the half variant; clang checks it as OpenCL C 1.2 with cl_khr_fp16 on."""
     need_toolchain("opencl")
-    clang = shutil.which("clang-15") or shutil.which("clang")
-    if clang is None:
-        pytest.skip("clang is not installed (optional: type-checks the fp16 OpenCL program)")
     build_and_run(tmp_path_factory)
-    model = _BUILT["model"]
-    program = tmp_path / "program.cl"
-    program.write_text(embedded_program(model.executable.with_name("model.c").read_text()))  # type: ignore[attr-defined]
+    source = _BUILT["model"].executable.with_name("model.c")  # type: ignore[attr-defined]
     for defines in ([], ["-DPDNN_FP16"]):
-        cmd = [
-            clang,
-            "-cl-std=CL1.2",
-            "-Xclang",
-            "-finclude-default-header",
-            "-Xclang",
-            "-cl-ext=+cl_khr_fp16",
-            *defines,
-            "-Werror",
-            "-fsyntax-only",
-            "-x",
-            "cl",
-            str(program),
-        ]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr
+        clang_type_check(source, tmp_path / "program.cl", defines)
 
 
 class BlockNet(torch.nn.Module):

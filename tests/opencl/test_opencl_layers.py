@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -142,21 +143,9 @@ def test_fp16_request_falls_back_to_fp32_on_a_device_without_half(tmp_path_facto
 def test_opencl_runtime_compiles_warning_free(tmp_path):
     need_toolchain("opencl")
     for defines in (["-DPDNN_OPENCL"], []):  # without PDNN_OPENCL it must compile to nothing
-        cmd = [
-            "gcc",
-            "-O2",
-            "-std=c11",
-            "-Wall",
-            "-Wextra",
-            "-Wpedantic",
-            "-Werror",
-            *defines,
-            f"-I{RUNTIME_DIR}",
-            "-c",
-            str(RUNTIME_DIR / "opencl.c"),
-            "-o",
-            str(tmp_path / "opencl.o"),
-        ]
+        warnings = "-O2 -std=c11 -Wall -Wextra -Wpedantic -Werror".split()
+        source, obj = RUNTIME_DIR / "opencl.c", tmp_path / "opencl.o"
+        cmd = ["gcc", *warnings, *defines, f"-I{RUNTIME_DIR}", "-c", str(source), "-o", str(obj)]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
 
@@ -169,31 +158,23 @@ def embedded_program(model_c: str) -> str:
     return "\n".join(line.replace('\\"', '"').replace("\\\\", "\\") for line in lines)
 
 
-@pytest.mark.parametrize("defines", [[], ["-DPDNN_FP16"]], ids=["fp32", "fp16"])
-def test_program_type_checks_with_clang(defines, tmp_path_factory, tmp_path):
-    """PoCL cannot build the fp16 variant (no cl_khr_fp16): clang checks it as OpenCL C 1.2 with
-    the extension on, so the half path is at least well-typed before it meets a real GPU."""
-    need_toolchain("opencl")
+def clang_type_check(source: Path, program: Path, defines: list[str]) -> None:
+    """Checks the OpenCL program embedded in the generated host C `source` with clang as OpenCL C
+    1.2 with cl_khr_fp16 on (PoCL cannot build the fp16 variant), so the half path is at least
+    well-typed before it meets a real GPU; skips without clang."""
     clang = shutil.which("clang-15") or shutil.which("clang")
     if clang is None:
         pytest.skip("clang is not installed (optional: type-checks the fp16 OpenCL program)")
-    results(tmp_path_factory)
-    model: BuiltModel = _BUILT["model"]  # type: ignore[assignment]
-    program = tmp_path / "program.cl"
-    program.write_text(embedded_program(model.executable.with_name("model.c").read_text()))
-    cmd = [
-        clang,
-        "-cl-std=CL1.2",
-        "-Xclang",
-        "-finclude-default-header",
-        "-Xclang",
-        "-cl-ext=+cl_khr_fp16",
-        *defines,
-        "-Werror",
-        "-fsyntax-only",
-        "-x",
-        "cl",
-        str(program),
-    ]
+    program.write_text(embedded_program(source.read_text()))
+    flags = "-cl-std=CL1.2 -Xclang -finclude-default-header -Xclang -cl-ext=+cl_khr_fp16".split()
+    cmd = [clang, *flags, *defines, "-Werror", "-fsyntax-only", "-x", "cl", str(program)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("defines", [[], ["-DPDNN_FP16"]], ids=["fp32", "fp16"])
+def test_program_type_checks_with_clang(defines, tmp_path_factory, tmp_path):
+    need_toolchain("opencl")
+    results(tmp_path_factory)
+    model: BuiltModel = _BUILT["model"]  # type: ignore[assignment]
+    clang_type_check(model.executable.with_name("model.c"), tmp_path / "program.cl", defines)

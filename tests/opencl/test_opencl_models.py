@@ -92,16 +92,9 @@ def test_patdnnc_target_opencl_builds_a_runner(tmp_path):
     assert build.returncode == 0, build.stderr
     assert "__kernel" in (out / "model.c").read_text()
     x.numpy().tofile(tmp_path / "in.bin")
+    files = [str(tmp_path / "in.bin"), str(tmp_path / "out.bin")]
     run = subprocess.run(
-        [
-            str(out / "model_run"),
-            "--weights-dir",
-            str(out),
-            "--bench",
-            "2",
-            str(tmp_path / "in.bin"),
-            str(tmp_path / "out.bin"),
-        ],
+        [str(out / "model_run"), "--weights-dir", str(out), "--bench", "2", *files],
         capture_output=True,
         text=True,
         env={**os.environ, "PATDNN_OPENCL_DEVICE": DEVICE},

@@ -74,3 +74,29 @@ def net_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("usernet") / "tinynet.py"
     path.write_text(NET_SOURCE)
     return path
+
+
+def run_patdnn(capsys, *args: str) -> tuple[int, str, str]:
+    """Runs `patdnn ARGS` in-process (no interpreter start-up per case): (status, stdout, stderr)."""
+    from patdnn.tools.patdnn_cli import main
+
+    try:
+        status = main(list(args))
+    except SystemExit as e:
+        status = e.code
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.fixture
+def prune_mistake(capsys, tmp_path):
+    """`check(args, message)`: `patdnn prune` with `args` (no training) fails with one line naming `message`."""
+
+    def check(args: list[str], message: str) -> None:
+        quick = ["--dense-epochs", "0", "--train-limit", "64", "--test-limit", "64"]
+        status, _, err = run_patdnn(capsys, "prune", "-o", str(tmp_path / "o"), *quick, *args)
+        assert status == 1
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], err
+
+    return check

@@ -10,25 +10,15 @@ import sys
 
 import pytest
 import torch
+from conftest import run_patdnn
 
 from patdnn.data import fashion_mnist_root
 from patdnn.prune import load_patterns, mask_violations, pattern_masks
 from patdnn.prune.pipeline import build_model
-from patdnn.tools.patdnn_cli import main
-
-
-def _patdnn(capsys, *args: str) -> tuple[int, str, str]:
-    """Runs `patdnn ARGS` in-process (no interpreter start-up per case): (status, stdout, stderr)."""
-    try:
-        status = main(list(args))
-    except SystemExit as e:
-        status = e.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def test_help_explains_the_pipeline(capsys):
-    status, out, _ = _patdnn(capsys, "prune", "--help")
+    status, out, _ = run_patdnn(capsys, "prune", "--help")
     assert status == 0
     for option in (
         "--patterns",
@@ -56,28 +46,13 @@ def test_help_explains_the_pipeline(capsys):
         (["--dense-epochs", "-1"], "-1"),
     ],
 )
-def test_user_mistakes_are_one_line(capsys, tmp_path, args, message):
-    status, _, err = _patdnn(
-        capsys,
-        "prune",
-        "-o",
-        str(tmp_path / "o"),
-        "--dense-epochs",
-        "0",
-        "--train-limit",
-        "64",
-        "--test-limit",
-        "64",
-        *args,
-    )
-    assert status == 1
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], err
+def test_user_mistakes_are_one_line(prune_mistake, args, message):
+    prune_mistake(args, message)
 
 
 def test_missing_dataset_is_one_line(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("PATDNN_FASHION_MNIST", str(tmp_path))
-    status, _, err = _patdnn(capsys, "prune", "-o", str(tmp_path / "o"))
+    status, _, err = run_patdnn(capsys, "prune", "-o", str(tmp_path / "o"))
     assert status == 1
     assert "dataset-fashion-mnist" in err and len(err.strip().splitlines()) == 1
 
@@ -99,20 +74,8 @@ def test_torchrun_two_processes_gloo(tmp_path):
         "prune",
         "-o",
         str(out),
-        "--train-limit",
-        "256",
-        "--test-limit",
-        "101",
-        "--dense-epochs",
-        "1",
-        "--admm-epochs",
-        "1",
-        "--retrain-epochs",
-        "1",
-        "--batch-size",
-        "64",
-        "--threads",
-        "1",
+        *"--train-limit 256 --test-limit 101 --dense-epochs 1 --admm-epochs 1 --retrain-epochs 1".split(),
+        *"--batch-size 64 --threads 1".split(),
     ]
     # own session: on a hang, the workers are killed with torchrun (not left behind)
     process = subprocess.Popen(

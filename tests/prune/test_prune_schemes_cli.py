@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import run_patdnn
 
 from patdnn.data import fashion_mnist_root
 from patdnn.lr import load_plan
@@ -17,7 +18,6 @@ from patdnn.sparsity import Scheme, parse_scheme
 from patdnn.sparsity.block import project_block
 from patdnn.sparsity.layers import kept_weights, model_layers
 from patdnn.sparsity.plan import save_plan
-from patdnn.tools.patdnn_cli import main
 
 PLAN = {
     "layer1.0.conv1": Scheme.pattern(2.0),
@@ -27,30 +27,15 @@ PLAN = {
     "layer3.2.conv2": Scheme.blocks(8, 16, 2, "rows"),
     "fc": Scheme.blocks(2, 16, 2),
 }
-TINY = [
-    "--train-limit",
-    "256",
-    "--test-limit",
-    "100",
-    "--dense-epochs",
-    "1",
-    "--admm-epochs",
-    "1",
-    "--retrain-epochs",
-    "1",
-    "--batch-size",
-    "64",
-    "--threads",
-    "1",
-]
+TINY = (
+    "--train-limit 256 --test-limit 100 --dense-epochs 1 --admm-epochs 1 --retrain-epochs 1 --batch-size 64 --threads 1"
+)
+TINY = TINY.split()
 
 
 def _patdnn(capsys, *args: str) -> tuple[int, str]:
-    try:
-        status = main(list(args))
-    except SystemExit as e:
-        status = e.code
-    return status, capsys.readouterr().err
+    status, _, err = run_patdnn(capsys, *args)
+    return status, err
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +44,8 @@ def mixed_run(tmp_path_factory):
         pytest.skip("Debian package dataset-fashion-mnist is not installed")
     root = tmp_path_factory.mktemp("schemes")
     save_plan(PLAN, root / "plan.json")
+    from patdnn.tools.patdnn_cli import main
+
     assert main(["prune", "-o", str(root / "out"), "--schemes", str(root / "plan.json"), *TINY]) == 0
     return root
 
@@ -127,23 +114,8 @@ def test_resume_refuses_another_plan(mixed_run, capsys):
         (["--schemes", "nope.json"], "does not exist"),
     ],
 )
-def test_scheme_mistakes_are_one_line(capsys, tmp_path, args, message):
-    status, err = _patdnn(
-        capsys,
-        "prune",
-        "-o",
-        str(tmp_path / "o"),
-        "--dense-epochs",
-        "0",
-        "--train-limit",
-        "64",
-        "--test-limit",
-        "64",
-        *args,
-    )
-    assert status == 1
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], err
+def test_scheme_mistakes_are_one_line(prune_mistake, args, message):
+    prune_mistake(args, message)
 
 
 def test_bad_layer_in_plan_fails_before_training(capsys, tmp_path):

@@ -14,10 +14,7 @@ MODEL_TEMPLATE = Path(__file__).with_name("affine_model.c.in")
 N = 1003
 WEIGHTS = struct.pack("<2f", 2.0, 1.0)
 
-TARGETS = [
-    pytest.param("host", id="host"),
-    pytest.param("aarch64", id="aarch64", marks=pytest.mark.qemu),
-]
+TARGETS = [pytest.param("host", id="host"), pytest.param("aarch64", id="aarch64", marks=pytest.mark.qemu)]
 
 
 @pytest.fixture(scope="module", params=TARGETS)

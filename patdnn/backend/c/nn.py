@@ -41,48 +41,11 @@ def _conv(emitter: CState, op: nn.Conv2dOp, name: Name) -> str:
         packed = f"{w}_cm"
         emitter.out.append(f"static float *{packed}; /* NULL: pdnn_conv1x1_cm runs pdnn_conv2d_dense */")
         emitter.init_lines.append(f"if (!{packed}) {packed} = pdnn_pack_cm({w}, {cout}, {cin}, {ho * wo});")
-        return _call(
-            "pdnn_conv1x1_cm",
-            name(op.input),
-            name(op.output),
-            w,
-            packed,
-            b,
-            residual,
-            n,
-            cin,
-            h,
-            wd,
-            cout,
-            ho,
-            wo,
-            sh,
-            sw,
-            ACT_C[op.activation.data],
-        )
-    return _call(
-        "pdnn_conv2d_dense",
-        name(op.input),
-        name(op.output),
-        w,
-        b,
-        residual,
-        n,
-        cin,
-        h,
-        wd,
-        cout,
-        ho,
-        wo,
-        kh,
-        kw,
-        sh,
-        sw,
-        ph,
-        pw,
-        groups,
-        ACT_C[op.activation.data],
-    )
+        io = (name(op.input), name(op.output), w, packed, b, residual)
+        return _call("pdnn_conv1x1_cm", *io, n, cin, h, wd, cout, ho, wo, sh, sw, ACT_C[op.activation.data])
+    io = (name(op.input), name(op.output), w, b, residual)
+    window = (kh, kw, sh, sw, ph, pw, groups)
+    return _call("pdnn_conv2d_dense", *io, n, cin, h, wd, cout, ho, wo, *window, ACT_C[op.activation.data])
 
 
 def _pool(emitter: CState, op: nn.Pool2dOp, name: Name) -> str:
