@@ -142,7 +142,7 @@ def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops:
             common.set_torch_threads(t)
             rec = {"model": name, "threads": t, "isa": isa, "flops": flops, "missing": dict(missing), "checks": {}}
             start = time.perf_counter()
-            ours = patdnn.compile(pruned, x, isa=isa, threads=t, patterns=patterns, outdir=tmp / f"ours{t}")
+            ours = patdnn.compile(pruned, x, target=isa, threads=t, patterns=patterns, outdir=tmp / f"ours{t}")
             rec["compile_s"] = time.perf_counter() - start
 
             def run_torch(m):

@@ -16,7 +16,7 @@ Variants (every plan counts its rate over the prunable layers, see patdnn.sparsi
 
 Latency: random weights (seeded; or --checkpoint), BatchNorms randomised, one-shot projection of
 each plan (patdnn.sparsity.apply: pattern layers by the model's 8-pattern library + connectivity,
-block layers by project_block), compiled with `patdnn.compile(..., isa=best host ISA,
+block layers by project_block), compiled with `patdnn.compile(..., target=best host ISA,
 schemes=plan)`; output checked against torch on the pruned model (1e-3); then the four variants
 and dense PyTorch (the unpruned model) timed interleaved, medians. Accuracy: DIR/<variant>/report.json
 of `patdnn prune` runs (the plans used here are written to OUT/schemes-plans/ for that).
@@ -156,7 +156,7 @@ def bench_model(name: str, channels: int, size: int, args, plans_dir: Path) -> l
                     ours = patdnn.compile(
                         model,
                         x,
-                        isa=args.isa,
+                        target=args.isa,
                         threads=t,
                         outdir=Path(tmp) / f"{variant}{t}",
                         patterns=patterns,

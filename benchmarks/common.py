@@ -46,9 +46,10 @@ def cpu_flags() -> set[str]:
 
 
 def best_isa() -> str:
-    """The widest x86 vector ISA our backend has for this host."""
-    flags = cpu_flags()
-    return "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "neon"
+    """The fastest ISA of our C backend this host runs (the compiler's `auto` target)."""
+    from patdnn.toolchain import best_host_isa
+
+    return best_host_isa()
 
 
 def loadavg() -> list[float]:

@@ -53,10 +53,15 @@ def load_onnx(model: onnx.ModelProto | str | Path) -> onnx.ModelProto:
     if kind != "onnx":
         hint = ": pass torch.export.load(path).module()" if kind == "pt2" else ""
         raise ModelFileError(f"{model}: {WHAT[kind]}, not an ONNX model (a torch module or an .onnx file){hint}")
+    return read_onnx(Path(model))
+
+
+def read_onnx(path: Path) -> onnx.ModelProto:
+    """The ModelProto in `path`, a file already identified as ONNX (check_model_file)."""
     try:
-        return onnx.load(str(model))
+        return onnx.load(str(path))
     except Exception as e:  # e.g. external data missing
-        raise ModelFileError(f"{model}: not a valid ONNX model ({_first_line(e)})") from None
+        raise ModelFileError(f"{path}: not a valid ONNX model ({_first_line(e)})") from None
 
 
 def _first_line(error: Exception) -> str:

@@ -27,7 +27,7 @@
 
 **Measured** (`MeasuredLatency`): compiles the layer alone as a torch module with the scheme
 applied (pattern layers via the one-shot pattern projection, block layers via project_block)
-through `patdnn.compile(..., isa=best_host_isa(), schemes=...)` and takes the median of a few
+through `patdnn.compile(..., target=best_host_isa(), schemes=...)` and takes the median of a few
 runs. With a `patdnn.compile` that lacks `schemes=` (before the block backend), block layers
 fall back to the model and say so (source "model: compiler has no schemes= yet"). Results are cached in a JSON log
 (PATDNN_SCHEME_LOG or ~/.cache/patdnn/scheme_latency.json) keyed by ISA, threads, layer
@@ -51,6 +51,7 @@ import torch
 from patdnn.sparsity.apply import apply_plan
 from patdnn.sparsity.layers import LayerShape, check_fits, kept_flops, kept_weights
 from patdnn.sparsity.scheme import Scheme, SchemeKind
+from patdnn.toolchain import best_host_isa
 
 PEAK_GFLOPS = {"avx512": 180.7, "avx2": 94.7, "neon": 94.7, "scalar": 12.0}  # per core, peak.json
 VECTOR_WIDTH = {"avx512": 16, "avx2": 8, "neon": 4, "scalar": 1}
@@ -60,16 +61,6 @@ BLOCK_SIZE_FACTOR = {(8, 16): 1.0, (4, 16): 0.85, (16, 32): 0.85}  # other sizes
 def lane_use(extent: int, width: int) -> float:
     """Used fraction of the vector lanes when `extent` elements run `width` at a time."""
     return extent / (width * math.ceil(extent / width))
-
-
-def best_host_isa() -> str:
-    """The widest vector ISA of this host that our C backend has (as benchmarks/common.best_isa)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "neon"
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    return "avx512" if "avx512f" in flags else "avx2" if "avx2" in flags else "neon"
 
 
 @dataclass(frozen=True)
@@ -195,7 +186,7 @@ class MeasuredLatency:
         extra = {"schemes": plan} if self.schemes_supported else {}
         with tempfile.TemporaryDirectory(prefix="patdnn-scheme-") as tmp:
             compiled = patdnn.compile(
-                module, x, isa=self.isa, threads=self.threads, outdir=Path(tmp), patterns=patterns or None, **extra
+                module, x, target=self.isa, threads=self.threads, outdir=Path(tmp), patterns=patterns or None, **extra
             )
             xn = x.numpy()
             times = []

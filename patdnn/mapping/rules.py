@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import torch
 
-from patdnn.mapping.latency import VECTOR_WIDTH, best_host_isa, lane_use
+from patdnn.mapping.latency import VECTOR_WIDTH, lane_use
 from patdnn.sparsity.layers import PATTERN_ENTRIES, LayerShape, kept_weights, model_layers, plan_rate
 from patdnn.sparsity.plan import Plan
 from patdnn.sparsity.scheme import Scheme, SchemeError
+from patdnn.toolchain import best_host_isa
 
 TINY_SHARE = 0.005
 PATTERN_MIN_CHANNELS = 16

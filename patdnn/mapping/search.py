@@ -35,11 +35,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from patdnn.mapping.latency import CostModel, MeasuredLatency, best_host_isa
+from patdnn.mapping.latency import CostModel, MeasuredLatency
 from patdnn.sparsity.layers import PATTERN_ENTRIES, LayerShape, kept_weights, model_layers, plan_rate
 from patdnn.sparsity.patterns import extract_library
 from patdnn.sparsity.plan import Plan
 from patdnn.sparsity.scheme import Scheme, SchemeError, SchemeKind
+from patdnn.toolchain import best_host_isa
 
 PATTERN_CONNECTIVITY = (1.0, 1.5, 2.0, 2.5, 3.0, 3.6, 4.5, 6.0)
 BLOCK_SIZES = ((4, 16), (8, 16), (16, 32))

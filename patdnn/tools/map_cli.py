@@ -214,12 +214,13 @@ def layer_table(layers, plan, latencies: dict[str, float]) -> str:
 def run_map(args: argparse.Namespace) -> int:
     import torch
 
-    from patdnn.mapping.latency import CostModel, best_host_isa
+    from patdnn.mapping.latency import CostModel
     from patdnn.mapping.rules import rule_plan
     from patdnn.mapping.search import search
     from patdnn.sparsity.layers import model_layers, plan_rate
     from patdnn.sparsity.plan import save_plan
     from patdnn.sparsity.scheme import Scheme, SchemeError
+    from patdnn.toolchain import best_host_isa
 
     if args.output.suffix not in (".json", ".lr"):
         raise ValueError(f"-o {args.output}: expected a .json plan or a .lr file")

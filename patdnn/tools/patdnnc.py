@@ -119,10 +119,12 @@ def _load(
         chosen = load_patterns(patterns) if patterns is not None else None
         plan = load_plan(schemes) if schemes is not None else None
         imported = {"weights_path": outdir / "model.weights", "patterns": chosen, "schemes": plan}
-        if kind == "onnx":
+        if kind == "onnx":  # read once: the shape note and the import share the ModelProto
             from patdnn.frontend import import_onnx
+            from patdnn.frontend.onnx_import import read_onnx
 
-            return import_onnx(model, _onnx_input_shape(model, input_shape), **imported)
+            proto = read_onnx(model)
+            return import_onnx(proto, _onnx_input_shape(model, proto, input_shape), **imported)
         from patdnn.frontend import import_exported_program
 
         return import_exported_program(_load_program(model), **imported)
@@ -155,15 +157,16 @@ def _load_program(model: Path):
         raise ModelFileError(f"{model}: torch.export.load cannot read it: {line}") from None
 
 
-def _onnx_input_shape(model: Path, input_shape: tuple[int, ...] | None) -> tuple[int, ...] | None:
-    """--input-shape, or else the declared input shape with a dynamic batch made 1 (with a note)."""
+def _onnx_input_shape(model: Path, proto, input_shape: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """--input-shape, or else the declared input shape of `proto` (read from `model`) with a dynamic
+    batch made 1 (with a note)."""
     if input_shape is not None:
         return input_shape
     from patdnn.frontend import ModelFileError
-    from patdnn.frontend.onnx_import import load_onnx, onnx_input_shape
+    from patdnn.frontend.onnx_import import onnx_input_shape
     from patdnn.notes import note
 
-    declared = onnx_input_shape(load_onnx(model))
+    declared = onnx_input_shape(proto)
     if any(not isinstance(d, int) or d < 1 for d in declared[1:]):
         text = "x".join(map(str, declared))
         raise ModelFileError(f"{model}: the input has symbolic sizes ({text}): give --input-shape N,C,H,W")

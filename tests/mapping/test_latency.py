@@ -72,7 +72,7 @@ def test_model_within_1_3x_of_measured_whole_models(name):
 
 @pytest.mark.slow
 def test_measured_latency_times_and_reuses_its_log(tmp_path):
-    from patdnn.mapping.latency import best_host_isa
+    from patdnn.toolchain import best_host_isa
 
     need_toolchain("host", best_host_isa())
     timer = MeasuredLatency(threads=1, log=tmp_path / "log.json", runs=3)
