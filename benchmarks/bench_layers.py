@@ -1,5 +1,7 @@
 """Per-layer benchmark: pattern-pruned 3x3 convs (ours) vs dense PyTorch, ONNX Runtime and ncnn
-on the same masked weights, interleaved in one run, at 1 and 2 threads; plus the ablation.
+on the same masked weights, and DeepSparse on them (`deepsparse`, sparse kernels where it finds
+zeros) and on the same layer with its zeros filled (`ds-dense`), interleaved in one run, at 1 and
+2 threads; plus the ablation. DeepSparse runs in its own venv (benchmarks/setup_deepsparse.sh).
 
 Layers: VGG-16's 13 3x3 convs at 224x224 and ResNet-50's 3x3 convs (torchvision v1.5: the
 stride-2 3x3 opens stages 2-4), pruned at PatDNN's rate (8-pattern library, 4 entries,
@@ -25,9 +27,10 @@ HERE = Path(__file__).resolve().parent
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(HERE.parent))
 
-from benchmarks import common, peak  # noqa: E402
+from benchmarks import common, deepsparse_client, peak  # noqa: E402
+from benchmarks.deepsparse_client import add_checked_engine, free_engines  # noqa: E402
 
-FRAMEWORKS = ("ours", "torch", "ort", "ncnn")
+FRAMEWORKS = ("ours", "torch", "ort", "ncnn", "deepsparse", "ds-dense")
 CHANNEL_BLOCK_OFF = 100000  # more input channels than any layer: one block, i.e. no blocking
 
 
@@ -127,17 +130,20 @@ def build_ours(layer: Layer, weight, ids, library, isa: str, pipeline, threads: 
 # --- dense baselines on the same masked weights ---------------------------------------------------
 
 
-def onnx_conv(weight: np.ndarray, stride: int) -> bytes:
+def onnx_conv(weight: np.ndarray, stride: int, size: int | None = None) -> bytes:
+    """One Conv (no bias); input height/width `size` (None: dynamic, as ORT has always been given;
+    DeepSparse compiles for static shapes)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     cout, cin = weight.shape[:2]
     node = helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[stride] * 2)
+    out_size = None if size is None else (size + 2 - 3) // stride + 1
     graph = helper.make_graph(
         [node],
         "conv",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, cin, None, None])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, cout, None, None])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, cin, size, size])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, cout, out_size, out_size])],
         [numpy_helper.from_array(weight, "w")],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
@@ -184,6 +190,30 @@ def baselines(layer: Layer, weight: np.ndarray, threads: int, workdir: Path) -> 
     except Exception as e:  # noqa: BLE001
         missing["ncnn"] = f"{type(e).__name__}: {e}"
     return runners, missing
+
+
+def deepsparse_engines(layer: Layer, weight: np.ndarray, x, reference, threads: int, rng, record: dict) -> dict:
+    """DeepSparse on the masked weights (`deepsparse`) and on the same layer with its zeros filled
+    by random values (`ds-dense`: what the sparsity buys DeepSparse), each checked against torch."""
+    import torch
+    import torch.nn.functional as F
+
+    engines: dict = {}
+    add_checked_engine(
+        engines, record["missing"], record["checks"], "deepsparse",
+        onnx_conv(weight, layer.stride, layer.size), x, threads, reference, common.REL_TOL,
+    )  # fmt: skip
+    if "deepsparse" in engines or "deepsparse" in record["checks"]:  # the worker runs: the dense twin too
+        filled = np.where(weight != 0, weight, rng.standard_normal(weight.shape).astype(np.float32))
+        with torch.inference_mode():
+            dense_ref = F.conv2d(torch.from_numpy(x), torch.from_numpy(filled), stride=layer.stride, padding=1).numpy()
+        add_checked_engine(
+            engines, record["missing"], record["checks"], "ds-dense",
+            onnx_conv(filled, layer.stride, layer.size), x, threads, dense_ref, common.REL_TOL,
+        )  # fmt: skip
+    else:
+        record["missing"]["ds-dense"] = record["missing"]["deepsparse"]
+    return engines
 
 
 # --- one layer ---------------------------------------------------------------------------------
@@ -236,9 +266,10 @@ def bench_layer(layer: Layer, threads: int, isa: str, args, peak_gflops: dict, a
                     missing[name] = f"output differs from torch (rel err {check.get('rel_err')})"
                     del runners[name]
         record["ours_ok"] = record["checks"]["ours:full"]["ok"]
+        engines = deepsparse_engines(layer, weight, x, reference, threads, rng, record)
 
         # Main comparison: ours (full pipeline) and the dense frameworks, interleaved.
-        fns = {name: (lambda f=f: f(x)) for name, f in runners.items()}
+        fns = {name: (lambda f=f: f(x)) for name, f in runners.items()} | engines
         if "full" in models:
             fns = {"ours": lambda m=models["full"]: m.run(x), **fns}
         timed = common.interleaved(fns, args.runs, args.warmup, args.gap_ms / 1e3)
@@ -251,6 +282,7 @@ def bench_layer(layer: Layer, threads: int, isa: str, args, peak_gflops: dict, a
             )
             record["ablation_ms"] = {n: timed[n]["median_ms"] if n in timed else None for n in variants}
             record["ablation_isa"] = {n: v_isa for n, (v_isa, _) in variants.items()}
+        free_engines(engines)
     add_derived(record, peak_gflops)
     return record
 
@@ -296,17 +328,12 @@ def markdown(result: dict) -> list[str]:
     head = [
         "layer",
         "Cin→Cout @ HxW /s",
-        "ours ms",
-        "torch ms",
-        "ort ms",
-        "ncnn ms",
-        "torch/ours",
-        "ort/ours",
-        "ncnn/ours",
+        *(f"{fw} ms" for fw in FRAMEWORKS),
+        *(f"{fw}/ours" for fw in FRAMEWORKS[1:]),
         "ours GFLOP/s (non-zero)",
         "% of peak",
         "torch dense GFLOP/s",
-        "check",
+        "check (rel err)",
     ]
     for t in result["threads"]:
         rows = []
@@ -317,7 +344,8 @@ def markdown(result: dict) -> list[str]:
                 + (" (dense in PatDNN)" if r["dense_in_patdnn"] else "")
                 + (f" ×{r['count']}" if r["count"] > 1 else "")
             )
-            check = "ok" if r["ours_ok"] else "**FAILED**"
+            main = {k: c for k, c in r["checks"].items() if k == "ours:full" or not k.startswith("ours:")}
+            check = common.check_cell(r["ours_ok"], main)  # the ablation variants' checks are in the JSON
             rows.append(
                 [
                     name,
@@ -460,6 +488,7 @@ def main(argv=None) -> dict:
         for first in ((True, False) if net == "vgg16" else (True,))
         if (tot := totals(result["layers"], t, net, first))
     ]
+    result["deepsparse"] = deepsparse_client.version()
     result["load_end"] = common.loadavg()
     result["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     common.write_json(args.out / "layers.json", result)
@@ -469,7 +498,9 @@ def main(argv=None) -> dict:
         result,
         [
             f"Peak (measured, per core): {peak_gflops}. Pruning: 8 patterns × 4 entries, "
-            "connectivity 3.6x; baselines run the same masked weights densely.",
+            "connectivity 3.6x; baselines run the same masked weights densely, except DeepSparse "
+            f"({result['deepsparse']}): `deepsparse` on the masked weights (its sparse kernels where it "
+            "finds zeros), `ds-dense` on the layer with its zeros filled.",
             *markdown(result),
         ],
     )

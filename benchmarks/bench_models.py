@@ -1,8 +1,11 @@
-"""Whole-model benchmark: VGG-16, ResNet-50, MobileNet-V2 at 1x3x224x224, pattern-pruned (ours,
+"""Whole-model benchmark: VGG-16, ResNet-50, MobileNet-V2 (or any model of patdnn.models'
+registry) at 1x3x224x224 (32x32 for the -cifar ones; --size), pattern-pruned (ours,
 `patdnn.compile`) vs dense PyTorch (the unpruned model and the pruned model run densely),
-ONNX Runtime and ncnn (via pnnx) on the same weights, interleaved in one run, at 1 and 2 threads.
+ONNX Runtime and ncnn (via pnnx) on the same weights, and DeepSparse on the ONNX exports of the
+pruned (`deepsparse`) and the unpruned model (`ds-dense`; its own venv, see
+benchmarks/setup_deepsparse.sh), interleaved in one run, at 1 and 2 threads.
 
-    python3 benchmarks/bench_models.py [--models vgg16,resnet50,mobilenet-v2] [--threads 1,2] [--out DIR]
+    python3 benchmarks/bench_models.py [--models vgg16,resnet50,mobilenet-v2] [--threads 1,2] [--size N] [--out DIR]
 """
 
 from __future__ import annotations
@@ -24,14 +27,20 @@ HERE = Path(__file__).resolve().parent
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(HERE.parent))
 
-from benchmarks import common, peak  # noqa: E402
+from benchmarks import common, deepsparse_client, peak  # noqa: E402
+from benchmarks.deepsparse_client import add_checked_engine, free_engines  # noqa: E402
 
 MODELS = ("vgg16", "resnet50", "mobilenet-v2")
-FRAMEWORKS = ("ours", "torch", "torch-pruned", "ort", "ncnn")
+FRAMEWORKS = ("ours", "torch", "torch-pruned", "ort", "ncnn", "deepsparse", "ds-dense")
 MODEL_TOL = 1e-3  # whole networks: rounding differences accumulate over ~50 layers
 
 
-def prepare(name: str, seed: int):
+def input_size(name: str) -> int:
+    """The input height = width a registered model is benchmarked at: 32 for CIFAR models, else 224."""
+    return 32 if name.endswith("-cifar") else 224
+
+
+def prepare(name: str, seed: int, size: int):
     """(dense model, pruned model, {conv: (library, ids)}, input). BatchNorms get non-trivial
     statistics (randomize_batchnorm) so that BN folding is exercised as with a trained model."""
     import torch
@@ -43,7 +52,7 @@ def prepare(name: str, seed: int):
     dense = randomize_batchnorm(get_model(name)).eval()
     pruned = copy.deepcopy(dense)
     patterns = one_shot_pattern_prune(pruned, num_patterns=8, connectivity=3.6)
-    return dense, pruned, patterns, torch.randn(1, 3, 224, 224)
+    return dense, pruned, patterns, torch.randn(1, 3, size, size)
 
 
 def count_flops(model, x) -> dict:
@@ -121,11 +130,12 @@ def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops:
 
     import patdnn
 
-    dense, pruned, patterns, x = prepare(name, args.seed)
+    dense, pruned, patterns, x = prepare(name, args.seed, args.size or input_size(name))
     xn = x.numpy()
     flops = count_flops(pruned, x)
     with torch.inference_mode():
         reference = pruned(x).numpy()
+        dense_reference = dense(x).numpy()
     missing, exports = {}, {}
     records = []
     with tempfile.TemporaryDirectory(prefix=f"patdnn-bench-{name}-") as tmp:
@@ -134,6 +144,10 @@ def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops:
             exports["ort"] = export_onnx(pruned, x)
         except Exception as e:  # noqa: BLE001 - a missing baseline is reported, not fatal
             missing["ort"] = f"ONNX export failed: {type(e).__name__}: {e}"
+        try:
+            exports["ds-dense"] = export_onnx(dense, x)
+        except Exception as e:  # noqa: BLE001
+            missing["ds-dense"] = f"ONNX export failed: {type(e).__name__}: {e}"
         try:
             exports["ncnn"] = export_ncnn(pruned, x, tmp)
         except Exception as e:  # noqa: BLE001
@@ -174,6 +188,11 @@ def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops:
                     if not check["ok"]:
                         rec["missing"][fw] = f"output differs from torch (rel err {check.get('rel_err')})"
                         del runners[fw]
+            for fw, onnx_model, ref in (("deepsparse", "ort", reference), ("ds-dense", "ds-dense", dense_reference)):
+                if onnx_model in exports:  # else the export's failure is already listed
+                    add_checked_engine(
+                        runners, rec["missing"], rec["checks"], fw, exports[onnx_model], xn, t, ref, MODEL_TOL
+                    )
             rec["ours_ok"] = rec["checks"]["ours"]["ok"]
             timed = common.interleaved(runners, args.runs, args.warmup, args.gap_ms / 1e3)
             rec["ms"] = {fw: timed[fw]["median_ms"] if fw in timed else None for fw in FRAMEWORKS}
@@ -191,6 +210,7 @@ def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops:
                 + f" ms; check {'ok' if rec['ours_ok'] else 'FAILED'}",
                 flush=True,
             )
+            free_engines(runners)
             del ours, runners  # free this thread count's model before building the next
     return records
 
@@ -208,7 +228,6 @@ def markdown(result: dict) -> list[str]:
     ]
     rows = []
     for r in result["models"]:
-        err = r["checks"].get("ours", {}).get("rel_err")
         rows.append(
             [
                 r["model"],
@@ -218,12 +237,14 @@ def markdown(result: dict) -> list[str]:
                 f"{r['flops']['dense'] / 1e9:.2f} / {r['flops']['nonzero'] / 1e9:.2f}",
                 common.fmt(r["ours_gflops"], 1),
                 common.fmt(None if r["ours_frac_peak"] is None else 100 * r["ours_frac_peak"], 1, "%"),
-                ("ok" if r["ours_ok"] else "**FAILED**") + ("" if err is None else f" ({err:.1e})"),
+                common.check_cell(r["ours_ok"], r["checks"]),
             ]
         )
     sections = [
         f"Ours: isa {result['isa']}; medians of {result['runs']} runs after {result['warmup']} warm-up; "
-        "torch = the unpruned model, torch-pruned = the pruned weights run densely (same speed expected).",
+        "torch = the unpruned model, torch-pruned = the pruned weights run densely (same speed expected); "
+        "deepsparse = DeepSparse on the pruned model's ONNX export, ds-dense = on the unpruned model's "
+        f"({result.get('deepsparse')}).",
         common.markdown_table(head, rows),
     ]
     missing = {
@@ -254,21 +275,28 @@ def plot(result: dict, path: Path) -> None:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=common.RESULTS_DIR)
-    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--models", default=",".join(MODELS), help="any of patdnn.models.MODELS")
     parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--size", type=int, help="input height = width (default: 224, 32 for -cifar models)")
     common.add_timing_args(parser)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    from patdnn.models import MODELS as REGISTERED
+
+    unknown = [m for m in args.models.split(",") if m not in REGISTERED]
+    if unknown:
+        parser.error(f"unknown model(s) {', '.join(unknown)}: expected any of {', '.join(sorted(REGISTERED))}")
     threads_list = [int(t) for t in args.threads.split(",")]
     args.out.mkdir(parents=True, exist_ok=True)
     pk = peak.load_peak(args.out)
     peak_gflops = {isa: peak.peak_per_core(pk, isa) for isa in ("avx512", "avx2", "neon")}
     result = common.run_record(
-        "bench_models", args, threads_list, seed=args.seed, peak_gflops_per_core=peak_gflops, models=[]
+        "bench_models", args, threads_list, seed=args.seed, size=args.size, peak_gflops_per_core=peak_gflops, models=[]
     )
     for name in args.models.split(","):
         result["models"] += bench_model(name, threads_list, args.isa, args, peak_gflops)
     result["models"].sort(key=lambda r: (r["threads"], list(MODELS).index(r["model"]) if r["model"] in MODELS else 99))
+    result["deepsparse"] = deepsparse_client.version()
     result["load_end"] = common.loadavg()
     result["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     common.write_json(args.out / "models.json", result)

@@ -18,7 +18,9 @@ Latency: random weights (seeded; or --checkpoint), BatchNorms randomised, one-sh
 each plan (patdnn.sparsity.apply: pattern layers by the model's 8-pattern library + connectivity,
 block layers by project_block), compiled with `patdnn.compile(..., target=best host ISA,
 schemes=plan)`; output checked against torch on the pruned model (1e-3); then the four variants
-and dense PyTorch (the unpruned model) timed interleaved, medians. Accuracy: DIR/<variant>/report.json
+and dense PyTorch (the unpruned model) timed interleaved, medians; with them DeepSparse (its own
+venv, benchmarks/setup_deepsparse.sh) on the ONNX export of each variant's pruned model (`ds`,
+checked like ours) and of the unpruned model (`ds-dense`). Accuracy: DIR/<variant>/report.json
 of `patdnn prune` runs (the plans used here are written to OUT/schemes-plans/ for that).
 Writes OUT/schemes.json and OUT/schemes.md.
 """
@@ -37,7 +39,9 @@ HERE = Path(__file__).resolve().parent
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(HERE.parent))
 
-from benchmarks import common  # noqa: E402
+from benchmarks import common, deepsparse_client  # noqa: E402
+from benchmarks.bench_models import export_onnx  # noqa: E402
+from benchmarks.deepsparse_client import add_checked_engine, free_engines  # noqa: E402
 
 VARIANTS = ("pattern", "block", "rule", "search")
 MODELS = {"mobilenet-v2": (3, 224), "resnet50": (3, 224), "resnet20-cifar": (1, 28)}  # channels, size
@@ -120,11 +124,14 @@ def bench_model(name: str, channels: int, size: int, args, plans_dir: Path) -> l
     torch.manual_seed(args.seed + 1)
     x = torch.randn(shape)
     xn = x.numpy()
-    pruned = {}
+    pruned, onnx_models = {}, {"ds-dense": onnx_or_none(dense, x)}
     for variant, plan in plans.items():
         model = copy.deepcopy(dense)
         patterns = apply_plan(model, plan)
         pruned[variant] = (model, patterns)
+        onnx_models[variant] = onnx_or_none(model, x)
+    with torch.inference_mode():
+        dense_reference = dense(x).numpy()
     records = []
     with tempfile.TemporaryDirectory(prefix=f"patdnn-schemes-{name}-") as tmp:
         for t in args.threads:
@@ -138,8 +145,13 @@ def bench_model(name: str, channels: int, size: int, args, plans_dir: Path) -> l
                 "rate_target": args.rate,
                 "variants": {},
                 "missing": {},
+                "ds_checks": {},
             }
             runners = {}
+            add_checked_engine(
+                runners, rec["missing"], rec["ds_checks"], "ds-dense", onnx_models["ds-dense"], xn, t,
+                dense_reference, MODEL_TOL,
+            )  # fmt: skip
             for variant, plan in plans.items():
                 model, patterns = pruned[variant]
                 with torch.inference_mode():
@@ -173,6 +185,10 @@ def bench_model(name: str, channels: int, size: int, args, plans_dir: Path) -> l
                 else:
                     rec["missing"][variant] = f"output differs from torch (rel err {v['check'].get('rel_err')})"
                 rec["variants"][variant] = v
+                add_checked_engine(
+                    runners, rec["missing"], rec["ds_checks"], f"ds:{variant}", onnx_models[variant], xn, t,
+                    reference, MODEL_TOL,
+                )  # fmt: skip
 
             def run_torch():
                 with torch.inference_mode():
@@ -180,11 +196,15 @@ def bench_model(name: str, channels: int, size: int, args, plans_dir: Path) -> l
 
             runners["torch"] = run_torch
             timed = common.interleaved(runners, args.runs, args.warmup, args.gap_ms / 1e3)
+            free_engines(runners)
             rec["torch_ms"] = timed["torch"]["median_ms"]
+            rec["ds_dense_ms"] = timed["ds-dense"]["median_ms"] if "ds-dense" in timed else None
             rec["runs_ms"] = {k: v["runs_ms"] for k, v in timed.items()}
             for variant, v in rec["variants"].items():
                 v["ms"] = timed[variant]["median_ms"] if variant in timed else None
                 v["torch_over_ours"] = common.ratio(rec["torch_ms"], v["ms"])
+                v["ds_ms"] = timed[f"ds:{variant}"]["median_ms"] if f"ds:{variant}" in timed else None
+                v["ds_over_ours"] = common.ratio(v["ds_ms"], v["ms"])
             records.append(rec)
             print(
                 f"{name} {t}T: torch {rec['torch_ms']:.2f} ms; "
@@ -194,6 +214,15 @@ def bench_model(name: str, channels: int, size: int, args, plans_dir: Path) -> l
                 flush=True,
             )
     return records
+
+
+def onnx_or_none(model, x) -> bytes | None:
+    """The ONNX export DeepSparse runs, or None (then DeepSparse is listed as not measured)."""
+    try:
+        return export_onnx(model, x)
+    except Exception as e:  # noqa: BLE001 - a missing baseline is reported, not fatal
+        print(f"bench_schemes.py: ONNX export failed ({type(e).__name__}: {e})", file=sys.stderr)
+        return None
 
 
 # --- accuracy ------------------------------------------------------------------------------------------
@@ -238,7 +267,9 @@ def markdown(result: dict) -> list[str]:
         "ours ms",
         "torch dense ms",
         "torch/ours",
-        "check",
+        "DeepSparse ms (this variant / dense)",
+        "ds/ours",
+        "check (rel err ours; DeepSparse)",
     ]
     if acc:
         head += ["accuracy dense → pruned (%)", "accuracy run rate"]
@@ -260,8 +291,9 @@ def markdown(result: dict) -> list[str]:
                 common.fmt(v.get("ms"), 2),
                 common.fmt(r["torch_ms"], 2),
                 common.speedup_cell(v.get("torch_over_ours")),
-                ("ok" if check.get("ok") else "**FAILED**")
-                + (f" ({check['rel_err']:.1e})" if check.get("rel_err") is not None else ""),
+                f"{common.fmt(v.get('ds_ms'), 2)} / {common.fmt(r.get('ds_dense_ms'), 2)}",
+                common.speedup_cell(v.get("ds_over_ours")),
+                check_cell(check, r.get("ds_checks", {}).get(f"ds:{variant}", {})),
             ]
             if acc:
                 a = acc.get(variant, {})
@@ -276,7 +308,9 @@ def markdown(result: dict) -> list[str]:
     sections = [
         f"Ours: isa {result['isa']}; medians of {result['runs']} runs after {result['warmup']} warm-up, "
         "interleaved with dense PyTorch (the unpruned model). Rates: weight compression over the "
-        "prunable layers. Model est.: patdnn.mapping.latency's cost model (convs and linears only).",
+        "prunable layers. Model est.: patdnn.mapping.latency's cost model (convs and linears only). "
+        f"DeepSparse ({result.get('deepsparse')}): on the ONNX export of each variant's pruned model "
+        "and of the unpruned one (dense).",
         common.markdown_table(head, rows),
     ]
     if acc:
@@ -291,6 +325,12 @@ def markdown(result: dict) -> list[str]:
     if missing:
         sections.append("## Not measured\n\n" + "\n".join(f"* {k}: {v}" for k, v in missing.items()))
     return sections
+
+
+def check_cell(ours: dict, deepsparse: dict) -> str:
+    """ok / FAILED, then (ours' rel err; DeepSparse's)."""
+    errors = "; ".join(f"{c['rel_err']:.1e}" if c.get("rel_err") is not None else "—" for c in (ours, deepsparse))
+    return ("ok" if ours.get("ok") else "**FAILED**") + f" ({errors})"
 
 
 def parse_args(argv):
@@ -349,6 +389,7 @@ def main(argv=None) -> dict:
     if args.accuracy_dir is not None:
         result["accuracy_dir"] = str(args.accuracy_dir)
         result["accuracy"] = read_accuracy(args.accuracy_dir)
+    result["deepsparse"] = deepsparse_client.version()
     result["load_end"] = common.loadavg()
     result["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     common.write_json(args.out / "schemes.json", result)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -166,12 +167,21 @@ def ncnn_runner(net, in_name: str, out_name: str) -> Callable[[np.ndarray], np.n
 # --- timing ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Timed:
+    """What a callable timed by `interleaved` returns when it times itself: an engine run in
+    another process (DeepSparse's worker) reports its own run time, without the pipe's latency."""
+
+    ms: float
+
+
 def interleaved(
     fns: dict[str, Callable[[], object]], runs: int = 12, warmup: int = 3, gap_s: float = 0.02
 ) -> dict[str, dict]:
     """Times every callable in the same rounds: each round runs each once (order rotated per round,
-    so no framework always follows the same one). `gap_s` of idle time before each call lets the
-    previous framework's spinning worker threads park (OpenMP blocktime, ORT and our pool spin)."""
+    so no framework always follows the same one); one returning a `Timed` is timed by its value.
+    `gap_s` of idle time before each call lets the previous framework's spinning worker threads
+    park (OpenMP blocktime, ORT and our pool spin)."""
     names = list(fns)
     times: dict[str, list[float]] = {n: [] for n in names}
     for r in range(warmup + runs):
@@ -179,10 +189,10 @@ def interleaved(
         for name in names[shift:] + names[:shift]:
             time.sleep(gap_s)
             start = time.perf_counter()
-            fns[name]()
-            elapsed = time.perf_counter() - start
+            out = fns[name]()
+            elapsed_ms = out.ms if isinstance(out, Timed) else (time.perf_counter() - start) * 1e3
             if r >= warmup:
-                times[name].append(elapsed * 1e3)
+                times[name].append(elapsed_ms)
     return {n: {"median_ms": float(np.median(t)), "min_ms": float(np.min(t)), "runs_ms": t} for n, t in times.items()}
 
 
@@ -206,6 +216,12 @@ def check_output(ours: np.ndarray, reference: np.ndarray, tol: float = REL_TOL) 
     scale = float(np.max(np.abs(reference))) or 1.0
     err = float(np.max(np.abs(ours - reference))) / scale
     return {"ok": bool(err <= tol), "rel_err": err}
+
+
+def check_cell(ours_ok: bool, checks: dict) -> str:
+    """A table's check column: ours ok or FAILED, then each checked framework's relative error."""
+    errors = ", ".join(f"{fw} {c['rel_err']:.1e}" for fw, c in checks.items() if c.get("rel_err") is not None)
+    return ("ok" if ours_ok else "**FAILED**") + (f" ({errors})" if errors else "")
 
 
 # --- writers -----------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from patdnn.dialects.common import (
     Activation,
     ActivationAttr,
     WeightsAttr,
+    activation_attr,
     ceil_div,
     check_batched_io,
     create_parsed,
@@ -91,7 +92,7 @@ class BlockSparseBase(IRDLOperation):
             "offsets": DenseArrayBase.from_list(i32, [int(v) for v in offsets]),
             "columns": DenseArrayBase.from_list(i32, [int(v) for v in columns]),
             "weights": weights,
-            "activation": ActivationAttr(Activation(activation)),
+            "activation": activation_attr(activation),
         }
         if bias is not None:
             props["bias"] = bias

@@ -16,6 +16,7 @@ print pieces of their ops. Registers nothing; each dialect file lists the attrib
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 
@@ -27,12 +28,13 @@ from xdsl.dialects.builtin import (
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
     Float32Type,
+    FloatData,
     IntAttr,
+    IntegerAttr,
     MemRefType,
     StringAttr,
     i64,
 )
-from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import Attribute, Operation, ParametrizedAttribute, SpacedOpaqueSyntaxAttribute, SSAValue
 from xdsl.irdl import IRDLOperation, irdl_attr_definition, operand_def, opt_prop_def, prop_def
 from xdsl.parser import AttrParser, Parser
@@ -209,16 +211,124 @@ class BlobRefAttr(ParametrizedAttribute):
 
 
 class Activation(StrEnum):
+    """The kinds of fused activation. leaky_relu takes a slope; hardtanh two bounds, clamp_min /
+    clamp_max one (a clamp with only that bound); the others take no parameter."""
+
     NONE = "none"
     RELU = "relu"
     RELU6 = "relu6"
+    SIGMOID = "sigmoid"
+    TANH = "tanh"
+    SILU = "silu"
+    HARDSWISH = "hardswish"
+    HARDSIGMOID = "hardsigmoid"
+    GELU = "gelu"  # the erf form (aten.gelu, approximate='none')
+    GELU_TANH = "gelu_tanh"  # approximate='tanh'
+    LEAKY_RELU = "leaky_relu"
+    HARDTANH = "hardtanh"
+    CLAMP_MIN = "clamp_min"
+    CLAMP_MAX = "clamp_max"
+
+
+ACTIVATION_PARAMS = {Activation.LEAKY_RELU: 1, Activation.HARDTANH: 2, Activation.CLAMP_MIN: 1, Activation.CLAMP_MAX: 1}
+"""How many parameters each parametrised kind takes (every other kind takes none)."""
 
 
 @irdl_attr_definition
-class ActivationAttr(EnumAttribute[Activation], SpacedOpaqueSyntaxAttribute):
-    """The activation fused into a convolution's epilogue."""
+class ActivationAttr(ParametrizedAttribute, SpacedOpaqueSyntaxAttribute):
+    """The activation fused into an op's epilogue: `#pattern<activation relu>`,
+    `#pattern<activation leaky_relu(0.01)>`, `#pattern<activation hardtanh(-1.0, 2.0)>`.
+
+    `.data` is the kind (an `Activation`), `.params` its parameters (floats, as written: a
+    slope of 0.01 is applied as the f32 0.01f, like PyTorch's)."""
 
     name = "pattern.activation"
+
+    kind: StringAttr
+    values: ArrayAttr[FloatData]
+
+    def __init__(self, kind: Activation | str, params: Sequence[float] = ()):
+        super().__init__(StringAttr(Activation(kind).value), ArrayAttr([FloatData(float(p)) for p in params]))
+
+    @property
+    def data(self) -> Activation:
+        return Activation(self.kind.data)
+
+    @property
+    def params(self) -> tuple[float, ...]:
+        return tuple(p.data for p in self.values.data)
+
+    def verify(self) -> None:
+        problem = activation_problem(self.kind.data, self.params)
+        if problem:
+            raise VerifyException(problem)
+
+    def text(self) -> str:
+        """`relu`, `leaky_relu(0.01)`, `hardtanh(-1.0, 2.0)`: the form ops print."""
+        return activation_text(self.kind.data, self.params)
+
+    @staticmethod
+    def from_text(text: str) -> ActivationAttr:
+        """The attribute of a text form (`relu`, `leaky_relu(0.01)`); ValueError if malformed."""
+        match = re.fullmatch(r"\s*(\w+)\s*(?:\((.*)\))?\s*", text)
+        if match is None or match[1] not in {a.value for a in Activation}:
+            raise ValueError(f"unknown activation '{text}'")
+        params = [float(p) for p in match[2].split(",")] if match[2] else []
+        problem = activation_problem(match[1], params)
+        if problem:
+            raise ValueError(problem)
+        return ActivationAttr(match[1], params)
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string(self.text())
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> list[Attribute]:
+        kind, params = _parse_activation_text(parser)
+        return [StringAttr(kind), ArrayAttr([FloatData(p) for p in params])]
+
+
+def activation_text(kind: str, params: Sequence[float]) -> str:
+    return f"{kind}({', '.join(repr(p) for p in params)})" if params else kind
+
+
+def activation_problem(kind: str, params: Sequence[float]) -> str | None:
+    """Why `kind(params)` is not an activation (None if it is)."""
+    if kind not in {a.value for a in Activation}:
+        return f"unknown activation '{kind}'"
+    expected = ACTIVATION_PARAMS.get(Activation(kind), 0)
+    if len(params) != expected:
+        return f"activation {kind} takes {expected} parameter(s), got {len(params)}"
+    if any(np.isnan(params)):
+        return f"activation {activation_text(kind, params)} has a NaN parameter"
+    if kind == Activation.HARDTANH and not params[0] <= params[1]:
+        return f"activation {activation_text(kind, params)}: the lower bound is above the upper one"
+    return None
+
+
+def activation_attr(value: ActivationAttr | Activation | str) -> ActivationAttr:
+    """An op constructor's `activation` argument as the attribute: an attribute, a kind, or the
+    text form (`"leaky_relu(0.01)"`)."""
+    if isinstance(value, ActivationAttr):
+        return value
+    return ActivationAttr.from_text(value)
+
+
+def _parse_activation_text(parser: AttrParser) -> tuple[str, list[float]]:
+    """`relu`, `leaky_relu(0.01)`, `hardtanh(-1.0, 2.0)`: the kind and its parameters, checked."""
+    pos = parser.pos
+    names = ", ".join(a.value for a in Activation)
+    kind = parser.parse_identifier(f"activation ({names})")
+    if kind not in {a.value for a in Activation}:
+        parser.raise_error(f"unknown activation '{kind}', expected one of {names}", pos, parser.pos)
+    params: list[float] = []
+    if parser.parse_optional_punctuation("(") is not None:
+        params = parser.parse_comma_separated_list(parser.Delimiter.NONE, lambda: float(parser.parse_number()))
+        parser.parse_punctuation(")")
+    problem = activation_problem(kind, params)
+    if problem:
+        parser.raise_error(problem, pos, parser.pos)
+    return kind, params
 
 
 WeightsAttr = DenseIntOrFPElementsAttr | BlobRefAttr
@@ -284,9 +394,17 @@ def pair_attr(value: int | Sequence[int]) -> DenseArrayBase:
     return DenseArrayBase.from_list(i64, [value, value] if isinstance(value, int) else list(value))
 
 
-def window_out(size: int, pad: int, k: int, stride: int) -> int:
-    """Output size of a sliding window (PyTorch, ceil_mode false, dilation 1)."""
-    return (size + 2 * pad - k) // stride + 1
+def window_out(size: int, pad: int, k: int, stride: int, dilation: int = 1, ceil_mode: bool = False) -> int:
+    """Output size of a sliding window, PyTorch's formula: the kernel spans (k - 1) * dilation + 1
+    inputs; with `ceil_mode` the last window may run past the input but must start inside it or
+    its left padding (pooling's ceil_mode)."""
+    span = (k - 1) * dilation + 1
+    if not ceil_mode:
+        return (size + 2 * pad - span) // stride + 1
+    out = -(-(size + 2 * pad - span) // stride) + 1
+    if (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,20 +456,24 @@ def verify_window(
     kernel: tuple[int, int],
     stride: tuple[int, int],
     padding: tuple[int, int],
+    dilation: tuple[int, int] = (1, 1),
+    ceil_mode: bool = False,
 ) -> None:
-    """Checks the output height/width (NCHW) follow from input, kernel, stride and padding."""
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    for axis, size, out, k, p, s in (
-        ("height", in_shape[2], out_shape[2], kh, ph, sh),
-        ("width", in_shape[3], out_shape[3], kw, pw, sw),
+    """Checks the output height/width (NCHW) follow from input, kernel, stride, padding and
+    dilation (and pooling's ceil_mode), as in PyTorch."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    for axis, size, out, k, p, s, d in (
+        ("height", in_shape[2], out_shape[2], kh, ph, sh, dh),
+        ("width", in_shape[3], out_shape[3], kw, pw, sw, dw),
     ):
-        expected = window_out(size, p, k, s)
+        expected = window_out(size, p, k, s, d, ceil_mode)
+        span = f"({d}*({k} - 1) + 1)" if d != 1 else f"{k}"
+        formula = f"({size} + 2*{p} - {span}) / {s}"
         if expected < 1:
             raise VerifyException(f"input {axis} {size} is too small for a {kh}x{kw} kernel with padding {p}")
         if out != expected:
-            raise VerifyException(
-                f"output {axis} {out} does not match the input: ({size} + 2*{p} - {k}) / {s} + 1 = {expected}"
-            )
+            rounded = f"ceil({formula}) (less one if it starts past the input)" if ceil_mode else formula
+            raise VerifyException(f"output {axis} {out} does not match the input: {rounded} + 1 = {expected}")
 
 
 def verify_conv_window(op: Operation, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> None:
@@ -429,17 +551,14 @@ def print_int_list(printer: Printer, keyword: str, values: DenseArrayBase) -> No
 
 
 def parse_activation(parser: Parser) -> ActivationAttr:
-    """Parses `activation relu` (none, relu or relu6)."""
+    """Parses `activation relu`, `activation leaky_relu(0.01)`, `activation hardtanh(-1.0, 2.0)`."""
     parser.parse_keyword("activation")
-    pos = parser.pos
-    name = parser.parse_identifier("activation (none, relu or relu6)")
-    if name not in {a.value for a in Activation}:
-        parser.raise_error(f"unknown activation '{name}', expected none, relu or relu6", pos, parser.pos)
-    return ActivationAttr(Activation(name))
+    kind, params = _parse_activation_text(parser)
+    return ActivationAttr(kind, params)
 
 
 def print_activation(printer: Printer, op: Operation) -> None:
-    printer.print_string(f" activation {op.activation.data.value}")
+    printer.print_string(f" activation {op.activation.text()}")
 
 
 def print_weights(printer: Printer, op: Operation) -> None:
@@ -461,6 +580,66 @@ def parse_weights(parser: Parser, props: dict[str, Attribute]) -> None:
 
 def weight_props(weights: Attribute, bias: Attribute | None) -> dict[str, Attribute]:
     return {"weights": weights} | ({} if bias is None else {"bias": bias})
+
+
+# ---------------------------------------------------------------------------------------------
+# Dilation: an optional property of nn ops, printed only when it is not [1, 1]
+# ---------------------------------------------------------------------------------------------
+
+
+def dilation_props(dilation: int | Sequence[int]) -> dict[str, Attribute]:
+    """The `dilation` property of a conv or pooling; none for [1, 1] (the text stays unchanged)."""
+    attr = pair_attr(dilation)
+    return {} if pair(attr) == (1, 1) else {"dilation": attr}
+
+
+def dilation_of(op: Operation) -> tuple[int, int]:
+    """An op's dilation pair ((1, 1) when absent)."""
+    value = op.properties.get("dilation")
+    return (1, 1) if value is None else pair(value)  # type: ignore[arg-type]
+
+
+def verify_dilation(op: Operation) -> None:
+    if op.properties.get("dilation") is not None:
+        verify_pairs(op, [("dilation", 1)])
+
+
+def print_dilation(printer: Printer, op: Operation) -> None:
+    if dilation_of(op) != (1, 1):
+        print_int_list(printer, "dilation", op.properties["dilation"])  # type: ignore[arg-type]
+
+
+def parse_dilation(parser: Parser) -> dict[str, Attribute]:
+    value = parse_optional_int_list(parser, "dilation")
+    return {} if value is None else {"dilation": value}
+
+
+def verify_groups(op: Operation, cin: int, cout: int) -> int:
+    """A dense conv's `groups` (nn.conv2d, nn.conv_transpose2d) divides both channel counts; returns it."""
+    groups = op.groups.value.data  # type: ignore[attr-defined]
+    if groups < 1 or cin % groups or cout % groups:
+        raise VerifyException(
+            f"groups {groups} must be >= 1 and divide both the input channels ({cin}) and the output channels ({cout})"
+        )
+    return groups
+
+
+def print_conv_tail(printer: Printer, op: Operation) -> None:
+    """The end of a dense conv's syntax: ` [dilation [..]] groups G activation A weights … [bias …] {attrs}`."""
+    print_dilation(printer, op)
+    printer.print_string(f" groups {op.groups.value.data}")  # type: ignore[attr-defined]
+    print_activation(printer, op)
+    print_weights(printer, op)
+    printer.print_op_attributes(op.attributes)
+
+
+def parse_conv_tail(parser: Parser, props: dict[str, Attribute]) -> None:
+    """Parses what print_conv_tail prints (up to the attribute dictionary) into `props`."""
+    props |= parse_dilation(parser)
+    parser.parse_keyword("groups")
+    props["groups"] = IntegerAttr(parser.parse_integer(allow_boolean=False), i64)
+    props["activation"] = parse_activation(parser)
+    parse_weights(parser, props)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -506,11 +685,8 @@ def verify_conv_operands(op: PatternConvBase) -> None:
     cin, cout = in_shape[1], out_shape[1]
 
     verify_pairs(op, [("stride", 1), ("padding", 0), ("dilation", 1)])
-    dilation = pair(op.dilation)
-    if dilation != (1, 1):
-        raise VerifyException(f"dilation {list(dilation)} is not supported: only [1, 1]")
     k = op.library.size
-    verify_window(in_shape, out_shape, (k, k), pair(op.stride), pair(op.padding))
+    verify_window(in_shape, out_shape, (k, k), pair(op.stride), pair(op.padding), pair(op.dilation))
 
     ids = np.frombuffer(op.kernels.data.data, dtype=np.int8)
     if ids.size != cout * cin:

@@ -122,8 +122,9 @@ class PatternConvOp(PatternConvBase):
         return 1 if name == "tile_y" else self.input.type.get_shape()[1]  # type: ignore[union-attr]
 
     def max_input_row(self) -> int:
-        """Input rows a body may load, relative to its tile: (tile_y - 1) * stride + K."""
-        return (self.schedule_value("tile_y") - 1) * self.stride.get_values()[0] + self.library.size
+        """Input rows a body may load, relative to its tile: (tile_y - 1) * stride + (K - 1) * dilation + 1."""
+        span = (self.library.size - 1) * self.dilation.get_values()[0] + 1
+        return (self.schedule_value("tile_y") - 1) * self.stride.get_values()[0] + span
 
     def _verify_fkw(self) -> None:
         if (self.fkw_segments is None) != (self.fkw_channels is None):

@@ -9,6 +9,7 @@ arguments that some op writes as `output`, see patdnn.backend.signature). Single
         kernel [3, 3] stride [2, 2] padding [1, 1] groups 1 activation relu
         weights dense<[...]> : tensor<4608xf32> bias dense<[...]> : tensor<32xf32>
     nn.pool2d ins(%x : …) outs(%y : …) kind max kernel [3, 3] stride [2, 2] padding [1, 1]
+    nn.pool2d ins(%x : …) outs(%y : …) kind avg kernel [3, 3] stride [2, 2] padding [1, 1] ceil_mode exclude_padding
     nn.adaptive_avg_pool2d ins(%x : …) outs(%y : …)
     nn.add ins(%a, %b : …, …) outs(%y : …) activation relu
     nn.concat ins(%a, %b, %c : …, …, …) outs(%y : …)
@@ -17,6 +18,9 @@ arguments that some op writes as `output`, see patdnn.backend.signature). Single
     nn.activation ins(%x : …) outs(%y : …) activation relu6
     nn.reshape ins(%x : memref<2x512x1x1xf32>) outs(%y : memref<2x512xf32>)
     nn.constant outs(%c : memref<1x4x1x1xf32>) weights dense<[...]> : tensor<4xf32>
+
+Transposed convolution and upsampling (`nn.conv_transpose2d`, `nn.upsample2d`) live in
+dialects/nn_resample.py, the layout and normalisation ops in dialects/nn_layout.py.
 
 Weights are `WeightsAttr` (inline `dense<…>` or `#pattern.blob<…>`) as in the pattern dialect:
 conv weights are OIHW flattened (Cout * Cin/groups * KH * KW values), linear weights (M, K)
@@ -27,8 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
+from typing import ClassVar
 
-from xdsl.dialects.builtin import I64, DenseArrayBase, IntegerAttr, MemRefType, i64
+from xdsl.dialects.builtin import I64, DenseArrayBase, IntegerAttr, MemRefType, UnitAttr, i64
 from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import Attribute, Dialect, Operation, SpacedOpaqueSyntaxAttribute, SSAValue
 from xdsl.irdl import (
@@ -49,25 +54,44 @@ from patdnn.dialects.common import (
     Activation,
     ActivationAttr,
     WeightsAttr,
+    activation_attr,
     check_batched_io,
     check_buffer,
     create_parsed,
+    dilation_of,
+    dilation_props,
     pair,
     pair_attr,
     parse_activation,
+    parse_conv_tail,
+    parse_dilation,
     parse_int_list,
     parse_io,
     parse_typed_operand,
-    parse_weights,
     print_activation,
+    print_conv_tail,
+    print_dilation,
     print_int_list,
     print_io,
-    print_weights,
+    verify_dilation,
+    verify_groups,
     verify_pairs,
     verify_weights,
     verify_window,
     weight_props,
 )
+from patdnn.dialects.nn_binary import BINARY_OPS, BinaryOp  # noqa: F401 - part of the nn dialect, re-exported
+from patdnn.dialects.nn_layout import (  # noqa: F401 - part of the nn dialect, re-exported
+    LAYOUT_OPS,
+    ChannelShuffleOp,
+    LayerNormOp,
+    MeanOp,
+    PermuteOp,
+    ScaleShiftOp,
+    SliceOp,
+    WeightedUnarySyntax,
+)
+from patdnn.dialects.nn_resample import RESAMPLE_ATTRS, RESAMPLE_OPS, ConvTranspose2dOp, Upsample2dOp, UpsampleMode  # noqa: F401 - part of the nn dialect, re-exported
 
 # ---------------------------------------------------------------------------------------------
 # Attributes
@@ -96,7 +120,8 @@ class Conv2dOp(IRDLOperation):
     """A dense (or grouped / depthwise) 2-D convolution, `output = act(conv(input) + bias [+ residual])`.
 
     `weights` holds Cout * (Cin / groups) * KH * KW values in OIHW order; `groups` = 1 is a normal
-    convolution, `groups` = Cin a depthwise one. Dilation is always 1. The optional `residual`
+    convolution, `groups` = Cin a depthwise one. `dilation` (optional, printed `dilation [2, 2]`
+    after the padding; absent means [1, 1]) spreads the kernel's taps. The optional `residual`
     (the output's shape; written `ins(%x, %residual : …)`) is added before the activation: a
     residual connection fused by `fuse-residual-add`.
     """
@@ -112,6 +137,7 @@ class Conv2dOp(IRDLOperation):
     kernel = prop_def(DenseArrayBase[I64])
     stride = prop_def(DenseArrayBase[I64])
     padding = prop_def(DenseArrayBase[I64])
+    dilation = opt_prop_def(DenseArrayBase[I64])
     groups = prop_def(IntegerAttr[I64])
     activation = prop_def(ActivationAttr)
 
@@ -127,6 +153,7 @@ class Conv2dOp(IRDLOperation):
         groups: int = 1,
         activation: Activation | str = Activation.NONE,
         residual: SSAValue | None = None,
+        dilation: int | Sequence[int] = 1,
     ):
         super().__init__(
             operands=[input, [residual] if residual is not None else [], output],
@@ -135,21 +162,19 @@ class Conv2dOp(IRDLOperation):
                 "stride": pair_attr(stride),
                 "padding": pair_attr(padding),
                 "groups": IntegerAttr(groups, i64),
-                "activation": ActivationAttr(Activation(activation)),
+                "activation": activation_attr(activation),
                 **weight_props(weights, bias),
+                **dilation_props(dilation),
             },
         )
 
     def verify_(self) -> None:
         (n, cin, h, w), (n_out, cout, ho, wo) = check_batched_io(self, 4)
         verify_pairs(self, [("kernel", 1), ("stride", 1), ("padding", 0)])
-        groups = self.groups.value.data
-        if groups < 1 or cin % groups or cout % groups:
-            raise VerifyException(
-                f"groups {groups} must be >= 1 and divide both the input channels ({cin}) "
-                f"and the output channels ({cout})"
-            )
-        verify_window((n, cin, h, w), (n_out, cout, ho, wo), pair(self.kernel), pair(self.stride), pair(self.padding))
+        verify_dilation(self)
+        groups = verify_groups(self, cin, cout)
+        window = (pair(self.kernel), pair(self.stride), pair(self.padding), dilation_of(self))
+        verify_window((n, cin, h, w), (n_out, cout, ho, wo), *window)
         kh, kw = pair(self.kernel)
         verify_weights(self.weights, cout * (cin // groups) * kh * kw, "weights")
         if self.bias is not None:
@@ -165,10 +190,7 @@ class Conv2dOp(IRDLOperation):
         print_io(printer, [self.input] + ([self.residual] if self.residual is not None else []), self.output)
         for keyword in ("kernel", "stride", "padding"):
             print_int_list(printer, keyword, getattr(self, keyword))
-        printer.print_string(f" groups {self.groups.value.data}")
-        print_activation(printer, self)
-        print_weights(printer, self)
-        printer.print_op_attributes(self.attributes)
+        print_conv_tail(printer, self)
 
     @classmethod
     def parse(cls, parser: Parser) -> Conv2dOp:
@@ -179,10 +201,7 @@ class Conv2dOp(IRDLOperation):
                 f"nn.conv2d takes an input and an optional residual, got {len(inputs)} inputs", pos, parser.pos
             )
         props: dict[str, Attribute] = {k: parse_int_list(parser, k) for k in ("kernel", "stride", "padding")}
-        parser.parse_keyword("groups")
-        props["groups"] = IntegerAttr(parser.parse_integer(allow_boolean=False), i64)
-        props["activation"] = parse_activation(parser)
-        parse_weights(parser, props)
+        parse_conv_tail(parser, props)
         return create_parsed(cls, parser, [*inputs, output], props)
 
 
@@ -193,7 +212,14 @@ class Conv2dOp(IRDLOperation):
 
 @irdl_op_definition
 class Pool2dOp(IRDLOperation):
-    """Max or average pooling (PyTorch semantics, ceil_mode false; average counts the padding)."""
+    """Max or average pooling with PyTorch's windows.
+
+    Optional, printed after the padding only when set: `dilation [2, 2]` (max pooling),
+    `ceil_mode` (output size rounded up; the last window may run past the input but starts inside
+    it or its left padding), `exclude_padding` (average pooling divides by the window's taps inside
+    the input: PyTorch's count_include_pad=False). By default an average divides by the window's
+    taps inside the padded input (count_include_pad=True; the full kh*kw unless ceil_mode cuts it).
+    """
 
     name = "nn.pool2d"
 
@@ -204,6 +230,11 @@ class Pool2dOp(IRDLOperation):
     kernel = prop_def(DenseArrayBase[I64])
     stride = prop_def(DenseArrayBase[I64])
     padding = prop_def(DenseArrayBase[I64])
+    dilation = opt_prop_def(DenseArrayBase[I64])
+    ceil_mode = opt_prop_def(UnitAttr)
+    exclude_padding = opt_prop_def(UnitAttr)
+
+    FLAGS: ClassVar[tuple[str, ...]] = ("ceil_mode", "exclude_padding")
 
     def __init__(
         self,
@@ -213,7 +244,11 @@ class Pool2dOp(IRDLOperation):
         kernel: int | Sequence[int],
         stride: int | Sequence[int] | None = None,
         padding: int | Sequence[int] = 0,
+        dilation: int | Sequence[int] = 1,
+        ceil_mode: bool = False,
+        exclude_padding: bool = False,
     ):
+        flags = {name: UnitAttr() for name, on in zip(self.FLAGS, (ceil_mode, exclude_padding)) if on}
         super().__init__(
             operands=[input, output],
             properties={
@@ -221,22 +256,38 @@ class Pool2dOp(IRDLOperation):
                 "kernel": pair_attr(kernel),
                 "stride": pair_attr(kernel if stride is None else stride),
                 "padding": pair_attr(padding),
+                **dilation_props(dilation),
+                **flags,
             },
         )
+
+    def is_plain(self) -> bool:
+        """No dilation, ceil_mode or exclude_padding (the runtime's fast pdnn_pool2d)."""
+        return dilation_of(self) == (1, 1) and self.ceil_mode is None and self.exclude_padding is None
 
     def verify_(self) -> None:
         (n, c, h, w), (n_out, c_out, ho, wo) = _pool_io(self)
         verify_pairs(self, [("kernel", 1), ("stride", 1), ("padding", 0)])
-        (kh, kw), (ph, pw) = pair(self.kernel), pair(self.padding)
+        verify_dilation(self)
+        (kh, kw), (ph, pw), (dh, dw) = pair(self.kernel), pair(self.padding), dilation_of(self)
+        if (dh, dw) != (1, 1) and self.kind.data == PoolKind.AVG:
+            raise VerifyException("dilation applies to max pooling only (PyTorch's avg_pool2d has none)")
+        if self.exclude_padding is not None and self.kind.data == PoolKind.MAX:
+            raise VerifyException("exclude_padding applies to average pooling only")
         if ph > kh // 2 or pw > kw // 2:
             raise VerifyException(f"padding {[ph, pw]} must be at most half the kernel {[kh, kw]} (as in PyTorch)")
-        verify_window((n, c, h, w), (n_out, c_out, ho, wo), pair(self.kernel), pair(self.stride), pair(self.padding))
+        window = (pair(self.kernel), pair(self.stride), pair(self.padding), (dh, dw), self.ceil_mode is not None)
+        verify_window((n, c, h, w), (n_out, c_out, ho, wo), *window)
 
     def print(self, printer: Printer) -> None:
         print_io(printer, [self.input], self.output)
         printer.print_string(f" kind {self.kind.data.value}")
         for keyword in ("kernel", "stride", "padding"):
             print_int_list(printer, keyword, getattr(self, keyword))
+        print_dilation(printer, self)
+        for flag in self.FLAGS:
+            if getattr(self, flag) is not None:
+                printer.print_string(f" {flag}")
         printer.print_op_attributes(self.attributes)
 
     @classmethod
@@ -249,6 +300,10 @@ class Pool2dOp(IRDLOperation):
             parser.raise_error(f"unknown pooling kind '{kind}', expected max or avg", pos, parser.pos)
         props: dict[str, Attribute] = {"kind": PoolKindAttr(PoolKind(kind))}
         props |= {k: parse_int_list(parser, k) for k in ("kernel", "stride", "padding")}
+        props |= parse_dilation(parser)
+        for flag in cls.FLAGS:
+            if parser.parse_optional_keyword(flag) is not None:
+                props[flag] = UnitAttr()
         return create_parsed(cls, parser, [input, output], props)
 
 
@@ -311,7 +366,7 @@ class AddOp(IRDLOperation):
     activation = prop_def(ActivationAttr)
 
     def __init__(self, lhs: SSAValue, rhs: SSAValue, output: SSAValue, activation: Activation | str = Activation.NONE):
-        super().__init__(operands=[lhs, rhs, output], properties={"activation": ActivationAttr(Activation(activation))})
+        super().__init__(operands=[lhs, rhs, output], properties={"activation": activation_attr(activation)})
 
     def verify_(self) -> None:
         shapes = {
@@ -351,7 +406,7 @@ class ActivationOp(IRDLOperation):
     activation = prop_def(ActivationAttr)
 
     def __init__(self, input: SSAValue, output: SSAValue, activation: Activation | str):
-        super().__init__(operands=[input, output], properties={"activation": ActivationAttr(Activation(activation))})
+        super().__init__(operands=[input, output], properties={"activation": activation_attr(activation)})
 
     def verify_(self) -> None:
         in_shape = check_buffer("input", self.input, [])
@@ -380,45 +435,58 @@ class ActivationOp(IRDLOperation):
 
 @irdl_op_definition
 class ConcatOp(IRDLOperation):
-    """Concatenates `inputs` along axis 1 (channels of NCHW, features of NxK) into `output`."""
+    """Concatenates `inputs` along `axis` (absent: 1, the channels of NCHW, features of NxK) into `output`."""
 
     name = "nn.concat"
 
     inputs = var_operand_def(MemRefType)
     output = operand_def(MemRefType)
+    axis = opt_prop_def(IntegerAttr[I64])
 
-    def __init__(self, inputs: Sequence[SSAValue], output: SSAValue):
-        super().__init__(operands=[list(inputs), output])
+    def __init__(self, inputs: Sequence[SSAValue], output: SSAValue, axis: int = 1):
+        props = {} if axis == 1 else {"axis": IntegerAttr(axis, i64)}
+        super().__init__(operands=[list(inputs), output], properties=props)
+
+    def axis_index(self) -> int:
+        return self.axis.value.data if self.axis is not None else 1
 
     def verify_(self) -> None:
         if not self.inputs:
             raise VerifyException("nn.concat needs at least one input")
         out_shape = check_buffer("output", self.output, [])
-        if len(out_shape) < 2:
-            raise VerifyException(
-                f"output must have at least 2 dimensions (concatenation is along axis 1), got {self.output.type}"
-            )
+        axis = self.axis_index()
+        if not 0 <= axis < len(out_shape):
+            raise VerifyException(f"axis {axis} must be a dim of the output {self.output.type}")
         total = 0
         for i, value in enumerate(self.inputs):
             shape = check_buffer(f"input {i}", value, [])
-            if len(shape) != len(out_shape) or shape[0] != out_shape[0] or shape[2:] != out_shape[2:]:
+            if (
+                len(shape) != len(out_shape)
+                or shape[:axis] != out_shape[:axis]
+                or shape[axis + 1 :] != out_shape[axis + 1 :]
+            ):
                 raise VerifyException(
-                    f"input {i} shape {list(shape)} must equal the output shape {list(out_shape)} except along axis 1"
+                    f"input {i} shape {list(shape)} must equal the output shape {list(out_shape)} except along axis {axis}"
                 )
-            total += shape[1]
-        if total != out_shape[1]:
+            total += shape[axis]
+        if total != out_shape[axis]:
             raise VerifyException(
-                f"output axis 1 has size {out_shape[1]}, expected the sum of the inputs' sizes {total}"
+                f"output axis {axis} has size {out_shape[axis]}, expected the sum of the inputs' sizes {total}"
             )
 
     def print(self, printer: Printer) -> None:
         print_io(printer, list(self.inputs), self.output)
+        if self.axis is not None:
+            printer.print_string(f" axis {self.axis.value.data}")
         printer.print_op_attributes(self.attributes)
 
     @classmethod
     def parse(cls, parser: Parser) -> ConcatOp:
         inputs, output = parse_io(parser)
-        return create_parsed(cls, parser, [*inputs, output])
+        props = {}
+        if parser.parse_optional_keyword("axis") is not None:
+            props["axis"] = IntegerAttr(parser.parse_integer(allow_boolean=False), i64)
+        return create_parsed(cls, parser, [*inputs, output], props)
 
 
 @irdl_op_definition
@@ -457,7 +525,7 @@ def _count(shape: Sequence[int]) -> int:
 
 
 @irdl_op_definition
-class LinearOp(IRDLOperation):
+class LinearOp(WeightedUnarySyntax):
     """A fully connected layer, `output[n, m] = act(sum_k input[n, k] * W[m, k] + bias[m])`,
     with `weights` (M, K) row-major."""
 
@@ -480,7 +548,7 @@ class LinearOp(IRDLOperation):
     ):
         super().__init__(
             operands=[input, output],
-            properties={"activation": ActivationAttr(Activation(activation)), **weight_props(weights, bias)},
+            properties={"activation": activation_attr(activation), **weight_props(weights, bias)},
         )
 
     def verify_(self) -> None:
@@ -489,37 +557,52 @@ class LinearOp(IRDLOperation):
         if self.bias is not None:
             verify_weights(self.bias, m, "bias")
 
-    def print(self, printer: Printer) -> None:
-        print_io(printer, [self.input], self.output)
-        print_activation(printer, self)
-        print_weights(printer, self)
-        printer.print_op_attributes(self.attributes)
-
-    @classmethod
-    def parse(cls, parser: Parser) -> LinearOp:
-        (input, *_), output = parse_io(parser)
-        props: dict[str, Attribute] = {"activation": parse_activation(parser)}
-        parse_weights(parser, props)
-        return create_parsed(cls, parser, [input, output], props)
-
 
 @irdl_op_definition
-class SoftmaxOp(_UnaryOp):
-    """Softmax along the last axis of an NxM buffer (numerically stable: the row max is subtracted)."""
+class SoftmaxOp(IRDLOperation):
+    """Softmax along `axis` (absent: the last) of a buffer of any rank, numerically stable (the
+    max along the axis is subtracted); with `log`, log-softmax (x - max - log(sum(exp(x - max))))."""
 
     name = "nn.softmax"
 
     input = operand_def(MemRefType)
     output = operand_def(MemRefType)
+    axis = opt_prop_def(IntegerAttr[I64])
+    log = opt_prop_def(UnitAttr)
 
-    def __init__(self, input: SSAValue, output: SSAValue):
-        super().__init__(operands=[input, output])
+    def __init__(self, input: SSAValue, output: SSAValue, axis: int | None = None, log: bool = False):
+        props: dict[str, Attribute] = {} if axis is None else {"axis": IntegerAttr(axis, i64)}
+        super().__init__(operands=[input, output], properties=props | ({"log": UnitAttr()} if log else {}))
+
+    def axis_index(self) -> int:
+        """The softmax axis (the last when `axis` is absent)."""
+        return self.axis.value.data if self.axis is not None else len(self.input.type.get_shape()) - 1
 
     def verify_(self) -> None:
-        in_shape = check_buffer("input", self.input, [2])
-        out_shape = check_buffer("output", self.output, [2])
+        in_shape = check_buffer("input", self.input, [])
+        out_shape = check_buffer("output", self.output, [])
         if in_shape != out_shape:
             raise VerifyException(f"output shape {list(out_shape)} must equal the input shape {list(in_shape)}")
+        if not in_shape or not 0 <= self.axis_index() < len(in_shape):
+            raise VerifyException(f"axis {self.axis_index()} must be a dim of the {len(in_shape)}-d input")
+
+    def print(self, printer: Printer) -> None:
+        print_io(printer, [self.input], self.output)
+        if self.axis is not None:
+            printer.print_string(f" axis {self.axis.value.data}")
+        if self.log is not None:
+            printer.print_string(" log")
+        printer.print_op_attributes(self.attributes)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> SoftmaxOp:
+        (input, *_), output = parse_io(parser)
+        props: dict[str, Attribute] = {}
+        if parser.parse_optional_keyword("axis") is not None:
+            props["axis"] = IntegerAttr(parser.parse_integer(allow_boolean=False), i64)
+        if parser.parse_optional_keyword("log") is not None:
+            props["log"] = UnitAttr()
+        return create_parsed(cls, parser, [input, output], props)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -589,6 +672,9 @@ NN = Dialect(
         LinearOp,
         SoftmaxOp,
         ConstantOp,
+        *LAYOUT_OPS,
+        *RESAMPLE_OPS,
+        *BINARY_OPS,
     ],
-    [PoolKindAttr],
+    [PoolKindAttr, *RESAMPLE_ATTRS],
 )

@@ -33,6 +33,7 @@ from patdnn.dialects.common import (
     BlobRefAttr,
     PatternConvBase,
     PatternLibraryAttr,
+    activation_attr,
     create_parsed,
     pair,
     pair_attr,
@@ -101,7 +102,7 @@ class Conv2dOp(PatternConvBase):
             "stride": pair_attr(stride),
             "padding": pair_attr(padding),
             "dilation": pair_attr(dilation),
-            "activation": ActivationAttr(activation),
+            "activation": activation_attr(activation),
         }
         if bias is not None:
             props["bias"] = bias

@@ -26,7 +26,7 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from patdnn.dialects import nn
-from patdnn.dialects.common import Activation
+from patdnn.dialects.common import Activation, dilation_of
 
 
 def _fusable_conv(buffer: SSAValue, add: nn.AddOp) -> nn.Conv2dOp | None:
@@ -76,8 +76,9 @@ def fuse_block(block: Block) -> int:
                 list(conv.stride.get_values()),
                 list(conv.padding.get_values()),
                 conv.groups.value.data,
-                add.activation.data,
+                add.activation,
                 residual=other,
+                dilation=dilation_of(conv),
             )
             fused_conv.attributes.update(conv.attributes)
             block.insert_op_before(fused_conv, add)

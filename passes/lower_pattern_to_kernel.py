@@ -27,12 +27,14 @@ from patdnn.notes import layer_title, note
 
 
 def build_pattern_body(
-    library: common.PatternLibraryAttr, index: int, rows: int = 1, stride: int = 1
+    library: common.PatternLibraryAttr, index: int, rows: int = 1, stride: int = 1, dilation: int = 1
 ) -> kernel.PatternBodyOp:
+    """Kernel row r of output row `acc_row` reads input row acc_row * stride + r * dilation (the
+    column stays the kernel column: its tap-shifted plane holds the dilation)."""
     block = Block()
     for acc_row in range(rows):
         for entry, (row, col) in enumerate(library.taps(index)):
-            load = kernel.LoadTapOp(acc_row * stride + row, col)
+            load = kernel.LoadTapOp(acc_row * stride + row * dilation, col)
             block.add_ops([load, kernel.FmaOp(load.result, entry, acc_row)])
     return kernel.PatternBodyOp(index, Region(block))
 
@@ -59,8 +61,8 @@ class LowerConv(RewritePattern):
             note(
                 f"{layer_title(op, 'a pattern convolution')}: tile_y {asked} clamped to {rows} (the layer's output rows)"
             )
-        stride = op.stride.get_values()[0]
-        bodies = [build_pattern_body(op.library, p, rows, stride) for p in range(op.library.num_patterns)]
+        stride, dilation = op.stride.get_values()[0], op.dilation.get_values()[0]
+        bodies = [build_pattern_body(op.library, p, rows, stride, dilation) for p in range(op.library.num_patterns)]
         properties = kernel.copy_conv_properties(op)
         properties["tile_x"] = IntegerAttr(scheduled(op, "tile_x", self.tile_x), i64)
         properties["tile_y"] = IntegerAttr(rows, i64)

@@ -139,7 +139,8 @@ class _LayerTimer:
             input_shape=(1, cin, h, w),
             stride=op.stride.get_values()[0],
             padding=op.padding.get_values()[0],
-            activation=op.activation.data.value,
+            dilation=op.dilation.get_values()[0],
+            activation=op.activation.text(),
             blob_path=workdir / "layer.weights",
         )
         self.input = workdir / "in.bin"

@@ -9,7 +9,7 @@ from xdsl.builder import ImplicitBuilder
 from xdsl.dialects import func
 from xdsl.dialects.builtin import BytesAttr, DenseIntOrFPElementsAttr, MemRefType, ModuleOp, TensorType, f32
 
-from patdnn.dialects.common import Activation, BlobRefAttr, PatternLibraryAttr, window_out
+from patdnn.dialects.common import BlobRefAttr, PatternLibraryAttr, window_out
 from patdnn.dialects.pattern import Conv2dOp
 from patdnn.sparsity.blob import BlobWriter
 from patdnn.sparsity.fkw import pack_weights
@@ -32,6 +32,7 @@ def pattern_conv_module(
     activation: str = "none",
     blob_path: Path | None = None,
     func_name: str = "layer",
+    dilation: int = 1,
 ) -> ModuleOp:
     """A module with one function `func_name(%input, %output)` holding one `pattern.conv2d`.
 
@@ -41,7 +42,7 @@ def pattern_conv_module(
     """
     n, cin, h, w = input_shape
     cout, _, k, _ = weight.shape
-    ho, wo = window_out(h, padding, k, stride), window_out(w, padding, k, stride)
+    ho, wo = window_out(h, padding, k, stride, dilation), window_out(w, padding, k, stride, dilation)
     packed = pack_weights(weight, ids, library)
     weights_attr, bias_attr = dense_f32(packed), None if bias is None else dense_f32(bias)
     if blob_path is not None:
@@ -66,7 +67,8 @@ def pattern_conv_module(
             bias_attr,
             stride=stride,
             padding=padding,
-            activation=Activation(activation),
+            dilation=dilation,
+            activation=activation,
         )
         func.ReturnOp()
     return module

@@ -20,15 +20,7 @@
 #define PDNN_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PDNN_MAX(a, b) ((a) > (b) ? (a) : (b))
 
-/* Applies a fused activation to n contiguous values (the branch is per call, not per element).
- * NaN stays NaN, as in PyTorch: `x < 0` and `x > 6` are false for NaN, so x itself is kept. */
-void pdnn_act_row(float *restrict v, int64_t n, int act) {
-  if (act == PDNN_ACT_RELU) {
-    for (int64_t i = 0; i < n; i++) v[i] = v[i] < 0.0f ? 0.0f : v[i];
-  } else if (act == PDNN_ACT_RELU6) {
-    for (int64_t i = 0; i < n; i++) v[i] = v[i] < 0.0f ? 0.0f : (v[i] > 6.0f ? 6.0f : v[i]); /* 5 AVX ops, as before */
-  }
-}
+/* pdnn_act_row (the fused activation of a row) is in ops_act.c. */
 
 /* The end of an output row: the residual (NULL: none) added, then the activation. */
 void pdnn_finish_row(float *restrict v, const float *restrict residual, int64_t n, int act) {

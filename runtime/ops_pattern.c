@@ -5,7 +5,7 @@
  * of the inner loops into an aligned, unit-stride vector load (any stride, no line splits, no
  * bounds checks): plane (c, tc) row yp holds input row first_row + yp (zero outside the input:
  * first_row is negative by the top padding for the first block of rows), columns tc - pw,
- * tc - pw + sw, ... Generated layers shift one block of rows at a time, so the planes stay in
+ * tc - pw + sw, ... (tc * dw - pw, ... for a dilated convolution). Generated layers shift one block of rows at a time, so the planes stay in
  * L2 while every filter reads them. */
 #include <string.h>
 
@@ -15,7 +15,7 @@
 typedef struct {
   const float *in;
   float *out;
-  int cin, h, w, k, sw, first_row, pw, rows, row_len;
+  int cin, h, w, k, sw, dw, first_row, pw, rows, row_len;
 } shift_job;
 
 static void shift_channels(void *arg, int64_t begin, int64_t end) {
@@ -25,11 +25,12 @@ static void shift_channels(void *arg, int64_t begin, int64_t end) {
     const float *src = j->in + c * j->h * j->w;
     for (int tc = 0; tc < j->k; ++tc) {
       float *dst = j->out + (c * j->k + tc) * plane;
-      /* Output columns x whose source column x*sw + tc - pw lies inside the row: [x_lo, x_hi). */
-      const int first = j->pw - tc; /* x*sw >= first */
+      /* Output columns x whose source column x*sw + tc*dw - pw lies inside the row: [x_lo, x_hi). */
+      const int tap = tc * j->dw;
+      const int first = j->pw - tap; /* x*sw >= first */
       int x_lo = first <= 0 ? 0 : (first + j->sw - 1) / j->sw;
-      int x_hi = (j->w - 1 + j->pw - tc) / j->sw + 1; /* x*sw + tc - pw <= w - 1 */
-      if (j->w - 1 + j->pw - tc < 0) x_hi = 0;
+      int x_hi = (j->w - 1 + j->pw - tap) / j->sw + 1; /* x*sw + tap - pw <= w - 1 */
+      if (j->w - 1 + j->pw - tap < 0) x_hi = 0;
       if (x_hi > j->row_len) x_hi = j->row_len;
       if (x_lo > x_hi) x_lo = x_hi;
       for (int yp = 0; yp < j->rows; ++yp) {
@@ -39,7 +40,7 @@ static void shift_channels(void *arg, int64_t begin, int64_t end) {
           memset(d, 0, (size_t)j->row_len * sizeof(float));
           continue;
         }
-        const float *s = src + (int64_t)y * j->w + tc - j->pw;
+        const float *s = src + (int64_t)y * j->w + tap - j->pw;
         memset(d, 0, (size_t)x_lo * sizeof(float));
         pdnn_copy_strided(d + x_lo, s + (int64_t)x_lo * j->sw, x_hi - x_lo, j->sw);
         memset(d + x_hi, 0, (size_t)(j->row_len - x_hi) * sizeof(float));
@@ -50,6 +51,11 @@ static void shift_channels(void *arg, int64_t begin, int64_t end) {
 
 void pdnn_shift_input(pdnn_ctx *ctx, const float *in, float *out, int cin, int h, int w, int k, int sw,
                       int first_row, int pw, int rows, int row_len) {
-  shift_job job = {in, out, cin, h, w, k, sw, first_row, pw, rows, row_len};
+  pdnn_shift_input_dilated(ctx, in, out, cin, h, w, k, sw, 1, first_row, pw, rows, row_len);
+}
+
+void pdnn_shift_input_dilated(pdnn_ctx *ctx, const float *in, float *out, int cin, int h, int w, int k, int sw,
+                              int dw, int first_row, int pw, int rows, int row_len) {
+  shift_job job = {in, out, cin, h, w, k, sw, dw, first_row, pw, rows, row_len};
   pdnn_parallel_for(ctx, cin, shift_channels, &job);
 }

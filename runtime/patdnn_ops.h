@@ -5,14 +5,36 @@
 #ifndef PATDNN_OPS_H
 #define PATDNN_OPS_H
 
+#include <math.h> /* INFINITY: the open bound of a one-sided clamp */
+
 #include "patdnn_runtime.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Fused activations (the values of pattern.activation). */
-enum { PDNN_ACT_NONE = 0, PDNN_ACT_RELU = 1, PDNN_ACT_RELU6 = 2 };
+/* Fused activations (the kinds of pattern.activation; docs/ir.md). A parametrised kind
+ * (leaky_relu's slope, hardtanh's bounds: +-INFINITY for a clamp with one) is passed as the code
+ * pdnn_act_code returns (PDNN_ACT_PARAM_BASE and up); every `int act` below takes either. */
+enum {
+  PDNN_ACT_NONE = 0,
+  PDNN_ACT_RELU = 1,
+  PDNN_ACT_RELU6 = 2,
+  PDNN_ACT_SIGMOID = 3,
+  PDNN_ACT_TANH = 4,
+  PDNN_ACT_SILU = 5,
+  PDNN_ACT_HARDSWISH = 6,
+  PDNN_ACT_HARDSIGMOID = 7,
+  PDNN_ACT_GELU = 8,
+  PDNN_ACT_GELU_TANH = 9,
+  PDNN_ACT_LEAKY_RELU = 10, /* a: the slope */
+  PDNN_ACT_HARDTANH = 11,   /* a, b: the bounds */
+  PDNN_ACT_PARAM_BASE = 64
+};
+/* The code of a parametrised activation (interned: the same values give the same code). */
+int pdnn_act_code(int kind, float a, float b);
+/* Applies activation `act` in place to n contiguous floats (the epilogue of generated kernels). */
+void pdnn_act_row(float *restrict v, int64_t n, int act);
 /* Pooling kinds. */
 enum { PDNN_POOL_MAX = 0, PDNN_POOL_AVG = 1 };
 
@@ -36,6 +58,13 @@ void pdnn_adaptive_avg_pool2d(pdnn_ctx *ctx, const float *in, float *out, int n,
 /* out = act(a + b), count elements (out may alias a or b). */
 void pdnn_add(pdnn_ctx *ctx, const float *a, const float *b, float *out, int64_t count, int act);
 
+/* nn.binary: out = act(a kind b), out d0 x d1 x d2 x d3 contiguous; a and b read at element
+ * strides as* / bs* (0 along a broadcast dim; the innermost 1 or 0). */
+enum { PDNN_BINARY_ADD = 0, PDNN_BINARY_SUB = 1, PDNN_BINARY_MUL = 2, PDNN_BINARY_DIV = 3 };
+void pdnn_binary(pdnn_ctx *ctx, const float *a, const float *b, float *out, int64_t d0, int64_t d1, int64_t d2,
+                 int64_t d3, int64_t as0, int64_t as1, int64_t as2, int64_t as3, int64_t bs0, int64_t bs1, int64_t bs2,
+                 int64_t bs3, int kind, int act);
+
 /* out = act(in), count elements (out may alias in). */
 void pdnn_activation(pdnn_ctx *ctx, const float *in, float *out, int64_t count, int act);
 
@@ -53,6 +82,24 @@ void pdnn_softmax(pdnn_ctx *ctx, const float *in, float *out, int n, int m);
 
 /* out = in, count elements (a reshape; nothing happens when out == in). */
 void pdnn_copy(pdnn_ctx *ctx, const float *in, float *out, int64_t count);
+
+/* Layout and normalisation (runtime/ops_layout.c). Each sees its buffer as outer x m x inner, m
+ * the extent it works along. pdnn_permute: out = in.permute(perm), in of `rank` <= 6 dims `shape`.
+ * pdnn_slice: out[o, k, i] = in[o, start + k * step, i] (in: outer x in_len x inner, out: outer x
+ * out_len x inner). pdnn_layer_norm: (x - mean) / sqrt(var + eps) * w[k] + b[k] over m (biased
+ * variance; w, b: m values or NULL). pdnn_softmax_axis: softmax over m (log != 0: log-softmax).
+ * pdnn_mean_axes: out[o, i] = mean over m. pdnn_scale_shift: out[n, k, i] = act(in * w[k] + b[k])
+ * (k < c, i < inner; b may be NULL). */
+void pdnn_permute(pdnn_ctx *ctx, const float *in, float *out, int rank, const int64_t *shape, const int *perm);
+void pdnn_slice(pdnn_ctx *ctx, const float *in, float *out, int64_t outer, int64_t in_len, int64_t out_len,
+                int64_t inner, int64_t start, int64_t step);
+void pdnn_layer_norm(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *b, int64_t outer,
+                     int64_t m, int64_t inner, float eps);
+void pdnn_softmax_axis(pdnn_ctx *ctx, const float *in, float *out, int64_t outer, int64_t m, int64_t inner,
+                       int log);
+void pdnn_mean_axes(pdnn_ctx *ctx, const float *in, float *out, int64_t outer, int64_t m, int64_t inner);
+void pdnn_scale_shift(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *b, int64_t n,
+                      int64_t c, int64_t inner, int act);
 
 /* C[m x p] = act(A[m x k] * B[k x p] + bias[m] + R) with row strides lda, ldb, ldc (bias may be
  * NULL; R, the residual, is NULL or m x p with C's stride ldc). The blocked GEMM behind the
@@ -82,6 +129,33 @@ void pdnn_gather_rows(pdnn_ctx *ctx, const float *in, float *col, int64_t ldcol,
  * column x holds in[c][first_row + yp][x*sw + tc - pw] (zero outside the input). */
 void pdnn_shift_input(pdnn_ctx *ctx, const float *in, float *out, int cin, int h, int w, int k, int sw,
                       int first_row, int pw, int rows, int row_len);
+/* The same for a dilated pattern convolution: column x of plane (c, tc) holds in[c][..][x*sw + tc*dw - pw]. */
+void pdnn_shift_input_dilated(pdnn_ctx *ctx, const float *in, float *out, int cin, int h, int w, int k, int sw,
+                              int dw, int first_row, int pw, int rows, int row_len);
+
+/* Sliding windows beyond the fast paths (runtime/ops_windows.c). pdnn_conv2d_dilated: as
+ * pdnn_conv2d_dense, tap (ky, kx) reading in[oy*sh + ky*dh - ph][ox*sw + kx*dw - pw].
+ * pdnn_pool2d_window: PyTorch's max / average pooling windows with dilation (max), ceil_mode
+ * (ho, wo as PyTorch sizes them) and exclude_pad (count_include_pad=False: an average divides by
+ * the taps inside the input; else by the taps inside the padded input). */
+void pdnn_conv2d_dilated(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *bias,
+                         const float *residual, int n, int cin, int h, int wd, int cout, int ho, int wo, int kh,
+                         int kw, int sh, int sw, int ph, int pw, int dh, int dw, int groups, int act);
+void pdnn_pool2d_window(pdnn_ctx *ctx, const float *in, float *out, int kind, int n, int c, int h, int wd, int ho,
+                        int wo, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int exclude_pad);
+
+/* Resampling (runtime/ops_resample.c). pdnn_conv_transpose2d: out = act(conv_transpose(in, w) +
+ * bias), w: cin x (cout/groups) x kh x kw (PyTorch's order), in[c][iy][ix] feeding
+ * out[iy*sh - ph + ky*dh][ix*sw - pw + kx*dw]. pdnn_upsample2d: nearest (source index
+ * min(floor(i * scale), in - 1), i >> 1 when doubling) or bilinear (source coordinate i * scale
+ * with align_corners, else max(scale * (i + 0.5) - 0.5, 0)); `scale` per axis is the f32 value
+ * PyTorch computes (1 / scale_factor, in / out, or (in - 1) / (out - 1) with align_corners). */
+enum { PDNN_UPSAMPLE_NEAREST = 0, PDNN_UPSAMPLE_BILINEAR = 1 };
+void pdnn_conv_transpose2d(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *bias, int n,
+                           int cin, int h, int wd, int cout, int ho, int wo, int kh, int kw, int sh, int sw, int ph,
+                           int pw, int dh, int dw, int groups, int act);
+void pdnn_upsample2d(pdnn_ctx *ctx, const float *in, float *out, int mode, int align_corners, int n, int c, int h,
+                     int wd, int ho, int wo, float scale_h, float scale_w);
 
 #ifdef __cplusplus
 }

@@ -25,7 +25,7 @@ static inline void pdnn_copy_strided(float *restrict d, const float *restrict s,
     for (int64_t x = 0; x < n; x++) d[x] = s[x * stride];
 }
 
-/* A fused activation (PDNN_ACT_*) applied in place to n contiguous values (ops_dense.c). */
+/* A fused activation (PDNN_ACT_* or a pdnn_act_code) applied in place to n values (ops_act.c). */
 void pdnn_act_row(float *restrict v, int64_t n, int act);
 /* The end of an output row: + residual (unless NULL), then the activation (ops_dense.c). */
 void pdnn_finish_row(float *restrict v, const float *restrict residual, int64_t n, int act);

@@ -143,9 +143,9 @@ def test_attribute_verifier_error(tmp_path: Path) -> None:
 
 
 def test_parse_error_has_location(tmp_path: Path) -> None:
-    bad = write(tmp_path, conv_ir(activation="gelu"))
+    bad = write(tmp_path, conv_ir(activation="mish"))
     result = run_opt(str(bad))
-    assert_diagnostic(result, "unknown activation 'gelu', expected none, relu or relu6")
+    assert_diagnostic(result, "unknown activation 'mish', expected one of none, relu, relu6, sigmoid")
     line = "  pattern.conv2d ins(%x : memref<1x2x5x5xf32>) outs(%y : memref<1x2x5x5xf32>) stride [1, 1] padding [1, 1] activation "
     assert result.stderr.splitlines()[0] == f"{bad}:2:{len(line) + 1}", result.stderr
 

@@ -135,7 +135,7 @@ class WithUpsample(torch.nn.Module):
     def __init__(self):
         super().__init__()
         self.conv = torch.nn.Conv2d(3, 4, 3, padding=1)
-        self.up = torch.nn.Upsample(scale_factor=2)
+        self.up = torch.nn.Upsample(scale_factor=2, mode="bicubic")  # nearest and bilinear are supported
 
     def forward(self, x):
         return self.up(self.conv(x))

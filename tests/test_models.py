@@ -27,6 +27,14 @@ PARAM_COUNTS = {
     "resnet50": 25_557_032,
     "resnet20-cifar": 272_474,
     "mobilenet-v2": 3_504_872,
+    "mobilenet-v3-large": 5_483_032,
+    "mobilenet-v3-small": 2_542_856,
+    "efficientnet-b0": 5_288_548,
+    "shufflenet-v2": 2_278_604,
+    "convnext-tiny": 28_589_128,
+    "unet": 31_037_698,  # the common PyTorch port's (milesial/Pytorch-UNet, 2 classes, transposed convs)
+    "yolo": 3_072_460,  # ours (no reference implementation): pinned so that changes are deliberate
+    "deeplab-v3": 15_904_085,  # ours: torchvision's DeepLabHead on a dilated ResNet-18-style backbone
 }
 
 # (name, input shape, expected output shape)
@@ -37,6 +45,14 @@ SHAPES = [
     ("resnet50", (2, 3, 64, 64), (2, 1000)),
     ("resnet20-cifar", (2, 3, 32, 32), (2, 10)),
     ("mobilenet-v2", (2, 3, 64, 64), (2, 1000)),
+    ("mobilenet-v3-large", (2, 3, 64, 64), (2, 1000)),
+    ("mobilenet-v3-small", (2, 3, 64, 64), (2, 1000)),
+    ("efficientnet-b0", (2, 3, 64, 64), (2, 1000)),
+    ("shufflenet-v2", (2, 3, 64, 64), (2, 1000)),
+    ("convnext-tiny", (1, 3, 64, 96), (1, 1000)),
+    ("yolo", (1, 3, 64, 96), (1, 84 * (8 * 12 + 4 * 6 + 2 * 3))),
+    ("unet", (1, 3, 32, 48), (1, 2, 32, 48)),
+    ("deeplab-v3", (1, 3, 64, 96), (1, 21, 64, 96)),
 ]
 
 KNOWN_KEYS = {
@@ -95,6 +111,59 @@ KNOWN_KEYS = {
         "features.18.1.bias",
         "classifier.1.weight",
     ],
+    "mobilenet-v3-large": [
+        "features.0.0.weight",
+        "features.1.block.0.0.weight",
+        "features.2.block.0.1.running_var",
+        "features.4.block.2.fc1.weight",
+        "features.4.block.2.fc2.bias",
+        "features.15.block.3.1.weight",
+        "features.16.0.weight",
+        "classifier.0.weight",
+        "classifier.3.bias",
+    ],
+    "mobilenet-v3-small": [
+        "features.1.block.1.fc1.weight",
+        "features.1.block.2.0.weight",
+        "features.11.block.3.1.bias",
+        "features.12.1.running_mean",
+        "classifier.3.weight",
+    ],
+    "efficientnet-b0": [
+        "features.0.0.weight",
+        "features.1.0.block.0.0.weight",
+        "features.1.0.block.1.fc1.weight",
+        "features.2.0.block.0.1.running_mean",
+        "features.6.3.block.2.fc2.bias",
+        "features.7.0.block.3.1.weight",
+        "features.8.0.weight",
+        "classifier.1.weight",
+    ],
+    "shufflenet-v2": [
+        "conv1.0.weight",
+        "conv1.1.running_var",
+        "stage2.0.branch1.0.weight",
+        "stage2.0.branch2.6.bias",
+        "stage3.7.branch2.3.weight",
+        "stage4.3.branch2.5.weight",
+        "conv5.0.weight",
+        "fc.bias",
+    ],
+    "convnext-tiny": [
+        "features.0.0.weight",
+        "features.0.0.bias",
+        "features.0.1.weight",
+        "features.1.0.layer_scale",
+        "features.1.0.block.0.weight",
+        "features.1.0.block.2.bias",
+        "features.1.2.block.5.weight",
+        "features.2.0.weight",
+        "features.2.1.weight",
+        "features.5.8.block.3.weight",
+        "features.7.2.layer_scale",
+        "classifier.0.weight",
+        "classifier.2.bias",
+    ],
 }
 
 
@@ -103,7 +172,9 @@ def n_params(m: nn.Module) -> int:
 
 
 def test_registry_names():
-    assert set(MODELS) == {"vgg16", "vgg16-cifar", "resnet18", "resnet50", "resnet20-cifar", "mobilenet-v2"}
+    classic = {"vgg16", "vgg16-cifar", "resnet18", "resnet50", "resnet20-cifar", "mobilenet-v2"}
+    modern = {"mobilenet-v3-small", "mobilenet-v3-large", "efficientnet-b0", "shufflenet-v2", "convnext-tiny"}
+    assert set(MODELS) == classic | modern | {"yolo", "unet", "deeplab-v3"}
 
 
 def test_unknown_model_lists_valid_names():

@@ -2,7 +2,7 @@
 
 Randomized shapes (seeded): channel counts that are not multiples of 4, odd H/W, stride 2,
 padding 0, filters whose kernels are all removed, bias + relu/relu6, libraries of 4–12 patterns
-and of other entry counts — on the host (NEON through SIMDe, and scalar C) and on aarch64 under
+and of other entry counts, dilated kernels (2 and 3, both loop forms, tall register tiles) — on the host (NEON through SIMDe, and scalar C) and on aarch64 under
 qemu; the SIMDe and aarch64 results must be bit-identical.
 """
 
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import torch
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, ModuleOp, i64
 
 from patdnn.build import build_module
+from patdnn.dialects import pattern
 from patdnn.ir_builder import pattern_conv_module
 from patdnn.runners import BuiltModel, RunError
 from patdnn.sparsity.patterns import random_pattern_layer
@@ -41,6 +42,8 @@ class Case:
     empty_filters: int = 0  # filters with every kernel removed
     blob: bool = False
     seed: int = 0
+    dilation: int = 1
+    schedule: tuple[tuple[str, int], ...] = ()  # the layer's patdnn.schedule (else the ISA's rule)
 
 
 def _random_cases(count: int) -> list[Case]:
@@ -84,7 +87,27 @@ CASES = [
     Case("wide_row", 1, 2, 3, 3, 37, blob=True),
     *_random_cases(12),
 ]
-QEMU_CASES = [c for c in CASES if c.n * c.cin * c.h * c.w <= 2000][:10]
+DILATED_CASES = [  # DeepLab's atrous 3x3s: the pattern spread with the dilation
+    Case("dil2_same", 1, 5, 6, 11, 13, padding=2, dilation=2),
+    Case("dil3_stride2", 2, 7, 5, 14, 17, stride=2, padding=3, dilation=3, bias=True, activation="relu"),
+    Case("dil2_pad1_tall", 1, 3, 9, 10, 9, padding=1, dilation=2, schedule=(("tile_y", 3),)),
+    Case(
+        "dil3_tap_list",
+        1,
+        10,
+        7,
+        13,
+        12,
+        padding=3,
+        dilation=3,
+        bias=True,
+        activation="relu6",
+        blob=True,
+        schedule=(("tile_y", 2), ("channel_block", 4), ("filter_group", 2)),
+    ),
+]
+CASES += DILATED_CASES
+QEMU_CASES = [c for c in CASES if c.n * c.cin * c.h * c.w <= 2000][:10] + DILATED_CASES[:3]
 
 
 def make_layer(case: Case):
@@ -107,6 +130,7 @@ def reference(case: Case, weight, bias, x) -> np.ndarray:
         None if bias is None else torch.from_numpy(bias),
         stride=case.stride,
         padding=case.padding,
+        dilation=case.dilation,
     )
     if case.activation == "relu":
         y = torch.relu(y)
@@ -128,7 +152,11 @@ def case_module(case: Case, blob_path) -> tuple[ModuleOp, np.ndarray, np.ndarray
         bias=bias,
         activation=case.activation,
         blob_path=blob_path if case.blob else None,
+        dilation=case.dilation,
     )
+    if case.schedule:
+        conv = next(op for op in module.walk() if isinstance(op, pattern.Conv2dOp))
+        conv.attributes[pattern.SCHEDULE_ATTR] = DictionaryAttr({k: IntegerAttr(v, i64) for k, v in case.schedule})
     return module, x, reference(case, weight, bias, x)
 
 

@@ -2,11 +2,14 @@
 same fusion (BN folding, activation fusion), pattern recovery and block-scheme detection follow.
 
 Supported (default domain, opsets `OPSETS`): Conv (2-D, dilation 1, symmetric pads, auto_pad NOTSET
-or VALID), BatchNormalization (inference), Relu, Clip to [0, 6] (ReLU6) or [0, ∞) (ReLU), MaxPool /
-AveragePool (floor mode, symmetric pads), GlobalAveragePool, ReduceMean over H and W, Add (two
-tensors of one shape; a constant after a MatMul is its bias), Concat (channels), Gemm, MatMul (a
-constant right-hand side), Flatten, Reshape / Squeeze / Unsqueeze (constant shape or axes),
-Softmax (2-d, last axis), Identity, Dropout (inference), Constant; initializers are constants, and a
+or VALID), BatchNormalization (inference), Relu, Clip (any constant bounds), Sigmoid, Tanh, LeakyRelu,
+HardSwish, HardSigmoid (PyTorch's alpha 1/6), Gelu (both forms), MaxPool /
+AveragePool (floor mode, symmetric pads), GlobalAveragePool, ReduceMean over contiguous axes, Add
+(a constant after a MatMul is its bias), Sub, Mul, Div (two computed tensors, NumPy broadcasting), Concat (any axis), Gemm, MatMul
+(a constant right-hand side), Flatten, Reshape / Squeeze / Unsqueeze (constant shape or axes),
+Transpose (rank <= 6), Split, Slice (constant starts / ends / axes, positive steps),
+LayerNormalization (constant scale and bias), Softmax / LogSoftmax (one axis), Identity, Dropout
+(inference), Constant; initializers are constants, and a
 Shape, or any op whose inputs are all constants, is evaluated at import (onnx.reference).
 
 Shapes are static: the input's symbolic dims (a dynamic batch) take the shape asked for (the example
@@ -28,6 +31,8 @@ import onnx
 from onnx import helper, numpy_helper
 from xdsl.dialects.builtin import ModuleOp
 
+from patdnn.dialects.nn_binary import MAX_BINARY_RANK
+from patdnn.dialects.nn_layout import MAX_PERMUTE_RANK
 from patdnn.frontend.errors import ModelFileError, ModelTypeError, UnsupportedLayerError
 from patdnn.frontend.files import WHAT, check_model_file
 from patdnn.frontend.graph import Layer, LayerGraph, global_avg_pool
@@ -195,6 +200,7 @@ class _Importer:
         self.layers: list[Layer] = []
         self.alias: dict[str, str] = {}
         self.runtime: set[str] = set()  # tensors computed at run time (the input, layer outputs)
+        self.reinferred = -1  # the node index shapes were last inferred again at
 
     def run(self) -> LayerGraph:
         graph = self.model.graph
@@ -244,6 +250,38 @@ class _Importer:
         self.constants.update((name, np.asarray(v)) for name, v in zip(node.output, values) if name)
         return True
 
+    def reinfer_shapes(self) -> None:
+        """Shape inference again with what import has folded so far as initializers (Slice ends
+        computed from a Shape, as torch's exporter writes `chunk`): shapes it could not know."""
+        self.reinferred = self.index
+        model = onnx.ModelProto()
+        model.CopyFrom(self.model)
+        graph = model.graph
+        given = {t.name for t in graph.initializer}
+        nodes = [n for n in graph.node if not all(o in self.constants for o in n.output if o)]
+        del graph.node[:]
+        graph.node.extend(nodes)
+        graph.initializer.extend(
+            numpy_helper.from_array(np.asarray(v), name) for name, v in self.constants.items() if name not in given
+        )
+        del graph.value_info[:]  # only the shapes known for sure: what inference found, or import set
+        graph.value_info.extend(
+            helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, shape)
+            for name, shape in self.shapes.items()
+            if name in self.runtime and all(d is not None for d in shape) and name not in {i.name for i in graph.input}
+        )
+        try:
+            inferred = onnx.shape_inference.infer_shapes(model, data_prop=True)
+        except Exception:  # noqa: BLE001 - the caller reports the unknown shape
+            return
+        for info in inferred.graph.value_info:
+            tensor = info.type.tensor_type
+            dims = tuple(d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim)
+            if tensor.HasField("shape") and all(d is not None for d in dims):
+                self.shapes.setdefault(info.name, dims)
+                if any(d is None for d in self.shapes[info.name]):
+                    self.shapes[info.name] = dims
+
     # -- helpers for the handlers ---------------------------------------------------------------
     def unsupported(self, detail: str = "") -> UnsupportedLayerError:
         node = self.node
@@ -268,6 +306,9 @@ class _Importer:
 
     def shape(self, name: str) -> tuple[int, ...]:
         shape = self.shapes.get(self.alias.get(name, name))
+        if (shape is None or any(d is None for d in shape)) and self.reinferred != self.index:
+            self.reinfer_shapes()
+            shape = self.shapes.get(self.alias.get(name, name))
         if shape is None or any(d is None for d in shape):
             raise self.unsupported(f"the shape of '{name}' is not static after shape inference")
         return tuple(int(d) for d in shape)
@@ -348,10 +389,48 @@ def _clip(imp: _Importer, node: onnx.NodeProto) -> None:
         return float(imp.const(node.input[i], "bound")) if len(node.input) > i and node.input[i] else None
 
     lo, hi = bound(1), bound(2)
-    kinds = {(0.0, 6.0): "relu6", (0.0, None): "relu"}
-    if (lo, hi) not in kinds:
-        raise imp.unsupported(f"Clip to [{lo}, {hi}] (only ReLU6's [0, 6] or ReLU's [0, ∞))")
-    imp.add("activation", node.input[:1], activation=kinds[lo, hi])
+    if lo is not None and hi is not None and lo > hi:
+        raise imp.unsupported(f"Clip to [{lo}, {hi}]: the lower bound is above the upper one")
+    kinds = {(0.0, 6.0): "relu6", (0.0, None): "relu", (None, None): None}
+    kind = kinds.get((lo, hi), f"hardtanh({lo!r}, {hi!r})" if None not in (lo, hi) else None)
+    if kind is None and lo is not None:
+        kind = f"clamp_min({lo!r})"
+    elif kind is None and hi is not None:
+        kind = f"clamp_max({hi!r})"
+    if kind is None:
+        imp.alias[node.output[0]] = imp.tensor(node.input[0])  # no bound: the identity
+    else:
+        imp.add("activation", node.input[:1], activation=kind)
+
+
+def _activation(kind: str) -> Callable[[_Importer, onnx.NodeProto], None]:
+    """Sigmoid, Tanh, HardSwish: one activation of that kind."""
+
+    def handler(imp: _Importer, node: onnx.NodeProto) -> None:
+        imp.add("activation", node.input[:1], activation=kind)
+
+    return handler
+
+
+def _leaky_relu(imp: _Importer, node: onnx.NodeProto) -> None:
+    slope = float(_attrs(node).get("alpha", 0.01))
+    imp.add("activation", node.input[:1], activation=f"leaky_relu({slope!r})")
+
+
+def _hard_sigmoid(imp: _Importer, node: onnx.NodeProto) -> None:
+    """max(0, min(1, alpha x + beta)): PyTorch's hardsigmoid (alpha 1/6, beta 1/2) only."""
+    a = _attrs(node)
+    alpha, beta = float(a.get("alpha", 0.2)), float(a.get("beta", 0.5))
+    if not (np.isclose(alpha, 1 / 6, rtol=1e-6) and beta == 0.5):
+        raise imp.unsupported(f"HardSigmoid alpha {alpha}, beta {beta} (only PyTorch's 1/6, 1/2)")
+    imp.add("activation", node.input[:1], activation="hardsigmoid")
+
+
+def _gelu(imp: _Importer, node: onnx.NodeProto) -> None:
+    approximate = _attrs(node).get("approximate", "none")
+    if approximate not in ("none", "tanh"):
+        raise imp.unsupported(f"Gelu approximate {approximate!r} (only 'none' or 'tanh')")
+    imp.add("activation", node.input[:1], activation="gelu" if approximate == "none" else "gelu_tanh")
 
 
 def _pool(kind: str) -> Callable[[_Importer, onnx.NodeProto], None]:
@@ -381,8 +460,12 @@ def _reduce_mean(imp: _Importer, node: onnx.NodeProto) -> None:
     if axes is None and len(node.input) > 1 and node.input[1]:
         axes = imp.const(node.input[1], "axes").tolist()
     rank = len(imp.shape(node.input[0]))
-    if rank != 4 or axes is None or sorted(d % rank for d in axes) != [2, 3]:
-        raise imp.unsupported(f"mean over axes {axes} (only H and W of N x C x H x W)")
+    dims = sorted(d % rank for d in (axes if axes is not None else range(rank)))
+    if (rank != 4 or dims != [2, 3]) and dims == list(range(dims[0], dims[-1] + 1)):
+        imp.add("mean", node.input[:1], axes=tuple(dims))
+        return
+    if rank != 4 or dims != [2, 3]:
+        raise imp.unsupported(f"mean over axes {axes} (only contiguous axes)")
     output = node.output[0]
     if a.get("keepdims", 1):
         imp.add("adaptive_avg_pool", node.input[:1])
@@ -396,24 +479,123 @@ def _add(imp: _Importer, node: onnx.NodeProto) -> None:
     if imp.const(a) is not None or imp.const(b) is not None:
         bias, source = (imp.const(a), b) if imp.const(a) is not None else (imp.const(b), a)
         producer = next((layer for layer in imp.layers if layer.output == imp.alias.get(source, source)), None)
+        output = producer.output if producer is not None else None
+        if producer is not None and producer.kind == "reshape" and producer.inputs[0].endswith(CHANNELS_LAST_PRODUCT):
+            producer = next(layer for layer in imp.layers if layer.output == producer.inputs[0])
         if producer is None or producer.kind != "linear" or producer.attrs["bias"] is not None:
             raise imp.unsupported("adding a constant (only a MatMul's bias)")
-        if imp.uses.get(producer.output, 0) != 1:
+        if imp.uses.get(output, 0) != 1:
             raise imp.unsupported("the MatMul before this bias has other users")
         out = producer.shape[-1]
         producer.attrs["bias"] = np.ascontiguousarray(np.broadcast_to(bias.astype(np.float32).reshape(-1), (out,)))
-        imp.alias[node.output[0]] = producer.output
+        imp.alias[node.output[0]] = output
         return
     if imp.shape(a) != imp.shape(b):
-        raise imp.unsupported(f"broadcasting add {imp.shape(a)} + {imp.shape(b)}")
+        return _binary("add")(imp, node)
     imp.add("add", [a, b], activation="none")
+
+
+def _binary(kind: str) -> Callable[[_Importer, onnx.NodeProto], None]:
+    """Add (broadcasting) / Sub / Mul / Div of two computed tensors, NumPy broadcasting (nn.binary)."""
+
+    def handler(imp: _Importer, node: onnx.NodeProto) -> None:
+        a, b = node.input[:2]
+        if imp.const(a) is not None or imp.const(b) is not None:
+            raise imp.unsupported(f"{node.op_type} with a constant operand (only of two computed tensors)")
+        if len(imp.shape(node.output[0])) > MAX_BINARY_RANK:
+            raise imp.unsupported(f"a rank-{len(imp.shape(node.output[0]))} result (element-wise ops take rank <= 4)")
+        imp.add("binary", [a, b], op=kind, activation="none")
+
+    return handler
 
 
 def _concat(imp: _Importer, node: onnx.NodeProto) -> None:
     axis, rank = int(_attrs(node)["axis"]), len(imp.shape(node.output[0]))
-    if rank != 4 or axis % rank != 1:
-        raise imp.unsupported(f"concatenation along axis {axis} (only channels)")
-    imp.add("concat", node.input)
+    imp.add("concat", node.input, axis=axis % rank)
+
+
+def _transpose(imp: _Importer, node: onnx.NodeProto) -> None:
+    rank = len(imp.shape(node.input[0]))
+    perm = tuple(int(p) for p in _attrs(node).get("perm", range(rank - 1, -1, -1)))
+    if rank > MAX_PERMUTE_RANK:
+        raise imp.unsupported(f"a transpose of a {rank}-d tensor (at most {MAX_PERMUTE_RANK}-d)")
+    if perm == tuple(range(rank)):
+        imp.alias[node.output[0]] = imp.tensor(node.input[0])
+        return
+    imp.add("permute", node.input[:1], perm=perm)
+
+
+def _slice_to(imp: _Importer, source: str, output: str, axis: int, start: int, step: int) -> None:
+    """A slice layer writing `output` (its shape from shape inference), or an alias when it keeps all."""
+    if imp.shape(output) == imp.shape(source):
+        imp.alias[output] = imp.tensor(source)
+        return
+    attrs = {"axis": axis, "start": start, "step": step}
+    imp.layers.append(Layer(imp.layer_name(), "slice", [imp.tensor(source)], output, imp.shape(output), attrs))
+    imp.runtime.add(output)
+
+
+def _split(imp: _Importer, node: onnx.NodeProto) -> None:
+    """Each output of a Split is a slice of the input (sizes from shape inference)."""
+    rank = len(imp.shape(node.input[0]))
+    axis, start = int(_attrs(node).get("axis", 0)) % rank, 0
+    for output in node.output:
+        _slice_to(imp, node.input[0], output, axis, start, 1)
+        start += imp.shape(output)[axis]
+
+
+def _slice(imp: _Importer, node: onnx.NodeProto) -> None:
+    """Slice (opset >= 10: starts, ends, axes, steps as constant inputs): one slice per axis."""
+    starts = imp.const(node.input[1], "starts").tolist()
+    ends = imp.const(node.input[2], "ends").tolist()
+    axes = imp.const(node.input[3], "axes").tolist() if len(node.input) > 3 and node.input[3] else range(len(starts))
+    steps = imp.const(node.input[4], "steps").tolist() if len(node.input) > 4 and node.input[4] else [1] * len(starts)
+    if any(step < 1 for step in steps):
+        raise imp.unsupported(f"steps {steps} (only positive steps)")
+    source = node.input[0]
+    for index, (axis, start, end, step) in enumerate(zip(axes, starts, ends, steps)):
+        shape = list(imp.shape(source))
+        axis = axis % len(shape)
+        start, end, _ = slice(start, end, step).indices(shape[axis])
+        output = node.output[0] if index == len(starts) - 1 else f"{node.output[0]}_axis{axis}"
+        shape[axis] = len(range(start, end, step))  # the shape, whatever shape inference could say
+        imp.shapes[output] = tuple(shape)
+        _slice_to(imp, source, output, axis, start, step)
+        source = output
+
+
+def _gather(imp: _Importer, node: onnx.NodeProto) -> None:
+    """Gather of one constant index (`x[:, i]`): a slice of size 1, then the axis dropped."""
+    rank = len(imp.shape(node.input[0]))
+    axis, index = int(_attrs(node).get("axis", 0)) % rank, imp.const(node.input[1], "index")
+    if index.ndim != 0:
+        raise imp.unsupported(f"indices of shape {list(index.shape)} (only one constant index)")
+    shape = list(imp.shape(node.input[0]))
+    start = int(index) % shape[axis]
+    shape[axis] = 1
+    sliced = f"{node.output[0]}_slice"
+    imp.shapes[sliced] = tuple(shape)
+    _slice_to(imp, node.input[0], sliced, axis, start, 1)
+    imp.add("reshape", [sliced])
+
+
+def _layer_norm(imp: _Importer, node: onnx.NodeProto) -> None:
+    """LayerNormalization (opset 17) over the dims from `axis` on; Scale and B constants."""
+    imp.only_first_output()
+    a, rank = _attrs(node), len(imp.shape(node.input[0]))
+    axis = int(a.get("axis", -1)) % rank
+    count = int(np.prod(imp.shape(node.input[0])[axis:]))
+    weight = np.broadcast_to(imp.weights(node.input[1], "scale").reshape(-1), (count,))
+    bias = imp.weights(node.input[2], "bias") if len(node.input) > 2 and node.input[2] else None
+    bias = None if bias is None else np.ascontiguousarray(np.broadcast_to(bias.reshape(-1), (count,)))
+    imp.add(
+        "layer_norm",
+        node.input[:1],
+        axes=tuple(range(axis, rank)),
+        eps=float(a.get("epsilon", 1e-5)),
+        weight=np.ascontiguousarray(weight),
+        bias=bias,
+    )
 
 
 def _gemm(imp: _Importer, node: onnx.NodeProto) -> None:
@@ -429,12 +611,27 @@ def _gemm(imp: _Importer, node: onnx.NodeProto) -> None:
 
 
 def _matmul(imp: _Importer, node: onnx.NodeProto) -> None:
+    """A tensor times a 2-D constant: a linear layer (on the input flattened to 2-D and reshaped
+    back when it has more dims: a channels-last linear layer)."""
     weight = imp.weights(node.input[1], "right-hand side")
-    if weight.ndim != 2 or len(imp.shape(node.input[0])) != 2:
-        raise imp.unsupported("only a 2-D input times a 2-D constant")
-    imp.add(
-        "linear", node.input[:1], node.input[1], weight=np.ascontiguousarray(weight.T), bias=None, activation="none"
-    )
+    shape = imp.shape(node.input[0])
+    if weight.ndim != 2 or len(shape) < 2:
+        raise imp.unsupported("only an input of 2 or more dims times a 2-D constant")
+    attrs = {"weight": np.ascontiguousarray(weight.T), "bias": None, "activation": "none"}
+    if len(shape) == 2:
+        imp.add("linear", node.input[:1], node.input[1], **attrs)
+        return
+    name, output = imp.layer_name(node.input[1]), node.output[0]
+    rows, flat, product = int(np.prod(shape[:-1])), f"{output}_rows", f"{output}{CHANNELS_LAST_PRODUCT}"
+    imp.layers += [
+        Layer(name, "reshape", [imp.tensor(node.input[0])], flat, (rows, shape[-1])),
+        Layer(name, "linear", [flat], product, (rows, weight.shape[1]), attrs),
+        Layer(name, "reshape", [product], output, imp.shape(output)),
+    ]
+    imp.runtime.add(output)
+
+
+CHANNELS_LAST_PRODUCT = "_product"  # suffix of the linear layer's output in a channels-last MatMul
 
 
 def _reshape(imp: _Importer, node: onnx.NodeProto) -> None:
@@ -446,13 +643,13 @@ def _reshape(imp: _Importer, node: onnx.NodeProto) -> None:
 
 
 def _softmax(imp: _Importer, node: onnx.NodeProto) -> None:
+    """Softmax / LogSoftmax along one axis (before opset 13: over the flattened axes from `axis`
+    on, the same only when that is the last)."""
     rank = len(imp.shape(node.input[0]))
-    if rank != 2:
-        raise imp.unsupported(f"softmax of a {rank}-d tensor (only 2-d N x K, e.g. after Flatten)")
-    axis = int(_attrs(node).get("axis", -1 if imp.opset >= 13 else 1))
-    if axis % rank != rank - 1:
-        raise imp.unsupported(f"softmax along axis {axis} (only the last)")
-    imp.add("softmax", node.input[:1])
+    axis = int(_attrs(node).get("axis", -1 if imp.opset >= 13 else 1)) % rank
+    if imp.opset < 13 and axis != rank - 1:
+        raise imp.unsupported(f"opset {imp.opset} softmax over the flattened axes {axis}.. (only the last)")
+    imp.add("softmax", node.input[:1], axis=axis, log=node.op_type == "LogSoftmax")
 
 
 def _identity(imp: _Importer, node: onnx.NodeProto) -> None:
@@ -480,11 +677,20 @@ _HANDLERS: dict[str, Callable[[_Importer, onnx.NodeProto], None]] = {
     "BatchNormalization": _batchnorm,
     "Relu": _relu,
     "Clip": _clip,
+    "Sigmoid": _activation("sigmoid"),
+    "Tanh": _activation("tanh"),
+    "HardSwish": _activation("hardswish"),
+    "HardSigmoid": _hard_sigmoid,
+    "LeakyRelu": _leaky_relu,
+    "Gelu": _gelu,
     "MaxPool": _pool("max"),
     "AveragePool": _pool("avg"),
     "GlobalAveragePool": _global_avg_pool,
     "ReduceMean": _reduce_mean,
     "Add": _add,
+    "Sub": _binary("sub"),
+    "Mul": _binary("mul"),
+    "Div": _binary("div"),
     "Concat": _concat,
     "Gemm": _gemm,
     "MatMul": _matmul,
@@ -493,6 +699,12 @@ _HANDLERS: dict[str, Callable[[_Importer, onnx.NodeProto], None]] = {
     "Squeeze": _reshape,
     "Unsqueeze": _reshape,
     "Softmax": _softmax,
+    "Gather": _gather,
+    "LogSoftmax": _softmax,
+    "Transpose": _transpose,
+    "Split": _split,
+    "Slice": _slice,
+    "LayerNormalization": _layer_norm,
     "Identity": _identity,
     "Dropout": _identity,
     "Constant": _constant,

@@ -33,7 +33,7 @@ from xdsl.dialects.builtin import MemRefType, ModuleOp, StringAttr, f32
 from xdsl.ir import Attribute, SSAValue
 
 from patdnn.dialects import block, nn
-from patdnn.dialects.common import Activation, BlobRefAttr, PatternLibraryAttr
+from patdnn.dialects.common import BlobRefAttr, PatternLibraryAttr, activation_attr
 from patdnn.dialects.pattern import Conv2dOp
 from patdnn.frontend.fusion import fuse
 from patdnn.frontend.graph import Layer, LayerGraph
@@ -112,7 +112,13 @@ def _prepare(
     """Chooses the op of a layer and registers its weight arrays (in IR order)."""
     a = layer.attrs
     planned = scheme is not None and layer.kind in ("conv", "linear")
+    dilated = tuple(a.get("dilation", (1, 1))) != (1, 1)
     if planned and scheme.kind == SchemeKind.BLOCK:
+        if dilated:
+            raise SchemeError(
+                f"layer '{layer.name}': the plan says '{scheme}', but block pruning of a dilated conv "
+                f"(dilation {list(a['dilation'])}) is not supported; use 'pattern' or 'dense'"
+            )
         if layer.kind == "conv" and a["groups"] != 1:
             raise SchemeError(
                 f"layer '{layer.name}': the plan says '{scheme}', but block pruning needs a conv "
@@ -144,14 +150,17 @@ def _prepare(
             f"layer '{layer.name}': the plan says '{scheme}', but pattern pruning applies to "
             f"3x3 convs only (this is a {layer.kind} layer)"
         )
-    if layer.kind in ("conv", "linear") and not planned and (layer.kind == "linear" or a["groups"] == 1):
+    block_kernel = layer.kind == "linear" or (layer.kind == "conv" and a["groups"] == 1 and not dilated)
+    if layer.kind in ("conv", "linear") and not planned and block_kernel:
         rows = detect_block_rows(a["weight"])
         if rows is not None:
             return _block(layer, weights, rows)
-    if layer.kind in ("conv", "linear"):
+    if layer.kind in ("conv", "linear", "conv_transpose"):
         return {"op": layer.kind, "w": weights.add(a["weight"].reshape(-1)), "b": weights.add(a["bias"])}
     if layer.kind == "constant":
         return {"op": "constant", "w": weights.add(np.ascontiguousarray(a["value"], dtype=np.float32).reshape(-1))}
+    if layer.kind in ("layer_norm", "scale_shift"):  # per-channel (or per-element) weights, each optional
+        return {"op": layer.kind, "w": weights.add(a["weight"]), "b": weights.add(a["bias"])}
     return {"op": layer.kind}
 
 
@@ -229,7 +238,7 @@ def layer_graph_to_ir(
 
 def _build_op(layer: Layer, plan: dict[str, Any], inputs: list[SSAValue], out: SSAValue, weights: _Weights):
     a = layer.attrs
-    act = Activation(a.get("activation", "none"))
+    act = activation_attr(a.get("activation", "none"))
     kind = plan["op"]
     if kind == "pattern":
         library = plan["library"]
@@ -243,6 +252,7 @@ def _build_op(layer: Layer, plan: dict[str, Any], inputs: list[SSAValue], out: S
             weights.attr(plan["b"]),
             stride=list(a["stride"]),
             padding=list(a["padding"]),
+            dilation=list(a.get("dilation", (1, 1))),
             activation=act,
         )
     if kind in ("block_conv", "block_linear"):
@@ -264,19 +274,54 @@ def _build_op(layer: Layer, plan: dict[str, Any], inputs: list[SSAValue], out: S
             padding=tuple(a["padding"]),
             groups=a["groups"],
             activation=act,
+            dilation=tuple(a.get("dilation", (1, 1))),
         )
+    if kind == "conv_transpose":
+        _, cout_g, kh, kw = a["weight"].shape
+        return nn.ConvTranspose2dOp(
+            inputs[0],
+            out,
+            weights.attr(plan["w"]),
+            weights.attr(plan["b"]),
+            kernel=(kh, kw),
+            stride=a["stride"],
+            padding=a["padding"],
+            output_padding=a["output_padding"],
+            groups=a["groups"],
+            activation=act,
+            dilation=a["dilation"],
+        )
+    if kind == "upsample":
+        return nn.Upsample2dOp(inputs[0], out, a["mode"], a["align_corners"], a["scale"])
     if kind == "linear":
         return nn.LinearOp(inputs[0], out, weights.attr(plan["w"]), weights.attr(plan["b"]), activation=act)
     if kind == "pool":
-        return nn.Pool2dOp(inputs[0], out, a["pool"], kernel=a["kernel"], stride=a["stride"], padding=a["padding"])
+        flags = {k: a[k] for k in ("dilation", "ceil_mode", "exclude_padding") if k in a}
+        window = {"kernel": a["kernel"], "stride": a["stride"], "padding": a["padding"], **flags}
+        return nn.Pool2dOp(inputs[0], out, a["pool"], **window)
     if kind == "adaptive_avg_pool":
         return nn.AdaptiveAvgPool2dOp(inputs[0], out)
     if kind == "add":
         return nn.AddOp(inputs[0], inputs[1], out, activation=act)
+    if kind == "binary":
+        return nn.BinaryOp(inputs[0], inputs[1], out, a["op"], activation=act)
     if kind == "concat":
-        return nn.ConcatOp(inputs, out)
+        return nn.ConcatOp(inputs, out, a.get("axis", 1))
     if kind == "softmax":
-        return nn.SoftmaxOp(inputs[0], out)
+        axis = a.get("axis")  # the last axis is the default: left out of the IR (and the LR)
+        return nn.SoftmaxOp(inputs[0], out, None if axis == len(layer.shape) - 1 else axis, a.get("log", False))
+    if kind == "permute":
+        return nn.PermuteOp(inputs[0], out, a["perm"])
+    if kind == "channel_shuffle":
+        return nn.ChannelShuffleOp(inputs[0], out, a["groups"])
+    if kind == "slice":
+        return nn.SliceOp(inputs[0], out, a["axis"], a["start"], a["step"])
+    if kind == "mean":
+        return nn.MeanOp(inputs[0], out, a["axes"])
+    if kind == "layer_norm":
+        return nn.LayerNormOp(inputs[0], out, a["axes"], a["eps"], weights.attr(plan["w"]), weights.attr(plan["b"]))
+    if kind == "scale_shift":
+        return nn.ScaleShiftOp(inputs[0], out, weights.attr(plan["w"]), weights.attr(plan["b"]), activation=act)
     if kind == "activation":
         return nn.ActivationOp(inputs[0], out, activation=act)
     if kind == "reshape":

@@ -29,6 +29,10 @@ import numpy as np
 import torch
 from xdsl.dialects.builtin import ModuleOp
 
+from patdnn.dialects.common import window_out
+from patdnn.dialects.nn_binary import MAX_BINARY_RANK
+from patdnn.dialects.nn_layout import MAX_PERMUTE_RANK
+from patdnn.frontend.activation_patterns import recognise_activations
 from patdnn.frontend.errors import ModelInputError, ModelTypeError, UnsupportedLayerError
 from patdnn.frontend.graph import Layer, LayerGraph, global_avg_pool
 from patdnn.frontend.to_ir import import_layer_graph
@@ -174,6 +178,9 @@ class _Importer:
         self.materialised: set[str] = set()  # constant tensor ids a `constant` layer writes
         self.layers: list[Layer] = []
         self.alias: dict[str, str] = {}  # getitem / identity results → tensor id
+        # multi-result ops whose results are layers of their own (split): node name → the
+        # handler making result i of the getitem node reading it
+        self.results: dict[str, Callable[[torch.fx.Node, int], None]] = {}
         self.inputs: list[torch.fx.Node] = []
 
     def run(self) -> LayerGraph:
@@ -288,6 +295,9 @@ class _Importer:
     def _convert(self, node: torch.fx.Node) -> None:
         target, args = node.target, node.args
         if target is operator.getitem:
+            if args[0].name in self.results:
+                self.results[args[0].name](node, args[1])
+                return
             if args[1] != 0:
                 raise self._unsupported(node, "only the first result of a multi-result op is supported")
             self.alias[node.name] = self._tensor(args[0])
@@ -301,78 +311,153 @@ class _Importer:
 
 
 def _conv(imp: _Importer, node: torch.fx.Node) -> None:
-    x, w, b, stride, padding, dilation, transposed, _, groups = node.args
+    """A convolution (any dilation), or a transposed one (`conv_transpose`: weight Cin x Cout/groups
+    x KH x KW, attrs output_padding)."""
+    x, w, b, stride, padding, dilation, transposed, output_padding, groups = node.args
     weight, bias = imp._const(w), imp._const(b) if b is not None else None
     if weight is None:
         raise imp._unsupported(node, "the weight is not a constant")
+    if len(stride) != 2:
+        raise imp._unsupported(node, f"a {len(stride)}-d convolution (only 2-d)")
+    window = {"stride": tuple(stride), "padding": tuple(padding), "dilation": tuple(dilation)}
     if transposed:
-        raise imp._unsupported(node, "transposed convolution")
-    if any(d != 1 for d in dilation):
-        raise imp._unsupported(node, f"dilation {list(dilation)}")
-    imp._add(
-        node,
-        "conv",
-        [x],
-        weight=weight,
-        bias=bias,
-        stride=tuple(stride),
-        padding=tuple(padding),
-        groups=int(groups),
-        activation="none",
-    )
+        window["output_padding"] = tuple(output_padding)
+    kind = "conv_transpose" if transposed else "conv"
+    imp._add(node, kind, [x], weight=weight, bias=bias, groups=int(groups), activation="none", **window)
 
 
 def _batchnorm(imp: _Importer, node: torch.fx.Node) -> None:
+    """An inference BatchNorm; affine=False (no weight / bias) is γ = 1, β = 0."""
     x, w, b, mean, var, _, eps = node.args
-    consts = [imp._const(a) for a in (w, b, mean, var)]
+    channels = _shape(node)[1]
+    consts = [imp._const(a) if a is not None else np.full(channels, v, np.float32) for a, v in ((w, 1), (b, 0))]
+    consts += [imp._const(mean), imp._const(var)]
     if any(c is None for c in consts):
         raise imp._unsupported(node, "BatchNorm statistics are not constants")
     imp._add(node, "batchnorm", [x], weight=consts[0], bias=consts[1], mean=consts[2], var=consts[3], eps=float(eps))
 
 
 def _activation(kind: str) -> Callable[[_Importer, torch.fx.Node], None]:
+    """A parameterless activation (relu, sigmoid, tanh, silu, hardswish, hardsigmoid)."""
+
     def handler(imp: _Importer, node: torch.fx.Node) -> None:
-        if kind == "relu6":
-            lo, hi = (list(node.args[1:3]) + [None, None])[:2]
-            if (lo, hi) != (0, 6):
-                raise imp._unsupported(node, f"clamp to [{lo}, {hi}] (only ReLU6's [0, 6])")
         imp._add(node, "activation", [node.args[0]], activation=kind)
 
     return handler
 
 
+def _gelu(imp: _Importer, node: torch.fx.Node) -> None:
+    approximate = node.kwargs.get("approximate", node.args[1] if len(node.args) > 1 else "none")
+    if approximate not in ("none", "tanh"):
+        raise imp._unsupported(node, f"GELU approximate={approximate!r} (only 'none' or 'tanh')")
+    imp._add(node, "activation", [node.args[0]], activation="gelu" if approximate == "none" else "gelu_tanh")
+
+
+def _leaky_relu(imp: _Importer, node: torch.fx.Node) -> None:
+    slope = node.kwargs.get("negative_slope", node.args[1] if len(node.args) > 1 else 0.01)
+    imp._add(node, "activation", [node.args[0]], activation=f"leaky_relu({float(slope)!r})")
+
+
+def _clamp(imp: _Importer, node: torch.fx.Node) -> None:
+    """clamp / clamp_min / clamp_max / hardtanh: ReLU's [0, ∞) and ReLU6's [0, 6] keep their fast
+    kinds; any other bounds are hardtanh(lo, hi), or clamp_min / clamp_max with one bound."""
+    x = node.args[0]
+    if node.target is aten.hardtanh.default:
+        names, defaults = ("min_val", "max_val"), [-1.0, 1.0]
+    else:
+        names, defaults = ("min", "max"), [None, None]
+    given = list(node.args[1:3]) + defaults[len(node.args) - 1 :]
+    if node.target is aten.clamp_max.default:
+        given = [None, node.args[1]]
+    lo, hi = (node.kwargs.get(name, value) for name, value in zip(names, given, strict=True))
+    if any(isinstance(v, torch.fx.Node) for v in (lo, hi)):
+        raise imp._unsupported(node, "clamp to tensor bounds (only numbers)")
+    lo, hi = (None if v is None else float(v) for v in (lo, hi))
+    if lo is not None and hi is not None and lo > hi:
+        raise imp._unsupported(node, f"clamp to [{lo}, {hi}]: the lower bound is above the upper one")
+    kinds = {(0.0, None): "relu", (0.0, 6.0): "relu6", (None, None): None}
+    kind = kinds.get((lo, hi), f"hardtanh({lo!r}, {hi!r})")
+    if hi is None and lo is not None and kind != "relu":
+        kind = f"clamp_min({lo!r})"
+    elif lo is None and hi is not None:
+        kind = f"clamp_max({hi!r})"
+    if kind is None:
+        imp.alias[node.name] = imp._tensor(x)  # no bound: the identity
+    else:
+        imp._add(node, "activation", [x], activation=kind)
+
+
+def _pair(value: Any, default: tuple[int, int]) -> tuple[int, int]:
+    """A pooling argument as two integers (PyTorch allows one for both axes, or none)."""
+    if not value:
+        return default
+    values = [int(v) for v in value]
+    return (values[0], values[0]) if len(values) == 1 else (values[0], values[1])
+
+
+def _ceil_matters(node: torch.fx.Node, kernel, stride, padding, dilation=(1, 1)) -> bool:
+    """Whether ceil_mode gives another output size than floor mode (else the flag changes nothing:
+    floor-mode windows never run past the padded input, and the runtime keeps its fast pooling)."""
+    size, inputs = _shape(node)[2:], _shape(node.args[0])[2:]
+    floor = [window_out(n, p, k, s, d) for n, p, k, s, d in zip(inputs, padding, kernel, stride, dilation)]
+    return list(size) != floor
+
+
 def _max_pool(imp: _Importer, node: torch.fx.Node) -> None:
     args = list(node.args) + [None] * 6
     x, kernel, stride, padding, dilation, ceil = args[:6]
-    stride = stride or kernel
-    if ceil or (dilation and any(d != 1 for d in dilation)):
-        raise imp._unsupported(node, "ceil_mode or dilation")
-    imp._add(
-        node, "pool", [x], pool="max", kernel=tuple(kernel), stride=tuple(stride), padding=tuple(padding or (0, 0))
-    )
+    kernel = _pair(kernel, (1, 1))
+    window = {"kernel": kernel, "stride": _pair(stride, kernel), "padding": _pair(padding, (0, 0))}
+    window["dilation"] = _pair(dilation, (1, 1))
+    imp._add(node, "pool", [x], pool="max", ceil_mode=bool(ceil) and _ceil_matters(node, **window), **window)
 
 
 def _avg_pool(imp: _Importer, node: torch.fx.Node) -> None:
     args = list(node.args) + [None] * 7
     x, kernel, stride, padding, ceil, include_pad, divisor = args[:7]
-    if ceil or include_pad is False or divisor is not None:
-        raise imp._unsupported(node, "ceil_mode, count_include_pad=False or divisor_override")
-    imp._add(
-        node,
-        "pool",
-        [x],
-        pool="avg",
-        kernel=tuple(kernel),
-        stride=tuple(stride or kernel),
-        padding=tuple(padding or (0, 0)),
-    )
+    if divisor is not None:
+        raise imp._unsupported(node, f"divisor_override={divisor} (average pooling divides by its window)")
+    kernel = _pair(kernel, (1, 1))
+    window = {"kernel": kernel, "stride": _pair(stride, kernel), "padding": _pair(padding, (0, 0))}
+    ceil = bool(ceil) and _ceil_matters(node, **window)
+    # count_include_pad=False only changes windows that overlap the padding
+    exclude = include_pad is False and any(window["padding"])
+    imp._add(node, "pool", [x], pool="avg", ceil_mode=ceil, exclude_padding=exclude, **window)
+
+
+def _upsample(mode: str) -> Callable[[_Importer, torch.fx.Node], None]:
+    """aten.upsample_{nearest,bilinear}2d (.vec: output size or scale factors; .default: output size
+    and optional scales). The scale factors, when given, set PyTorch's source index (1 / scale)."""
+
+    def handler(imp: _Importer, node: torch.fx.Node) -> None:
+        args = list(node.args) + [None] * 5
+        x = args[0]
+        if node.target in (aten.upsample_nearest2d.vec, aten.upsample_bilinear2d.vec):
+            align = bool(args[2]) if mode == "bilinear" else False
+            scales = args[3] if mode == "bilinear" else args[2]
+        else:
+            align = bool(args[2]) if mode == "bilinear" else False
+            scales = args[3:5] if mode == "bilinear" else args[2:4]
+            scales = None if any(s is None for s in scales) else scales
+        if len(_shape(node)) != 4:
+            raise imp._unsupported(node, f"{len(_shape(node))}-d upsampling (only NCHW)")
+        scale = None if scales is None else tuple(float(s) for s in scales)
+        imp._add(node, "upsample", [x], mode=mode, align_corners=align, scale=scale)
+
+    return handler
 
 
 def _mean(imp: _Importer, node: torch.fx.Node) -> None:
-    x, dims = node.args[0], sorted(d % 4 for d in node.args[1])
-    if dims != [2, 3]:
-        raise imp._unsupported(node, f"mean over dims {list(node.args[1])} (only spatial)")
-    imp.layers += global_avg_pool(_layer_name(node), imp._tensor(x), node.name, _shape(node))
+    """Over H and W of NCHW: a global average pool; over other contiguous dims: nn.mean."""
+    x = node.args[0]
+    rank = len(_shape(x))
+    dims = sorted(d % rank for d in (node.args[1] if len(node.args) > 1 and node.args[1] else range(rank)))
+    if rank == 4 and dims == [2, 3]:
+        imp.layers += global_avg_pool(_layer_name(node), imp._tensor(x), node.name, _shape(node))
+    elif dims == list(range(dims[0], dims[-1] + 1)):
+        imp._add(node, "mean", [x], axes=tuple(dims))
+    else:
+        raise imp._unsupported(node, f"mean over dims {list(node.args[1])} (only contiguous dims)")
 
 
 def _adaptive(imp: _Importer, node: torch.fx.Node) -> None:
@@ -387,7 +472,7 @@ def _add(imp: _Importer, node: torch.fx.Node) -> None:
     subtract = node.target is aten.sub.Tensor
     if not isinstance(a, torch.fx.Node):
         if subtract:
-            raise imp._unsupported(node, "a number minus a tensor")
+            return _binary(imp, node)  # a number minus a tensor
         a, b = b, a
     shape = _shape(node)
     operands = []
@@ -399,7 +484,9 @@ def _add(imp: _Importer, node: torch.fx.Node) -> None:
             tensor = imp._tensor(operand)
         if index == 1 and (alpha != 1 or subtract):
             if tensor not in imp.constants:
-                raise imp._unsupported(node, f"{'subtracting' if subtract else 'alpha'} a non-constant tensor")
+                if alpha != 1:
+                    raise imp._unsupported(node, "alpha times a non-constant tensor")
+                return _binary(imp, node)  # tensor - tensor
             scaled = f"{node.name}_scaled"
             imp.constants[scaled] = (imp.constants[tensor] * (-alpha if subtract else alpha)).astype(np.float32)
             imp.constant_names[scaled] = imp.constant_names.get(tensor, tensor)
@@ -407,17 +494,118 @@ def _add(imp: _Importer, node: torch.fx.Node) -> None:
         if tensor in imp.constants:
             tensor = imp._constant_as(tensor, shape)
         elif imp.shape_of(operand) != shape:
-            shapes = " + ".join(str(_shape(o)) if isinstance(o, torch.fx.Node) else "number" for o in (a, b))
-            raise imp._unsupported(node, f"broadcasting add {shapes} (only a constant operand may be broadcast)")
+            return _binary(imp, node)  # a broadcasting add: nn.binary
         operands.append(tensor)
     imp._add(node, "add", operands, activation="none")
 
 
+def _binary(imp: _Importer, node: torch.fx.Node) -> None:
+    """add / sub / mul / div with NumPy broadcasting (`nn.binary`): either operand a tensor, a
+    constant tensor (kept at its own shape) or a number (a constant of shape [1])."""
+    kind = {aten.add.Tensor: "add", aten.sub.Tensor: "sub", aten.mul.Tensor: "mul", aten.div.Tensor: "div"}
+    kind |= {aten.rsub.Scalar: "sub", aten.div.Scalar: "div", aten.mul.Scalar: "mul"}
+    kind |= {aten.add.Scalar: "add", aten.sub.Scalar: "sub"}
+    a, b = node.args[:2]
+    if node.target is aten.rsub.Scalar:
+        a, b = b, a
+    if node.kwargs.get("alpha", 1) != 1 or node.kwargs.get("rounding_mode") is not None:
+        raise imp._unsupported(node, f"{kind[node.target]} with {dict(node.kwargs)} (only plain arithmetic)")
+    if len(_shape(node)) > MAX_BINARY_RANK:
+        raise imp._unsupported(node, f"a rank-{len(_shape(node))} result (element-wise ops take rank <= 4)")
+    operands = []
+    for index, operand in enumerate((a, b)):
+        if isinstance(operand, torch.fx.Node):
+            operands.append(imp._tensor(operand))
+            continue
+        tensor = f"{node.name}_{'lhs' if index == 0 else 'rhs'}"
+        imp.constants[tensor] = np.full((1,), float(operand), dtype=np.float32)
+        operands.append(tensor)
+    imp._add(node, "binary", operands, op=kind[node.target], activation="none")
+
+
 def _cat(imp: _Importer, node: torch.fx.Node) -> None:
     tensors, dim = node.args[0], node.args[1] if len(node.args) > 1 else 0
-    if dim % 4 != 1 or len(_shape(node)) != 4:
-        raise imp._unsupported(node, f"concatenation along dim {dim} (only channels)")
-    imp._add(node, "concat", list(tensors))
+    kept = [t for t in tensors if not isinstance(t, torch.fx.Node) or 0 not in _shape(t)]  # torch allows empty parts
+    imp._add(node, "concat", kept, axis=dim % len(_shape(node)))
+
+
+def _permute(imp: _Importer, node: torch.fx.Node) -> None:
+    rank = len(_shape(node))
+    if node.target is aten.transpose.int:
+        perm = list(range(rank))
+        a, b = node.args[1] % rank, node.args[2] % rank
+        perm[a], perm[b] = perm[b], perm[a]
+    else:
+        perm = [d % rank for d in node.args[1]]
+    if rank > MAX_PERMUTE_RANK:
+        raise imp._unsupported(node, f"a permute of a {rank}-d tensor (at most {MAX_PERMUTE_RANK}-d)")
+    if perm == list(range(rank)):
+        imp.alias[node.name] = imp._tensor(node.args[0])
+        return
+    imp._add(node, "permute", [node.args[0]], perm=tuple(perm))
+
+
+def _slice_layer(imp: _Importer, node: torch.fx.Node, x: Any, axis: int, start: int, step: int) -> None:
+    """A `slice` layer writing node's output, or an alias when it takes all of x."""
+    if 0 in _shape(node):
+        raise imp._unsupported(node, f"an empty slice {_shape(node)}")
+    if _shape(node) == _shape(x):
+        imp.alias[node.name] = imp._tensor(x)
+        return
+    imp._add(node, "slice", [x], axis=axis, start=start, step=step)
+
+
+def _slice(imp: _Importer, node: torch.fx.Node) -> None:
+    """aten.slice.Tensor(x, dim, start, end, step); the output's size gives the end."""
+    args = list(node.args) + [None] * 5
+    x, dim, start, _, step = args[:5]
+    size, rank = _shape(x), len(_shape(x))
+    axis = (dim or 0) % rank
+    start = 0 if start is None else start
+    start = max(0, min(start + size[axis] if start < 0 else start, size[axis]))
+    _slice_layer(imp, node, x, axis, start, step or 1)
+
+
+def _select(imp: _Importer, node: torch.fx.Node) -> None:
+    """x.select(dim, i) (`x[:, i]`): a slice of size 1, then the dim dropped."""
+    x, dim, index = node.args[:3]
+    size = _shape(x)
+    axis = dim % len(size)
+    kept = list(size)
+    kept[axis] = 1
+    sliced = f"{node.name}_slice"
+    attrs = {"axis": axis, "start": index % size[axis], "step": 1}
+    imp.layers.append(Layer(_layer_name(node), "slice", [imp._tensor(x)], sliced, tuple(kept), attrs))
+    imp._add(node, "reshape", [sliced])
+
+
+def _split(imp: _Importer, node: torch.fx.Node) -> None:
+    """split / split_with_sizes / chunk: result i (a getitem) is a slice along dim."""
+    x = node.args[0]
+    dim = node.args[2] if len(node.args) > 2 else node.kwargs.get("dim", 0)
+    axis = dim % len(_shape(x))
+    sizes = [int(v.shape[axis]) for v in node.meta["val"]]
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+
+    def result(getitem: torch.fx.Node, index: int) -> None:
+        _slice_layer(imp, getitem, x, axis, starts[index], 1)
+
+    imp.results[node.name] = result
+
+
+def _layer_norm(imp: _Importer, node: torch.fx.Node) -> None:
+    """aten.native_layer_norm over the last len(normalized_shape) dims (result 0; mean and rstd,
+    results 1 and 2, are refused if used)."""
+    x, normalized, w, b, eps = node.args[:5]
+    rank, count = len(_shape(x)), int(np.prod(node.args[1]))
+    weight, bias = (imp._const(a) if a is not None else None for a in (w, b))
+    if (w is not None and weight is None) or (b is not None and bias is None):
+        raise imp._unsupported(node, "the LayerNorm weight or bias is not a constant")
+    if weight is None and bias is not None:
+        weight = np.ones(count, np.float32)
+    axes = tuple(range(rank - len(normalized), rank))
+    flat = [None if v is None else np.ascontiguousarray(v, np.float32).reshape(-1) for v in (weight, bias)]
+    imp._add(node, "layer_norm", [x], axes=axes, eps=float(eps), weight=flat[0], bias=flat[1])
 
 
 def _reshape(imp: _Importer, node: torch.fx.Node) -> None:
@@ -426,6 +614,20 @@ def _reshape(imp: _Importer, node: torch.fx.Node) -> None:
 
 def _identity(imp: _Importer, node: torch.fx.Node) -> None:
     imp.alias[node.name] = imp._tensor(node.args[0])
+
+
+def _as_strided(imp: _Importer, node: torch.fx.Node) -> None:
+    """`as_strided` to the input's own sizes and strides (what a mean over a channels-last view
+    decomposes to) changes nothing in patdnn's logical layout; any other view of memory is refused."""
+    x, size, stride = node.args[:3]
+    offset = node.args[3] if len(node.args) > 3 else node.kwargs.get("storage_offset")
+    source = x.meta.get("val")
+    # strides of size-1 dims address nothing: only the others must be the input's own
+    same = source is not None and tuple(size) == tuple(source.shape)
+    same = same and all(n == 1 or a == b for n, a, b in zip(size, stride, source.stride()))
+    if not same or offset not in (None, 0):
+        raise imp._unsupported(node, f"as_strided to sizes {list(size)} strides {list(stride)} (a view of memory)")
+    _identity(imp, node)
 
 
 def _linear(imp: _Importer, node: torch.fx.Node) -> None:
@@ -443,53 +645,102 @@ def _linear(imp: _Importer, node: torch.fx.Node) -> None:
     imp._add(node, "linear", [x], weight=np.ascontiguousarray(weight_t.T), bias=bias, activation="none")
 
 
+def _expand(imp: _Importer, node: torch.fx.Node) -> None:
+    """An expand that keeps the shape is the tensor itself; broadcasting a tensor is refused."""
+    if _shape(node) != _shape(node.args[0]):
+        raise imp._unsupported(node, f"broadcasting a tensor {_shape(node.args[0])} to {_shape(node)}")
+    imp.alias[node.name] = imp._tensor(node.args[0])
+
+
+def _bmm(imp: _Importer, node: torch.fx.Node) -> None:
+    """x (B, M, K) @ w (B, K, N), w a constant equal in every batch (torch's matmul of a tensor
+    with a weight, e.g. a linear layer on a permuted tensor): a linear layer on the B*M rows."""
+    x, w = node.args[:2]
+    weight = imp._const(w)
+    if weight is None or imp._const(x) is not None or not (weight == weight[:1]).all():
+        raise imp._unsupported(node, "a batched matmul (only a tensor times one constant matrix)")
+    (batch, m, k), n = _shape(x), weight.shape[2]
+    rows, product, name = f"{node.name}_rows", f"{node.name}_product", _layer_name(node)
+    attrs = {"weight": np.ascontiguousarray(weight[0].T), "bias": None, "activation": "none"}
+    imp.layers += [
+        Layer(name, "reshape", [imp._tensor(x)], rows, (batch * m, k)),
+        Layer(name, "linear", [rows], product, (batch * m, n), attrs),
+        Layer(name, "reshape", [product], node.name, (batch, m, n)),
+    ]
+
+
 def _softmax(imp: _Importer, node: torch.fx.Node) -> None:
+    """softmax / log_softmax along any dim of any tensor."""
     x, dim = node.args[:2]
-    if len(_shape(node)) != 2:
-        raise imp._unsupported(
-            node, f"softmax of a {len(_shape(node))}-d tensor {_shape(node)} (only 2-d NxK, e.g. after flatten)"
-        )
-    if dim % len(_shape(node)) != len(_shape(node)) - 1:
-        raise imp._unsupported(node, f"softmax along dim {dim} (only the last)")
-    imp._add(node, "softmax", [x])
+    rank = len(_shape(node))
+    imp._add(node, "softmax", [x], axis=dim % rank, log=node.target is aten._log_softmax.default)
 
 
 _HANDLERS: dict[Any, Callable[[_Importer, torch.fx.Node], None]] = {
     aten.convolution.default: _conv,
     aten._native_batch_norm_legit_no_training.default: _batchnorm,
     aten.relu.default: _activation("relu"),
-    aten.hardtanh.default: _activation("relu6"),
-    aten.clamp.default: _activation("relu6"),
+    aten.sigmoid.default: _activation("sigmoid"),
+    aten.tanh.default: _activation("tanh"),
+    aten.silu.default: _activation("silu"),
+    aten.hardswish.default: _activation("hardswish"),
+    aten.hardsigmoid.default: _activation("hardsigmoid"),
+    aten.gelu.default: _gelu,
+    aten.leaky_relu.default: _leaky_relu,
+    aten.hardtanh.default: _clamp,
+    aten.clamp.default: _clamp,
+    aten.clamp_min.default: _clamp,
+    aten.clamp_max.default: _clamp,
     aten.max_pool2d_with_indices.default: _max_pool,
     aten.max_pool2d.default: _max_pool,
     aten.avg_pool2d.default: _avg_pool,
+    aten.upsample_nearest2d.vec: _upsample("nearest"),
+    aten.upsample_nearest2d.default: _upsample("nearest"),
+    aten.upsample_bilinear2d.vec: _upsample("bilinear"),
+    aten.upsample_bilinear2d.default: _upsample("bilinear"),
     aten.mean.dim: _mean,
     aten._adaptive_avg_pool2d.default: _adaptive,
     aten.adaptive_avg_pool2d.default: _adaptive,
     aten.add.Tensor: _add,
     aten.sub.Tensor: _add,
+    aten.mul.Tensor: _binary,
+    aten.div.Tensor: _binary,
+    aten.mul.Scalar: _binary,
+    aten.div.Scalar: _binary,
+    aten.rsub.Scalar: _binary,
     aten.cat.default: _cat,
     aten.view.default: _reshape,
     aten._unsafe_view.default: _reshape,
     aten.reshape.default: _reshape,
     aten.squeeze.dims: _reshape,
+    aten.squeeze.dim: _reshape,
+    aten.squeeze.default: _reshape,
+    aten.unsqueeze.default: _reshape,
+    aten.flatten.using_ints: _reshape,
+    aten.permute.default: _permute,
+    aten.transpose.int: _permute,
+    aten.slice.Tensor: _slice,
+    aten.select.int: _select,
+    aten.split_with_sizes.default: _split,
+    aten.split.Tensor: _split,
+    aten.native_layer_norm.default: _layer_norm,
+    aten.expand.default: _expand,
+    aten.bmm.default: _bmm,
     aten.clone.default: _identity,
+    aten.as_strided.default: _as_strided,
     aten.alias.default: _identity,
     aten.detach.default: _identity,
     aten.dropout.default: _identity,
     aten.addmm.default: _linear,
     aten.mm.default: _linear,
     aten._softmax.default: _softmax,
-    aten._log_softmax.default: lambda imp, node: _refuse(imp, node, "log_softmax is not supported (softmax is)"),
+    aten._log_softmax.default: _softmax,
 }
-
-
-def _refuse(imp: _Importer, node: torch.fx.Node, detail: str) -> None:
-    raise imp._unsupported(node, detail)
 
 
 def exported_to_layers(program: torch.export.ExportedProgram) -> LayerGraph:
     """The LayerGraph of an exported program (decomposed to core ATen first)."""
     with quiet_torch():
         program = program.run_decompositions()
+    recognise_activations(program.graph)
     return _Importer(program).run()

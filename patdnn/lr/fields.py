@@ -12,7 +12,7 @@ from typing import Any
 from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, i64
 from xdsl.ir import Attribute
 
-from patdnn.dialects.common import Activation, ActivationAttr
+from patdnn.dialects.common import activation_attr
 from patdnn.dialects.nn import PoolKind, PoolKindAttr
 
 
@@ -29,6 +29,6 @@ SIMPLE_FIELDS: dict[str, tuple[Callable[[Any], Attribute], Callable[[Attribute],
     "padding": (_pair_attr, _pair_value),
     "kernel": (_pair_attr, _pair_value),
     "groups": (lambda v: IntegerAttr(v, i64), lambda a: a.value.data),
-    "activation": (lambda v: ActivationAttr(Activation(v)), lambda a: a.data.value),
+    "activation": (activation_attr, lambda a: a.text()),
     "kind": (lambda v: PoolKindAttr(PoolKind(v)), lambda a: a.data.value),
 }

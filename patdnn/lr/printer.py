@@ -24,7 +24,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 
-from patdnn.dialects.common import BlobRefAttr, kernel_ids
+from patdnn.dialects.common import BlobRefAttr, dilation_of, kernel_ids
 from patdnn.lr.blob import read_checked, segment
 from patdnn.lr.errors import LrError
 from patdnn.lr.fields import SIMPLE_FIELDS
@@ -212,6 +212,14 @@ def _layer(op: Operation, names: dict[SSAValue, str], allocs: set[SSAValue], dat
         fields |= _storage(op, title, data, blob)
     fields |= _schedule(op, title)
     fields |= _prune(op, title)
+    lost = [p for p in ("axis", "log") if p in op.properties]  # nn.softmax / nn.concat options LR has no field for
+    if lost:
+        raise LrError(f"{title} ({op.name}) has {' and '.join(lost)}, which LR cannot describe (only the default axis)")
+    modes = [m for m in ("ceil_mode", "exclude_padding") if m in op.properties]
+    if "dilation" in op.properties and dilation_of(op) != (1, 1):
+        modes.insert(0, f"dilation {list(dilation_of(op))}")
+    if modes:  # convolution variants and pooling modes LR has no field for
+        raise LrError(f"{title} ({op.name}) has {' and '.join(modes)}, which LR cannot describe")
     extra = set(op.attributes) - {LAYER_ATTR, SCHEDULE_ATTR, PRUNE_ATTR}
     if extra:
         raise LrError(f"{title} ({op.name}) has attribute(s) LR cannot describe: {', '.join(sorted(extra))}")

@@ -26,11 +26,11 @@ def one_shot_pattern_prune(
     skip_first: bool = True,
 ) -> dict[str, PatternInfo]:
     """Prunes the model's 3x3 convs (see `prunable_convs`) in place; returns {conv name: (library, ids)}.
-    A model without any 3x3 conv (groups 1, dilation 1) raises a one-line ValueError."""
+    A model without any 3x3 conv (groups 1, any dilation) raises a one-line ValueError."""
     if not pattern_convs(model):
         raise ValueError(
             f"no 3x3 convolution to pattern-prune in {type(model).__name__} "
-            "(pattern pruning applies to 3x3 Conv2d layers with groups 1 and dilation 1)"
+            "(pattern pruning applies to 3x3 Conv2d layers with groups 1)"
         )
     if library is None:
         library = extract_library(model, num_patterns, entries)

@@ -132,7 +132,12 @@ def check_plan(plan: Plan, model: torch.nn.Module, source: str = "plan") -> Plan
         if scheme.kind == SchemeKind.PATTERN and name not in patternable:
             raise SchemeError(
                 f"{source}: layer '{name}' ({_describe(layer)}) cannot take '{scheme}': "
-                f"pattern pruning needs a 3x3 conv with groups 1 and no dilation"
+                f"pattern pruning needs a 3x3 conv with groups 1"
+            )
+        if scheme.kind == SchemeKind.BLOCK and isinstance(layer, torch.nn.Conv2d) and layer.dilation != (1, 1):
+            raise SchemeError(
+                f"{source}: layer '{name}' is a dilated conv (dilation {list(layer.dilation)}): block pruning "
+                f"needs dilation 1 (use 'pattern' or 'dense' there)"
             )
         if scheme.kind == SchemeKind.BLOCK and isinstance(layer, torch.nn.Conv2d) and layer.groups != 1:
             kind = "depthwise" if layer.groups == layer.in_channels else "grouped"

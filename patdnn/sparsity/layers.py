@@ -26,11 +26,12 @@ def is_prunable(kind: str, groups: int, cin: int, first: bool) -> bool:
 
 
 def pattern_convs(model: torch.nn.Module) -> dict[str, torch.nn.Conv2d]:
-    """The convolutions pattern pruning applies to: 3x3, not grouped, not dilated."""
+    """The convolutions pattern pruning applies to: 3x3, not grouped, any dilation (a dilated
+    kernel keeps the same 3x3 mask, its taps spread by the dilation)."""
     return {
         name: m
         for name, m in model.named_modules()
-        if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) and m.groups == 1 and m.dilation == (1, 1)
+        if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3) and m.groups == 1
     }
 
 

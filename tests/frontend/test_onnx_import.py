@@ -245,7 +245,7 @@ def _one_node(op: str, **attrs) -> onnx.ModelProto:
 @pytest.mark.parametrize(
     "model,message",
     [
-        (_one_node("Sigmoid"), "unsupported layer 'the_sigmoid' (ONNX Sigmoid)"),
+        (_one_node("Softplus"), "unsupported layer 'the_softplus' (ONNX Softplus)"),
         (
             helper_model(nodes=[helper.make_node("Reshape", ["x", "x"], ["y"], name="r")]),
             "'r' (ONNX Reshape): the shape is not a constant",
@@ -255,7 +255,10 @@ def _one_node(op: str, **attrs) -> onnx.ModelProto:
         (_one_node("Conv", auto_pad="SAME_UPPER"), "'the_conv' (ONNX Conv): auto_pad SAME_UPPER"),
         (_one_node("Conv", pads=[0, 0, 1, 1]), "'the_conv' (ONNX Conv): asymmetric pads [0, 0, 1, 1]"),
         (_one_node("MaxPool", kernel_shape=[2, 2], ceil_mode=1), "'the_maxpool' (ONNX MaxPool): ceil_mode 1"),
-        (_one_node("Softmax", axis=1), "'the_softmax' (ONNX Softmax): softmax of a 4-d tensor (only 2-d N x K"),
+        (
+            helper_model(opset=11, nodes=[helper.make_node("Softmax", ["x"], ["y"], name="the_softmax", axis=1)]),
+            "'the_softmax' (ONNX Softmax): opset 11 softmax over the flattened axes 1.. (only the last)",
+        ),
         (helper_model(opset=9), "opset 9; patdnn reads opsets 11-23"),
     ],
     ids=[

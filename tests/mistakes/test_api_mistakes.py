@@ -167,15 +167,15 @@ def test_constants_round_trip_through_the_lr(tmp_path):
     assert format_lr(module_to_lr(again, tmp_path, "model.lr.weights")[0]) == text
 
 
-def test_broadcasting_a_non_constant_is_refused_with_the_layer_and_shapes():
-    class Bcast(nn.Module):
-        def forward(self, x):
-            return x + x.mean((2, 3), keepdim=True)
+def test_floor_division_is_refused_with_the_layer():
+    """Broadcasting element-wise ops compile (nn.binary); a rounding division does not."""
 
-    with pytest.raises(
-        UnsupportedLayerError, match=r"^unsupported layer 'add' .*broadcasting add \(1, 3, 5, 5\) \+ \(1, 3, 1, 1\)"
-    ):
-        import_module(Bcast(), torch.randn(1, 3, 5, 5))
+    class FloorDiv(nn.Module):
+        def forward(self, x):
+            return torch.div(x, x.mean((2, 3), keepdim=True), rounding_mode="floor")
+
+    with pytest.raises(UnsupportedLayerError, match=r"^unsupported layer 'div' \(FloorDiv → aten.div.Tensor_mode\)$"):
+        import_module(FloorDiv(), torch.randn(1, 3, 5, 5))
 
 
 # -- a model whose output is its input ---------------------------------------------------------------
@@ -204,14 +204,19 @@ class Pair(nn.Module):
         return x, x
 
 
-class Softmax4d(nn.Module):
+class MeanOfSpreadDims(nn.Module):
     def forward(self, x):
-        return torch.softmax(x, -1)
+        return x.mean((1, 3))
 
 
-class LogSoftmax(nn.Module):
+class Permute7d(nn.Module):
     def forward(self, x):
-        return torch.log_softmax(x.flatten(1), -1)
+        return x.view(1, 1, 3, 1, 5, 1, 5).transpose(0, 6).reshape(1, 3, 5, 5)
+
+
+class OverlappingView(nn.Module):
+    def forward(self, x):
+        return x.as_strided((1, 3, 4, 4), (75, 25, 5, 1)) * 2.0  # a 4x4 window of each 5x5 plane
 
 
 class ReturnsNumber(nn.Module):
@@ -284,12 +289,21 @@ MISTAKES = {
         ModelInputError,
         r"^torch.export cannot trace the model: \w+",
     ),
-    "softmax_4d_last_axis": (
-        _compile(Softmax4d()),
+    "mean_of_spread_dims": (
+        _compile(MeanOfSpreadDims()),
         UnsupportedLayerError,
-        r"^unsupported layer '_softmax' .*softmax of a 4-d tensor \(1, 3, 5, 5\)",
+        r"^unsupported layer 'mean' .*mean over dims \[1, 3\] \(only contiguous dims\)",
     ),
-    "log_softmax": (_compile(LogSoftmax()), UnsupportedLayerError, r"'_log_softmax' .*log_softmax is not supported"),
+    "permute_7d": (
+        _compile(Permute7d()),
+        UnsupportedLayerError,
+        r"^unsupported layer 'permute' .*a permute of a 7-d tensor \(at most 6-d\)",
+    ),
+    "as_strided_view": (
+        _compile(OverlappingView()),
+        UnsupportedLayerError,
+        r"^unsupported layer .*as_strided to sizes \[1, 3, 4, 4\] strides \[75, 25, 5, 1\] \(a view of memory\)",
+    ),
     "padding_reflect": (
         _compile(nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect"))),
         UnsupportedLayerError,

@@ -65,7 +65,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
         "program.onnx": program,
         "model.mlir": model,
         "model.pt": (folder / "torchscript.pt2").read_bytes(),
-        "sigmoid.onnx": onnx_model("Sigmoid").SerializeToString(),
+        "softplus.onnx": onnx_model("Softplus").SerializeToString(),
         "symbolic.onnx": onnx_model(height="H").SerializeToString(),
         "opset9.onnx": helper.make_model(
             onnx_model().graph, opset_imports=[helper.make_opsetid("", 9)]
@@ -97,7 +97,7 @@ CASES = [
         "model.pt",
         f"unsupported model suffix '.pt' (expected .pt2, .onnx, .mlir, .lr); it looks like a TorchScript file: {NEEDED}",
     ),
-    ("sigmoid.onnx", "unsupported layer 'the_sigmoid' (ONNX Sigmoid)"),
+    ("softplus.onnx", "unsupported layer 'the_softplus' (ONNX Softplus)"),
     ("symbolic.onnx", "the input has symbolic sizes (1x3xHx8): give --input-shape N,C,H,W"),
     ("opset9.onnx", "the ONNX model uses opset 9; patdnn reads opsets 11-23"),
 ]

@@ -132,7 +132,7 @@ def emit_block_conv(emitter: CState, op: block.Conv2dOp) -> str:
     _, _, ho, wo = common.shape_of(op.output)
     emitter.out.append(
         f"/* {name}: block conv {cin} -> {geo.cout} channels, {h}x{w} -> {ho}x{wo}, kernel [{kh}, {kw}], stride "
-        f"[{sh}, {sw}], padding [{ph}, {pw}], {op.activation.data.value}; blocks of {geo.filters} filters, "
+        f"[{sh}, {sw}], padding [{ph}, {pw}], {op.activation.text()}; blocks of {geo.filters} filters, "
         f"{columns.size}/{geo.blocks * cin * kh * kw} block columns kept, "
         f"{'direct input' if geo.direct else f'{union.size} gathered rows'}; register tile {geo.rows}x{geo.tile}, "
         f"work items of {geo.chunk} pixels x {geo.group} blocks */"
@@ -228,7 +228,7 @@ class ConvItems:
             body += [f"    {accs[r][v]} = {fma(accs[r][v], f'x{v}', 'wv')};" for v in range(vectors)]
             body.append("  }")
         body.append("}")
-        body += activation_lines(isa, self.op.activation.data, [a for row in accs for a in row])
+        body += activation_lines(isa, self.op.activation, [a for row in accs for a in row])
         partial = geo.cout % geo.rows != 0  # only then can a tile have fewer filters to store
         for r in range(geo.rows):
             stores = [isa.store(f"ob + {r * geo.pixels} + p + {v * vw}", accs[r][v]) for v in range(vectors)]
@@ -245,7 +245,7 @@ def emit_block_linear(emitter: CState, op: block.LinearOp) -> str:
     columns = np.asarray(op.columns.get_values(), dtype=np.int64)
     blocks = -(-m // r)
     emitter.out.append(
-        f"/* {name}: block linear {k} -> {m}, batch {n}, {op.activation.data.value}; blocks of {r} "
+        f"/* {name}: block linear {k} -> {m}, batch {n}, {op.activation.text()}; blocks of {r} "
         f"filters, {columns.size}/{blocks * k} block columns kept */"
     )
     _declare(emitter, op, name, columns)
@@ -253,7 +253,7 @@ def emit_block_linear(emitter: CState, op: block.LinearOp) -> str:
     fma = "__builtin_fmaf(w[r], xv, acc[r])" if vector else "acc[r] + w[r] * xv"
     bias = f"r < nr ? {name}_bias[o + r] : 0.0f" if op.bias is not None else "0.0f"
     scalar = ISAS["scalar"]
-    act = activation_lines(scalar, op.activation.data, ["acc[r]"])
+    act = activation_lines(scalar, op.activation, ["acc[r]"])
     emitter.out += [
         f"static void {name}_items(void *arg, int64_t begin, int64_t end) {{",
         "  const pdnn_conv_job *job = (const pdnn_conv_job *)arg;",

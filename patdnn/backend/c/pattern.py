@@ -50,7 +50,8 @@ def emit_pattern_conv(emitter: CState, op: kernel.PatternConvOp) -> str:
     tap_lists = op.schedule_value("filter_group") > 0 and tap_list_supported(op.library.entries())
     emitter.out.append(
         f"/* {name}: {geo.cin} -> {geo.cout} channels, {geo.h}x{geo.w} -> {geo.ho}x{geo.wo}, "
-        f"stride {list(geo.stride)}, padding {list(geo.pad)}, {op.activation.data.value}; "
+        f"stride {list(geo.stride)}, padding {list(geo.pad)}, "
+        f"{f'dilation {list(geo.dilation)}, ' if geo.dilation != (1, 1) else ''}{op.activation.text()}; "
         f"{op.library.num_patterns} patterns, {channels.size}/{ids.size} kernels kept; "
         f"register tile {geo.rows}x{geo.tile}, {geo.num_blocks} channel block(s) of {geo.block} */"
     )
@@ -62,7 +63,7 @@ def emit_pattern_conv(emitter: CState, op: kernel.PatternConvOp) -> str:
     if tap_lists:
         emit_tap_list(emitter, op, name, geo, segments, channels)
     else:
-        emitter.out += FilterLoop(emitter.isa, op, name, geo).lines()
+        emitter.out += FilterLoop(emitter.isa, op, name, geo, emitter.mca_regions).lines()
     emitter.out += _driver(name, geo)
     emitter.reserve_thread_slot(geo.shifted_floats + geo.psum_floats)
     return f"{name}(ctx, {emitter.value_names[op.input]}, {emitter.value_names[op.output]});"
@@ -84,8 +85,10 @@ def _driver(name: str, geo: ConvGeometry) -> list[str]:
     )
 
     def shift(scratch: str, y_begin: str) -> str:
+        dilated = geo.dilation[1] != 1  # the columns of plane tc start at tc * dilation
+        function, dw = ("pdnn_shift_input_dilated", f" {geo.dilation[1]},") if dilated else ("pdnn_shift_input", "")
         return (
-            f"pdnn_shift_input(ctx, {image_in}, {scratch}, {geo.cin}, {geo.h}, {geo.w}, {geo.k}, {geo.stride[1]}, "
+            f"{function}(ctx, {image_in}, {scratch}, {geo.cin}, {geo.h}, {geo.w}, {geo.k}, {geo.stride[1]},{dw} "
             f"{y_begin} * {sh} - {ph}, {geo.pad[1]}, {geo.plane_rows}, {geo.row_len});"
         )
 

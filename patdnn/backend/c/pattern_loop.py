@@ -15,14 +15,16 @@ branching); the last column tile stores through a small buffer. The tap-list for
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr
 from xdsl.ir import SSAValue
 
+from patdnn.backend.activation import C_NAME, as_attr, c_float, runtime_params
 from patdnn.backend.common import EmitError
 from patdnn.dialects import kernel
-from patdnn.dialects.common import Activation, round_up, shape_of
+from patdnn.dialects.common import Activation, ActivationAttr, round_up, shape_of
 from patdnn.dialects.pattern import SCHEDULE_ATTR
 from patdnn.isa import Isa
 from patdnn.notes import layer_title, note
@@ -44,6 +46,7 @@ class ConvGeometry:
     k: int
     stride: tuple[int, int]
     pad: tuple[int, int]
+    dilation: tuple[int, int]
     vectors: int  # vectors per row of the register tile
     tile: int  # output columns per register tile (vectors * vector width)
     rows: int  # output rows per register tile
@@ -54,7 +57,12 @@ class ConvGeometry:
     @property
     def plane_rows(self) -> int:
         """Input rows of a row block's tap-shifted plane."""
-        return (self.block_rows - 1) * self.stride[0] + self.k
+        return (self.block_rows - 1) * self.stride[0] + self.span
+
+    @property
+    def span(self) -> int:
+        """Input rows one output row reads: (K - 1) * dilation + 1."""
+        return (self.k - 1) * self.dilation[0] + 1
 
     @property
     def num_row_blocks(self) -> int:
@@ -82,7 +90,9 @@ class ConvGeometry:
         _, cout, ho, wo = shape_of(op.output)
         sh, sw = op.stride.get_values()
         ph, pw = op.padding.get_values()
+        dh, dw = op.dilation.get_values()
         k = op.library.size
+        span = (k - 1) * dh + 1
         vw = isa.vector_width
         tile = min(round_up(op.schedule_value("tile_x"), vw), round_up(wo, vw))
         rows = min(op.schedule_value("tile_y"), ho)
@@ -90,10 +100,26 @@ class ConvGeometry:
         _note_changes(op, isa, tile, block)
         row_len = round_up(wo, tile)
         per_row = cin * k * row_len * 4  # bytes of one shifted input row, all channels and columns
-        fit = max(rows, ((SHIFTED_BLOCK_BYTES // per_row - k) // sh + 1) // rows * rows)
+        fit = max(rows, ((SHIFTED_BLOCK_BYTES // per_row - span) // sh + 1) // rows * rows)
         block_rows = min(ho, fit)
         return ConvGeometry(
-            n, cin, h, w, cout, ho, wo, k, (sh, sw), (ph, pw), tile // vw, tile, rows, block, row_len, block_rows
+            n,
+            cin,
+            h,
+            w,
+            cout,
+            ho,
+            wo,
+            k,
+            (sh, sw),
+            (ph, pw),
+            (dh, dw),
+            tile // vw,
+            tile,
+            rows,
+            block,
+            row_len,
+            block_rows,
         )
 
 
@@ -116,21 +142,47 @@ def _note_changes(op: kernel.PatternConvOp, isa: Isa, tile: int, block: int) -> 
         note(f"{title}: channel_block {channel_block.value.data} reduced to {block} (the layer's input channels)")
 
 
-def activation_lines(isa: Isa, act: Activation, accs: list[str]) -> list[str]:
-    """The fused activation applied in place to the accumulators `accs` (shared by the block kernels).
+def activation_lines(isa: Isa, act: ActivationAttr | Activation, accs: list[str]) -> list[str]:
+    """The fused activation applied in place to the accumulators `accs` (shared by the block kernels)
+    while they are in registers: the piecewise-linear kinds as vector max/min/fma; the others
+    (sigmoid, tanh, SiLU, GELU, hardswish, hardsigmoid) stored to a stack tile, run through the
+    runtime's `pdnn_act_row` (its own exp/erf/tanh: the same bits on every ISA) and loaded back.
 
     NaN stays NaN, as in PyTorch: `Isa.max`/`Isa.min` keep a NaN in their first operand."""
-    if act == Activation.NONE:
+    act = as_attr(act)
+    kind = act.data
+    if kind == Activation.NONE:
         return []
-    lines = [f"const {isa.vec_type} vzero = {isa.broadcast('0.0f')};"]
-    if act == Activation.RELU6:
-        lines.append(f"const {isa.vec_type} vsix = {isa.broadcast('6.0f')};")
+    if kind not in VECTOR_KINDS:
+        width = len(accs) * isa.vector_width
+        lines = [f"float act_tile[{width}];"]
+        lines += [isa.store(f"act_tile + {i * isa.vector_width}", a) for i, a in enumerate(accs)]
+        lines.append(f"pdnn_act_row(act_tile, {width}, {C_NAME[kind]});")
+        return lines + [f"{a} = {isa.loadu(f'act_tile + {i * isa.vector_width}')};" for i, a in enumerate(accs)]
+    if kind == Activation.LEAKY_RELU:  # max(x, 0) + min(x, 0) * slope: exact, fused or not
+        lines = [f"const {isa.vec_type} vzero = {isa.broadcast('0.0f')};"]
+        lines.append(f"const {isa.vec_type} vslope = {isa.broadcast(c_float(act.params[0]))};")
+        return lines + [f"{a} = {isa.fma(isa.max(a, 'vzero'), isa.min(a, 'vzero'), 'vslope')};" for a in accs]
+    lo, hi = (
+        (0.0, 6.0) if kind == Activation.RELU6 else (0.0, math.inf) if kind == Activation.RELU else runtime_params(act)
+    )
+    names = {0.0: "vzero", 6.0: "vsix"}  # ReLU's and ReLU6's bounds keep their names
+    vlo, vhi = names.get(lo, "vlo"), names.get(hi, "vhi")
+    lines = []
+    if lo != -math.inf:
+        lines.append(f"const {isa.vec_type} {vlo} = {isa.broadcast(c_float(lo))};")
+    if hi != math.inf:
+        lines.append(f"const {isa.vec_type} {vhi} = {isa.broadcast(c_float(hi))};")
     for a in accs:
-        clamped = isa.max(a, "vzero")
-        if act == Activation.RELU6:
-            clamped = isa.min(clamped, "vsix")
+        clamped = isa.max(a, vlo) if lo != -math.inf else a
+        clamped = isa.min(clamped, vhi) if hi != math.inf else clamped
         lines.append(f"{a} = {clamped};")
     return lines
+
+
+VECTOR_KINDS = (Activation.RELU, Activation.RELU6, Activation.LEAKY_RELU, Activation.HARDTANH)
+VECTOR_KINDS += (Activation.CLAMP_MIN, Activation.CLAMP_MAX)
+"""Kinds the register epilogue computes with vector operations (the others call the runtime)."""
 
 
 @dataclass
@@ -139,6 +191,17 @@ class FilterLoop:
     op: kernel.PatternConvOp
     name: str
     geo: ConvGeometry
+    mca_regions: list | None = None
+    """When a list (patdnn.estimate): the innermost kernel loops' bodies are marked for llvm-mca
+    (`# LLVM-MCA-BEGIN/END <region>` asm comments) and (region, op, geo, pattern or None) appended."""
+
+    def mca_mark(self, which: str, region: str, pattern: int | None = None) -> list[str]:
+        """The BEGIN/END comment around one innermost loop body (nothing unless marking)."""
+        if self.mca_regions is None:
+            return []
+        if which == "BEGIN":
+            self.mca_regions.append((region, self.op, self.geo, pattern))
+        return [f'__asm__ volatile("# LLVM-MCA-{which} {region}");']
 
     def acc(self, row: int, vector: int) -> str:
         return f"acc{row}_{vector}"
@@ -161,9 +224,10 @@ class FilterLoop:
                 f"    {{ /* pattern {p}: {op.library.pretty(p)} */",
                 f"      const float *w = {name}_weights + sg[{3 * p + 2}];",
                 f"      for (int32_t k = sg[{3 * p}]; k < sg[{3 * p + 1}]; ++k, w += {entries}) {{",
+                *(f"        {s}" for s in self.mca_mark("BEGIN", f"{name}_p{p}", p)),
                 f"        const float *ip = tile_in + (int64_t){name}_chan[k] * {geo.k * geo.plane};",
             ]
-            lines += [f"        {s}" for s in self.body(bodies[p])]
+            lines += [f"        {s}" for s in self.body(bodies[p]) + self.mca_mark("END", f"{name}_p{p}")]
             lines += ["      }", "    }"]
         return lines + self.close_filter() + ["  }", "  }", "  }", "  }", "}", ""]
 
@@ -241,7 +305,7 @@ class FilterLoop:
         return lines
 
     def epilogue(self, accs: list[str]) -> list[str]:
-        return activation_lines(self.isa, self.op.activation.data, accs)
+        return activation_lines(self.isa, self.op.activation, accs)
 
     def store(self, accs: list[tuple[int, int]]) -> list[str]:
         """Full tiles store straight to the output rows; the ragged last column tile goes through

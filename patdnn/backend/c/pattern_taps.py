@@ -44,7 +44,8 @@ def tap_list(op, geo: ConvGeometry, segments: np.ndarray, channels: np.ndarray) 
     library, patterns = op.library, op.library.num_patterns
     entries = library.entries()[0]
     tap_offsets = np.array(
-        [[c * geo.plane + r * geo.row_len for r, c in library.taps(p)] for p in range(patterns)], dtype=np.int64
+        [[c * geo.plane + r * geo.dilation[0] * geo.row_len for r, c in library.taps(p)] for p in range(patterns)],
+        dtype=np.int64,
     ).reshape(patterns, entries)
     seg = segments.reshape(geo.num_blocks, geo.cout, patterns, 3).astype(np.int64)
     first, end, weight = seg[..., 0].reshape(-1), seg[..., 1].reshape(-1), seg[..., 2].reshape(-1)
@@ -71,7 +72,7 @@ class TapListLoop(FilterLoop):
     def l2_blocks(self) -> int:
         """Channel blocks per L2 block: as many as keep one tile's input of the L2 block in L2."""
         geo = self.geo
-        tile_rows = (geo.rows - 1) * geo.stride[0] + geo.k
+        tile_rows = (geo.rows - 1) * geo.stride[0] + geo.span
         per_block = geo.block * geo.k * tile_rows * geo.tile * 4
         return max(1, min(geo.num_blocks, L2_BLOCK_BYTES // per_block))
 
@@ -90,6 +91,7 @@ class TapListLoop(FilterLoop):
         lines += self.open_filter(psum_index="idx")  # in loop order: partial sums stream too
         lines += [
             f"    for (int32_t k = {name}_visit[idx * {nb} + b]; k < {name}_visit[idx * {nb} + b + 1]; ++k) {{",
+            *(f"      {s}" for s in self.mca_mark("BEGIN", f"{name}_taps")),
             f"      const int32_t *t = {name}_taps + (int64_t){entries} * k;",
             f"      const float *w = {name}_tapw + (int64_t){entries} * k;",
         ]
@@ -104,6 +106,7 @@ class TapListLoop(FilterLoop):
                         f"        {self.acc(r, v)} = {isa.fma(self.acc(r, v), isa.load(f'ip + {offset}'), f'w{e}')};"
                     )
             lines.append("      }")
+        lines += [f"      {s}" for s in self.mca_mark("END", f"{name}_taps")]
         lines.append("    }")
         return lines + self.close_filter() + ["  }", "  }", "  }", "  }", "}", ""]
 
@@ -124,4 +127,4 @@ def emit_tap_list(
         f"for (int i = 0; i < {kernels}; ++i) memcpy({name}_tapw + {entries} * i, {name}_weights + "
         f"{name}_tapw_src[i], {entries} * sizeof(float));"
     )
-    emitter.out += TapListLoop(emitter.isa, op, name, geo).lines()
+    emitter.out += TapListLoop(emitter.isa, op, name, geo, emitter.mca_regions).lines()

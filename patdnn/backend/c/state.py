@@ -141,6 +141,7 @@ class CState(ModuleEmitter):
     value_names: dict[SSAValue, str] = field(default_factory=dict)  # C expression of each buffer
     scratch_floats: int = 0  # the largest per-layer scratch, allocated once at init
     slot_floats: int = 0  # the largest per-thread scratch slot (one per pool thread, at init)
+    mca_regions: list | None = None  # a list: mark the pattern kernel loops for llvm-mca (patdnn.estimate)
 
     def reserve_scratch(self, floats: int) -> None:
         self.scratch_floats = max(self.scratch_floats, floats)

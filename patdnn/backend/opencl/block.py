@@ -140,7 +140,7 @@ class BlockConvPrinter(_BlockKernelPrinter):
         lines = [
             f"/* {self.name}: block-sparse {geo.cin} -> {geo.cout} channels, {geo.h}x{geo.w} -> {geo.ho}x{geo.wo}, "
             f"kernel {list(geo.kernel)}, stride {list(geo.stride)}, padding {list(geo.pad)}, "
-            f"{op.activation.data.value}; {blocks} filter blocks of {rows}, {len(op.columns)} kept columns of "
+            f"{op.activation.text()}; {blocks} filter blocks of {rows}, {len(op.columns)} kept columns of "
             f"{blocks * geo.cin * geo.kernel[0] * geo.kernel[1]}; tile {geo.tile_y}x{geo.tile_x}, work-group "
             f"{geo.local[0]}x{geo.local[1]}; {'padded ' if geo.needs_padding else ''}input {geo.padded_h}x{geo.padded_w} */",
             f"__kernel __attribute__((reqd_work_group_size({geo.local[0]}, {geo.local[1]}, 1)))",
@@ -168,7 +168,7 @@ class BlockConvPrinter(_BlockKernelPrinter):
                 "    " + " ".join(f"{accs[r, j, t]} = fma(w{r}, i{j}_{t}, {accs[r, j, t]});" for j, t in tiles)
             )
         lines.append("  }")
-        lines += [f"  {s}" for s in activation_lines(op.activation.data, list(accs.values()), "float")]
+        lines += [f"  {s}" for s in activation_lines(op.activation, list(accs.values()), "float")]
         ragged_rows = geo.cout % rows
         for (r, j, t), acc in accs.items():
             checks = geo.edge_checks(j, t) + ([f"o0 + {r} < {geo.cout}"] if ragged_rows and r >= ragged_rows else [])
@@ -217,7 +217,7 @@ class BlockLinearPrinter(_BlockKernelPrinter):
         accs = {(r, t): f"acc{r}_{t}" for r in range(rows) for t in range(tn)}
         ragged_n = geo.n % tn != 0
         lines = [
-            f"/* {self.name}: block-sparse linear {geo.k} -> {geo.m}, batch {geo.n}, {op.activation.data.value}; "
+            f"/* {self.name}: block-sparse linear {geo.k} -> {geo.m}, batch {geo.n}, {op.activation.text()}; "
             f"{blocks} filter blocks of {rows}, {len(op.columns)} kept columns of {blocks * geo.k}; "
             f"{tn} batch row{'s' if tn > 1 else ''} per work-item, {group} work-items per filter block */",
             f"__kernel __attribute__((reqd_work_group_size({group}, 1, 1)))",
@@ -249,7 +249,7 @@ class BlockLinearPrinter(_BlockKernelPrinter):
             f"    if (o0 + r >= {geo.m} || n >= {geo.n}) continue;",
             f"    float s = {bias};",
             f"    for (int i = 0; i < {group}; ++i) s += part[q][i];",
-            *[f"    {s}" for s in activation_lines(op.activation.data, ["s"], "float")],
+            *[f"    {s}" for s in activation_lines(op.activation, ["s"], "float")],
             f"    out[out_off + n * {geo.m} + o0 + r] = (real)s;",
             "  }",
             "}",

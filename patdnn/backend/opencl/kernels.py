@@ -27,11 +27,12 @@ from functools import singledispatchmethod
 import numpy as np
 from xdsl.ir import Operation, SSAValue
 
+from patdnn.backend.activation import RUNTIME_KIND, as_attr, c_float, c_scalar, runtime_params
 from patdnn.backend.common import EmitError
 from patdnn.backend.opencl.schedule import ClConvGeometry
 from patdnn.backend.opencl.state import Launch, OpenCLState, buf, layer_label, num, pad_launch
 from patdnn.dialects import kernel
-from patdnn.dialects.common import Activation, kernel_ids
+from patdnn.dialects.common import Activation, ActivationAttr, kernel_ids
 from patdnn.sparsity.fkw import fkw_index
 
 
@@ -39,18 +40,24 @@ def guarded(checks: list[str], statement: str) -> str:
     return f"if ({' && '.join(checks)}) {statement}" if checks else statement
 
 
-def activation_lines(act: Activation, accs: list[str], ctype: str = "real") -> list[str]:
-    """The fused activation applied in place to the accumulator variables `accs` (of C type `ctype`).
+def activation_lines(act: ActivationAttr | Activation, accs: list[str], ctype: str = "real") -> list[str]:
+    """The fused activation applied in place to the accumulator variables `accs` (of C type `ctype`):
+    the piecewise-linear kinds inline, the others through the program's `pdnn_act_k` (in f32).
 
     Comparisons, not fmax/fmin (which return the other operand for NaN): NaN stays NaN, as in PyTorch."""
-    if act == Activation.NONE:
+    act = as_attr(act)
+    if act.data == Activation.NONE:
         return []
-    zero, six = f"({ctype})0", f"({ctype})6"
-    lines = []
-    for acc in accs:
-        value = acc if act == Activation.RELU else f"({acc} > {six} ? {six} : {acc})"
-        lines.append(f"{acc} = {acc} < {zero} ? {zero} : {value};")
-    return lines
+    if act.data in (Activation.RELU, Activation.RELU6):  # in `ctype` (half in fp16 mode)
+        zero, six = f"({ctype})0", f"({ctype})6"
+        clamp = "{0}" if act.data == Activation.RELU else f"({{0}} > {six} ? {six} : {{0}})"
+        return [f"{acc} = {acc} < {zero} ? {zero} : {clamp.format(acc)};" for acc in accs]
+    inline = c_scalar(act, "v")
+    if inline is not None:
+        return [f"{{ const float v = (float){acc}; {acc} = ({ctype}){inline}; }}" for acc in accs]
+    a, b = runtime_params(act) if act.params else (0.0, 0.0)
+    call = f"pdnn_act_k((float){{}}, {RUNTIME_KIND[act.data]}, {c_float(a)}, {c_float(b)})"
+    return [f"{acc} = ({ctype}){call.format(acc)};" for acc in accs]
 
 
 @dataclass
@@ -92,7 +99,7 @@ class PatternKernelPrinter:
         accs = self.accumulators()
         lines = [
             f"/* {self.name}: {geo.cin} -> {geo.cout} channels, {geo.h}x{geo.w} -> {geo.ho}x{geo.wo}, "
-            f"stride {list(geo.stride)}, padding {list(geo.pad)}, {op.activation.data.value}; "
+            f"stride {list(geo.stride)}, padding {list(geo.pad)}, {dilation_note(op)}{op.activation.text()}; "
             f"{num_patterns} patterns; tile {geo.tile_y}x{geo.tile_x}, work-group {geo.local[0]}x{geo.local[1]}; "
             f"padded input {geo.padded_h}x{geo.padded_w} */",
             f"__kernel __attribute__((reqd_work_group_size({geo.local[0]}, {geo.local[1]}, 1)))",
@@ -152,8 +159,9 @@ class PatternKernelPrinter:
             self.weights.add(entry)
             lines.append(f"const real w{entry} = wp[{entry}];")
         sh, sw = self.geo.stride
+        dw = self.op.dilation.get_values()[1]  # rows come dilated from the lowering, columns are kernel columns
         for j, t, acc in self.accumulators():
-            offset = (row + j * sh) * self.geo.padded_w + col + t * sw
+            offset = (row + j * sh) * self.geo.padded_w + col * dw + t * sw
             if offset not in self.loaded:
                 self.loaded[offset] = f"i{offset}"
                 lines.append(f"const real i{offset} = ip[{offset}];")
@@ -162,7 +170,7 @@ class PatternKernelPrinter:
 
     # -- epilogue -----------------------------------------------------------------------------
     def epilogue(self) -> list[str]:
-        return activation_lines(self.op.activation.data, [acc for _, _, acc in self.accumulators()])
+        return activation_lines(self.op.activation, [acc for _, _, acc in self.accumulators()])
 
     def stores(self) -> list[str]:
         """Stores the tile; edge tiles guard the columns/rows past the output's end."""
@@ -170,6 +178,12 @@ class PatternKernelPrinter:
             guarded(self.geo.edge_checks(j, t), f"out_t[{j * self.geo.wo + t}] = {acc};")
             for j, t, acc in self.accumulators()
         ]
+
+
+def dilation_note(op: kernel.PatternConvOp) -> str:
+    """`dilation [d, d], ` for a kernel's head comment (nothing for dilation 1)."""
+    dilation = list(op.dilation.get_values())
+    return f"dilation {dilation}, " if dilation != [1, 1] else ""
 
 
 def emit_pattern_conv(emitter: OpenCLState, op: kernel.PatternConvOp) -> str:

@@ -11,17 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 from xdsl.dialects import memref
 from xdsl.ir import Operation, SSAValue
 
+from patdnn.backend.activation import opencl_code
 from patdnn.backend.common import EmitError, lookup
 from patdnn.backend.opencl.state import Launch, OpenCLState, buf, layer_label, num
 from patdnn.dialects import common, nn
-from patdnn.dialects.common import Activation
+from patdnn.dialects.common import ActivationAttr
+from patdnn.dialects.nn_binary import BINARY_KINDS, binary_geometry
+from patdnn.dialects.nn_layout import MAX_PERMUTE_RANK, reduced_permutation, shuffle_view, split_dims
 
-ACT_CODE = {Activation.NONE: 0, Activation.RELU: 1, Activation.RELU6: 2}  # as pdnn_act in the .cl
 POOL_CODE = {nn.PoolKind.MAX: 0, nn.PoolKind.AVG: 1}
+UPSAMPLE_CODE = {nn.UpsampleMode.NEAREST: 0, nn.UpsampleMode.BILINEAR: 1}  # as pdnn_upsample2d's mode
 CONV_BLOCK = 4  # PDNN_CONV_BLOCK of runtime/opencl_kernels.cl
+
+
+def act_code(emitter: OpenCLState, act: ActivationAttr) -> int:
+    """The `int act` of a runtime kernel (a parametrised kind: an entry of the program's table)."""
+    return opencl_code(act, emitter.act_table)
 
 
 def _device_weights(emitter: OpenCLState, op: Operation, kind: str) -> tuple[str, str]:
@@ -41,7 +50,8 @@ def _conv(emitter: OpenCLState, op: nn.Conv2dOp) -> list[Launch]:
     n, cin, h, wd = common.shape_of(op.input)
     _, cout, ho, wo = common.shape_of(op.output)
     (kh, kw), (sh, sw), (ph, pw) = common.pair(op.kernel), common.pair(op.stride), common.pair(op.padding)
-    sizes = [cin, h, wd, cout, ho, wo, kh, kw, sh, sw, ph, pw, op.groups.value.data, ACT_CODE[op.activation.data]]
+    window = [kh, kw, sh, sw, ph, pw, *common.dilation_of(op)]
+    sizes = [cin, h, wd, cout, ho, wo, *window, op.groups.value.data, act_code(emitter, op.activation)]
     output = _tensor(emitter, op.output)
     residual = _tensor(emitter, op.residual) if op.residual is not None else [output[0], num(-1)]
     args = [*_tensor(emitter, op.input), *output, *residual, buf(w), buf(b), *map(num, sizes)]
@@ -54,9 +64,30 @@ def _pool(emitter: OpenCLState, op: nn.Pool2dOp) -> list[Launch]:
     n, c, h, wd = common.shape_of(op.input)
     _, _, ho, wo = common.shape_of(op.output)
     (kh, kw), (sh, sw), (ph, pw) = common.pair(op.kernel), common.pair(op.stride), common.pair(op.padding)
-    sizes = [POOL_CODE[op.kind.data], h, wd, ho, wo, kh, kw, sh, sw, ph, pw]
+    window = [kh, kw, sh, sw, ph, pw, *common.dilation_of(op), int(op.exclude_padding is not None)]
+    sizes = [POOL_CODE[op.kind.data], h, wd, ho, wo, *window]  # ceil_mode: in ho, wo
     args = [*_tensor(emitter, op.input), *_tensor(emitter, op.output), *map(num, sizes)]
     return [Launch.fixed("pdnn_pool2d", args, (wo, ho, n * c))]
+
+
+def _conv_transpose(emitter: OpenCLState, op: nn.ConvTranspose2dOp) -> list[Launch]:
+    w, b = _device_weights(emitter, op, "convt")
+    n, cin, h, wd = common.shape_of(op.input)
+    _, cout, ho, wo = common.shape_of(op.output)
+    (kh, kw), (sh, sw), (ph, pw) = common.pair(op.kernel), common.pair(op.stride), common.pair(op.padding)
+    window = [kh, kw, sh, sw, ph, pw, *common.dilation_of(op), op.groups.value.data]
+    sizes = [cin, h, wd, cout, ho, wo, *window, act_code(emitter, op.activation)]
+    args = [*_tensor(emitter, op.input), *_tensor(emitter, op.output), buf(w), buf(b), *map(num, sizes)]
+    return [Launch.fixed("pdnn_conv_transpose2d", args, (wo, ho, n * cout))]
+
+
+def _upsample(emitter: OpenCLState, op: nn.Upsample2dOp) -> list[Launch]:
+    n, c, h, wd = common.shape_of(op.input)
+    _, _, ho, wo = common.shape_of(op.output)
+    mode = [UPSAMPLE_CODE[op.mode.data], int(op.align_corners is not None)]
+    scales = np.array(op.source_scales(), dtype=np.float32).view(np.int32)  # the f32 bits: arguments are ints
+    args = [*_tensor(emitter, op.input), *_tensor(emitter, op.output), *map(num, [*mode, h, wd, ho, wo, *scales])]
+    return [Launch.fixed("pdnn_upsample2d", args, (wo, ho, n * c))]
 
 
 def _adaptive_avg_pool(emitter: OpenCLState, op: nn.AdaptiveAvgPool2dOp) -> list[Launch]:
@@ -73,20 +104,29 @@ def _add(emitter: OpenCLState, op: nn.AddOp) -> list[Launch]:
         *_tensor(emitter, op.rhs),
         *_tensor(emitter, op.output),
         num(count),
-        num(ACT_CODE[op.activation.data]),
+        num(act_code(emitter, op.activation)),
     ]
     return [Launch.fixed("pdnn_add", args, (count,))]
 
 
+def _binary(emitter: OpenCLState, op: nn.BinaryOp) -> list[Launch]:
+    dims, strides = binary_geometry(op)
+    count = common.element_count(op.output)
+    kind = BINARY_KINDS.index(op.kind.data)  # PDNN_BINARY_* order
+    args = [*_tensor(emitter, op.lhs), *_tensor(emitter, op.rhs), *_tensor(emitter, op.output)]
+    args += [num(v) for v in (count, *dims[1:], *strides, kind, act_code(emitter, op.activation))]
+    return [Launch.fixed("pdnn_binary", args, (count,))]
+
+
 def _activation(emitter: OpenCLState, op: nn.ActivationOp | nn.ReshapeOp) -> list[Launch]:
-    act = ACT_CODE[op.activation.data] if isinstance(op, nn.ActivationOp) else 0  # reshape: a copy
+    act = act_code(emitter, op.activation) if isinstance(op, nn.ActivationOp) else 0  # reshape: a copy
     count = common.element_count(op.output)
     args = [*_tensor(emitter, op.input), *_tensor(emitter, op.output), num(count), num(act)]
     return [Launch.fixed("pdnn_activation", args, (count,))]
 
 
 def _concat(emitter: OpenCLState, op: nn.ConcatOp) -> list[Launch]:
-    outer = common.shape_of(op.output)[0]
+    outer = split_dims(common.shape_of(op.output), op.axis_index(), op.axis_index())[0]
     out_buf, out_off = emitter.tensor(op.output)
     out_inner = common.element_count(op.output) // outer
     launches, start = [], 0
@@ -109,15 +149,87 @@ def _linear(emitter: OpenCLState, op: nn.LinearOp) -> list[Launch]:
         buf(b),
         num(k),
         num(m),
-        num(ACT_CODE[op.activation.data]),
+        num(act_code(emitter, op.activation)),
     ]
     return [Launch.fixed("pdnn_linear", args, (m, n))]
 
 
 def _softmax(emitter: OpenCLState, op: nn.SoftmaxOp) -> list[Launch]:
-    n, m = common.shape_of(op.input)
-    args = [*_tensor(emitter, op.input), *_tensor(emitter, op.output), num(n), num(m)]
-    return [Launch.fixed("pdnn_softmax", args, (n,))]
+    outer, m, inner = split_dims(common.shape_of(op.input), op.axis_index(), op.axis_index())
+    io = [*_tensor(emitter, op.input), *_tensor(emitter, op.output)]
+    if inner == 1 and op.log is None:
+        return [Launch.fixed("pdnn_softmax", [*io, num(outer), num(m)], (outer,))]
+    args = [*io, num(m), num(inner), num(int(op.log is not None))]
+    return [Launch.fixed("pdnn_softmax_axis", args, (inner, outer))]
+
+
+# -- layout and normalisation ------------------------------------------------------------------
+
+
+def _permute_launch(emitter: OpenCLState, op: Operation, dims: list[int], perm: list[int]) -> list[Launch]:
+    io = [*_tensor(emitter, op.input), *_tensor(emitter, op.output)]
+    count = common.element_count(op.output)
+    if perm == sorted(perm):  # nothing moves: a copy
+        return [Launch.fixed("pdnn_activation", [*io, num(count), num(0)], (count,))]
+    in_strides = [int(np.prod(dims[k + 1 :])) for k in range(len(dims))]
+    pad = MAX_PERMUTE_RANK - len(dims)
+    out_dims = [1] * pad + [dims[p] for p in perm]
+    strides = [0] * pad + [in_strides[p] for p in perm]
+    rows = count // out_dims[-1]
+    args = [*io, *map(num, out_dims[1:]), *map(num, strides), num(rows)]
+    return [Launch.fixed("pdnn_permute", args, (out_dims[-1], rows))]
+
+
+def _permute(emitter: OpenCLState, op: nn.PermuteOp) -> list[Launch]:
+    return _permute_launch(emitter, op, *reduced_permutation(common.shape_of(op.input), list(op.perm.get_values())))
+
+
+def _channel_shuffle(emitter: OpenCLState, op: nn.ChannelShuffleOp) -> list[Launch]:
+    return _permute_launch(emitter, op, *shuffle_view(common.shape_of(op.input), op.groups.value.data))
+
+
+def _slice(emitter: OpenCLState, op: nn.SliceOp) -> list[Launch]:
+    axis = op.axis.value.data
+    outer, in_len, inner = split_dims(common.shape_of(op.input), axis, axis)
+    out_len = common.shape_of(op.output)[axis]
+    sizes = [in_len, out_len, inner, op.start.value.data, op.step.value.data]
+    args = [*_tensor(emitter, op.input), *_tensor(emitter, op.output), *map(num, sizes)]
+    return [Launch.fixed("pdnn_slice", args, (inner, out_len, outer))]
+
+
+def _layer_norm(emitter: OpenCLState, op: nn.LayerNormOp) -> list[Launch]:
+    prefix = emitter.layer_symbol(op, "norm", group="nn")
+    params = [
+        emitter.device_weights(f"{prefix}_{suffix}", getattr(op, key))
+        for key, suffix in (("weights", "w"), ("bias", "b"))
+    ]
+    axes = list(op.axes.get_values())
+    outer, m, inner = split_dims(common.shape_of(op.input), axes[0], axes[-1])
+    eps_bits = int(np.array(op.eps.value.data, np.float32).view(np.int32))
+    args = [
+        *_tensor(emitter, op.input),
+        *_tensor(emitter, op.output),
+        *map(buf, params),
+        num(m),
+        num(inner),
+        num(eps_bits),
+    ]
+    return [Launch.fixed("pdnn_layer_norm", args, (inner, outer))]
+
+
+def _mean(emitter: OpenCLState, op: nn.MeanOp) -> list[Launch]:
+    axes = list(op.axes.get_values())
+    outer, m, inner = split_dims(common.shape_of(op.input), axes[0], axes[-1])
+    args = [*_tensor(emitter, op.input), *_tensor(emitter, op.output), num(m), num(inner)]
+    return [Launch.fixed("pdnn_mean_axes", args, (inner, outer))]
+
+
+def _scale_shift(emitter: OpenCLState, op: nn.ScaleShiftOp) -> list[Launch]:
+    w, b = _device_weights(emitter, op, "affine")
+    outer, c, inner = split_dims(common.shape_of(op.input), 1, 1)
+    sizes = [c, inner, act_code(emitter, op.activation)]
+    args = [*_tensor(emitter, op.input), *_tensor(emitter, op.output), buf(w), buf(b), *map(num, sizes)]
+    return [Launch.fixed("pdnn_scale_shift", args, (inner, outer * c))]
 
 
 def _constant(emitter: OpenCLState, op: nn.ConstantOp) -> list[Launch]:
@@ -138,14 +250,23 @@ def _constant(emitter: OpenCLState, op: nn.ConstantOp) -> list[Launch]:
 NN_LAUNCHES: dict[type[Operation], Callable[[OpenCLState, Operation], list[Launch]]] = {
     nn.Conv2dOp: _conv,
     nn.Pool2dOp: _pool,
+    nn.ConvTranspose2dOp: _conv_transpose,
+    nn.Upsample2dOp: _upsample,
     nn.AdaptiveAvgPool2dOp: _adaptive_avg_pool,
     nn.AddOp: _add,
+    nn.BinaryOp: _binary,
     nn.ActivationOp: _activation,
     nn.ReshapeOp: _activation,
     nn.ConcatOp: _concat,
     nn.LinearOp: _linear,
     nn.SoftmaxOp: _softmax,
     nn.ConstantOp: _constant,
+    nn.PermuteOp: _permute,
+    nn.ChannelShuffleOp: _channel_shuffle,
+    nn.SliceOp: _slice,
+    nn.LayerNormOp: _layer_norm,
+    nn.ScaleShiftOp: _scale_shift,
+    nn.MeanOp: _mean,
 }
 
 

@@ -31,6 +31,7 @@ from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp
 from xdsl.ir import Operation
 
+from patdnn.backend.activation import opencl_table
 from patdnn.backend.common import EmitError, c_ident, dispatch
 from patdnn.backend.opencl import block as cl_block
 from patdnn.backend.opencl import nn as cl_nn
@@ -71,7 +72,8 @@ class OpenCLHostEmitter(OpenCLState):
         for op in module.ops:
             self.print(op)
         self.init_lines.append(f"if (!pdnn_cl_ok({STATE})) return -1;")
-        program = DENSE_KERNELS.read_text() + "\n" + "\n".join(self.kernel_sources)
+        table = opencl_table(self.act_table)  # the parametrised activations of the runtime kernels
+        program = (f"{table}\n" if table else "") + DENSE_KERNELS.read_text() + "\n" + "\n".join(self.kernel_sources)
         self.out += ["static const char patdnn_cl_source[] =", c_string(program) + ";", ""]
         self.emit_model_descriptor(module)
         return "\n".join(self.out) + "\n"

@@ -92,11 +92,12 @@ class ClConvGeometry:
 
     @staticmethod
     def of(op: kernel.PatternConvOp, schedule: ClSchedule) -> ClConvGeometry:
+        dh, dw = op.dilation.get_values()
         k = op.library.size
         return ClConvGeometry.window(
             shape_of(op.input),
             shape_of(op.output),
-            (k, k),
+            ((k - 1) * dh + 1, (k - 1) * dw + 1),  # the window a dilated kernel spans
             tuple(op.stride.get_values()),
             tuple(op.padding.get_values()),
             schedule,

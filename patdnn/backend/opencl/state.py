@@ -23,7 +23,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from patdnn.backend.c.state import ModuleEmitter
 from patdnn.backend.common import EmitError, int32_array, layer_name
 from patdnn.backend.opencl.schedule import ClConvGeometry, ClSchedule
-from patdnn.dialects.common import weights_count
+from patdnn.dialects.common import ActivationAttr, weights_count
 
 STATE = "patdnn_opencl"  # the model's pdnn_cl state, exported for the Python API
 FIXED_GROUPS = {1: (64,), 2: (64, 1), 3: (8, 8, 1)}  # work-group sizes of runtime kernels (by dims)
@@ -88,6 +88,7 @@ class OpenCLState(ModuleEmitter):
     device: str = ""
     precision: str = "fp32"
     kernel_sources: list[str] = field(default_factory=list)
+    act_table: list[ActivationAttr] = field(default_factory=list)  # the program's PDNN_ACT_TABLE
     tensors: dict[SSAValue, tuple[str, int]] = field(default_factory=dict)  # value -> (buffer id, offset)
     # Of the function being printed: its buffer ids (arena, padded-input scratch) and sites.
     arena_symbol: str = ""

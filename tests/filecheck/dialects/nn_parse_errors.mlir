@@ -53,13 +53,13 @@ func.func @layer(%x: memref<1x2x4x4xf32>, %y: memref<1x2x2x2xf32>) {
 
 // an unknown activation
 func.func @layer(%x: memref<2x8xf32>, %y: memref<2x4xf32>) {
-  nn.linear ins(%x : memref<2x8xf32>) outs(%y : memref<2x4xf32>) activation sigmoid weights dense<1.0> : tensor<32xf32>
+  nn.linear ins(%x : memref<2x8xf32>) outs(%y : memref<2x4xf32>) activation swish weights dense<1.0> : tensor<32xf32>
   func.return
 }
 
 // CHECK: nn_parse_errors.mlir:[[# @LINE - 4]]:{{[0-9]+}}
 // CHECK: {{^ *\^+$}}
-// CHECK-NEXT: {{^ *}}unknown activation 'sigmoid', expected none, relu or relu6{{$}}
+// CHECK-NEXT: {{^ *}}unknown activation 'swish', expected one of none, relu, relu6, sigmoid, {{.*}}, clamp_max{{$}}
 
 // -----
 

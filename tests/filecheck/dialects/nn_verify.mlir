@@ -277,14 +277,25 @@ func.func @layer(%y: memref<2x8x4x4xf32>) {
 
 // -----
 
-// nn.concat: along axis 1, so the output has two axes or more
+// nn.concat: along axis 1 by default, so the output has two axes or more
 func.func @layer(%a: memref<8xf32>, %y: memref<8xf32>) {
   nn.concat ins(%a : memref<8xf32>) outs(%y : memref<8xf32>)
   func.return
 }
 
-// CHECK: {{^}}output must have at least 2 dimensions (concatenation is along axis 1), got memref<8xf32>{{$}}
-// CHECK: Operation does not verify: output must have at least 2 dimensions (concatenation is along axis 1), got memref<8xf32>
+// CHECK: {{^}}axis 1 must be a dim of the output memref<8xf32>{{$}}
+// CHECK: Operation does not verify: axis 1 must be a dim of the output memref<8xf32>
+
+// -----
+
+// nn.concat along another axis: the other axes match
+func.func @layer(%a: memref<2x3x4x4xf32>, %y: memref<2x3x4x9xf32>) {
+  nn.concat ins(%a, %a : memref<2x3x4x4xf32>, memref<2x3x4x4xf32>) outs(%y : memref<2x3x4x9xf32>) axis 3
+  func.return
+}
+
+// CHECK: {{^}}output axis 3 has size 9, expected the sum of the inputs' sizes 8{{$}}
+// CHECK: Operation does not verify: output axis 3 has size 9, expected the sum of the inputs' sizes 8
 
 // -----
 
@@ -365,14 +376,14 @@ func.func @layer(%x: memref<2x128xf32>, %y: memref<2x10xf32>) {
 
 // -----
 
-// nn.softmax: 2-d
+// nn.softmax: the axis is one of the input's
 func.func @layer(%x: memref<2x10x1xf32>, %y: memref<2x10x1xf32>) {
-  nn.softmax ins(%x : memref<2x10x1xf32>) outs(%y : memref<2x10x1xf32>)
+  nn.softmax ins(%x : memref<2x10x1xf32>) outs(%y : memref<2x10x1xf32>) axis 3 log
   func.return
 }
 
-// CHECK: {{^}}input must be a 2-d NxK memref, got memref<2x10x1xf32>{{$}}
-// CHECK: Operation does not verify: input must be a 2-d NxK memref, got memref<2x10x1xf32>
+// CHECK: {{^}}axis 3 must be a dim of the 3-d input{{$}}
+// CHECK: Operation does not verify: axis 3 must be a dim of the 3-d input
 
 // -----
 
@@ -420,3 +431,47 @@ func.func @layer(%x: memref<2x3x7x7xf32>, %y: memref<2x3x4x4xf32>, %g: memref<2x
 // CHECK-NEXT:   nn.pool2d ins(%x : memref<2x3x7x7xf32>) outs(%y : memref<2x3x4x4xf32>) kind avg kernel [2, 2] stride [2, 2] padding [1, 1]
 // CHECK-NEXT:   nn.adaptive_avg_pool2d
 // CHECK-NOT:  does not verify
+
+// -----
+
+// nn.permute: perm is a permutation of the input's dims
+func.func @layer(%x: memref<2x3x4xf32>, %y: memref<2x4x3xf32>) {
+  nn.permute ins(%x : memref<2x3x4xf32>) outs(%y : memref<2x4x3xf32>) perm [0, 2, 2]
+  func.return
+}
+
+// CHECK: {{^}}perm [0, 2, 2] must be a permutation of the 3 input dims{{$}}
+// CHECK: Operation does not verify: perm [0, 2, 2] must be a permutation of the 3 input dims
+
+// -----
+
+// nn.slice: the selection stays inside the input
+func.func @layer(%x: memref<2x6x5xf32>, %y: memref<2x3x5xf32>) {
+  nn.slice ins(%x : memref<2x6x5xf32>) outs(%y : memref<2x3x5xf32>) axis 1 start 2 step 2
+  func.return
+}
+
+// CHECK: {{^}}start 2, step 2 and size 3 must select within the input's 6{{$}}
+// CHECK: Operation does not verify: start 2, step 2 and size 3 must select within the input's 6
+
+// -----
+
+// nn.layer_norm: one weight per element of the normalised dims
+func.func @layer(%x: memref<2x6x5xf32>, %y: memref<2x6x5xf32>) {
+  nn.layer_norm ins(%x : memref<2x6x5xf32>) outs(%y : memref<2x6x5xf32>) axes [1, 2] eps 1.0e-05 weights dense<1.0> : tensor<6xf32>
+  func.return
+}
+
+// CHECK: {{^}}weights: 6 values, expected 30{{$}}
+// CHECK: Operation does not verify: weights: 6 values, expected 30
+
+// -----
+
+// nn.scale_shift: one scale per channel (axis 1)
+func.func @layer(%x: memref<2x6x5xf32>, %y: memref<2x6x5xf32>) {
+  nn.scale_shift ins(%x : memref<2x6x5xf32>) outs(%y : memref<2x6x5xf32>) activation none weights dense<1.0> : tensor<5xf32>
+  func.return
+}
+
+// CHECK: {{^}}weights: 5 values, expected 6{{$}}
+// CHECK: Operation does not verify: weights: 5 values, expected 6

@@ -19,7 +19,7 @@ func.func @layer(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>) {
 
 // an unknown activation
 func.func @layer(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>) {
-  pattern.conv2d ins(%x : memref<1x2x5x5xf32>) outs(%y : memref<1x2x5x5xf32>) stride [1, 1] padding [1, 1] activation gelu
+  pattern.conv2d ins(%x : memref<1x2x5x5xf32>) outs(%y : memref<1x2x5x5xf32>) stride [1, 1] padding [1, 1] activation mish
       library #pattern.library<3x3, ["010|111|000", "010|110|010"]>
       kernels [[0, 1], [-1, 0]] weights dense<[1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]> : tensor<12xf32>
   func.return
@@ -27,7 +27,7 @@ func.func @layer(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>) {
 
 // CHECK: pattern_parse_errors.mlir:[[# @LINE - 6]]:{{[0-9]+}}
 // CHECK: {{^ *\^+$}}
-// CHECK-NEXT: {{^ *}}unknown activation 'gelu', expected none, relu or relu6{{$}}
+// CHECK-NEXT: {{^ *}}unknown activation 'mish', expected one of none, relu, relu6, sigmoid, {{.*}}, clamp_max{{$}}
 
 // -----
 
@@ -98,3 +98,27 @@ func.func @layer(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>) {
 // CHECK: pattern_parse_errors.mlir:[[# @LINE - 6]]:{{[0-9]+}}
 // CHECK: {{^ *\^+$}}
 // CHECK-NEXT: {{^ *}}'[' expected{{$}}
+
+// -----
+
+// a parametrised activation without its parameter
+func.func @layer(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>) {
+  pattern.conv2d ins(%x : memref<1x2x5x5xf32>) outs(%y : memref<1x2x5x5xf32>) stride [1, 1] padding [1, 1] activation leaky_relu
+      library #pattern.library<3x3, ["010|111|000", "010|110|010"]>
+      kernels [[0, 1], [-1, 0]] weights dense<[1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]> : tensor<12xf32>
+  func.return
+}
+
+// CHECK: activation leaky_relu takes 1 parameter(s), got 0{{$}}
+
+// -----
+
+// hardtanh bounds the wrong way round
+func.func @layer(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>) {
+  pattern.conv2d ins(%x : memref<1x2x5x5xf32>) outs(%y : memref<1x2x5x5xf32>) stride [1, 1] padding [1, 1] activation hardtanh(2.0, -1.0)
+      library #pattern.library<3x3, ["010|111|000", "010|110|010"]>
+      kernels [[0, 1], [-1, 0]] weights dense<[1.0, 2.0, 3.0, 4.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]> : tensor<12xf32>
+  func.return
+}
+
+// CHECK: activation hardtanh(2.0, -1.0): the lower bound is above the upper one{{$}}

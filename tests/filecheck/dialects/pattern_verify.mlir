@@ -254,7 +254,7 @@ func.func @layer(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>) {
 
 // -----
 
-// conv2d: dilation 2
+// conv2d: dilation 2 spreads the 3x3 kernel over 5x5 inputs: the output size must follow
 func.func @layer(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>) {
   pattern.conv2d ins(%x : memref<1x2x5x5xf32>) outs(%y : memref<1x2x5x5xf32>) stride [1, 1] padding [1, 1] dilation [2, 2] activation relu
       library #pattern.library<3x3, ["010|111|000", "010|110|010"]>
@@ -262,8 +262,8 @@ func.func @layer(%x: memref<1x2x5x5xf32>, %y: memref<1x2x5x5xf32>) {
   func.return
 }
 
-// CHECK: {{^}}dilation [2, 2] is not supported: only [1, 1]{{$}}
-// CHECK: Operation does not verify: dilation [2, 2] is not supported: only [1, 1]
+// CHECK: {{^}}output height 5 does not match the input: (5 + 2*1 - (2*(3 - 1) + 1)) / 1 + 1 = 3{{$}}
+// CHECK: Operation does not verify: output height 5 does not match the input: (5 + 2*1 - (2*(3 - 1) + 1)) / 1 + 1 = 3
 
 // -----
 

@@ -35,6 +35,18 @@ func.func @downsample(%x : memref<1x4x4x4xf32>, %y : memref<1x8x4x4xf32>, %out :
   func.return
 }
 
+// A dilated convolution keeps its dilation when it takes the residual (ASPP-style blocks).
+// CHECK-LABEL: func.func @dilated
+// CHECK-NEXT:    nn.conv2d ins(%x, %id : memref<1x4x7x9xf32>, memref<1x4x7x9xf32>) outs(%out : memref<1x4x7x9xf32>)
+// CHECK-SAME:      padding [2, 2] dilation [2, 2] groups 1 activation relu
+// CHECK-NEXT:    func.return
+func.func @dilated(%x : memref<1x4x7x9xf32>, %id : memref<1x4x7x9xf32>, %out : memref<1x4x7x9xf32>) {
+  %t = memref.alloc() : memref<1x4x7x9xf32>
+  nn.conv2d ins(%x : memref<1x4x7x9xf32>) outs(%t : memref<1x4x7x9xf32>) kernel [3, 3] stride [1, 1] padding [2, 2] dilation [2, 2] groups 1 activation none weights dense<0.5> : tensor<144xf32>
+  nn.add ins(%t, %id : memref<1x4x7x9xf32>, memref<1x4x7x9xf32>) outs(%out : memref<1x4x7x9xf32>) activation relu
+  func.return
+}
+
 // Left alone: a convolution with its own activation (relu(conv) + r is not relu(conv + r)), a
 // result something else reads too, a result in a function argument (the caller sees it), and an
 // input overwritten before the add.
