@@ -91,6 +91,7 @@ from patdnn.dialects.nn_layout import (  # noqa: F401 - part of the nn dialect, 
     SliceOp,
     WeightedUnarySyntax,
 )
+from patdnn.dialects.nn_prelu import PRELU_OPS, PReluOp  # noqa: F401 - part of the nn dialect, re-exported
 from patdnn.dialects.nn_resample import RESAMPLE_ATTRS, RESAMPLE_OPS, ConvTranspose2dOp, Upsample2dOp, UpsampleMode  # noqa: F401 - part of the nn dialect, re-exported
 
 # ---------------------------------------------------------------------------------------------
@@ -675,6 +676,7 @@ NN = Dialect(
         *LAYOUT_OPS,
         *RESAMPLE_OPS,
         *BINARY_OPS,
+        *PRELU_OPS,
     ],
     [PoolKindAttr, *RESAMPLE_ATTRS],
 )

@@ -40,3 +40,18 @@ def _skip_or_fail(problem: str, what: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI must run {what}: {problem}")
     pytest.skip(problem)
+
+
+def export_onnx(model, example_input, path) -> object:
+    """Writes `model` as an ONNX file (TorchScript exporter, opset 17, its chatter silenced) and
+    returns the model's output on `example_input`: the reference an ONNX import is checked against."""
+    import contextlib
+    import io
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (example_input,), str(path), dynamo=False, opset_version=17)
+        return model(example_input)

@@ -348,6 +348,17 @@ __kernel void pdnn_mean_axes(__global const real *in, int in_off, __global real 
   out[out_off + o * inner + i] = (real)(acc / (float)m);
 }
 
+/* nn.prelu: out[o, c, i] = in > 0 ? in : w[c] * in (slopes 1: w[0] for every channel); NaN stays
+ * NaN. Global: (inner, outer * channels). */
+__kernel void pdnn_prelu(__global const real *in, int in_off, __global real *out, int out_off, __global const real *w,
+                         int channels, int inner, int slopes) {
+  const int i = get_global_id(0), plane = get_global_id(1);
+  if (i >= inner) return;
+  const int at = plane * inner + i;
+  const float x = (float)in[in_off + at], slope = (float)w[slopes == 1 ? 0 : plane % channels];
+  out[out_off + at] = (real)(x > 0.0f ? x : slope * x);
+}
+
 /* out[n, c, i] = act(in[n, c, i] * w[c] + b[c]); b may be NULL. Global: (inner, n * channels). */
 __kernel void pdnn_scale_shift(__global const real *in, int in_off, __global real *out, int out_off,
                                __global const real *w, __global const real *b, int channels, int inner, int act) {

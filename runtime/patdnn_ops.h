@@ -65,6 +65,11 @@ void pdnn_binary(pdnn_ctx *ctx, const float *a, const float *b, float *out, int6
                  int64_t d3, int64_t as0, int64_t as1, int64_t as2, int64_t as3, int64_t bs0, int64_t bs1, int64_t bs2,
                  int64_t bs3, int kind, int act);
 
+/* nn.prelu (runtime/ops_prelu.c): out[o, c, i] = in > 0 ? in : w[c] * in over outer x channels x
+ * inner; `slopes` 1 (w[0] for every channel) or `channels`. */
+void pdnn_prelu(pdnn_ctx *ctx, const float *in, float *out, const float *w, int64_t outer, int64_t channels,
+                int64_t inner, int64_t slopes);
+
 /* out = act(in), count elements (out may alias in). */
 void pdnn_activation(pdnn_ctx *ctx, const float *in, float *out, int64_t count, int act);
 

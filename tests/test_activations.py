@@ -120,6 +120,9 @@ def assert_close(actual, expected):
     assert_parts_close(actual, expected, [(f"{name} {part}", c) for name, part, c in _parts()])
 
 
+TARGETS = ["scalar", "neon", "avx2", "avx512", "opencl"]  # every target a model compiles for here
+
+
 def run_on(target: str, model, x, outdir):
     """The compiled model's output on `x` for a target string."""
     need_toolchain("opencl" if target == "opencl" else "host", "neon" if target == "opencl" else target)
@@ -134,6 +137,13 @@ def qemu_and_simde(model, x, outdir) -> tuple[np.ndarray, np.ndarray]:
     qemu = patdnn.compile(model, x, target="neon{platform=aarch64}", outdir=outdir / "qemu", threads=2)
     simde = patdnn.compile(model, x, target="neon", outdir=outdir / "simde", threads=2)
     return np.asarray(qemu(x)), np.asarray(simde(x))
+
+
+def assert_aarch64_matches_simde(model, x, expected, outdir, close) -> None:
+    """NEON on aarch64 under qemu is `close` to torch's `expected` and bit-identical to SIMDe."""
+    ours, theirs = qemu_and_simde(model, x, outdir)
+    close(ours, expected)
+    assert ours.tobytes() == theirs.tobytes(), "aarch64 and SIMDe differ"
 
 
 def test_activations_fuse_into_their_producers(model_and_input):
@@ -152,17 +162,14 @@ def test_activations_fuse_into_their_producers(model_and_input):
     assert "aten.sigmoid" not in text and "nn.mul" not in text
 
 
-@pytest.mark.parametrize("target", ["scalar", "neon", "avx2", "avx512", "opencl"])
+@pytest.mark.parametrize("target", TARGETS)
 def test_every_activation_matches_torch(target, model_and_input, tmp_path):
     model, x, expected = model_and_input
     assert_close(run_on(target, model, x, tmp_path), expected)
 
 
 def test_aarch64_activations_bit_identical_to_simde(model_and_input, tmp_path):
-    model, x, expected = model_and_input
-    ours, theirs = qemu_and_simde(model, x, tmp_path)
-    assert_close(ours, expected)
-    assert ours.tobytes() == theirs.tobytes(), "aarch64 and SIMDe differ"
+    assert_aarch64_matches_simde(*model_and_input, tmp_path, assert_close)
 
 
 @pytest.mark.parametrize("isa", ["scalar", "avx512", "opencl"])

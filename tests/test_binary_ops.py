@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from test_activations import assert_parts_close, qemu_and_simde, run_on
+from test_activations import TARGETS, assert_aarch64_matches_simde, assert_parts_close, run_on
 from torch import nn
 
 import patdnn
@@ -96,17 +96,14 @@ def test_binary_ops_in_the_ir(case):
     assert "memref<2x6x9x11xf32>, memref<2x1x9x11xf32>" in text
 
 
-@pytest.mark.parametrize("target", ["scalar", "neon", "avx2", "avx512", "opencl"])
+@pytest.mark.parametrize("target", TARGETS)
 def test_binary_ops_match_torch(target, case, tmp_path):
     model, x, expected = case
     assert_close(run_on(target, model, x, tmp_path), expected)
 
 
 def test_aarch64_binary_ops_bit_identical_to_simde(case, tmp_path):
-    model, x, expected = case
-    ours, theirs = qemu_and_simde(model, x, tmp_path)
-    assert_close(ours, expected)
-    assert ours.tobytes() == theirs.tobytes(), "aarch64 and SIMDe differ"
+    assert_aarch64_matches_simde(*case, tmp_path, assert_close)
 
 
 def test_binary_text_round_trips_and_verifies():

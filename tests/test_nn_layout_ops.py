@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from test_nn_ops import Built, _act, _rand, assert_close, results_for
+from op_cases import Built, Case, host_and_qemu_tests, rand
+from test_nn_ops import _act
 from xdsl.utils.exceptions import VerifyException
 
 from patdnn.context import parse_module
@@ -30,7 +29,7 @@ from patdnn.testing import need_toolchain
 
 def permute(shape, perm):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, *shape)
+        x = rand(rng, *shape)
         y = torch.from_numpy(x).permute(*perm).contiguous()
         return Built([x], tuple(y.shape), lambda ins, out: nn.PermuteOp(ins[0], out, perm), y.numpy())
 
@@ -39,7 +38,7 @@ def permute(shape, perm):
 
 def shuffle(shape, groups):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, *shape)
+        x = rand(rng, *shape)
         n, c = shape[:2]
         y = torch.from_numpy(x).view(n, groups, c // groups, *shape[2:]).transpose(1, 2).reshape(shape)
         return Built([x], shape, lambda ins, out: nn.ChannelShuffleOp(ins[0], out, groups), y.numpy())
@@ -49,7 +48,7 @@ def shuffle(shape, groups):
 
 def slice_(shape, axis, start, size, step=1):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, *shape)
+        x = rand(rng, *shape)
         index = [slice(None)] * len(shape)
         index[axis] = slice(start, start + size * step, step)
         y = np.ascontiguousarray(x[tuple(index)])
@@ -60,7 +59,7 @@ def slice_(shape, axis, start, size, step=1):
 
 def concat(shapes, axis):
     def make(rng, blob_dir) -> Built:
-        xs = [_rand(rng, *s) for s in shapes]
+        xs = [rand(rng, *s) for s in shapes]
         y = np.concatenate(xs, axis=axis)
         return Built(xs, y.shape, lambda ins, out: nn.ConcatOp(ins, out, axis), y)
 
@@ -69,10 +68,10 @@ def concat(shapes, axis):
 
 def layer_norm(shape, axes, affine=True, eps=1e-5, blob=False):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, *shape, scale=3.0) + 2.0  # an offset: the mean matters
+        x = rand(rng, *shape, scale=3.0) + 2.0  # an offset: the mean matters
         norm = [shape[a] for a in axes]
-        w = _rand(rng, *norm) if affine else None
-        b = _rand(rng, *norm) if affine else None
+        w = rand(rng, *norm) if affine else None
+        b = rand(rng, *norm) if affine else None
         t = torch.from_numpy(x)
         last = list(range(axes[-1] + 1, len(shape)))  # move the normalised dims last for torch
         moved = t.movedim(last, list(range(axes[0], axes[0] + len(last)))) if last else t
@@ -92,7 +91,7 @@ def layer_norm(shape, axes, affine=True, eps=1e-5, blob=False):
 
 def softmax(shape, axis, log=False, scale=3.0):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, *shape, scale=scale)
+        x = rand(rng, *shape, scale=scale)
         fn = torch.log_softmax if log else torch.softmax
         y = fn(torch.from_numpy(x), dim=axis)
         return Built([x], shape, lambda ins, out: nn.SoftmaxOp(ins[0], out, axis, log), y.numpy())
@@ -102,8 +101,8 @@ def softmax(shape, axis, log=False, scale=3.0):
 
 def scale_shift(shape, act="none", bias=True):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, *shape, scale=4.0)
-        w, b = _rand(rng, shape[1]), _rand(rng, shape[1]) if bias else None
+        x = rand(rng, *shape, scale=4.0)
+        w, b = rand(rng, shape[1]), rand(rng, shape[1]) if bias else None
         view = (1, shape[1]) + (1,) * (len(shape) - 2)
         y = torch.from_numpy(x) * torch.from_numpy(w).view(view)
         y = y + torch.from_numpy(b).view(view) if bias else y
@@ -115,14 +114,14 @@ def scale_shift(shape, act="none", bias=True):
 
 def mean(shape, axes, keepdim):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, *shape)
+        x = rand(rng, *shape)
         y = torch.from_numpy(x).mean(dim=axes, keepdim=keepdim)
         return Built([x], tuple(y.shape), lambda ins, out: nn.MeanOp(ins[0], out, axes), y.numpy())
 
     return make
 
 
-CASES: dict[str, Callable[[np.random.Generator, Path], Built]] = {
+CASES: dict[str, Case] = {
     "permute_nchw_to_nhwc_batch2": permute((2, 7, 5, 9), (0, 2, 3, 1)),
     "permute_nhwc_to_nchw": permute((1, 5, 9, 13), (0, 3, 1, 2)),
     "permute_5d_shuffle_form": permute((2, 3, 5, 3, 7), (0, 2, 1, 3, 4)),
@@ -176,32 +175,10 @@ QEMU_CASES = [
 ]
 
 
-@pytest.mark.parametrize("isa", ["scalar", "neon", "avx2", "avx512"])
-@pytest.mark.parametrize("case", list(CASES))
-def test_host_matches_torch(case: str, isa: str, tmp_path_factory):
-    need_toolchain("host", isa)
-    actual, expected = results_for(isa, "host", list(CASES), tmp_path_factory, CASES)[case]
-    assert_close(actual, expected)
-
-
-@pytest.mark.qemu
-@pytest.mark.parametrize("case", QEMU_CASES)
-def test_aarch64_matches_torch(case: str, tmp_path_factory):
-    need_toolchain("aarch64")
-    actual, expected = results_for("neon", "aarch64", QEMU_CASES, tmp_path_factory, CASES)[case]
-    assert_close(actual, expected)
-
-
-@pytest.mark.qemu
-def test_simde_bit_identical_to_aarch64(tmp_path_factory):
-    """NEON through SIMDe on the host gives aarch64's bits (softmax aside: expf is each target's libm)."""
-    need_toolchain("aarch64")
-    need_toolchain("host", "neon")
-    on_arm = results_for("neon", "aarch64", QEMU_CASES, tmp_path_factory, CASES)
-    on_host = results_for("neon", "host", QEMU_CASES, tmp_path_factory, CASES)
-    for case in QEMU_CASES:
-        if "softmax" not in case:
-            np.testing.assert_array_equal(on_host[case][0].view(np.uint32), on_arm[case][0].view(np.uint32), case)
+# softmax is exempt from bit identity: expf is each target's libm
+test_host_matches_torch, test_aarch64_matches_torch, test_simde_bit_identical_to_aarch64 = host_and_qemu_tests(
+    CASES, QEMU_CASES, exempt_from_bit_identity=lambda case: "softmax" in case
+)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,92 +7,42 @@ with torch (max error <= 1e-4 of the output scale). Shapes are odd on purpose: c
 that are not multiples of 4, odd H/W, stride 2, padding, depthwise and grouped convs, 1x1, 7x7
 stride 2 padding 3, every activation, batch 2.
 
-Until nn ops are wired into CEmitter, the tests print C with a CEmitter subclass that hands nn
-ops to `patdnn.backend.c.nn.emit_nn_op` and includes patdnn_ops.h.
+The harness (Built, rand, results_for, the host / qemu / bit-identity tests, NNEmitter: a
+CEmitter that hands nn ops to `patdnn.backend.c.nn.emit_nn_op`) is tests/op_cases.py, shared with
+the other op-case files.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from op_cases import Built, Case, NNEmitter, assert_bit_identical, host_and_qemu_tests, rand, results_for
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import Operation, SSAValue
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
-from patdnn.backend.c import CEmitter
 from patdnn.backend.c.nn import emit_nn_op
-from patdnn.backend.signature import entry_signature
 from patdnn.context import parse_module
 from patdnn.dialects import nn
 from patdnn.isa import get_isa
-from patdnn.nn_builder import conv2d_module, single_op_module, weights_attrs
-from patdnn.runners import BuiltModel
+from patdnn.nn_builder import conv2d_module, weights_attrs
 from patdnn.runtime import RUNTIME_DIR
 from patdnn.testing import need_toolchain
-from patdnn.toolchain import build_executable, runtime_sources
-
-# ---------------------------------------------------------------------------------------------
-# Building nn modules (a CEmitter that knows nn ops)
-# ---------------------------------------------------------------------------------------------
-
-
-class NNEmitter(CEmitter):
-    def print(self, op: Operation):  # type: ignore[override]
-        if op.name.startswith("nn."):
-            return emit_nn_op(self, op, self.value_names)
-        return super().print(op)
-
-    def emit_module(self, module: ModuleOp) -> str:
-        text = super().emit_module(module)
-        return text.replace('#include "patdnn_runtime.h"', '#include "patdnn_runtime.h"\n#include "patdnn_ops.h"', 1)
-
-
-def build_nn(module: ModuleOp, outdir: Path, isa: str, target: str, weights_dir: Path | None = None) -> BuiltModel:
-    module.verify()
-    outdir.mkdir(parents=True, exist_ok=True)
-    signature = entry_signature(module)
-    source = outdir / "model.c"
-    source.write_text(NNEmitter(get_isa(isa)).emit_module(module))
-    exe = build_executable([source, *runtime_sources(), RUNTIME_DIR / "runner_main.c"], outdir / "model", target, isa)
-    return BuiltModel(
-        exe,
-        target,
-        weights_dir or outdir,
-        [signature.shape(a) for a in signature.inputs],
-        [signature.shape(a) for a in signature.outputs],
-    )
-
+from patdnn.toolchain import runtime_sources
 
 # ---------------------------------------------------------------------------------------------
 # Cases: inputs, an op factory and the torch reference
 # ---------------------------------------------------------------------------------------------
 
-OpFactory = Callable[[list[SSAValue], SSAValue], Operation]
-
-
-@dataclass
-class Built:
-    inputs: list[np.ndarray]
-    output_shape: tuple[int, ...]
-    make_op: OpFactory
-    expected: np.ndarray
-
 
 def _act(y: torch.Tensor, act: str) -> torch.Tensor:
     return {"none": y, "relu": torch.relu(y), "relu6": torch.clamp(y, 0.0, 6.0)}[act]
-
-
-def _rand(rng: np.random.Generator, *shape: int, scale: float = 1.0) -> np.ndarray:
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
 
 
 def conv(n, cin, cout, h, w, k, stride=1, padding=0, groups=1, bias=True, act="none", blob=False, residual=False):
@@ -101,9 +51,9 @@ def conv(n, cin, cout, h, w, k, stride=1, padding=0, groups=1, bias=True, act="n
     ph, pw = (padding, padding) if isinstance(padding, int) else padding
 
     def make(rng: np.random.Generator, blob_dir: Path) -> Built:
-        x = _rand(rng, n, cin, h, w, scale=4.0 if act == "relu6" else 1.0)  # relu6 must clamp some
-        weight = _rand(rng, cout, cin // groups, kh, kw, scale=1.0 / np.sqrt(cin // groups * kh * kw))
-        b = _rand(rng, cout) if bias else None
+        x = rand(rng, n, cin, h, w, scale=4.0 if act == "relu6" else 1.0)  # relu6 must clamp some
+        weight = rand(rng, cout, cin // groups, kh, kw, scale=1.0 / np.sqrt(cin // groups * kh * kw))
+        b = rand(rng, cout) if bias else None
         y = F.conv2d(
             torch.from_numpy(x),
             torch.from_numpy(weight),
@@ -115,7 +65,7 @@ def conv(n, cin, cout, h, w, k, stride=1, padding=0, groups=1, bias=True, act="n
         wattr, battr = weights_attrs([weight, b], blob_dir / f"conv{rng.integers(1 << 30)}.weights" if blob else None)
         inputs = [x]
         if residual:
-            inputs.append(_rand(rng, *y.shape))
+            inputs.append(rand(rng, *y.shape))
             y = y + torch.from_numpy(inputs[1])
         return Built(
             inputs,
@@ -140,7 +90,7 @@ def conv(n, cin, cout, h, w, k, stride=1, padding=0, groups=1, bias=True, act="n
 
 def pool(kind, n, c, h, w, k, stride, padding=0):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, n, c, h, w)
+        x = rand(rng, n, c, h, w)
         t = torch.from_numpy(x)
         y = F.max_pool2d(t, k, stride, padding) if kind == "max" else F.avg_pool2d(t, k, stride, padding)
         return Built(
@@ -152,7 +102,7 @@ def pool(kind, n, c, h, w, k, stride, padding=0):
 
 def adaptive(n, c, h, w, oh, ow):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, n, c, h, w)
+        x = rand(rng, n, c, h, w)
         y = F.adaptive_avg_pool2d(torch.from_numpy(x), (oh, ow))
         return Built([x], tuple(y.shape), lambda ins, out: nn.AdaptiveAvgPool2dOp(ins[0], out), y.numpy())
 
@@ -161,7 +111,7 @@ def adaptive(n, c, h, w, oh, ow):
 
 def add(shape, act):
     def make(rng, blob_dir) -> Built:
-        a, b = _rand(rng, *shape, scale=4.0), _rand(rng, *shape, scale=4.0)
+        a, b = rand(rng, *shape, scale=4.0), rand(rng, *shape, scale=4.0)
         y = _act(torch.from_numpy(a) + torch.from_numpy(b), act)
         return Built([a, b], shape, lambda ins, out: nn.AddOp(ins[0], ins[1], out, act), y.numpy())
 
@@ -170,7 +120,7 @@ def add(shape, act):
 
 def concat(shapes):
     def make(rng, blob_dir) -> Built:
-        xs = [_rand(rng, *s) for s in shapes]
+        xs = [rand(rng, *s) for s in shapes]
         y = torch.cat([torch.from_numpy(x) for x in xs], dim=1)
         return Built(xs, tuple(y.shape), lambda ins, out: nn.ConcatOp(ins, out), y.numpy())
 
@@ -179,9 +129,9 @@ def concat(shapes):
 
 def linear(n, k, m, bias=True, act="none", blob=False):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, n, k, scale=4.0 if act == "relu6" else 1.0)
-        weight = _rand(rng, m, k, scale=1.0 / np.sqrt(k))
-        b = _rand(rng, m) if bias else None
+        x = rand(rng, n, k, scale=4.0 if act == "relu6" else 1.0)
+        weight = rand(rng, m, k, scale=1.0 / np.sqrt(k))
+        b = rand(rng, m) if bias else None
         y = F.linear(torch.from_numpy(x), torch.from_numpy(weight), None if b is None else torch.from_numpy(b))
         wattr, battr = weights_attrs([weight, b], blob_dir / f"fc{rng.integers(1 << 30)}.weights" if blob else None)
         return Built([x], (n, m), lambda ins, out: nn.LinearOp(ins[0], out, wattr, battr, act), _act(y, act).numpy())
@@ -191,7 +141,7 @@ def linear(n, k, m, bias=True, act="none", blob=False):
 
 def softmax(n, m, scale):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, n, m, scale=scale)
+        x = rand(rng, n, m, scale=scale)
         y = torch.softmax(torch.from_numpy(x), dim=1)
         return Built([x], (n, m), lambda ins, out: nn.SoftmaxOp(ins[0], out), y.numpy())
 
@@ -200,7 +150,7 @@ def softmax(n, m, scale):
 
 def activation(shape, act):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, *shape, scale=5.0)
+        x = rand(rng, *shape, scale=5.0)
         return Built(
             [x], shape, lambda ins, out: nn.ActivationOp(ins[0], out, act), _act(torch.from_numpy(x), act).numpy()
         )
@@ -210,13 +160,13 @@ def activation(shape, act):
 
 def reshape(shape, out_shape):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, *shape)
+        x = rand(rng, *shape)
         return Built([x], out_shape, lambda ins, out: nn.ReshapeOp(ins[0], out), x.reshape(out_shape))
 
     return make
 
 
-CASES: dict[str, Callable[[np.random.Generator, Path], Built]] = {
+CASES: dict[str, Case] = {
     "conv3x3_c3_odd_relu": conv(1, 3, 5, 7, 9, 3, padding=1, act="relu"),
     "conv3x3_c13_stride2": conv(1, 13, 7, 11, 13, 3, stride=2, padding=1, bias=False),
     "conv1x1_19to21_relu6_batch2": conv(2, 19, 21, 9, 11, 1, act="relu6"),
@@ -297,78 +247,10 @@ QEMU_CASES = [
 ]
 
 
-def all_cases_module(names: list[str], blob_dir: Path, cases: dict | None = None) -> tuple[ModuleOp, dict[str, Built]]:
-    """One function holding every named case (of `cases`, default CASES): all inputs first, then
-    one output per case."""
-    cases = CASES if cases is None else cases
-    built = {name: cases[name](np.random.default_rng(i), blob_dir) for i, name in enumerate(names)}
-    in_shapes = [x.shape for b in built.values() for x in b.inputs]
-    out_shapes = [b.output_shape for b in built.values()]
-
-    def make_ops(_ins: list[SSAValue], _out: SSAValue) -> Operation:
-        args = [*_ins, _out]
-        inputs, outputs = args[: len(in_shapes)], args[len(in_shapes) :]
-        op = None
-        for b, out in zip(built.values(), outputs):
-            ins, inputs = inputs[: len(b.inputs)], inputs[len(b.inputs) :]
-            op = b.make_op(ins, out)
-        assert op is not None
-        return op
-
-    # single_op_module gives the last argument the `output` role: pass the extra outputs as inputs.
-    module = single_op_module([*in_shapes, *out_shapes[:-1]], out_shapes[-1], make_ops)
-    return module, built
-
-
-def run_cases(
-    names: list[str], outdir: Path, isa: str, target: str, cases: dict | None = None
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    module, built = all_cases_module(names, outdir, cases)
-    model = build_nn(module, outdir / f"{isa}-{target}", isa, target, weights_dir=outdir)
-    inputs = [x for b in built.values() for x in b.inputs]
-    outputs = model.run(*inputs, threads=2)
-    return {name: (out, b.expected) for (name, b), out in zip(built.items(), outputs)}
-
-
-def assert_close(actual: np.ndarray, expected: np.ndarray) -> None:
-    assert actual.shape == expected.shape
-    scale = max(float(np.abs(expected).max()), 1e-3)
-    error = float(np.abs(actual - expected).max())
-    assert error <= 1e-4 * scale, f"max abs error {error} (output scale {scale})"
-
-
-_RESULTS: dict[tuple, object] = {}
-
-
-def results_for(isa: str, target: str, names: list[str], tmp_path_factory, cases: dict | None = None) -> dict:
-    """Builds and runs the cases (of `cases`, default CASES) once per backend; a build error is
-    re-raised by every case."""
-    key = (isa, target, tuple(names))
-    if key not in _RESULTS:
-        try:
-            _RESULTS[key] = run_cases(names, tmp_path_factory.mktemp(f"nn-{isa}-{target}"), isa, target, cases)
-        except Exception as e:  # noqa: BLE001 - reported by each case
-            _RESULTS[key] = e
-    result = _RESULTS[key]
-    if isinstance(result, Exception):
-        raise result
-    return result  # type: ignore[return-value]
-
-
-@pytest.mark.parametrize("isa", ["neon", "scalar", "avx512"])  # the runtime's portable, AVX2 and AVX-512 GEMMs
-@pytest.mark.parametrize("case", list(CASES))
-def test_host_matches_torch(case: str, isa: str, tmp_path_factory):
-    need_toolchain("host", isa)
-    actual, expected = results_for(isa, "host", list(CASES), tmp_path_factory)[case]
-    assert_close(actual, expected)
-
-
-@pytest.mark.qemu
-@pytest.mark.parametrize("case", QEMU_CASES)
-def test_aarch64_matches_torch(case: str, tmp_path_factory):
-    need_toolchain("aarch64")
-    actual, expected = results_for("neon", "aarch64", QEMU_CASES, tmp_path_factory)[case]
-    assert_close(actual, expected)
+# the runtime's portable, AVX2 and AVX-512 GEMMs (the bit-identity test below covers more ISAs)
+test_host_matches_torch, test_aarch64_matches_torch, _ = host_and_qemu_tests(
+    CASES, QEMU_CASES, isas=("neon", "scalar", "avx512")
+)
 
 
 @pytest.mark.qemu
@@ -378,11 +260,9 @@ def test_host_simd_kernels_bit_identical_to_aarch64(isa: str, tmp_path_factory):
     (AVX2 under the neon ISA's flags, AVX-512) give aarch64's portable kernels' bits."""
     need_toolchain("aarch64")
     need_toolchain("host", isa)
-    on_arm = results_for("neon", "aarch64", QEMU_CASES, tmp_path_factory)
-    on_host = results_for(isa, "host", QEMU_CASES, tmp_path_factory)
-    for case in QEMU_CASES:
-        if not case.startswith("softmax"):  # expf comes from each target's libm
-            np.testing.assert_array_equal(on_host[case][0].view(np.uint32), on_arm[case][0].view(np.uint32), case)
+    on_arm = results_for("neon", "aarch64", QEMU_CASES, tmp_path_factory, CASES)
+    on_host = results_for(isa, "host", QEMU_CASES, tmp_path_factory, CASES)
+    assert_bit_identical(on_host, on_arm, [c for c in QEMU_CASES if not c.startswith("softmax")])  # expf: libm's
 
 
 @pytest.mark.parametrize("target,march", [("host", "x86-64-v3"), ("host", "x86-64-v4"), ("aarch64", None)])

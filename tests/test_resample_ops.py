@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from test_nn_ops import Built, _act, _rand, assert_close, results_for
+from op_cases import Built, host_and_qemu_tests, rand, results_for
+from test_nn_ops import _act
 from xdsl.utils.exceptions import VerifyException
 
 from patdnn.context import parse_module
@@ -29,15 +30,15 @@ from patdnn.testing import need_toolchain
 
 def dilated_conv(n, cin, cout, h, w, k, stride, padding, dilation, groups=1, act="none", residual=False, blob=False):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, n, cin, h, w)
-        weight = _rand(rng, cout, cin // groups, k, k, scale=1.0 / np.sqrt(cin // groups * k * k))
-        b = _rand(rng, cout)
+        x = rand(rng, n, cin, h, w)
+        weight = rand(rng, cout, cin // groups, k, k, scale=1.0 / np.sqrt(cin // groups * k * k))
+        b = rand(rng, cout)
         t = [torch.from_numpy(a) for a in (x, weight, b)]
         y = F.conv2d(*t, stride=stride, padding=padding, dilation=dilation, groups=groups)
         wattr, battr = weights_attrs([weight, b], blob_dir / f"dil{rng.integers(1 << 30)}.weights" if blob else None)
         inputs = [x]
         if residual:
-            inputs.append(_rand(rng, *y.shape))
+            inputs.append(rand(rng, *y.shape))
             y = y + torch.from_numpy(inputs[1])
 
         def op(ins, out):
@@ -52,9 +53,9 @@ def dilated_conv(n, cin, cout, h, w, k, stride, padding, dilation, groups=1, act
 
 def conv_transpose(n, cin, cout, h, w, k, stride, padding, output_padding=0, groups=1, dilation=1, act="none"):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, n, cin, h, w)
-        weight = _rand(rng, cin, cout // groups, k, k, scale=1.0 / np.sqrt(cin // groups * k * k))
-        b = _rand(rng, cout)
+        x = rand(rng, n, cin, h, w)
+        weight = rand(rng, cin, cout // groups, k, k, scale=1.0 / np.sqrt(cin // groups * k * k))
+        b = rand(rng, cout)
         t = [torch.from_numpy(a) for a in (x, weight, b)]
         y = F.conv_transpose2d(*t, stride, padding, output_padding, groups, dilation)
         wattr, battr = weights_attrs([weight, b])
@@ -70,7 +71,7 @@ def conv_transpose(n, cin, cout, h, w, k, stride, padding, output_padding=0, gro
 
 def upsample(n, c, h, w, mode, size=None, scale=None, align_corners=False):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, n, c, h, w)
+        x = rand(rng, n, c, h, w)
         extra = {"align_corners": align_corners} if mode == "bilinear" else {}
         y = F.interpolate(torch.from_numpy(x), size=size, scale_factor=scale, mode=mode, **extra)
         scales = None if scale is None else ((scale, scale) if isinstance(scale, float) else scale)
@@ -83,7 +84,7 @@ def upsample(n, c, h, w, mode, size=None, scale=None, align_corners=False):
 
 def pool(kind, n, c, h, w, k, stride, padding=0, dilation=1, ceil_mode=False, count_include_pad=True):
     def make(rng, blob_dir) -> Built:
-        x = _rand(rng, n, c, h, w)
+        x = rand(rng, n, c, h, w)
         t = torch.from_numpy(x)
         if kind == "max":
             y = F.max_pool2d(t, k, stride, padding, dilation, ceil_mode)
@@ -154,30 +155,9 @@ QEMU_CASES = [
 ]
 
 
-@pytest.mark.parametrize("isa", ["scalar", "neon", "avx2", "avx512"])
-@pytest.mark.parametrize("case", list(CASES))
-def test_host_matches_torch(case: str, isa: str, tmp_path_factory):
-    need_toolchain("host", isa)
-    actual, expected = results_for(isa, "host", list(CASES), tmp_path_factory, CASES)[case]
-    assert_close(actual, expected)
-
-
-@pytest.mark.qemu
-@pytest.mark.parametrize("case", QEMU_CASES)
-def test_aarch64_matches_torch(case: str, tmp_path_factory):
-    need_toolchain("aarch64")
-    actual, expected = results_for("neon", "aarch64", QEMU_CASES, tmp_path_factory, CASES)[case]
-    assert_close(actual, expected)
-
-
-@pytest.mark.qemu
-def test_simde_bit_identical_to_aarch64(tmp_path_factory):
-    need_toolchain("aarch64")
-    need_toolchain("host", "neon")
-    on_arm = results_for("neon", "aarch64", QEMU_CASES, tmp_path_factory, CASES)
-    on_host = results_for("neon", "host", QEMU_CASES, tmp_path_factory, CASES)
-    for case in QEMU_CASES:
-        np.testing.assert_array_equal(on_host[case][0].view(np.uint32), on_arm[case][0].view(np.uint32), case)
+test_host_matches_torch, test_aarch64_matches_torch, test_simde_bit_identical_to_aarch64 = host_and_qemu_tests(
+    CASES, QEMU_CASES
+)
 
 
 def test_nearest_index_is_exact_at_awkward_scales(tmp_path_factory):

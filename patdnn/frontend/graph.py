@@ -14,7 +14,8 @@ class Layer:
     name: str  # the module path (e.g. "layer1.0.conv1"), or the graph node name
     kind: str  # conv, batchnorm, activation, pool, adaptive_avg_pool, add, concat, linear, softmax, reshape,
     #            identity, constant (no inputs; attrs["value"]: its float32 array, of `shape`),
-    #            permute, channel_shuffle, slice, mean, layer_norm, scale_shift (the nn ops of those names)
+    #            permute, channel_shuffle, slice, mean, layer_norm, scale_shift, prelu (attrs["weight"]: 1 or C
+    #            slopes) (the nn ops of those names)
     inputs: list[str]
     output: str
     shape: tuple[int, ...]

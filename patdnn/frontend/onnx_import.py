@@ -3,7 +3,8 @@ same fusion (BN folding, activation fusion), pattern recovery and block-scheme d
 
 Supported (default domain, opsets `OPSETS`): Conv (2-D, dilation 1, symmetric pads, auto_pad NOTSET
 or VALID), BatchNormalization (inference), Relu, Clip (any constant bounds), Sigmoid, Tanh, LeakyRelu,
-HardSwish, HardSigmoid (PyTorch's alpha 1/6), Gelu (both forms), MaxPool /
+HardSwish, HardSigmoid (PyTorch's alpha 1/6), Gelu (both forms), PRelu (constant slopes, per channel or
+one), MaxPool /
 AveragePool (floor mode, symmetric pads), GlobalAveragePool, ReduceMean over contiguous axes, Add
 (a constant after a MatMul is its bias), Sub, Mul, Div (two computed tensors, NumPy broadcasting), Concat (any axis), Gemm, MatMul
 (a constant right-hand side), Flatten, Reshape / Squeeze / Unsqueeze (constant shape or axes),
@@ -33,6 +34,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 from patdnn.dialects.nn_binary import MAX_BINARY_RANK
 from patdnn.dialects.nn_layout import MAX_PERMUTE_RANK
+from patdnn.dialects.nn_prelu import prelu_slopes
 from patdnn.frontend.errors import ModelFileError, ModelTypeError, UnsupportedLayerError
 from patdnn.frontend.files import WHAT, check_model_file
 from patdnn.frontend.graph import Layer, LayerGraph, global_avg_pool
@@ -579,6 +581,15 @@ def _gather(imp: _Importer, node: onnx.NodeProto) -> None:
     imp.add("reshape", [sliced])
 
 
+def _prelu(imp: _Importer, node: onnx.NodeProto) -> None:
+    """PRelu with a constant slope: one per channel (axis 1) or one shared (nn.prelu)."""
+    slopes, shape = imp.weights(node.input[1], "slope"), imp.shape(node.input[0])
+    flat = prelu_slopes(slopes, shape)
+    if flat is None:
+        raise imp.unsupported(f"slopes of shape {list(slopes.shape)} for a {list(shape)} input")
+    imp.add("prelu", node.input[:1], weight=flat)
+
+
 def _layer_norm(imp: _Importer, node: onnx.NodeProto) -> None:
     """LayerNormalization (opset 17) over the dims from `axis` on; Scale and B constants."""
     imp.only_first_output()
@@ -682,6 +693,7 @@ _HANDLERS: dict[str, Callable[[_Importer, onnx.NodeProto], None]] = {
     "HardSwish": _activation("hardswish"),
     "HardSigmoid": _hard_sigmoid,
     "LeakyRelu": _leaky_relu,
+    "PRelu": _prelu,
     "Gelu": _gelu,
     "MaxPool": _pool("max"),
     "AveragePool": _pool("avg"),

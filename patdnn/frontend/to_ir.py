@@ -161,6 +161,8 @@ def _prepare(
         return {"op": "constant", "w": weights.add(np.ascontiguousarray(a["value"], dtype=np.float32).reshape(-1))}
     if layer.kind in ("layer_norm", "scale_shift"):  # per-channel (or per-element) weights, each optional
         return {"op": layer.kind, "w": weights.add(a["weight"]), "b": weights.add(a["bias"])}
+    if layer.kind == "prelu":  # 1 or C slopes
+        return {"op": layer.kind, "w": weights.add(a["weight"])}
     return {"op": layer.kind}
 
 
@@ -322,6 +324,8 @@ def _build_op(layer: Layer, plan: dict[str, Any], inputs: list[SSAValue], out: S
         return nn.LayerNormOp(inputs[0], out, a["axes"], a["eps"], weights.attr(plan["w"]), weights.attr(plan["b"]))
     if kind == "scale_shift":
         return nn.ScaleShiftOp(inputs[0], out, weights.attr(plan["w"]), weights.attr(plan["b"]), activation=act)
+    if kind == "prelu":
+        return nn.PReluOp(inputs[0], out, weights.attr(plan["w"]))
     if kind == "activation":
         return nn.ActivationOp(inputs[0], out, activation=act)
     if kind == "reshape":

@@ -32,6 +32,7 @@ from xdsl.dialects.builtin import ModuleOp
 from patdnn.dialects.common import window_out
 from patdnn.dialects.nn_binary import MAX_BINARY_RANK
 from patdnn.dialects.nn_layout import MAX_PERMUTE_RANK
+from patdnn.dialects.nn_prelu import prelu_slopes
 from patdnn.frontend.activation_patterns import recognise_activations
 from patdnn.frontend.errors import ModelInputError, ModelTypeError, UnsupportedLayerError
 from patdnn.frontend.graph import Layer, LayerGraph, global_avg_pool
@@ -608,6 +609,19 @@ def _layer_norm(imp: _Importer, node: torch.fx.Node) -> None:
     imp._add(node, "layer_norm", [x], axes=axes, eps=float(eps), weight=flat[0], bias=flat[1])
 
 
+def _prelu(imp: _Importer, node: torch.fx.Node) -> None:
+    """aten.prelu (put back from where(x > 0, x, w * x)): a constant slope, one per channel (axis 1)
+    or one shared."""
+    x, w = node.args[:2]
+    slopes = imp._const(w)
+    if slopes is None:
+        raise imp._unsupported(node, "the PReLU slope is not a constant")
+    flat = prelu_slopes(slopes, _shape(x))
+    if flat is None:
+        raise imp._unsupported(node, f"PReLU slopes of shape {list(slopes.shape)} for a {list(_shape(x))} input")
+    imp._add(node, "prelu", [x], weight=flat)
+
+
 def _reshape(imp: _Importer, node: torch.fx.Node) -> None:
     imp._add(node, "reshape", [node.args[0]])
 
@@ -724,6 +738,7 @@ _HANDLERS: dict[Any, Callable[[_Importer, torch.fx.Node], None]] = {
     aten.split_with_sizes.default: _split,
     aten.split.Tensor: _split,
     aten.native_layer_norm.default: _layer_norm,
+    aten.prelu.default: _prelu,
     aten.expand.default: _expand,
     aten.bmm.default: _bmm,
     aten.clone.default: _identity,

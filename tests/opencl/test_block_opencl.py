@@ -16,14 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import torch
-from test_opencl_layers import check_fp16_request, clang_type_check, merge_functions
+from op_cases import OpenCLRun, once, run_opencl
+from test_opencl_layers import check_fp16_request, clang_type_check
 from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, i64
 
 from patdnn.backend.opencl import emit_opencl
-from patdnn.build import build_module
 from patdnn.dialects import block
 from patdnn.ir_builder import dense_f32
-from patdnn.nn_builder import single_op_module
+from patdnn.nn_builder import merge_functions, single_op_module
 from patdnn.pipeline import default_pipeline, run_pipeline
 from patdnn.sparsity import Scheme
 from patdnn.sparsity.block import gemm_view, pack_blocks, project_block
@@ -132,36 +132,23 @@ def make_case(case: Case, index: int):
     return single_op_module([x.shape], expected.shape, make_op), x, expected
 
 
-_BUILT: dict[str, object] = {}
-
-
-def build_and_run(tmp_path_factory) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def build_and_run(tmp_path_factory) -> OpenCLRun:
     """Builds every case into one model and runs it once; a failure is re-raised by every test."""
-    if "results" not in _BUILT:
-        try:
-            outdir = tmp_path_factory.mktemp("opencl-block")
-            modules, inputs, expected = [], [], []
-            for index, case in enumerate(CASES):
-                module, x, y = make_case(case, index)
-                modules.append(module)
-                inputs.append(x)
-                expected.append(y)
-            merged = run_pipeline(merge_functions(modules), default_pipeline(Target.parse("opencl")))
-            merged.verify()
-            model = build_module(merged, outdir / "build", "opencl", pipeline="", weights_dir=outdir)
-            _BUILT["model"], _BUILT["inputs"] = model, inputs
-            _BUILT["results"] = {c.name: (out, y) for c, out, y in zip(CASES, model.run(*inputs), expected)}
-        except Exception as e:  # noqa: BLE001 - reported by each case
-            _BUILT["results"] = e
-    if isinstance(_BUILT["results"], Exception):
-        raise _BUILT["results"]
-    return _BUILT["results"]  # type: ignore[return-value]
+
+    def build() -> OpenCLRun:
+        made = [make_case(case, index) for index, case in enumerate(CASES)]
+        expected = {case.name: y for case, (_, _, y) in zip(CASES, made)}
+        return run_opencl(
+            tmp_path_factory.mktemp("opencl-block"), [m for m, _, _ in made], [x for _, x, _ in made], expected
+        )
+
+    return once(("opencl-block",), build)  # type: ignore[return-value]
 
 
 @pytest.mark.parametrize("case", [c.name for c in CASES])
 def test_block_layer_matches_torch(case: str, tmp_path_factory):
     need_toolchain("opencl")
-    actual, expected = build_and_run(tmp_path_factory)[case]
+    actual, expected = build_and_run(tmp_path_factory).results[case]
     assert actual.shape == expected.shape
     error = float(np.abs(actual - expected).max())
     assert error <= 1e-5 * max(float(np.abs(expected).max()), 1.0), f"max abs error {error}"
@@ -171,8 +158,8 @@ def test_block_fp16_request_falls_back_to_fp32_without_half(tmp_path_factory, tm
     """PoCL has no cl_khr_fp16: asking for fp16 selects fp32, bit for bit; a device with half runs
     the same kernels on half buffers (float accumulation) within half precision of fp32."""
     need_toolchain("opencl")
-    fp32 = build_and_run(tmp_path_factory)
-    check_fp16_request(_BUILT["model"], _BUILT["inputs"], fp32, tmp_path / "libblocks.so")  # type: ignore[arg-type]
+    run = build_and_run(tmp_path_factory)
+    check_fp16_request(run.model, run.inputs, run.results, tmp_path / "libblocks.so")
 
 
 def test_block_kernels_map_filter_blocks_to_work_groups():
@@ -199,8 +186,7 @@ def test_block_kernels_map_filter_blocks_to_work_groups():
 def test_block_program_type_checks_as_fp16_with_clang(tmp_path_factory, tmp_path):
     """PoCL cannot build the half variant; clang checks it as OpenCL C 1.2 with cl_khr_fp16 on."""
     need_toolchain("opencl")
-    build_and_run(tmp_path_factory)
-    source = _BUILT["model"].executable.with_name("model.c")  # type: ignore[attr-defined]
+    source = build_and_run(tmp_path_factory).model.executable.with_name("model.c")
     for defines in ([], ["-DPDNN_FP16"]):
         clang_type_check(source, tmp_path / "program.cl", defines)
 

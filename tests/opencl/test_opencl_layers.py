@@ -19,11 +19,12 @@ import numpy as np
 import pytest
 import test_nn_ops as nn_cases  # the dense cases and their torch references
 import test_pattern_conv as conv_cases
+from op_cases import OpenCLRun, once, single_op_modules
 from xdsl.dialects.builtin import DenseArrayBase, DictionaryAttr, IntegerAttr, i64
 
 from patdnn.build import build_module
 from patdnn.dialects import kernel
-from patdnn.nn_builder import merge_functions, single_op_module
+from patdnn.nn_builder import merge_functions
 from patdnn.pipeline import default_pipeline, run_pipeline
 from patdnn.runners import BuiltModel, OpenCLModel
 from patdnn.runtime import RUNTIME_DIR
@@ -59,11 +60,8 @@ def build_all(outdir) -> tuple[BuiltModel, list[np.ndarray], dict[str, np.ndarra
         modules.append(module)
         inputs += xs
         expected[f"pattern-{case.name}"] = y
-    for index, (name, make) in enumerate(nn_cases.CASES.items()):
-        built = make(np.random.default_rng(index), outdir)
-        modules.append(single_op_module([x.shape for x in built.inputs], built.output_shape, built.make_op))
-        inputs += built.inputs
-        expected[f"nn-{name}"] = built.expected
+    nn_modules, nn_inputs, nn_expected = single_op_modules(nn_cases.CASES, outdir, prefix="nn-")
+    modules, inputs, expected = modules + nn_modules, inputs + nn_inputs, expected | nn_expected
     merged = run_pipeline(merge_functions(modules), default_pipeline(Target.parse("opencl")))
     convs = [op for op in merged.walk() if isinstance(op, kernel.PatternConvOp)]
     rng = np.random.default_rng(5)
@@ -79,22 +77,15 @@ def pattern_cout(op: kernel.PatternConvOp) -> int:
     return op.output.type.get_shape()[1]  # type: ignore[union-attr]
 
 
-_BUILT: dict[str, object] = {}
-
-
-def results(tmp_path_factory) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def built(tmp_path_factory) -> OpenCLRun:
     """Builds and runs every case once; a failure is re-raised by every test."""
-    if "results" not in _BUILT:
-        try:
-            model, inputs, expected = build_all(tmp_path_factory.mktemp("opencl-layers"))
-            outputs = model.run(*inputs)
-            _BUILT["model"], _BUILT["inputs"] = model, inputs
-            _BUILT["results"] = {name: (out, y) for (name, y), out in zip(expected.items(), outputs)}
-        except Exception as e:  # noqa: BLE001 - reported by each case
-            _BUILT["results"] = e
-    if isinstance(_BUILT["results"], Exception):
-        raise _BUILT["results"]
-    return _BUILT["results"]  # type: ignore[return-value]
+
+    def build() -> OpenCLRun:
+        model, inputs, expected = build_all(tmp_path_factory.mktemp("opencl-layers"))
+        outputs = model.run(*inputs)
+        return OpenCLRun(model, inputs, {name: (out, y) for (name, y), out in zip(expected.items(), outputs)})
+
+    return once(("opencl-layers",), build)  # type: ignore[return-value]
 
 
 CASE_NAMES = [f"pattern-{c.name}" for c in conv_cases.CASES] + [f"nn-{n}" for n in nn_cases.CASES]
@@ -103,7 +94,7 @@ CASE_NAMES = [f"pattern-{c.name}" for c in conv_cases.CASES] + [f"nn-{n}" for n 
 @pytest.mark.parametrize("case", CASE_NAMES)
 def test_layer_matches_torch(case: str, tmp_path_factory):
     need_toolchain("opencl")
-    actual, expected = results(tmp_path_factory)[case]
+    actual, expected = built(tmp_path_factory).results[case]
     assert actual.shape == expected.shape
     scale = max(float(np.abs(expected).max()), 1.0 if case.startswith("pattern") else 1e-3)
     error = float(np.abs(actual - expected).max())
@@ -135,9 +126,8 @@ def test_fp16_request_falls_back_to_fp32_on_a_device_without_half(tmp_path_facto
     """PoCL has no cl_khr_fp16: asking for fp16 must select fp32 and give the fp32 results bit for
     bit; a device with half must select fp16 and stay within half precision of fp32."""
     need_toolchain("opencl")
-    fp32 = results(tmp_path_factory)
-    model: BuiltModel = _BUILT["model"]  # type: ignore[assignment]
-    check_fp16_request(model, _BUILT["inputs"], fp32, tmp_path / "libcases.so")  # type: ignore[arg-type]
+    run = built(tmp_path_factory)
+    check_fp16_request(run.model, run.inputs, run.results, tmp_path / "libcases.so")
 
 
 def test_opencl_runtime_compiles_warning_free(tmp_path):
@@ -175,6 +165,5 @@ def clang_type_check(source: Path, program: Path, defines: list[str]) -> None:
 @pytest.mark.parametrize("defines", [[], ["-DPDNN_FP16"]], ids=["fp32", "fp16"])
 def test_program_type_checks_with_clang(defines, tmp_path_factory, tmp_path):
     need_toolchain("opencl")
-    results(tmp_path_factory)
-    model: BuiltModel = _BUILT["model"]  # type: ignore[assignment]
+    model = built(tmp_path_factory).model
     clang_type_check(model.executable.with_name("model.c"), tmp_path / "program.cl", defines)

@@ -20,6 +20,7 @@ from patdnn.backend.common import EmitError, lookup
 from patdnn.dialects import common, nn
 from patdnn.dialects.nn_binary import binary_geometry
 from patdnn.dialects.nn_layout import reduced_permutation, shuffle_view, split_dims
+from patdnn.dialects.nn_prelu import prelu_geometry
 
 POOL_C = {nn.PoolKind.MAX: "PDNN_POOL_MAX", nn.PoolKind.AVG: "PDNN_POOL_AVG"}
 UPSAMPLE_C = {nn.UpsampleMode.NEAREST: "PDNN_UPSAMPLE_NEAREST", nn.UpsampleMode.BILINEAR: "PDNN_UPSAMPLE_BILINEAR"}
@@ -120,6 +121,12 @@ def _binary(emitter: CState, op: nn.BinaryOp, name: Name) -> str:
     return _call(
         "pdnn_binary", name(op.lhs), name(op.rhs), name(op.output), *dims, *strides, kind, c_act(op.activation)
     )
+
+
+def _prelu(emitter: CState, op: nn.PReluOp, name: Name) -> str:
+    slopes = f"{emitter.layer_symbol(op, 'prelu', group='nn')}_w"
+    emitter.declare_weights(slopes, op.weights)
+    return _call("pdnn_prelu", name(op.input), name(op.output), slopes, *prelu_geometry(op))
 
 
 def _activation(emitter: CState, op: nn.ActivationOp, name: Name) -> str:
@@ -232,6 +239,7 @@ NN_HANDLERS: dict[type[Operation], Callable[[CState, Operation, Name], str]] = {
     nn.AdaptiveAvgPool2dOp: _adaptive_avg_pool,
     nn.AddOp: _add,
     nn.BinaryOp: _binary,
+    nn.PReluOp: _prelu,
     nn.ActivationOp: _activation,
     nn.ReshapeOp: _reshape,
     nn.ConcatOp: _concat,

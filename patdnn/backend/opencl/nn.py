@@ -22,6 +22,7 @@ from patdnn.dialects import common, nn
 from patdnn.dialects.common import ActivationAttr
 from patdnn.dialects.nn_binary import BINARY_KINDS, binary_geometry
 from patdnn.dialects.nn_layout import MAX_PERMUTE_RANK, reduced_permutation, shuffle_view, split_dims
+from patdnn.dialects.nn_prelu import prelu_geometry
 
 POOL_CODE = {nn.PoolKind.MAX: 0, nn.PoolKind.AVG: 1}
 UPSAMPLE_CODE = {nn.UpsampleMode.NEAREST: 0, nn.UpsampleMode.BILINEAR: 1}  # as pdnn_upsample2d's mode
@@ -107,6 +108,14 @@ def _add(emitter: OpenCLState, op: nn.AddOp) -> list[Launch]:
         num(act_code(emitter, op.activation)),
     ]
     return [Launch.fixed("pdnn_add", args, (count,))]
+
+
+def _prelu(emitter: OpenCLState, op: nn.PReluOp) -> list[Launch]:
+    slopes = emitter.device_weights(f"{emitter.layer_symbol(op, 'prelu', group='nn')}_w", op.weights)
+    outer, channels, inner, count = prelu_geometry(op)
+    args = [*_tensor(emitter, op.input), *_tensor(emitter, op.output), buf(slopes)]
+    args += [num(channels), num(inner), num(count)]
+    return [Launch.fixed("pdnn_prelu", args, (inner, outer * channels))]
 
 
 def _binary(emitter: OpenCLState, op: nn.BinaryOp) -> list[Launch]:
@@ -255,6 +264,7 @@ NN_LAUNCHES: dict[type[Operation], Callable[[OpenCLState, Operation], list[Launc
     nn.AdaptiveAvgPool2dOp: _adaptive_avg_pool,
     nn.AddOp: _add,
     nn.BinaryOp: _binary,
+    nn.PReluOp: _prelu,
     nn.ActivationOp: _activation,
     nn.ReshapeOp: _activation,
     nn.ConcatOp: _concat,
