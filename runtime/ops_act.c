@@ -5,6 +5,9 @@
  * x86 build, SIMDe on x86 and aarch64 under qemu give the same bits; each is within a few f32
  * ulps of libm (PyTorch agreement ~1e-6 relative). The row loops have no branches per element,
  * so GCC vectorises them. NaN propagates as in PyTorch: every kind maps NaN to NaN. */
+/* Selects like `x == x ? y : x` only if-convert (and so vectorise) when GCC may assume FP
+ * exceptions are not observed; values are unchanged (no reassociation, no contraction). */
+#pragma GCC optimize("no-trapping-math")
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
