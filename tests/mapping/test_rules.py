@@ -68,6 +68,12 @@ def test_unreachable_rate_is_a_clear_error():
         rule_plan(Mixed(), SHAPE, 1000.0)
 
 
+def test_overshooting_rate_is_not_called_out_of_reach():
+    """MobileNet-V3-Small with a 2-class head: the snapped block rates overshoot 4x by > 5%."""
+    with pytest.raises(SchemeError, match=r"^rate 4.0x cannot be met within 5%: .* snap to 4.\d\dx overall"):
+        rule_plan(get_model("mobilenet-v3-small", num_classes=2), (1, 3, 32, 32), 4.0, isa="avx512")
+
+
 def test_block_size_is_clipped_to_small_layers():
     layers = {layer.name: layer for layer in model_layers(Mixed(), SHAPE)}
     assert block_size(layers["tiny"]) == (1, 16)
