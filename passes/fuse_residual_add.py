@@ -26,7 +26,7 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from patdnn.dialects import nn
-from patdnn.dialects.common import Activation, dilation_of
+from patdnn.dialects.common import Activation
 
 
 def _fusable_conv(buffer: SSAValue, add: nn.AddOp) -> nn.Conv2dOp | None:
@@ -67,20 +67,13 @@ def fuse_block(block: Block) -> int:
                 continue
             if not _not_written_between(conv, add, conv.input):
                 continue
-            fused_conv = nn.Conv2dOp(
-                conv.input,
-                add.output,
-                conv.weights,
-                conv.bias,
-                list(conv.kernel.get_values()),
-                list(conv.stride.get_values()),
-                list(conv.padding.get_values()),
-                conv.groups.value.data,
-                add.activation,
-                residual=other,
-                dilation=dilation_of(conv),
+            # every property of the conv carries over (only the activation becomes the add's), so
+            # one added to nn.conv2d later cannot be dropped here
+            fused_conv = nn.Conv2dOp.create(
+                operands=[conv.input, other, add.output],
+                properties={**conv.properties, "activation": add.activation},
+                attributes=dict(conv.attributes),
             )
-            fused_conv.attributes.update(conv.attributes)
             block.insert_op_before(fused_conv, add)
             block.erase_op(conv)
             block.erase_op(add)
