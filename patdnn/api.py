@@ -91,7 +91,8 @@ def compile(  # noqa: A001 - the public name users expect
     `precision` override the target's. `patterns` optionally gives the pruner's (library, ids) per
     conv name. `schemes` is a pruning plan, {layer name: Scheme} or a plan file (.json, or .lr with
     `prune` lines): block schemes compile to block-sparse kernels, see patdnn.frontend.to_ir.
-    `autotune`: seconds to spend timing tile schedules on this host (0: the rule's schedules).
+    `autotune`: seconds to spend tuning tile schedules (0: the rule's schedules): timed on this
+    host, or for isa=neon estimated on a Cortex-A76 (patdnn.autotune).
     The module is traced in eval mode; its training flags and weights are left as they were.
     `example_input`: a float32 torch tensor (or numpy array), 4-d NCHW or 2-d NxK.
     The returned model is called like the module: `model(x) -> torch.Tensor`; a numpy array x gives a

@@ -13,6 +13,14 @@ Results go to a persistent JSON log keyed by target, threads and layer signature
 (patdnn/tuning/log.py); the `tile-tune{log=PATH}` pass of the pipeline reads the schedules from
 there, and a later tuning of the same layer reuses the logged schedule without compiling anything.
 `tune_module` is the entry point the tools and the API call before the pipeline.
+
+**NEON is tuned by the A76 estimate, not by timings.** NEON code timed on an x86 host runs through
+SIMDe and says nothing about a phone's core, and no A76 is at hand; so for `isa=neon` the objective
+is the estimated milliseconds on one Cortex-A76 (patdnn.estimate: the candidate's generated loops
+through the aarch64 cross compiler and llvm-mca's Neoverse-N1 model, times their trip counts,
+against the stated memory model). The climb, the neighbours and the log are the same; a log entry
+says which objective produced its `ms` (`"objective": "a76-estimate"` or `"host-time"`). It runs on
+any host that has `aarch64-linux-gnu-gcc` and `llvm-mca-19`, whatever platform the model is built for.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -51,13 +60,32 @@ class TuningError(RuntimeError):
 def tune_module(module: ModuleOp, target: Target, budget: float, log: Path | str | None = None) -> Path:
     """Tunes every pattern convolution of `module` for `target` on this host (at most `budget`
     seconds in all; logged layers cost nothing) and returns the log's path for `tile-tune{log=}`."""
-    if target.is_opencl or target.platform != "host":
-        raise TuningError(f"auto-tuning times code on this host; it does not apply to target {target}")
-    if (problem := host_cpu_problem(target.isa)) is not None:
-        raise TuningError(f"cannot time isa={target.isa} candidates on this host: {problem}")
+    if (problem := tuning_problem(target)) is not None:
+        raise TuningError(problem)
     tuner = Autotuner(get_isa(target.isa), target.threads, budget, log)
     tuner.tune_all([op for op in module.walk() if isinstance(op, pattern.Conv2dOp)])
     return tuner.log.path
+
+
+def objective_of(isa: Isa) -> str:
+    """How candidates of `isa` are judged: NEON by the A76 estimate, the host ISAs by timing them here."""
+    return "a76-estimate" if isa.name == "neon" else "host-time"
+
+
+def tuning_problem(target: Target) -> str | None:
+    """Why `target` cannot be tuned on this host (None: it can)."""
+    if target.is_opencl:
+        return f"auto-tuning applies to the C targets; it does not apply to target {target}"
+    if objective_of(get_isa(target.isa)) == "a76-estimate":
+        from patdnn.estimate import estimate_problem
+
+        problem = estimate_problem()
+        return f"cannot estimate isa=neon candidates on this host: {problem}" if problem else None
+    if target.platform != "host":
+        return f"auto-tuning times code on this host; it does not apply to target {target}"
+    if (problem := host_cpu_problem(target.isa)) is not None:
+        return f"cannot time isa={target.isa} candidates on this host: {problem}"
+    return None
 
 
 def neighbours(sched: Schedule, shape: LayerShape, isa: Isa) -> list[Schedule]:
@@ -105,8 +133,13 @@ class Autotuner:
             return logged
         shape = LayerShape.of(op)
         best = rule_schedule(shape, self.isa)
+        objective = objective_of(self.isa)
         with tempfile.TemporaryDirectory(prefix="patdnn-tune-") as tmp:
-            timer = _LayerTimer(op, self.isa, self.threads, Path(tmp), self.runs)
+            layer = _Layer.of(op, Path(tmp))
+            if objective == "a76-estimate":
+                timer = _LayerEstimator(layer)
+            else:
+                timer = _LayerTimer(layer, self.isa, self.threads, self.runs)
             tried = {best: timer.time(best)}
             improved = True
             while improved and time.monotonic() < deadline:
@@ -119,50 +152,104 @@ class Autotuner:
                     tried[cand] = timer.time(cand)
                     if tried[cand] < tried[best]:
                         best, improved = cand, True
-        self.log.record(op, self.isa, self.threads, best, tried)
+        self.log.record(op, self.isa, self.threads, best, tried, objective)
         return best
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One pattern layer alone, as a candidate is compiled: its real pattern ids and library,
+    random weights (neither timing nor the estimate depends on the values), batch 1."""
+
+    weight: np.ndarray
+    ids: np.ndarray
+    library: np.ndarray
+    input_shape: tuple[int, int, int, int]
+    stride: int
+    padding: int
+    dilation: int
+    activation: str
+    workdir: Path
+
+    @staticmethod
+    def of(op: pattern.Conv2dOp, workdir: Path) -> _Layer:
+        _, cin, h, w = common.shape_of(op.input)
+        cout, k = common.shape_of(op.output)[1], op.library.size
+        weight = np.random.default_rng(0).standard_normal((cout, cin, k, k)).astype(np.float32)
+        return _Layer(
+            weight,
+            common.kernel_ids(op),
+            op.library.as_array(),
+            (1, cin, h, w),
+            op.stride.get_values()[0],
+            op.padding.get_values()[0],
+            op.dilation.get_values()[0],
+            op.activation.text(),
+            workdir,
+        )
+
+    def module(self, sched: Schedule) -> ModuleOp:
+        """The layer with `sched` set on it (the pipeline then runs without tile-tune)."""
+        return pattern_conv_module(
+            self.weight,
+            self.ids,
+            self.library,
+            self.input_shape,
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation,
+            activation=self.activation,
+            blob_path=self.workdir / "layer.weights",
+            schedule=sched.as_attr(),
+        )
+
+
+class _LayerEstimator:
+    """Estimated ms of the layer with a schedule on one Cortex-A76 (patdnn.estimate), the
+    objective for isa=neon (the estimate is of one core, whatever the thread count)."""
+
+    def __init__(self, layer: _Layer):
+        self.layer = layer
+
+    def time(self, sched: Schedule) -> float:
+        from patdnn.estimate import estimate_pattern_conv
+
+        layer = self.layer
+        return estimate_pattern_conv(
+            "tune",
+            layer.weight,
+            layer.ids,
+            layer.library,
+            layer.input_shape,
+            layer.stride,
+            layer.padding,
+            dilation=layer.dilation,
+            schedule=sched,
+        ).ms
 
 
 class _LayerTimer:
     """Compiles one layer alone with a given schedule and times it with the runtime's runner."""
 
-    def __init__(self, op: pattern.Conv2dOp, isa: Isa, threads: int, workdir: Path, runs: int):
-        self.isa, self.threads, self.workdir, self.runs = isa, threads, workdir, runs
-        n, cin, h, w = common.shape_of(op.input)
-        cout = common.shape_of(op.output)[1]
-        k = op.library.size
-        rng = np.random.default_rng(0)
-        self.ids = common.kernel_ids(op)
-        self.library = op.library.as_array()
-        self.weight = rng.standard_normal((cout, cin, k, k)).astype(np.float32)
-        self.build_args = dict(
-            input_shape=(1, cin, h, w),
-            stride=op.stride.get_values()[0],
-            padding=op.padding.get_values()[0],
-            dilation=op.dilation.get_values()[0],
-            activation=op.activation.text(),
-            blob_path=workdir / "layer.weights",
-        )
-        self.input = workdir / "in.bin"
-        rng.standard_normal((1, cin, h, w)).astype(np.float32).tofile(self.input)
+    def __init__(self, layer: _Layer, isa: Isa, threads: int, runs: int):
+        self.layer, self.threads, self.runs = layer, threads, runs
+        self.input = layer.workdir / "in.bin"
+        np.random.default_rng(1).standard_normal(layer.input_shape).astype(np.float32).tofile(self.input)
         self.count = 0
         # the schedule is set on the op: everything after tile-tune
         target = Target(isa=isa.name, threads=threads)
         self.target, self.pipeline = target, without_pass(default_pipeline(target), "tile-tune")
 
     def time(self, sched: Schedule) -> float:
-        module = pattern_conv_module(self.weight, self.ids, self.library, **self.build_args)
-        for op in module.walk():
-            if isinstance(op, pattern.Conv2dOp):
-                op.attributes[pattern.SCHEDULE_ATTR] = sched.as_attr()
         self.count += 1
-        outdir = self.workdir / f"c{self.count}"
-        built = build_module(module, outdir, self.target, pipeline=self.pipeline, weights_dir=self.workdir)
+        workdir = self.layer.workdir
+        outdir = workdir / f"c{self.count}"
+        built = build_module(self.layer.module(sched), outdir, self.target, pipeline=self.pipeline, weights_dir=workdir)
         result = subprocess.run(
             [
                 str(built.executable),
                 "--weights-dir",
-                str(self.workdir),
+                str(workdir),
                 "--threads",
                 str(self.threads),
                 "--bench",

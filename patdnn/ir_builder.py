@@ -7,10 +7,18 @@ from pathlib import Path
 import numpy as np
 from xdsl.builder import ImplicitBuilder
 from xdsl.dialects import func
-from xdsl.dialects.builtin import BytesAttr, DenseIntOrFPElementsAttr, MemRefType, ModuleOp, TensorType, f32
+from xdsl.dialects.builtin import (
+    BytesAttr,
+    DenseIntOrFPElementsAttr,
+    DictionaryAttr,
+    MemRefType,
+    ModuleOp,
+    TensorType,
+    f32,
+)
 
 from patdnn.dialects.common import BlobRefAttr, PatternLibraryAttr, window_out
-from patdnn.dialects.pattern import Conv2dOp
+from patdnn.dialects.pattern import SCHEDULE_ATTR, Conv2dOp
 from patdnn.sparsity.blob import BlobWriter
 from patdnn.sparsity.fkw import pack_weights
 
@@ -33,8 +41,10 @@ def pattern_conv_module(
     blob_path: Path | None = None,
     func_name: str = "layer",
     dilation: int = 1,
+    schedule: DictionaryAttr | None = None,
 ) -> ModuleOp:
-    """A module with one function `func_name(%input, %output)` holding one `pattern.conv2d`.
+    """A module with one function `func_name(%input, %output)` holding one `pattern.conv2d`
+    (with `schedule` as its `patdnn.schedule`, if given: tile-tune then keeps it).
 
     `weight` is the dense (Cout, Cin, K, K) weight; only entries inside each kernel's pattern are
     kept. With `blob_path` the weights (and bias) go to that file and the IR references it by name
@@ -58,7 +68,7 @@ def pattern_conv_module(
         fn = func.FuncOp(func_name, ((in_type, out_type), ()))
     fn.body.block.args[0].name_hint, fn.body.block.args[1].name_hint = "input", "output"
     with ImplicitBuilder(fn.body):
-        Conv2dOp(
+        conv = Conv2dOp(
             fn.body.block.args[0],
             fn.body.block.args[1],
             PatternLibraryAttr.from_arrays(list(library)),
@@ -70,5 +80,7 @@ def pattern_conv_module(
             dilation=dilation,
             activation=activation,
         )
+        if schedule is not None:
+            conv.attributes[SCHEDULE_ATTR] = schedule
         func.ReturnOp()
     return module

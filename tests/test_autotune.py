@@ -102,3 +102,34 @@ def test_a_tuning_log_that_is_not_json_is_one_clear_error(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(PassFailedException, match=r"tile-tune: cannot read the tuning log .*log.json"):
         run_pipeline(_module(), f'tile-tune{{isa=avx2 log="{bad}"}}')
+
+
+def test_neon_is_tuned_by_the_a76_estimate_not_by_timing(tmp_path, monkeypatch):
+    """isa=neon candidates are judged by the Cortex-A76 estimate (patdnn.estimate), never timed
+    here (SIMDe on x86 says nothing about a phone); the log says which objective it holds."""
+    from patdnn.estimate import estimate_problem
+
+    if problem := estimate_problem():
+        pytest.skip(problem)
+
+    def no_timing(*args, **kwargs):
+        raise AssertionError("isa=neon candidates must not be timed on the host")
+
+    monkeypatch.setattr(autotune, "_LayerTimer", no_timing)
+    isa, log = get_isa("neon"), tmp_path / "neon.json"
+    conv = _conv(_module())
+    best = autotune.Autotuner(isa, threads=2, budget=60, log=log).tune(conv, time.monotonic() + 60)
+    entry = json.loads(log.read_text())[layer_key(conv, isa, 2)]
+    assert entry["objective"] == "a76-estimate"
+    tried = entry["tried"]
+    assert len(tried) >= 2 and tried[0][0] == best.as_dict()
+    assert entry["ms"] == min(ms for _, ms in tried) > 0
+    assert rule_schedule(LayerShape.of(conv), isa).as_dict() in [s for s, _ in tried]
+    # the estimate tells schedules apart (it is not a constant)
+    assert len({round(ms, 9) for _, ms in tried}) > 1
+
+
+def test_what_cannot_be_tuned_here_says_why():
+    assert "does not apply to target" in autotune.tuning_problem(Target.parse("opencl"))
+    assert autotune.objective_of(get_isa("avx2")) == "host-time"
+    assert autotune.objective_of(get_isa("neon")) == "a76-estimate"

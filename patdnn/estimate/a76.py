@@ -16,6 +16,7 @@ import numpy as np
 from patdnn.estimate.mca import compile_to_asm, innermost_loops, marked_loops, mca_cycles
 from patdnn.runtime import RUNTIME_DIR
 from patdnn.toolchain import AARCH64_CC
+from patdnn.tuning.rules import Schedule
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,12 @@ def estimate_pattern_conv(
     padding: int = 1,
     workdir: Path | None = None,
     pipeline=None,
+    dilation: int = 1,
+    schedule: Schedule | None = None,
 ) -> LayerEstimate:
-    """One pattern layer: its NEON code (`pipeline`, default the neon pipeline for one thread)
-    printed with the kernel loops marked, compiled for cortex-a76, each marked loop through
-    llvm-mca, times its trips."""
+    """One pattern layer: its NEON code (`pipeline`, default the neon pipeline for one thread;
+    with `schedule`, that schedule instead of tile-tune's) printed with the kernel loops marked,
+    compiled for cortex-a76, each marked loop through llvm-mca, times its trips."""
     from patdnn.backend.c.printer import CEmitter
     from patdnn.dialects.common import kernel_ids
     from patdnn.ir_builder import pattern_conv_module
@@ -107,7 +110,15 @@ def estimate_pattern_conv(
         work = Path(workdir or tmp)
         work.mkdir(parents=True, exist_ok=True)
         module = pattern_conv_module(
-            weight, ids, library, input_shape, stride, padding, blob_path=work / "model.weights"
+            weight,
+            ids,
+            library,
+            input_shape,
+            stride,
+            padding,
+            blob_path=work / "model.weights",
+            dilation=dilation,
+            schedule=None if schedule is None else schedule.as_attr(),
         )
         run_pipeline(module, pipeline or default_pipeline(Target(isa="neon", threads=1)))
         regions: list = []

@@ -29,7 +29,8 @@ schemes compile to block-sparse kernels, `dense` to dense ones; unnamed layers a
 their weights (see patdnn.frontend.to_ir).
 
 Every target runs the pipeline of patdnn.pipeline.default_pipeline (`--print-pipeline` prints
-it): for C, tile-tune (rule-based per-layer schedules, or the ones --autotune timed on this host),
+it): for C, tile-tune (rule-based per-layer schedules, or the ones --autotune found: timed on this
+host, or for isa=neon estimated on a Cortex-A76 with llvm-mca),
 lower-pattern-to-kernel, filter-kernel-reorder (balanced for the threads), fkw-pack, load-elim,
 fuse-residual-add, plan-buffers; OpenCL runs the same without tile-tune.
 
@@ -297,8 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--autotune",
         action="store_true",
-        help="time candidate tile schedules per layer on this host and keep the fastest "
-        "(results are logged in $PATDNN_TUNING_LOG or ~/.cache/patdnn/tuning.json and reused)",
+        help="try candidate tile schedules per layer and keep the fastest: timed on this host, or "
+        "for isa=neon by the Cortex-A76 estimate (aarch64 gcc + llvm-mca-19); results are logged in "
+        "$PATDNN_TUNING_LOG or ~/.cache/patdnn/tuning.json and reused",
     )
     parser.add_argument(
         "--tune-budget",
@@ -350,8 +352,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("MODEL and -o OUTDIR are required (unless --print-pipeline)")
     if not args.model.exists():
         parser.error(f"model file {args.model} does not exist")
-    if args.autotune and (target.is_opencl or target.platform != "host"):
-        parser.error(f"--autotune times code on this host; it does not apply to --target {target}")
+    if args.autotune:
+        from patdnn.autotune import tuning_problem
+
+        if (problem := tuning_problem(target)) is not None:
+            parser.error(f"--autotune: {problem}")
     if args.patterns is not None and not args.patterns.exists():
         parser.error(f"patterns file {args.patterns} does not exist")
     if args.schemes is not None and not args.schemes.exists():

@@ -36,7 +36,7 @@ def layer_key(op: pattern.Conv2dOp, isa: Isa, threads: int) -> str:
 @dataclass
 class TuningLog:
     path: Path
-    entries: dict = field(default_factory=dict)  # layer key -> {"schedule", "ms", "tried"}
+    entries: dict = field(default_factory=dict)  # layer key -> {"schedule", "objective", "ms", "tried"}
 
     @classmethod
     def read(cls, path: Path | str | None = None) -> TuningLog:
@@ -54,11 +54,19 @@ class TuningLog:
         return Schedule(**entry["schedule"]) if entry else None
 
     def record(
-        self, op: pattern.Conv2dOp, isa: Isa, threads: int, best: Schedule, tried: dict[Schedule, float]
+        self,
+        op: pattern.Conv2dOp,
+        isa: Isa,
+        threads: int,
+        best: Schedule,
+        tried: dict[Schedule, float],
+        objective: str = "host-time",
     ) -> None:
-        """Stores a tuning result and writes the log (atomically: a crash never leaves half a file)."""
+        """Stores a tuning result and writes the log (atomically: a crash never leaves half a file).
+        `objective` says what the milliseconds are: "host-time" (measured here) or "a76-estimate"."""
         self.entries[layer_key(op, isa, threads)] = {
             "schedule": best.as_dict(),
+            "objective": objective,
             "ms": tried[best],
             "tried": [[s.as_dict(), ms] for s, ms in sorted(tried.items(), key=lambda t: t[1])],
         }
