@@ -13,20 +13,24 @@ so a researcher can read and edit it per layer. Sources, by precedence:
    target ISA and thread count — the pass only reads the log; `patdnnc --autotune` and
    `patdnn.compile(..., autotune=...)` run the tuner before the pipeline; otherwise
 4. the rule-based default for the target `isa` (patdnn/tuning/rules.py).
+
+For an fp16 ISA (`neon_fp16`) a channel block above 64 is split into equal ones (with a note):
+fp16 sums one block, then adds to fp32 (patdnn/backend/c/pattern_fp16.py).
 """
 
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import DictionaryAttr, ModuleOp
+from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, ModuleOp, i64
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
 from patdnn.dialects import pattern
 from patdnn.dialects.pattern import SCHEDULE_ATTR
 from patdnn.isa import get_isa
+from patdnn.notes import layer_title, note
 from patdnn.tuning.log import TuningLog
-from patdnn.tuning.rules import LayerShape, Schedule, rule_schedule
+from patdnn.tuning.rules import FP16_BLOCK_CHANNELS, LayerShape, Schedule, half_precision_block, rule_schedule
 
 UNSET = {"tile_x": 0, "tile_y": 0, "channel_block": 0, "filter_group": -1}  # option values meaning "not set"
 KEYS = tuple(UNSET)
@@ -82,4 +86,20 @@ class TileTunePass(ModulePass):
             merged = dict(existing.data) if isinstance(existing, DictionaryAttr) else {}
             for name, value in Schedule(**(base.as_dict() | options)).as_attr().data.items():
                 merged.setdefault(name, value)
+            if isa.elem_bytes == 2:
+                _cap_half_block(conv, merged)
             conv.attributes[SCHEDULE_ATTR] = DictionaryAttr(merged)
+
+
+def _cap_half_block(conv: pattern.Conv2dOp, schedule: dict) -> None:
+    """fp16 accumulates at most FP16_BLOCK_CHANNELS input channels (then fp32): a larger channel
+    block in the schedule is split into equal ones, with a note."""
+    asked = schedule["channel_block"].value.data
+    cin = LayerShape.of(conv).cin
+    block = half_precision_block(cin, min(asked, cin))
+    if block != min(asked, cin):
+        note(
+            f"{layer_title(conv, 'a pattern convolution')}: channel_block {asked} reduced to {block} "
+            f"(fp16 accumulates at most {FP16_BLOCK_CHANNELS} input channels before adding to fp32)"
+        )
+        schedule["channel_block"] = IntegerAttr(block, i64)

@@ -32,7 +32,7 @@ def print_code(module: ModuleOp, target: Target) -> str:
         return emit_opencl(module, device=target.device, precision=target.precision)
     from patdnn.backend.c import emit_c
 
-    return emit_c(module, target.isa)
+    return emit_c(module, target.isa, precision=target.precision)
 
 
 def emit_source(

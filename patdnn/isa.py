@@ -3,7 +3,8 @@
 `scalar` is the portable reference (one lane); `neon` is the primary mobile target (ARMv8
 Advanced SIMD, compiled on x86 hosts through SIMDe); `avx2` and `avx512` run natively on x86
 hosts. Passes (tile-tune) read `vector_width` and `registers` to size register tiles; the C
-emitter prints the intrinsics of `spelling`. Pattern convolutions load aligned (they read
+emitter prints the intrinsics of `spelling`. `neon_fp16` (HALF_ISAS) is NEON's fp16 arithmetic,
+used for the pattern convolutions of a `precision=fp16` neon target (docs/targets.md). Pattern convolutions load aligned (they read
 tap-shifted copies whose rows start on vector boundaries); block kernels load unaligned (`loadu`:
 they read input rows at any pixel offset).
 
@@ -39,6 +40,17 @@ _NEON = {
     "store": "vst1q_f32({0}, {1});",
 }
 
+# ARMv8.2-A FP16 arithmetic (the A76 has it): 8 half lanes per register, twice fp32's FMA rate.
+_NEON_FP16 = {
+    "load": "vld1q_f16({0})",
+    "loadu": "vld1q_f16({0})",
+    "broadcast": "vdupq_n_f16({0})",
+    "fma": "vfmaq_f16({0}, {1}, {2})",
+    "max": "vmaxq_f16({0}, {1})",
+    "min": "vminq_f16({0}, {1})",
+    "store": "vst1q_f16({0}, {1});",
+}
+
 
 def _x86(prefix: str) -> dict[str, str]:
     return {
@@ -60,6 +72,8 @@ class Isa:
     vec_type: str
     includes: tuple[str, ...]  # #include operands, quotes or brackets included
     spelling: dict[str, str] = field(hash=False, compare=False)  # operation -> C template
+    elem: str = "float"  # the C type of one lane in memory
+    elem_bytes: int = 4
 
     @property
     def vector(self) -> bool:
@@ -100,9 +114,16 @@ ISAS: dict[str, Isa] = {
     "avx512": Isa("avx512", 16, 32, "__m512", ("<immintrin.h>",), _x86("_mm512")),
 }
 
+HALF_ISAS: dict[str, Isa] = {
+    "neon": Isa("neon_fp16", 8, 32, "float16x8_t", ('"patdnn_neon.h"',), _NEON_FP16, "float16_t", 2)
+}
+"""The fp16 form of an ISA, for the pattern convolutions of a `precision=fp16` C target (not a
+target ISA of its own: `Target.pattern_isa` names it; tile-tune and the tuning log see it)."""
+
 
 def get_isa(name: str) -> Isa:
-    try:
-        return ISAS[name]
-    except KeyError:
-        raise ValueError(f"unknown isa '{name}', expected one of: {', '.join(ISAS)}") from None
+    """A target ISA by name, or a half-precision form by its own name (`neon_fp16`)."""
+    isa = ISAS.get(name) or next((h for h in HALF_ISAS.values() if h.name == name), None)
+    if isa is None:
+        raise ValueError(f"unknown isa '{name}', expected one of: {', '.join(ISAS)}")
+    return isa

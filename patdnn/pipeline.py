@@ -37,7 +37,7 @@ def default_pipeline(target: Target, tuning_log: Path | str | None = None) -> tu
     reorder: dict[str, int] = {}
     if not target.is_opencl:
         log = {"log": str(tuning_log)} if tuning_log else {}
-        schedule = (_pass("tile-tune", isa=target.isa, threads=target.threads, **log),)
+        schedule = (_pass("tile-tune", isa=target.pattern_isa, threads=target.threads, **log),)
         reorder = {"threads": target.threads}
     return (
         *schedule,

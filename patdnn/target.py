@@ -11,6 +11,7 @@ string: `patdnn.compile(target=...)`, `patdnnc --target ...`, `patdnn-opt -t ...
     avx512{threads=2}           balanced for two threads
     c{isa=neon}                 the long form of `neon` (what `str(target)` never needs)
     opencl{precision=fp16 device=nvidia}   host C + OpenCL kernels, fp16 where the device has it
+    neon{platform=aarch64 precision=fp16}  pattern convolutions in ARMv8.2 fp16 (docs/targets.md)
 
 Options use the `name{key=value ...}` syntax of xDSL pass options. `str(Target)` gives the
 canonical, shortest spelling and `Target.parse(str(t)) == t`. `auto` is resolved when parsed, so a
@@ -25,7 +26,7 @@ from typing import ClassVar
 
 from xdsl.utils.arg_spec import ArgSpec, ArgSpecParseError, parse_spec
 
-from patdnn.isa import ISAS
+from patdnn.isa import HALF_ISAS, ISAS
 from patdnn.toolchain import best_host_isa
 
 CODES = ("c", "opencl")
@@ -70,8 +71,15 @@ class Target:
                 raise TargetError(f"unknown isa '{self.isa}', expected one of: auto, {', '.join(ISAS)}")
             if self.device:
                 raise TargetError("device= selects an OpenCL device; it does not apply to C targets")
-            if self.precision != "fp32":
-                raise TargetError(f"precision={self.precision} needs the opencl target (C targets compute in fp32)")
+            if self.precision == "fp16" and self.isa != "neon":
+                raise TargetError(
+                    f"precision=fp16 needs isa=neon (ARMv8.2 FP16 arithmetic) or the opencl target; isa={self.isa} computes in fp32"
+                )
+            if self.precision == "fp16" and self.platform != "aarch64":
+                raise TargetError(
+                    "precision=fp16 on the neon target needs platform=aarch64 (the host's NEON is SIMDe, "
+                    "which lacks the fp16 arithmetic intrinsics); write neon{platform=aarch64 precision=fp16}"
+                )
         if self.platform not in PLATFORMS:
             raise TargetError(f"unknown platform '{self.platform}', expected one of: {', '.join(PLATFORMS)}")
         if self.platform == "aarch64" and self.isa not in AARCH64_ISAS:
@@ -135,6 +143,12 @@ class Target:
     @property
     def is_opencl(self) -> bool:
         return self.code == "opencl"
+
+    @property
+    def pattern_isa(self) -> str:
+        """The ISA the pattern convolutions are tiled and printed for: `neon_fp16` under
+        precision=fp16 (patdnn.isa.HALF_ISAS), else the target's ISA."""
+        return HALF_ISAS[self.isa].name if self.precision == "fp16" and not self.is_opencl else self.isa
 
     @property
     def build_flavour(self) -> str:

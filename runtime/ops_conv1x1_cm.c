@@ -130,5 +130,5 @@ void pdnn_conv1x1_cm(pdnn_ctx *ctx, const float *in, float *out, const float *w,
   }
 #endif
   (void)wcm;
-  pdnn_conv2d_dense(ctx, in, out, w, bias, residual, n, cin, h, wd, cout, ho, wo, 1, 1, sh, sw, 0, 0, 1, act);
+  pdnn_conv2d_dense(ctx, in, out, w, bias, residual, n, cin, h, wd, cout, ho, wo, 1, 1, sh, sw, 0, 0, 1, 1, 1, act);
 }

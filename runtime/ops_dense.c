@@ -250,11 +250,11 @@ typedef struct {
   const int32_t *rows;  /* column-matrix row of each output row (NULL: all rows, in order) */
   int64_t ldcol;
   int c0;               /* first input channel of the group */
-  int h, wd, ho, wo, kh, kw, sh, sw, ph, pw;
+  int h, wd, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw;
   int oy0, oy1;         /* the output rows to gather (column j of col is pixel oy0 * wo + j) */
 } im2col_job;
 
-/* Rows r = (ci, ky, kx) of the column matrix: col[r][oy*wo + ox] = in[ci][oy*sh+ky-ph][ox*sw+kx-pw]
+/* Rows r = (ci, ky, kx) of the column matrix: col[r][oy*wo + ox] = in[ci][oy*sh+ky*dh-ph][ox*sw+kx*dw-pw]
  * (0 outside). The valid ox range is computed per row, so the copy loops have no branches. */
 static void im2col_rows(void *arg, int64_t begin, int64_t end) {
   const im2col_job *j = (const im2col_job *)arg;
@@ -263,19 +263,20 @@ static void im2col_rows(void *arg, int64_t begin, int64_t end) {
     const int kx = (int)(r % j->kw), ky = (int)(r / j->kw % j->kh), ci = (int)(r / (j->kw * j->kh));
     const float *plane = j->in + (int64_t)(j->c0 + ci) * j->h * j->wd;
     float *dst = j->col + i * j->ldcol;
-    /* ox valid iff 0 <= ox*sw + kx - pw < wd */
-    int ox0 = j->pw > kx ? (j->pw - kx + j->sw - 1) / j->sw : 0;
-    int ox1 = j->wd - 1 + j->pw - kx >= 0 ? (j->wd - 1 + j->pw - kx) / j->sw + 1 : 0;
+    const int ix = kx * j->dw - j->pw; /* the input column of ox = 0 */
+    /* ox valid iff 0 <= ox*sw + ix < wd */
+    int ox0 = ix < 0 ? (-ix + j->sw - 1) / j->sw : 0;
+    int ox1 = j->wd - 1 - ix >= 0 ? (j->wd - 1 - ix) / j->sw + 1 : 0;
     ox0 = PDNN_MIN(ox0, j->wo);
     ox1 = PDNN_MAX(ox0, PDNN_MIN(ox1, j->wo));
     for (int oy = j->oy0; oy < j->oy1; oy++) {
       float *d = dst + (int64_t)(oy - j->oy0) * j->wo;
-      const int iy = oy * j->sh + ky - j->ph;
+      const int iy = oy * j->sh + ky * j->dh - j->ph;
       if (iy < 0 || iy >= j->h) {
         memset(d, 0, (size_t)j->wo * sizeof(float));
         continue;
       }
-      const float *s = plane + (int64_t)iy * j->wd + kx - j->pw;
+      const float *s = plane + (int64_t)iy * j->wd + ix;
       for (int ox = 0; ox < ox0; ox++) d[ox] = 0.0f;
       pdnn_copy_strided(d + ox0, s + (int64_t)ox0 * j->sw, ox1 - ox0, j->sw);
       for (int ox = ox1; ox < j->wo; ox++) d[ox] = 0.0f;
@@ -286,7 +287,7 @@ static void im2col_rows(void *arg, int64_t begin, int64_t end) {
 typedef struct {
   const float *in, *w, *bias, *res;
   float *out;
-  int c, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, act;
+  int c, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, act;
 } dw_job;
 
 /* The 3x3 window whose top-left tap is at index i of rows r0, r1, r2: b + its 9 products, fused in
@@ -308,13 +309,15 @@ static inline __attribute__((always_inline)) float window3x3(const float *w, con
 }
 
 /* Depthwise: one (image, channel) plane per item. The plane is copied into a zero-padded
- * scratch so every tap is an unconditional load; output rows accumulate in a row buffer. */
+ * scratch so every tap is an unconditional load; output rows accumulate in a row buffer. The 3x3
+ * loops read adjacent taps (dilation 1 only); the general loop reads taps dh rows / dw columns apart. */
 static void depthwise_planes(void *arg, int64_t begin, int64_t end) {
   const dw_job *j = (const dw_job *)arg;
   const int hp = j->h + 2 * j->ph, wp = j->wd + 2 * j->pw;
-  /* room for the last tap of the last output column: (wo-1)*sw + kw <= wp holds by construction */
+  /* room for the last tap of the last output column: (wo-1)*sw + (kw-1)*dw < wp holds by construction */
   float *pad = (float *)pdnn_alloc((size_t)hp * wp * sizeof(float));
-  const int flat3x3 = j->kh == 3 && j->kw == 3 && j->sh == 1 && j->sw == 1 && j->wo < 32;
+  const int win3x3 = j->kh == 3 && j->kw == 3 && j->dh == 1 && j->dw == 1; /* window3x3's taps */
+  const int flat3x3 = win3x3 && j->sh == 1 && j->sw == 1 && j->wo < 32;
   float *flat = flat3x3 ? (float *)pdnn_alloc((size_t)j->ho * wp * sizeof(float)) : NULL;
   for (int64_t item = begin; item < end; item++) {
     const int c = (int)(item % j->c);
@@ -343,17 +346,17 @@ static void depthwise_planes(void *arg, int64_t begin, int64_t end) {
       float *restrict o = dst + (int64_t)oy * j->wo;
       const float *r = pad + (int64_t)oy * j->sh * wp;
       const int wo = j->wo;
-      if (j->kh == 3 && j->kw == 3 && j->sw == 1) {
+      if (win3x3 && j->sw == 1) {
         for (int x = 0; x < wo; x++) o[x] = window3x3(w, r, r + wp, r + 2 * wp, x, b);
-      } else if (j->kh == 3 && j->kw == 3 && j->sw == 2) {
+      } else if (win3x3 && j->sw == 2) {
         for (int x = 0; x < wo; x++) o[x] = window3x3(w, r, r + wp, r + 2 * wp, 2 * (int64_t)x, b);
       } else {
         for (int x = 0; x < wo; x++) o[x] = b;
         for (int ky = 0; ky < j->kh; ky++) {
-          const float *ry = r + (int64_t)ky * wp;
+          const float *ry = r + (int64_t)ky * j->dh * wp;
           for (int kx = 0; kx < j->kw; kx++) {
             const float wv = w[ky * j->kw + kx];
-            const float *rx = ry + kx;
+            const float *rx = ry + (int64_t)kx * j->dw;
             const int sw = j->sw;
             for (int x = 0; x < wo; x++) o[x] = PDNN_FMA(wv, rx[x * sw], o[x]);
           }
@@ -368,7 +371,7 @@ static void depthwise_planes(void *arg, int64_t begin, int64_t end) {
 
 void pdnn_gather_rows(pdnn_ctx *ctx, const float *in, float *col, int64_t ldcol, const int32_t *rows, int nrows,
                       int h, int wd, int ho, int wo, int kh, int kw, int sh, int sw, int ph, int pw) {
-  im2col_job job = {in, col, rows, ldcol, 0, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, 0, ho};
+  im2col_job job = {in, col, rows, ldcol, 0, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, 1, 1, 0, ho};
   pdnn_parallel_for(ctx, nrows, im2col_rows, &job);
 }
 
@@ -406,15 +409,16 @@ static void conv_row_blocks(void *arg, int64_t begin, int64_t end) {
 
 void pdnn_conv2d_dense(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *bias,
                        const float *residual, int n, int cin, int h, int wd, int cout, int ho, int wo, int kh, int kw,
-                       int sh, int sw, int ph, int pw, int groups, int act) {
+                       int sh, int sw, int ph, int pw, int dh, int dw, int groups, int act) {
   if (groups == cin && cout == cin && groups > 1) {
-    dw_job job = {in, w, bias, residual, out, cin, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, act};
+    dw_job job = {in, w, bias, residual, out, cin, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, act};
     pdnn_parallel_for(ctx, (int64_t)n * cin, depthwise_planes, &job);
     return;
   }
   const int cin_g = cin / groups, cout_g = cout / groups;
   const int k = cin_g * kh * kw;
   const int64_t p = (int64_t)ho * wo;
+  /* a 1x1 kernel has one tap (ky = kx = 0), so dilation never moves it: B is the input itself */
   const int direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
   const int rows_per_block = (int)PDNN_MAX(1, COL_BLOCK_BYTES / ((int64_t)k * wo * (int64_t)sizeof(float)));
   if (!direct && (int64_t)k * p * (int64_t)sizeof(float) > 8 * COL_BLOCK_BYTES && rows_per_block < ho) {
@@ -422,7 +426,7 @@ void pdnn_conv2d_dense(pdnn_ctx *ctx, const float *in, float *out, const float *
       for (int g = 0; g < groups; g++) {
         const int64_t oc = (int64_t)b * cout + (int64_t)g * cout_g;
         conv_blocks_job job = {{in + (int64_t)b * cin * h * wd, NULL, NULL, 0, g * cin_g, h, wd, ho, wo, kh, kw, sh, sw, ph,
-                                pw, 0, 0},
+                                pw, dh, dw, 0, 0},
                                rows_per_block, cout_g, k, w + (int64_t)g * cout_g * k, bias ? bias + g * cout_g : NULL,
                                residual ? residual + oc * p : NULL, out + oc * p, act};
         pdnn_parallel_for(ctx, (ho + rows_per_block - 1) / rows_per_block, conv_row_blocks, &job);
@@ -435,7 +439,7 @@ void pdnn_conv2d_dense(pdnn_ctx *ctx, const float *in, float *out, const float *
     for (int g = 0; g < groups; g++) {
       const float *bmat = img + (int64_t)g * cin_g * h * wd;
       if (!direct) {
-        im2col_job job = {img, col, NULL, p, g * cin_g, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, 0, ho};
+        im2col_job job = {img, col, NULL, p, g * cin_g, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, 0, ho};
         pdnn_parallel_for(ctx, k, im2col_rows, &job);
         bmat = col;
       }

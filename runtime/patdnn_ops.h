@@ -40,11 +40,13 @@ enum { PDNN_POOL_MAX = 0, PDNN_POOL_AVG = 1 };
 
 /* out = act(conv(in, w) + bias + residual). w: OIHW, cout x (cin/groups) x kh x kw; bias: cout
  * values or NULL; residual: NULL or out's shape (a fused residual connection, added before the
- * activation). Dilation 1. 1x1 (any stride, no padding) and groups > 1 run as (blocked) GEMMs,
- * other convs as im2col + GEMM; depthwise (groups == cin == cout) has its own direct kernel. */
+ * activation). Tap (ky, kx) reads in[oy*sh + ky*dh - ph][ox*sw + kx*dw - pw] (dh, dw: the dilation,
+ * 1 for a plain conv). 1x1 (any stride, no padding) and groups > 1 run as (blocked) GEMMs, other
+ * convs as im2col + GEMM (in row blocks for big planes); depthwise (groups == cin == cout) has its
+ * own direct kernel (its 3x3 fast loops for dilation 1). */
 void pdnn_conv2d_dense(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *bias,
                        const float *residual, int n, int cin, int h, int wd, int cout, int ho, int wo, int kh, int kw,
-                       int sh, int sw, int ph, int pw, int groups, int act);
+                       int sh, int sw, int ph, int pw, int dh, int dw, int groups, int act);
 
 /* Max or average pooling, PyTorch semantics (ceil_mode false; avg divides by kh*kw, padding
  * included). Padding must be at most half the kernel. */
@@ -137,15 +139,20 @@ void pdnn_shift_input(pdnn_ctx *ctx, const float *in, float *out, int cin, int h
 /* The same for a dilated pattern convolution: column x of plane (c, tc) holds in[c][..][x*sw + tc*dw - pw]. */
 void pdnn_shift_input_dilated(pdnn_ctx *ctx, const float *in, float *out, int cin, int h, int w, int k, int sw,
                               int dw, int first_row, int pw, int rows, int row_len);
+#if defined(__aarch64__) && defined(__ARM_FEATURE_FP16_VECTOR_ARITHMETIC)
+#define PDNN_HAVE_FP16 1
+typedef __fp16 pdnn_half;
+/* The fp16 form (precision=fp16 pattern convolutions): the same planes, of pdnn_half, any dilation dw. */
+void pdnn_shift_input_f16(pdnn_ctx *ctx, const float *in, pdnn_half *out, int cin, int h, int w, int k, int sw,
+                          int dw, int first_row, int pw, int rows, int row_len);
+#else
+#define PDNN_HAVE_FP16 0
+#endif
 
-/* Sliding windows beyond the fast paths (runtime/ops_windows.c). pdnn_conv2d_dilated: as
- * pdnn_conv2d_dense, tap (ky, kx) reading in[oy*sh + ky*dh - ph][ox*sw + kx*dw - pw].
- * pdnn_pool2d_window: PyTorch's max / average pooling windows with dilation (max), ceil_mode
- * (ho, wo as PyTorch sizes them) and exclude_pad (count_include_pad=False: an average divides by
- * the taps inside the input; else by the taps inside the padded input). */
-void pdnn_conv2d_dilated(pdnn_ctx *ctx, const float *in, float *out, const float *w, const float *bias,
-                         const float *residual, int n, int cin, int h, int wd, int cout, int ho, int wo, int kh,
-                         int kw, int sh, int sw, int ph, int pw, int dh, int dw, int groups, int act);
+/* Pooling windows beyond pdnn_pool2d (runtime/ops_windows.c): PyTorch's max / average pooling
+ * windows with dilation (max), ceil_mode (ho, wo as PyTorch sizes them) and exclude_pad
+ * (count_include_pad=False: an average divides by the taps inside the input; else by the taps
+ * inside the padded input). */
 void pdnn_pool2d_window(pdnn_ctx *ctx, const float *in, float *out, int kind, int n, int c, int h, int wd, int ho,
                         int wo, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int exclude_pad);
 

@@ -296,7 +296,7 @@ def test_emit_conv_declares_weights_with_unique_symbols(tmp_path):
     first, second = emit_nn_op(emitter, op, names), emit_nn_op(emitter, op, names)
     assert (
         first
-        == "pdnn_conv2d_dense(ctx, x, y, nn0_conv_w, nn0_conv_b, NULL, 1, 2, 5, 5, 4, 3, 3, 3, 3, 2, 2, 1, 1, 1, PDNN_ACT_RELU6);"
+        == "pdnn_conv2d_dense(ctx, x, y, nn0_conv_w, nn0_conv_b, NULL, 1, 2, 5, 5, 4, 3, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, PDNN_ACT_RELU6);"
     )
     assert second.startswith("pdnn_conv2d_dense(ctx, x, y, nn1_conv_w, nn1_conv_b, NULL,")
     declared = "\n".join(emitter.out)
@@ -310,7 +310,7 @@ def test_emit_blob_weights_register_the_blob(tmp_path):
     text = emitter.emit_module(module)
     assert "w.bin" in emitter.blobs
     assert re.search(
-        r"pdnn_conv2d_dense\(ctx, \w+, \w+, nn0_conv_w, NULL, NULL, 1, 2, 3, 3, 2, 3, 3, 1, 1, 1, 1, 0, 0, 2, PDNN_ACT_NONE\);",
+        r"pdnn_conv2d_dense\(ctx, \w+, \w+, nn0_conv_w, NULL, NULL, 1, 2, 3, 3, 2, 3, 3, 1, 1, 1, 1, 0, 0, 1, 1, 2, PDNN_ACT_NONE\);",
         text,
     )
     assert text.index("static const float *nn0_conv_w;") < text.index("pdnn_conv2d_dense(")

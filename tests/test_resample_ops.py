@@ -108,6 +108,10 @@ CASES = {
     "dil2_depthwise_stride2": dilated_conv(1, 5, 5, 15, 16, 3, 2, 1, 2, groups=5),
     "dil2_residual_blob": dilated_conv(1, 4, 6, 8, 9, 3, 1, 2, 2, residual=True, act="relu", blob=True),
     "dil2_5x5": dilated_conv(1, 3, 4, 14, 13, 5, 1, 4, 2),
+    "dil2_depthwise_wide_rows": dilated_conv(1, 4, 4, 9, 37, 3, 1, 2, 2, groups=4),  # not the 3x3 row loop
+    # a column matrix over 2 MB: gathered and multiplied in row blocks (the last one partial)
+    "dil23_grouped_row_blocked": dilated_conv(1, 16, 6, 87, 85, 3, 1, (2, 3), (2, 3), groups=2, act="relu"),
+    "dil2_1x1_channel_vectors": dilated_conv(1, 5, 64, 7, 7, 1, 1, 0, 2),  # one tap: the 1x1 paths
     # transposed convolutions
     "convt_s2_p1_op1": conv_transpose(2, 6, 5, 7, 9, 3, 2, 1, 1),
     "convt_s2_k4_p1": conv_transpose(1, 5, 7, 6, 5, 4, 2, 1, act="relu"),
@@ -145,6 +149,7 @@ QEMU_CASES = [
     "dil2_dense_same",
     "dil3_depthwise",
     "dil2_residual_blob",
+    "dil23_grouped_row_blocked",
     "convt_s2_p1_op1",
     "convt_grouped_dil2",
     "nearest_x1_5",

@@ -20,6 +20,7 @@ FORMS = [
     ("c{isa=scalar}", Target(isa="scalar")),
     ("avx2{threads=3}", Target(isa="avx2", threads=3)),
     ("neon{platform=aarch64 threads=2}", Target(isa="neon", platform="aarch64", threads=2)),
+    ("neon{platform=aarch64 precision=fp16}", Target(isa="neon", platform="aarch64", precision="fp16")),
     ("opencl", Target(code="opencl", isa="")),
     (
         'opencl{precision=fp16 device="NVIDIA CUDA"}',
@@ -52,7 +53,11 @@ BAD = [
     ("avx512{platform=aarch64}", r"^isa=avx512 does not run on aarch64; use neon or scalar there$"),
     ("neon{threads=0}", r"^threads must be a whole number >= 1, got 0$"),
     ("neon{threads=two}", r"^threads must be a whole number >= 1, got 'two'$"),
-    ("neon{precision=fp16}", r"^precision=fp16 needs the opencl target"),
+    (
+        "neon{precision=fp16}",
+        r"^precision=fp16 on the neon target needs platform=aarch64 .*write neon\{platform=aarch64 precision=fp16\}$",
+    ),
+    ("avx2{precision=fp16}", r"^precision=fp16 needs isa=neon \(ARMv8.2 FP16 arithmetic\) or the opencl target"),
     ("opencl{isa=neon}", r"^'opencl' is not a C target: drop isa=neon$"),
     ("opencl{platform=aarch64}", r"^OpenCL models are built for the host"),
     ("neon{device=gpu}", r"^device= selects an OpenCL device"),

@@ -19,6 +19,7 @@ from xdsl.ir import Operation
 from xdsl.utils.exceptions import DiagnosticException
 
 from patdnn.dialects import pattern
+from patdnn.dialects.common import BlobRefAttr
 
 H = TypeVar("H", bound=Callable[..., Any])  # a handler
 
@@ -74,3 +75,10 @@ def float_array(values: np.ndarray) -> str:
     items = [np.format_float_scientific(v, unique=True, trim="0") + "f" for v in values.astype(np.float32)]
     rows = [", ".join(items[i : i + 8]) for i in range(0, len(items), 8)]
     return "{\n  " + ",\n  ".join(rows) + "\n}" if rows else "{0}"
+
+
+def weights_count(weights) -> int:
+    """The floats of a weights attribute: a blob reference (`size` bytes) or inline f32 data."""
+    if isinstance(weights, BlobRefAttr):
+        return weights.size.data // 4
+    return len(weights.data.data) // 4

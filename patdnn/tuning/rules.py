@@ -13,7 +13,9 @@
   PatDNN's per-pattern loops (`filter_group` = 0);
 * channel blocks in PatDNN's form: equal blocks, as few as keep one register tile's tap-shifted
   input rows of a block within ~1 MB (half a 2 MB L2), so every filter of a thread reuses them
-  while they are cached; each extra block costs a partial-sum round trip per filter and tile.
+  while they are cached; each extra block costs a partial-sum round trip per filter and tile;
+  in fp16 (`neon_fp16`) blocks of at most 64 channels (FP16_BLOCK_CHANNELS: the fp16 sums of one
+  block then go to fp32), which tile-tune enforces on any schedule;
 
 Measured (VGG-16 512->512 @28, AVX-512, 1 thread, medians of 30): 8-row tiles 10.5 ms, 7-row tiles
 9.3 ms (28 = 4 x 7: no shifted last tile); 128- instead of 256-channel blocks changed nothing.
@@ -34,6 +36,7 @@ from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, i64
 from patdnn.dialects.common import shape_of
 from patdnn.isa import Isa
 
+FP16_BLOCK_CHANNELS = 64  # fp16 sums of at most this many input channels, then fp32 (backend/c/pattern_fp16.py)
 CACHE_BLOCK_BYTES = 1024 * 1024
 L1_BLOCK_BYTES = 96 * 1024  # a tap-list channel block's tile input: about twice a core's L1d (see above)
 TAP_LIST_GROUP = 128  # filters per group in the tap-list form
@@ -93,6 +96,15 @@ def form_channel_block(shape: LayerShape, tile_x: int, tile_y: int, filter_group
     return channel_block_for(shape, tile_x, tile_y, L1_BLOCK_BYTES if filter_group else CACHE_BLOCK_BYTES)
 
 
+def half_precision_block(cin: int, block: int) -> int:
+    """An fp16 layer's channel block: `block`, or equal blocks of at most FP16_BLOCK_CHANNELS when
+    it is larger (fp16 accumulates one block, then the sums go to fp32)."""
+    if block <= FP16_BLOCK_CHANNELS:
+        return block
+    blocks = -(-cin // FP16_BLOCK_CHANNELS)
+    return -(-cin // blocks)
+
+
 def rule_schedule(shape: LayerShape, isa: Isa, filter_group: int | None = None) -> Schedule:
     """The rule's schedule; `filter_group` forces a loop form (its channel block follows the form)."""
     vw = isa.vector_width
@@ -106,4 +118,7 @@ def rule_schedule(shape: LayerShape, isa: Isa, filter_group: int | None = None) 
     if filter_group is None:
         outgrows_l1 = form_channel_block(shape, tile_x, tile_y, 1) < shape.cin
         filter_group = min(TAP_LIST_GROUP, shape.cout) if isa.name in TAP_LIST_ISAS and outgrows_l1 else 0
-    return Schedule(tile_x, tile_y, form_channel_block(shape, tile_x, tile_y, filter_group), filter_group)
+    block = form_channel_block(shape, tile_x, tile_y, filter_group)
+    if isa.elem_bytes == 2:
+        block = half_precision_block(shape.cin, block)
+    return Schedule(tile_x, tile_y, block, filter_group)

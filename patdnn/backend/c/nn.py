@@ -40,19 +40,15 @@ def _conv(emitter: CState, op: nn.Conv2dOp, name: Name) -> str:
     (kh, kw), (sh, sw), (ph, pw) = common.pair(op.kernel), common.pair(op.stride), common.pair(op.padding)
     groups = op.groups.value.data
     residual = name(op.residual) if op.residual is not None else "NULL"
-    dilation = common.dilation_of(op)
-    if dilation != (1, 1):
-        io = (name(op.input), name(op.output), w, b, residual)
-        window = (kh, kw, sh, sw, ph, pw, *dilation, groups)
-        return _call("pdnn_conv2d_dilated", *io, n, cin, h, wd, cout, ho, wo, *window, c_act(op.activation))
-    if (kh, kw, ph, pw, groups) == (1, 1, 0, 0, 1):  # the runtime may vectorise it along channels
+    # a 1x1 kernel's one tap is where it is whatever the dilation: the runtime may vectorise it along channels
+    if (kh, kw, ph, pw, groups) == (1, 1, 0, 0, 1):
         packed = f"{w}_cm"
         emitter.out.append(f"static float *{packed}; /* NULL: pdnn_conv1x1_cm runs pdnn_conv2d_dense */")
         emitter.init_lines.append(f"if (!{packed}) {packed} = pdnn_pack_cm({w}, {cout}, {cin}, {ho * wo});")
         io = (name(op.input), name(op.output), w, packed, b, residual)
         return _call("pdnn_conv1x1_cm", *io, n, cin, h, wd, cout, ho, wo, sh, sw, c_act(op.activation))
     io = (name(op.input), name(op.output), w, b, residual)
-    window = (kh, kw, sh, sw, ph, pw, groups)
+    window = (kh, kw, sh, sw, ph, pw, *common.dilation_of(op), groups)
     return _call("pdnn_conv2d_dense", *io, n, cin, h, wd, cout, ho, wo, *window, c_act(op.activation))
 
 

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from patdnn.backend.c.pattern_fp16 import HalfFilterLoop, half_weights_lines
 from patdnn.backend.c.pattern_loop import ConvGeometry, FilterLoop
 from patdnn.backend.c.pattern_taps import emit_tap_list, tap_list_supported
 from patdnn.backend.c.state import CState
-from patdnn.backend.common import int32_array
+from patdnn.backend.common import int32_array, weights_count
 from patdnn.dialects import kernel
 from patdnn.dialects.common import kernel_ids
 from patdnn.sparsity.fkw import BlockedFkw, blocked_fkw
@@ -44,10 +45,13 @@ def _fkw(op: kernel.PatternConvOp, geo: ConvGeometry) -> tuple[np.ndarray, np.nd
 def emit_pattern_conv(emitter: CState, op: kernel.PatternConvOp) -> str:
     """Prints one layer's data, filter loop and driver; returns the call for the function body."""
     name = emitter.layer_symbol(op, "conv")
-    geo = ConvGeometry.of(op, emitter.isa)
+    isa = emitter.pattern_isa
+    half = isa.elem_bytes == 2
+    geo = ConvGeometry.of(op, isa)
     segments, channels = _fkw(op, geo)
     ids = kernel_ids(op)
-    tap_lists = op.schedule_value("filter_group") > 0 and tap_list_supported(op.library.entries())
+    # fp16 runs PatDNN's form only (pattern_fp16.py)
+    tap_lists = not half and op.schedule_value("filter_group") > 0 and tap_list_supported(op.library.entries())
     emitter.out.append(
         f"/* {name}: {geo.cin} -> {geo.cout} channels, {geo.h}x{geo.w} -> {geo.ho}x{geo.wo}, "
         f"stride {list(geo.stride)}, padding {list(geo.pad)}, "
@@ -58,12 +62,17 @@ def emit_pattern_conv(emitter: CState, op: kernel.PatternConvOp) -> str:
     if not tap_lists:  # the tap-list form reads its own arrays, derived from these
         emitter.out += [int32_array(f"{name}_seg", segments), int32_array(f"{name}_chan", channels)]
     emitter.declare_weights_and_bias(name, op)
+    if half:
+        declaration, init = half_weights_lines(name, weights_count(op.weights))
+        emitter.out += declaration
+        emitter.init_lines += init
     if op.filter_order is not None:  # never empty: one entry per filter
         emitter.out.append(int32_array(f"{name}_order", np.array(list(op.filter_order.get_values()))))
     if tap_lists:
         emit_tap_list(emitter, op, name, geo, segments, channels)
     else:
-        emitter.out += FilterLoop(emitter.isa, op, name, geo, emitter.mca_regions).lines()
+        loop = HalfFilterLoop if half else FilterLoop
+        emitter.out += loop(isa, op, name, geo, emitter.mca_regions).lines()
     emitter.out += _driver(name, geo)
     emitter.reserve_thread_slot(geo.shifted_floats + geo.psum_floats)
     return f"{name}(ctx, {emitter.value_names[op.input]}, {emitter.value_names[op.output]});"
@@ -87,6 +96,8 @@ def _driver(name: str, geo: ConvGeometry) -> list[str]:
     def shift(scratch: str, y_begin: str) -> str:
         dilated = geo.dilation[1] != 1  # the columns of plane tc start at tc * dilation
         function, dw = ("pdnn_shift_input_dilated", f" {geo.dilation[1]},") if dilated else ("pdnn_shift_input", "")
+        if geo.elem_bytes == 2:  # fp16 planes (any dilation)
+            function, dw, scratch = "pdnn_shift_input_f16", f" {geo.dilation[1]},", f"(pdnn_half *){scratch}"
         return (
             f"{function}(ctx, {image_in}, {scratch}, {geo.cin}, {geo.h}, {geo.w}, {geo.k}, {geo.stride[1]},{dw} "
             f"{y_begin} * {sh} - {ph}, {geo.pad[1]}, {geo.plane_rows}, {geo.row_len});"

@@ -51,8 +51,9 @@ class ConvGeometry:
     tile: int  # output columns per register tile (vectors * vector width)
     rows: int  # output rows per register tile
     block: int  # input channels per cache block
-    row_len: int  # floats per row of a tap-shifted plane (a multiple of the tile)
+    row_len: int  # elements per row of a tap-shifted plane (a multiple of the tile)
     block_rows: int  # output rows per row block (>= rows; the input of a block is shifted at once)
+    elem_bytes: int = 4  # bytes per element of the shifted planes and weights (2: fp16)
 
     @property
     def plane_rows(self) -> int:
@@ -78,7 +79,8 @@ class ConvGeometry:
 
     @property
     def shifted_floats(self) -> int:
-        return self.cin * self.k * self.plane
+        """Scratch floats the tap-shifted planes take (fp16 planes take half)."""
+        return -(-self.cin * self.k * self.plane * self.elem_bytes // 4)
 
     @property
     def psum_floats(self) -> int:
@@ -99,7 +101,7 @@ class ConvGeometry:
         block = min(op.schedule_value("channel_block"), cin)
         _note_changes(op, isa, tile, block)
         row_len = round_up(wo, tile)
-        per_row = cin * k * row_len * 4  # bytes of one shifted input row, all channels and columns
+        per_row = cin * k * row_len * isa.elem_bytes  # bytes of one shifted input row, all channels and columns
         fit = max(rows, ((SHIFTED_BLOCK_BYTES // per_row - span) // sh + 1) // rows * rows)
         block_rows = min(ho, fit)
         return ConvGeometry(
@@ -120,6 +122,7 @@ class ConvGeometry:
             block,
             row_len,
             block_rows,
+            isa.elem_bytes,
         )
 
 
@@ -206,6 +209,15 @@ class FilterLoop:
     def acc(self, row: int, vector: int) -> str:
         return f"acc{row}_{vector}"
 
+    @property
+    def weights(self) -> str:
+        """The C array of the layer's FKW weights the loops read."""
+        return f"{self.name}_weights"
+
+    def in_cast(self) -> str:
+        """The cast of the job's float input pointer to the loop's element type ("" for float)."""
+        return "" if self.isa.elem == "float" else f"(const {self.isa.elem} *)"
+
     def lines(self) -> list[str]:
         """PatDNN's loop: every filter of the thread, per channel block, one loop per pattern."""
         geo, name, op = self.geo, self.name, self.op
@@ -222,10 +234,10 @@ class FilterLoop:
             entries = op.library.entries()[p]
             lines += [
                 f"    {{ /* pattern {p}: {op.library.pretty(p)} */",
-                f"      const float *w = {name}_weights + sg[{3 * p + 2}];",
+                f"      const {self.isa.elem} *w = {self.weights} + sg[{3 * p + 2}];",
                 f"      for (int32_t k = sg[{3 * p}]; k < sg[{3 * p + 1}]; ++k, w += {entries}) {{",
                 *(f"        {s}" for s in self.mca_mark("BEGIN", f"{name}_p{p}", p)),
-                f"        const float *ip = tile_in + (int64_t){name}_chan[k] * {geo.k * geo.plane};",
+                f"        const {self.isa.elem} *ip = tile_in + (int64_t){name}_chan[k] * {geo.k * geo.plane};",
             ]
             lines += [f"        {s}" for s in self.body(bodies[p]) + self.mca_mark("END", f"{name}_p{p}")]
             lines += ["      }", "    }"]
@@ -241,7 +253,7 @@ class FilterLoop:
             f"  for (int x0 = 0; x0 < {geo.wo}; x0 += {geo.tile}) {{",
             "  for (int yy = job->y_begin; yy < y_end; yy += " + str(geo.rows) + ") {",
             f"  const int y0 = yy + {geo.rows} <= y_end ? yy : y_end - {geo.rows};",
-            f"  const float *tile_in = job->in + (int64_t)(y0 - job->y_begin) * {geo.stride[0] * geo.row_len} + x0;",
+            f"  const {self.isa.elem} *tile_in = {self.in_cast()}job->in + (int64_t)(y0 - job->y_begin) * {geo.stride[0] * geo.row_len} + x0;",
         ]
 
     def open_filter(self, psum_index: str = "o") -> list[str]:
@@ -307,17 +319,19 @@ class FilterLoop:
     def epilogue(self, accs: list[str]) -> list[str]:
         return activation_lines(self.isa, self.op.activation, accs)
 
-    def store(self, accs: list[tuple[int, int]]) -> list[str]:
+    def store(self, accs: list[tuple[int, int]], isa: Isa | None = None, acc=None) -> list[str]:
         """Full tiles store straight to the output rows; the ragged last column tile goes through
-        a buffer (one branch per tile, never per element)."""
-        isa, geo, vw = self.isa, self.geo, self.isa.vector_width
+        a buffer (one branch per tile, never per element). `isa` / `acc`: the fp32 vectors and
+        their names when the tile was computed in another precision (pattern_fp16.py)."""
+        isa, acc = isa or self.isa, acc or self.acc
+        geo, vw = self.geo, isa.vector_width
         lines = [f"float *out_t = job->out + (int64_t)o * {geo.ho * geo.wo} + (int64_t)y0 * {geo.wo} + x0;"]
         if geo.wo % geo.tile == 0:
-            return lines + [isa.store(f"out_t + {r * geo.wo + v * vw}", self.acc(r, v)) for r, v in accs]
+            return lines + [isa.store(f"out_t + {r * geo.wo + v * vw}", acc(r, v)) for r, v in accs]
         lines += [f"if (x0 + {geo.tile} <= {geo.wo}) {{"]
-        lines += [f"  {isa.store(f'out_t + {r * geo.wo + v * vw}', self.acc(r, v))}" for r, v in accs]
+        lines += [f"  {isa.store(f'out_t + {r * geo.wo + v * vw}', acc(r, v))}" for r, v in accs]
         lines += ["} else {", f"  float tail[{geo.rows * geo.tile}];"]
-        lines += [f"  {isa.store(f'tail + {r * geo.tile + v * vw}', self.acc(r, v))}" for r, v in accs]
+        lines += [f"  {isa.store(f'tail + {r * geo.tile + v * vw}', acc(r, v))}" for r, v in accs]
         lines += [
             f"  for (int r = 0; r < {geo.rows}; ++r)",
             f"    memcpy(out_t + r * {geo.wo}, tail + r * {geo.tile}, (size_t)({geo.wo} - x0) * sizeof(float));",

@@ -21,7 +21,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from patdnn.backend.common import EmitError, c_ident, float_array, layer_name
 from patdnn.backend.signature import entry_signature
 from patdnn.dialects import common
-from patdnn.isa import Isa
+from patdnn.isa import HALF_ISAS, Isa
 
 
 @dataclass(kw_only=True)
@@ -142,6 +142,16 @@ class CState(ModuleEmitter):
     scratch_floats: int = 0  # the largest per-layer scratch, allocated once at init
     slot_floats: int = 0  # the largest per-thread scratch slot (one per pool thread, at init)
     mca_regions: list | None = None  # a list: mark the pattern kernel loops for llvm-mca (patdnn.estimate)
+    precision: str = "fp32"  # fp16: pattern convolutions in the ISA's half form (pattern_isa)
+
+    @property
+    def pattern_isa(self) -> Isa:
+        """The ISA pattern convolutions are printed with: the half form under precision=fp16."""
+        if self.precision != "fp16":
+            return self.isa
+        if self.isa.name not in HALF_ISAS:
+            raise EmitError(f"precision=fp16 needs isa=neon, not isa={self.isa.name}")
+        return HALF_ISAS[self.isa.name]
 
     def reserve_scratch(self, floats: int) -> None:
         self.scratch_floats = max(self.scratch_floats, floats)

@@ -15,13 +15,14 @@ from patdnn.backend.opt_target import PrinterTarget
 from patdnn.isa import get_isa
 
 
-def emit_c(module: ModuleOp, isa: str = "neon", entry: str = "") -> str:
-    """The C source of a lowered module (see patdnn.backend.c.printer)."""
+def emit_c(module: ModuleOp, isa: str = "neon", entry: str = "", precision: str = "fp32") -> str:
+    """The C source of a lowered module (see patdnn.backend.c.printer); `precision=fp16`: the
+    pattern convolutions in the ISA's fp16 form (patdnn.isa.HALF_ISAS)."""
     try:
         target_isa = get_isa(isa)
     except ValueError as e:
         raise EmitError(str(e)) from None
-    return CEmitter(target_isa, entry=entry).emit_module(module)
+    return CEmitter(target_isa, entry=entry, precision=precision).emit_module(module)
 
 
 @dataclass(frozen=True)
@@ -33,4 +34,4 @@ class CTarget(PrinterTarget):
     """The function the model descriptor calls (default: the first function)."""
 
     def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
-        output.write(emit_c(module, self.target.isa, self.entry))
+        output.write(emit_c(module, self.target.isa, self.entry, self.target.precision))

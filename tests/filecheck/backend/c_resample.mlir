@@ -2,8 +2,8 @@
 // RUN: patdnn-opt %s -p lower-pattern-to-kernel,plan-buffers -t opencl | filecheck %s --check-prefix=CL
 // RUN: patdnn-opt %s -p lower-pattern-to-kernel | filecheck %s --check-prefix=KERNEL
 
-// Convolution variants, resampling and pooling modes: a dilated conv calls the runtime's dilated
-// kernel (its own im2col; the GEMM is the dense one's), pooling with ceil_mode / exclude_padding
+// Convolution variants, resampling and pooling modes: a dilated conv calls the dense conv with its
+// dilation (after the padding), pooling with ceil_mode / exclude_padding
 // takes PyTorch's window loop while plain pooling keeps the fast one, a transposed conv and the
 // upsamplings pass the f32 source scales PyTorch computes (C: hex literals, OpenCL: their bits as
 // integer arguments; 1/1.5 = 0x1.555556p-1 = 1059760811, (15-1)/(9-1) = 1.75 = 1071644672). A
@@ -13,7 +13,7 @@
 
 // CHECK:      conv0: 2 -> 2 channels, 9x9 -> 9x9, stride [1, 1], padding [3, 3], dilation [3, 3], none;
 // CHECK:      pdnn_shift_input_dilated(ctx, in + (int64_t)n * 162, patdnn_scratch, 2, 9, 9, 3, 1, 3, y_begin * 1 - 3, 3, 15, 9);
-// CHECK:      pdnn_conv2d_dilated(ctx, arg_x, {{.*}}, nn0_conv_w, NULL, NULL, 1, 2, 9, 9, 2, 9, 9, 3, 3, 1, 1, 2, 2, 2, 2, 1, PDNN_ACT_RELU);
+// CHECK:      pdnn_conv2d_dense(ctx, arg_x, {{.*}}, nn0_conv_w, NULL, NULL, 1, 2, 9, 9, 2, 9, 9, 3, 3, 1, 1, 2, 2, 2, 2, 1, PDNN_ACT_RELU);
 // CHECK:      pdnn_pool2d_window(ctx, {{.*}}, PDNN_POOL_AVG, 1, 2, 9, 9, 5, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1);
 // CHECK:      pdnn_pool2d(ctx, {{.*}}, PDNN_POOL_MAX, 1, 2, 9, 9, 5, 5, 3, 3, 2, 2, 1, 1);
 // CHECK:      pdnn_conv_transpose2d(ctx, {{.*}}, nn1_convt_w, NULL, 1, 2, 5, 5, 2, 10, 10, 3, 3, 2, 2, 1, 1, 1, 1, 1, PDNN_ACT_NONE);
