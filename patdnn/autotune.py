@@ -44,6 +44,7 @@ from patdnn.target import Target
 from patdnn.toolchain import host_cpu_problem
 from patdnn.tuning.log import TuningLog
 from patdnn.tuning.rules import (
+    FP16_BLOCK_CHANNELS,
     TAP_LIST_GROUP,
     LayerShape,
     Schedule,
@@ -62,21 +63,21 @@ def tune_module(module: ModuleOp, target: Target, budget: float, log: Path | str
     seconds in all; logged layers cost nothing) and returns the log's path for `tile-tune{log=}`."""
     if (problem := tuning_problem(target)) is not None:
         raise TuningError(problem)
-    tuner = Autotuner(get_isa(target.isa), target.threads, budget, log)
+    tuner = Autotuner(get_isa(target.pattern_isa), target.threads, budget, log)
     tuner.tune_all([op for op in module.walk() if isinstance(op, pattern.Conv2dOp)])
     return tuner.log.path
 
 
 def objective_of(isa: Isa) -> str:
     """How candidates of `isa` are judged: NEON by the A76 estimate, the host ISAs by timing them here."""
-    return "a76-estimate" if isa.name == "neon" else "host-time"
+    return "a76-estimate" if isa.name in ("neon", "neon_fp16") else "host-time"
 
 
 def tuning_problem(target: Target) -> str | None:
     """Why `target` cannot be tuned on this host (None: it can)."""
     if target.is_opencl:
         return f"auto-tuning applies to the C targets; it does not apply to target {target}"
-    if objective_of(get_isa(target.isa)) == "a76-estimate":
+    if objective_of(get_isa(target.pattern_isa)) == "a76-estimate":
         from patdnn.estimate import estimate_problem
 
         problem = estimate_problem()
@@ -97,9 +98,12 @@ def neighbours(sched: Schedule, shape: LayerShape, isa: Isa) -> list[Schedule]:
         if vectors < 1 or rows < 1 or rows > shape.ho or vectors * rows > limit or (vectors - 1) * vw >= shape.wo:
             continue
         result.append(_with_form(Schedule(vectors * vw, rows, 0), shape, sched.filter_group))
+    largest = FP16_BLOCK_CHANNELS if isa.elem_bytes == 2 else shape.cin  # fp16 sums <= 64 channels
     for block in (sched.channel_block * 2, sched.channel_block // 2, shape.cin):
-        if 1 <= block <= shape.cin and block != sched.channel_block:
+        if 1 <= block <= min(shape.cin, largest) and block != sched.channel_block:
             result.append(Schedule(sched.tile_x, sched.tile_y, block, sched.filter_group))
+    if isa.elem_bytes == 2:  # fp16 has PatDNN's loop form only (backend/c/pattern_fp16.py)
+        return list(dict.fromkeys(result))
     # the other loop form; in the tap-list form, half / twice the filter group
     groups = [0] if sched.filter_group else [min(TAP_LIST_GROUP, shape.cout)]
     groups += [
@@ -137,7 +141,7 @@ class Autotuner:
         with tempfile.TemporaryDirectory(prefix="patdnn-tune-") as tmp:
             layer = _Layer.of(op, Path(tmp))
             if objective == "a76-estimate":
-                timer = _LayerEstimator(layer)
+                timer = _LayerEstimator(layer, "fp16" if self.isa.elem_bytes == 2 else "fp32")
             else:
                 timer = _LayerTimer(layer, self.isa, self.threads, self.runs)
             tried = {best: timer.time(best)}
@@ -208,8 +212,8 @@ class _LayerEstimator:
     """Estimated ms of the layer with a schedule on one Cortex-A76 (patdnn.estimate), the
     objective for isa=neon (the estimate is of one core, whatever the thread count)."""
 
-    def __init__(self, layer: _Layer):
-        self.layer = layer
+    def __init__(self, layer: _Layer, precision: str = "fp32"):
+        self.layer, self.precision = layer, precision
 
     def time(self, sched: Schedule) -> float:
         from patdnn.estimate import estimate_pattern_conv
@@ -225,6 +229,7 @@ class _LayerEstimator:
             layer.padding,
             dilation=layer.dilation,
             schedule=sched,
+            precision=self.precision,
         ).ms
 
 

@@ -133,3 +133,19 @@ def test_what_cannot_be_tuned_here_says_why():
     assert "does not apply to target" in autotune.tuning_problem(Target.parse("opencl"))
     assert autotune.objective_of(get_isa("avx2")) == "host-time"
     assert autotune.objective_of(get_isa("neon")) == "a76-estimate"
+
+
+def test_fp16_neon_is_tuned_by_its_own_estimate(tmp_path):
+    """neon_fp16 (precision=fp16) candidates: the fp16 loops' estimate, PatDNN's loop form only,
+    channel blocks of at most 64, logged under their own ISA name."""
+    from patdnn.estimate import estimate_problem
+
+    if problem := estimate_problem():
+        pytest.skip(problem)
+    isa, log = get_isa("neon_fp16"), tmp_path / "fp16.json"
+    conv = _conv(_module())
+    autotune.Autotuner(isa, threads=1, budget=60, log=log).tune(conv, time.monotonic() + 60)
+    entry = json.loads(log.read_text())[layer_key(conv, isa, 1)]
+    assert entry["objective"] == "a76-estimate" and len(entry["tried"]) >= 2
+    for schedule, _ in entry["tried"]:
+        assert schedule["filter_group"] == 0 and schedule["channel_block"] <= 64 and schedule["tile_x"] % 8 == 0

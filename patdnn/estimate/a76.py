@@ -48,6 +48,11 @@ class LayerEstimate:
     extra_cycles: float = 0.0  # not overlapped: the tap-shifted input copy, im2col
     loops: dict = field(default_factory=dict)  # loop -> {cycles_per_iter, iterations, fmas, vector_loads}
     memory: dict = field(default_factory=dict)  # the model's byte counts
+    precision: str = "fp32"  # fp16: 8 lanes per FMA, twice the FLOP/cycle bound
+
+    @property
+    def flops_per_cycle(self) -> int:
+        return CORE.flops_per_cycle * (2 if self.precision == "fp16" else 1)
 
     @property
     def cycles(self) -> float:
@@ -59,7 +64,7 @@ class LayerEstimate:
 
     @property
     def fma_bound_cycles(self) -> float:
-        return self.flops / CORE.flops_per_cycle
+        return self.flops / self.flops_per_cycle
 
     @property
     def fraction_of_fma_bound(self) -> float:
@@ -95,10 +100,12 @@ def estimate_pattern_conv(
     pipeline=None,
     dilation: int = 1,
     schedule: Schedule | None = None,
+    precision: str = "fp32",
 ) -> LayerEstimate:
     """One pattern layer: its NEON code (`pipeline`, default the neon pipeline for one thread;
-    with `schedule`, that schedule instead of tile-tune's) printed with the kernel loops marked,
-    compiled for cortex-a76, each marked loop through llvm-mca, times its trips."""
+    with `schedule`, that schedule instead of tile-tune's; `precision=fp16`: the fp16 loops of
+    patdnn/backend/c/pattern_fp16.py) printed with the kernel loops marked, compiled for
+    cortex-a76, each marked loop through llvm-mca, times its trips."""
     from patdnn.backend.c.printer import CEmitter
     from patdnn.dialects.common import kernel_ids
     from patdnn.ir_builder import pattern_conv_module
@@ -120,10 +127,11 @@ def estimate_pattern_conv(
             dilation=dilation,
             schedule=None if schedule is None else schedule.as_attr(),
         )
-        run_pipeline(module, pipeline or default_pipeline(Target(isa="neon", threads=1)))
+        target = Target(isa="neon", platform="aarch64", threads=1, precision=precision)
+        run_pipeline(module, pipeline or default_pipeline(target))
         regions: list = []
         source = work / "layer.c"
-        source.write_text(CEmitter(get_isa("neon"), mca_regions=regions).emit_module(module))
+        source.write_text(CEmitter(get_isa("neon"), mca_regions=regions, precision=precision).emit_module(module))
         loops = marked_loops(compile_to_asm(source, work / "layer.s"))
         missing = [r[0] for r in regions if r[0] not in loops]
         if missing:
@@ -148,18 +156,19 @@ def estimate_pattern_conv(
         }
         compute += cycles[region] * iterations
         loads += loop.vector_loads * iterations
-    # accumulators in and out: one visit per (tile, filter, channel block), rows x vectors stores
+    # accumulators in and out: one visit per (tile, filter, channel block), the fp32 tile stored
     visits = tiles * geo.cout * geo.num_blocks
-    compute += visits * geo.rows * geo.vectors * 16 / CORE.store_bytes_per_cycle
+    compute += visits * geo.rows * geo.tile * 4 / CORE.store_bytes_per_cycle
     # memory: a tile's input rows of one channel block (k shifted planes) stay in L1 when they fit
+    eb = geo.elem_bytes  # 2 in fp16: planes and weights are half the bytes
     in_rows = (geo.rows - 1) * geo.stride[0] + geo.span  # input rows of one tile (span: dilated kernel)
-    tile_input = geo.block * geo.k * in_rows * geo.tile * 4
-    weight_bytes = kept * (entries + 1) * 4  # FKW weights + one channel index per kept kernel
+    tile_input = geo.block * geo.k * in_rows * geo.tile * eb
+    weight_bytes = kept * (entries * eb + 4)  # FKW weights + one channel index per kept kernel
     input_l2 = tiles * geo.num_blocks * tile_input if tile_input <= CORE.l1d_bytes // 2 else loads * 16
     weights_l2, weights_dram = (
         (tiles * weight_bytes, 0) if weight_bytes <= CORE.l2_bytes // 2 else (0, tiles * weight_bytes)
     )
-    shifted = geo.num_row_blocks * geo.cin * geo.k * geo.plane * 4 * geo.n
+    shifted = geo.num_row_blocks * geo.cin * geo.k * geo.plane * eb * geo.n
     raw = geo.n * geo.cin * geo.h * geo.w * 4
     out_bytes = geo.n * geo.cout * geo.ho * geo.wo * 4
     return LayerEstimate(
@@ -178,6 +187,7 @@ def estimate_pattern_conv(
             "weights_from": "L2" if weights_l2 else "DRAM",
             "shifted_input_bytes": shifted,
         },
+        precision,
     )
 
 
