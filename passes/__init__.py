@@ -3,7 +3,7 @@
 The default compilation pipeline (see patdnn/context.py `default_pipeline`):
 
     tile-tune{isa=…} → lower-pattern-to-kernel → filter-kernel-reorder{threads=…} → fkw-pack
-    → load-elim → fuse-residual-add → plan-buffers
+    → load-elim → fuse-residual-add → fuse-conv-chain (C only) → plan-buffers
 """
 
 from collections.abc import Callable
@@ -18,6 +18,7 @@ _PASSES = {
     "fkw-pack": ("fkw_pack", "FkwPackPass"),
     "load-elim": ("load_elim", "LoadElimPass"),
     "fuse-residual-add": ("fuse_residual_add", "FuseResidualAddPass"),
+    "fuse-conv-chain": ("fuse_conv_chain", "FuseConvChainPass"),
     "plan-buffers": ("plan_buffers", "PlanBuffersPass"),
 }
 

@@ -20,6 +20,7 @@ import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, UnitAttr, i64
+from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 
 from patdnn.dialects.common import round_up
@@ -33,6 +34,14 @@ def _bytes(alloc: memref.AllocOp) -> int:
     assert isinstance(mtype, MemRefType)
     size = int(np.prod(mtype.get_shape())) * 4
     return round_up(size, ALIGN)
+
+
+def _top_level(op: Operation | None, position: dict) -> Operation | None:
+    """The op of the function's body that is or holds `op` (a conv inside an nn.conv_chain reads a
+    buffer at the chain's place)."""
+    while op is not None and op not in position:
+        op = op.parent_op()
+    return op
 
 
 def plan_function(fn: func.FuncOp) -> int:
@@ -49,7 +58,7 @@ def plan_function(fn: func.FuncOp) -> int:
                 allocs.append(op)
     ranges = {}
     for alloc in allocs:
-        uses = [position[use.operation] for use in alloc.memref.uses if use.operation in position]
+        uses = [position[top] for use in alloc.memref.uses if (top := _top_level(use.operation, position)) is not None]
         ranges[alloc] = (min(uses, default=position[alloc]), max(uses, default=position[alloc]))
     placed: list[tuple[int, int, int, int]] = []  # (start, end, offset, size)
     arena = 0

@@ -80,6 +80,7 @@ def compile(  # noqa: A001 - the public name users expect
     schemes: dict | str | Path | None = None,
     autotune: float = 0,
     isa: str | None = None,
+    fuse: bool = True,
 ) -> HostModel | QemuModel | OpenCLModel:
     """Compiles an (eval-mode, pattern-pruned) torch module — or an ONNX model: an onnx.ModelProto
     or the path of an .onnx file, whose symbolic dims (a dynamic batch) take `example_input`'s
@@ -92,7 +93,8 @@ def compile(  # noqa: A001 - the public name users expect
     conv name. `schemes` is a pruning plan, {layer name: Scheme} or a plan file (.json, or .lr with
     `prune` lines): block schemes compile to block-sparse kernels, see patdnn.frontend.to_ir.
     `autotune`: seconds to spend tuning tile schedules (0: the rule's schedules): timed on this
-    host, or for isa=neon estimated on a Cortex-A76 (patdnn.autotune).
+    host, or for isa=neon estimated on a Cortex-A76 (patdnn.autotune). `fuse=False` runs
+    [1x1] -> depthwise -> [1x1] conv chains as separate ops (no fuse-conv-chain; the ablation).
     The module is traced in eval mode; its training flags and weights are left as they were.
     `example_input`: a float32 torch tensor (or numpy array), 4-d NCHW or 2-d NxK.
     The returned model is called like the module: `model(x) -> torch.Tensor`; a numpy array x gives a
@@ -117,7 +119,7 @@ def compile(  # noqa: A001 - the public name users expect
         from patdnn.autotune import tune_module
 
         log = tune_module(ir, target, autotune)
-    pipeline = default_pipeline(target, log)
+    pipeline = default_pipeline(target, log, fuse)
     if target.platform == "aarch64":
         return QemuModel(build_module(ir, outdir, target, pipeline), target.threads)
     library = build_host_library(ir, outdir, target, pipeline)

@@ -6,8 +6,8 @@ thread count) is formatted into a string and parsed back; `pipeline_text` gives 
 of `patdnn-opt` for people and docs. The passes, in order (each in passes/, one per file):
 
     C:       tile-tune{isa threads [log]} → lower-pattern-to-kernel → filter-kernel-reorder{threads}
-             → fkw-pack → load-elim → fuse-residual-add → plan-buffers
-    OpenCL:  the same without tile-tune: work-item tiles are the OpenCL target's options, and
+             → fkw-pack → load-elim → fuse-residual-add → fuse-conv-chain → plan-buffers
+    OpenCL:  the same without tile-tune and fuse-conv-chain (its kernels run the chains unfused): work-item tiles are the OpenCL target's options, and
              filter-kernel-reorder only puts filters with similar segment loops next to each other,
              so neighbouring work-groups (one filter each) run alike.
 """
@@ -30,9 +30,10 @@ def _pass(name: str, **options) -> ModulePass:
     return get_all_passes()[name]()(**options)
 
 
-def default_pipeline(target: Target, tuning_log: Path | str | None = None) -> tuple[ModulePass, ...]:
+def default_pipeline(target: Target, tuning_log: Path | str | None = None, fuse: bool = True) -> tuple[ModulePass, ...]:
     """The optimising pipeline for `target`; `tuning_log`: the auto-tuner's log, from which
-    tile-tune takes the schedules of the layers it holds (the others get the rule's)."""
+    tile-tune takes the schedules of the layers it holds (the others get the rule's); `fuse`:
+    whether conv chains are fused (fuse-conv-chain; C targets only — OpenCL runs them unfused)."""
     schedule: tuple[ModulePass, ...] = ()
     reorder: dict[str, int] = {}
     if not target.is_opencl:
@@ -46,6 +47,7 @@ def default_pipeline(target: Target, tuning_log: Path | str | None = None) -> tu
         _pass("fkw-pack"),
         _pass("load-elim"),
         _pass("fuse-residual-add"),
+        *((_pass("fuse-conv-chain"),) if fuse and not target.is_opencl else ()),
         _pass("plan-buffers"),
     )
 

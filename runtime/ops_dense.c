@@ -198,7 +198,8 @@ static void gemm_pack_tail(const gemm_job *g, int k0, int kc, int j0, int nr, fl
 static void gemm_items(void *arg, int64_t begin, int64_t end) {
   const gemm_job *g = (const gemm_job *)arg;
   const int mblocks = (g->m + GEMM_MR - 1) / GEMM_MR;
-  float *pack = (float *)pdnn_alloc((size_t)GEMM_KC * GEMM_NR * sizeof(float));
+  /* the pixel tail's panel: on the stack, so the many small GEMMs of a fused chain allocate nothing */
+  float pack[GEMM_KC * GEMM_NR] __attribute__((aligned(64)));
   for (int64_t item = begin; item < end; item++) {
     const int pc = (int)(item / g->mgroups), mg = (int)(item % g->mgroups);
     const int p0 = pc * GEMM_PCHUNK, p1 = PDNN_MIN(g->p, p0 + GEMM_PCHUNK);
@@ -221,7 +222,6 @@ static void gemm_items(void *arg, int64_t begin, int64_t end) {
       }
     }
   }
-  pdnn_free(pack);
 }
 
 void pdnn_gemm(pdnn_ctx *ctx, int m, int p, int k, const float *a, int64_t lda, const float *b, int64_t ldb,
@@ -287,7 +287,8 @@ static void im2col_rows(void *arg, int64_t begin, int64_t end) {
 typedef struct {
   const float *in, *w, *bias, *res;
   float *out;
-  int c, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, act;
+  int c, act;
+  pdnn_dw_shape shape;
 } dw_job;
 
 /* The 3x3 window whose top-left tap is at index i of rows r0, r1, r2: b + its 9 products, fused in
@@ -308,62 +309,143 @@ static inline __attribute__((always_inline)) float window3x3(const float *w, con
   return acc;
 }
 
-/* Depthwise: one (image, channel) plane per item. The plane is copied into a zero-padded
- * scratch so every tap is an unconditional load; output rows accumulate in a row buffer. The 3x3
- * loops read adjacent taps (dilation 1 only); the general loop reads taps dh rows / dw columns apart. */
-static void depthwise_planes(void *arg, int64_t begin, int64_t end) {
-  const dw_job *j = (const dw_job *)arg;
-  const int hp = j->h + 2 * j->ph, wp = j->wd + 2 * j->pw;
-  /* room for the last tap of the last output column: (wo-1)*sw + (kw-1)*dw < wp holds by construction */
-  float *pad = (float *)pdnn_alloc((size_t)hp * wp * sizeof(float));
-  const int win3x3 = j->kh == 3 && j->kw == 3 && j->dh == 1 && j->dw == 1; /* window3x3's taps */
-  const int flat3x3 = win3x3 && j->sh == 1 && j->sw == 1 && j->wo < 32;
-  float *flat = flat3x3 ? (float *)pdnn_alloc((size_t)j->ho * wp * sizeof(float)) : NULL;
-  for (int64_t item = begin; item < end; item++) {
-    const int c = (int)(item % j->c);
-    const float *src = j->in + item * j->h * j->wd;
-    float *dst = j->out + item * j->ho * j->wo;
-    const float *w = j->w + (int64_t)c * j->kh * j->kw;
-    const float b = j->bias ? j->bias[c] : 0.0f;
-    for (int y = 0; y < j->h; y++)
-      memcpy(pad + (int64_t)(y + j->ph) * wp + j->pw, src + (int64_t)y * j->wd, (size_t)j->wd * sizeof(float));
-    if (flat3x3) {
-      /* Stride 1, narrow planes: output (oy, x) is the 3x3 window at pad[oy * wp + x], so the whole
-       * plane is one long loop over i = oy * wp + x (the wp - wo columns between rows are computed
-       * and dropped): full vectors for 7- to 28-wide planes, where a loop per row hardly
-       * vectorises (one Zen 5 core: 960 @7x7 0.164 -> 0.071 ms, 576 @14x14 0.214 -> 0.136, 192 @28x28
-       * 0.137 -> 0.120; at 56 and wider the row loop is faster). Same taps, same order. */
-      const int n = (j->ho - 1) * wp + j->wo;
-      for (int i = 0; i < n; i++) flat[i] = window3x3(w, pad, pad + wp, pad + 2 * wp, i, b);
-      for (int oy = 0; oy < j->ho; oy++) {
-        float *o = dst + (int64_t)oy * j->wo;
-        memcpy(o, flat + (int64_t)oy * wp, (size_t)j->wo * sizeof(float));
-        pdnn_finish_row(o, j->res ? j->res + (o - j->out) : NULL, j->wo, j->act);
-      }
-      continue;
+/* One padded input row of a depthwise band: wp floats, zero outside [pw, pw + wd). Spelled as loops
+ * (not memset/memcpy: 7- to 28-wide rows are shorter than a libc call's overhead); the attribute
+ * keeps GCC from turning them back into such calls. */
+static inline void pad_row(float *restrict d,
+                                                                                         const float *restrict src,
+                                                                                         int wd, int pw, int wp) {
+  for (int x = 0; x < pw; x++) d[x] = 0.0f;
+  if (src)
+    for (int x = 0; x < wd; x++) d[pw + x] = src[x];
+  else
+    for (int x = 0; x < wd; x++) d[pw + x] = 0.0f;
+  for (int x = pw + wd; x < wp; x++) d[x] = 0.0f;
+}
+
+/* d[i] = src[2i + off] where that column is inside [0, wd), else 0, for i < n (src NULL: all 0). */
+static inline void every_other(float *restrict d,
+                                                                                            const float *restrict src,
+                                                                                            int off, int wd, int n) {
+  int i0 = off >= 0 ? 0 : (1 - off) / 2, i1 = wd - 1 - off >= 0 ? (wd - 1 - off) / 2 + 1 : 0;
+  if (!src) i0 = i1 = 0;
+  i0 = PDNN_MIN(i0, n);
+  i1 = PDNN_MAX(i0, PDNN_MIN(i1, n));
+  for (int i = 0; i < i0; i++) d[i] = 0.0f;
+  const float *restrict s = src + off; /* literal stride 2: vectorised with permutes */
+  for (int i = i0; i < i1; i++) d[i] = s[2 * i];
+  for (int i = i1; i < n; i++) d[i] = 0.0f;
+}
+
+/* Stride-2 3x3 depthwise rows through the four phase planes of the padded input: plane (ry, rx)
+ * row k, column x holds padded[2k + ry][2x + rx], wq = wo + 1 columns. Output (oy, x) reads planes
+ * (0,0) (0,1) (0,0)+1 | (1,0) (1,1) (1,0)+1 | the (0,*) ones a row down: every tap is a unit-stride
+ * load at flat index oy * wq + x, so the whole band is one vectorised loop (1/wq of it dropped)
+ * instead of strided gathers on rows often narrower than a vector (576 @14 -> 7, 96 @112 -> 56).
+ * The same taps, in window3x3's order. */
+static void depthwise_3x3s2_phases(const pdnn_dw_shape *s, const float *w, float b, const float *src, int iy0, int top,
+                                   int nrows, float *pad, float *flat, float *dst) {
+  const int wo = s->wo, wq = wo + 1;
+  const int64_t plane = (int64_t)(nrows + 1) * wq;
+  float *ee = pad, *eo = pad + plane, *oe = pad + 2 * plane, *oo = pad + 3 * plane;
+  for (int k = 0; k <= nrows; k++)
+    for (int ry = 0; ry < 2 && (ry == 0 || k < nrows); ry++) {
+      const int iy = top + 2 * k + ry;
+      const float *row = iy < 0 || iy >= s->h ? NULL : src + (int64_t)(iy - iy0) * s->wd;
+      every_other((ry ? oe : ee) + (int64_t)k * wq, row, -s->pw, s->wd, wq);
+      every_other((ry ? oo : eo) + (int64_t)k * wq, row, 1 - s->pw, s->wd, wq);
     }
-    for (int oy = 0; oy < j->ho; oy++) {
-      float *restrict o = dst + (int64_t)oy * j->wo;
-      const float *r = pad + (int64_t)oy * j->sh * wp;
-      const int wo = j->wo;
-      if (win3x3 && j->sw == 1) {
+  const int n = (nrows - 1) * wq + wo;
+  for (int i = 0; i < n; i++) {
+    float acc = b;
+    acc = PDNN_FMA(w[0], ee[i], acc);
+    acc = PDNN_FMA(w[1], eo[i], acc);
+    acc = PDNN_FMA(w[2], ee[i + 1], acc);
+    acc = PDNN_FMA(w[3], oe[i], acc);
+    acc = PDNN_FMA(w[4], oo[i], acc);
+    acc = PDNN_FMA(w[5], oe[i + 1], acc);
+    acc = PDNN_FMA(w[6], ee[i + wq], acc);
+    acc = PDNN_FMA(w[7], eo[i + wq], acc);
+    acc = PDNN_FMA(w[8], ee[i + wq + 1], acc);
+    flat[i] = acc;
+  }
+  for (int oy = 0; oy < nrows; oy++)
+    for (int x = 0; x < wo; x++) dst[(int64_t)oy * wo + x] = flat[(int64_t)oy * wq + x];
+}
+
+/* Depthwise output rows [oy0, oy1) of one channel (pdnn_internal.h). The rows they read are copied
+ * into the zero-padded scratch `pad` so every tap is an unconditional load (the scratch is written
+ * whole each call, so it may be shared with other kernels). The 3x3 loops (dilation 1) read
+ * adjacent taps, the general loop taps dh rows / dw columns apart; every path sums the taps in
+ * row-major order from the bias (window3x3), so all give the same bits. The band's rows are
+ * contiguous in dst: the residual and the activation run once over all of them. */
+void pdnn_depthwise_rows(const pdnn_dw_shape *s, const float *w, float b, const float *src, int iy0, int oy0, int oy1,
+                         float *pad, float *flat, float *dst, const float *res, int act) {
+  const int wp = s->wd + 2 * s->pw, nrows = oy1 - oy0, top = oy0 * s->sh - s->ph, wo = s->wo;
+  /* rows of pad: the taps of nrows output rows; (wo-1)*sw + (kw-1)*dw < wp holds by construction */
+  const int prows = (nrows - 1) * s->sh + (s->kh - 1) * s->dh + 1;
+  const int win3x3 = s->kh == 3 && s->kw == 3 && s->dh == 1 && s->dw == 1; /* window3x3's taps */
+  if (win3x3 && s->sh == 2 && s->sw == 2 && flat) {
+    depthwise_3x3s2_phases(s, w, b, src, iy0, top, nrows, pad, flat, dst);
+    pdnn_finish_row(dst, res, (int64_t)nrows * wo, act);
+    return;
+  }
+  for (int r = 0; r < prows; r++) {
+    const int iy = top + r;
+    pad_row(pad + (int64_t)r * wp, iy < 0 || iy >= s->h ? NULL : src + (int64_t)(iy - iy0) * s->wd, s->wd, s->pw, wp);
+  }
+  if (win3x3 && s->sh == 1 && s->sw == 1 && wo < 32 && flat) {
+    /* Stride 1, narrow planes: output (oy, x) is the 3x3 window at pad[oy * wp + x], so the whole
+     * band is one long loop over i = oy * wp + x (the wp - wo columns between rows are computed
+     * and dropped): full vectors for 7- to 28-wide planes, where a loop per row hardly
+     * vectorises (one Zen 5 core: 960 @7x7 0.164 -> 0.071 ms, 576 @14x14 0.214 -> 0.136, 192 @28x28
+     * 0.137 -> 0.120; at 56 and wider the row loop is faster). */
+    const int n = (nrows - 1) * wp + wo;
+    for (int i = 0; i < n; i++) flat[i] = window3x3(w, pad, pad + wp, pad + 2 * wp, i, b);
+    for (int oy = 0; oy < nrows; oy++)
+      for (int x = 0; x < wo; x++) dst[(int64_t)oy * wo + x] = flat[(int64_t)oy * wp + x];
+  } else {
+    for (int oy = 0; oy < nrows; oy++) {
+      float *restrict o = dst + (int64_t)oy * wo;
+      const float *r = pad + (int64_t)oy * s->sh * wp;
+      if (win3x3 && s->sw == 1) {
         for (int x = 0; x < wo; x++) o[x] = window3x3(w, r, r + wp, r + 2 * wp, x, b);
-      } else if (win3x3 && j->sw == 2) {
-        for (int x = 0; x < wo; x++) o[x] = window3x3(w, r, r + wp, r + 2 * wp, 2 * (int64_t)x, b);
       } else {
         for (int x = 0; x < wo; x++) o[x] = b;
-        for (int ky = 0; ky < j->kh; ky++) {
-          const float *ry = r + (int64_t)ky * j->dh * wp;
-          for (int kx = 0; kx < j->kw; kx++) {
-            const float wv = w[ky * j->kw + kx];
-            const float *rx = ry + (int64_t)kx * j->dw;
-            const int sw = j->sw;
+        for (int ky = 0; ky < s->kh; ky++) {
+          const float *ry = r + (int64_t)ky * s->dh * wp;
+          for (int kx = 0; kx < s->kw; kx++) {
+            const float wv = w[ky * s->kw + kx];
+            const float *rx = ry + (int64_t)kx * s->dw;
+            const int sw = s->sw;
             for (int x = 0; x < wo; x++) o[x] = PDNN_FMA(wv, rx[x * sw], o[x]);
           }
         }
       }
-      pdnn_finish_row(o, j->res ? j->res + (o - j->out) : NULL, wo, j->act);
     }
+  }
+  pdnn_finish_row(dst, res, (int64_t)nrows * wo, act);
+}
+
+size_t pdnn_depthwise_pad_floats(const pdnn_dw_shape *s, int nrows) {
+  const size_t rows = (size_t)((nrows - 1) * s->sh + (s->kh - 1) * s->dh + 1) * (size_t)(s->wd + 2 * s->pw);
+  const size_t phases = 4 * (size_t)(nrows + 1) * (size_t)(s->wo + 1); /* depthwise_3x3s2_phases */
+  return rows > phases ? rows : phases;
+}
+
+/* Depthwise: one (image, channel) plane per item, all its output rows at once. */
+static void depthwise_planes(void *arg, int64_t begin, int64_t end) {
+  const dw_job *j = (const dw_job *)arg;
+  const pdnn_dw_shape *s = &j->shape;
+  float *pad = (float *)pdnn_alloc(pdnn_depthwise_pad_floats(s, s->ho) * sizeof(float));
+  float *flat = (float *)pdnn_alloc((size_t)s->ho * (s->wd + 2 * s->pw) * sizeof(float));
+  for (int64_t item = begin; item < end; item++) {
+    const int c = (int)(item % j->c);
+    const float *src = j->in + item * s->h * s->wd;
+    float *dst = j->out + item * s->ho * s->wo;
+    const float *res = j->res ? j->res + (dst - j->out) : NULL;
+    pdnn_depthwise_rows(s, j->w + (int64_t)c * s->kh * s->kw, j->bias ? j->bias[c] : 0.0f, src, 0, 0, s->ho, pad, flat,
+                        dst, res, j->act);
   }
   pdnn_free(flat);
   pdnn_free(pad);
@@ -411,7 +493,7 @@ void pdnn_conv2d_dense(pdnn_ctx *ctx, const float *in, float *out, const float *
                        const float *residual, int n, int cin, int h, int wd, int cout, int ho, int wo, int kh, int kw,
                        int sh, int sw, int ph, int pw, int dh, int dw, int groups, int act) {
   if (groups == cin && cout == cin && groups > 1) {
-    dw_job job = {in, w, bias, residual, out, cin, h, wd, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw, act};
+    dw_job job = {in, w, bias, residual, out, cin, act, {h, wd, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw}};
     pdnn_parallel_for(ctx, (int64_t)n * cin, depthwise_planes, &job);
     return;
   }

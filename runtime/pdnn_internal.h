@@ -30,4 +30,19 @@ void pdnn_act_row(float *restrict v, int64_t n, int act);
 /* The end of an output row: + residual (unless NULL), then the activation (ops_dense.c). */
 void pdnn_finish_row(float *restrict v, const float *restrict residual, int64_t n, int act);
 
+/* The geometry of a depthwise convolution's plane: input h x wd, output ho x wo, kernel kh x kw,
+ * stride, padding, dilation. */
+typedef struct {
+  int h, wd, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw;
+} pdnn_dw_shape;
+/* Output rows [oy0, oy1) of one depthwise channel (ops_dense.c): out = act(b + taps of w [+ res]).
+ * src holds the plane's input rows from row iy0 on (wd floats apart): every row the band reads
+ * that lies inside the input (rows oy0*sh - ph ... (oy1-1)*sh - ph + (kh-1)*dh). dst and res
+ * (NULL: none) point at output row oy0, rows wo apart. pad: pdnn_depthwise_pad_floats(s, oy1 - oy0)
+ * floats of scratch, written whole; flat: (oy1 - oy0) * (wd + 2*pw) floats (the narrow stride-1
+ * 3x3 loop), or NULL. The same bits whatever the band. */
+void pdnn_depthwise_rows(const pdnn_dw_shape *s, const float *w, float b, const float *src, int iy0, int oy0, int oy1,
+                         float *pad, float *flat, float *dst, const float *res, int act);
+size_t pdnn_depthwise_pad_floats(const pdnn_dw_shape *s, int nrows);
+
 #endif /* PDNN_INTERNAL_H */

@@ -88,6 +88,22 @@ class HostModel:
             self._desc.run(self._ctx, ctypes.cast(ins, ctypes.c_void_p), ctypes.cast(outs, ctypes.c_void_p))
         return y
 
+    def layer_times(self) -> dict[str, float]:
+        """Milliseconds per op of the last run, in run order, keyed by layer name (a fused conv
+        chain: its layers joined by `+`; an op without a layer: its op name and index). Ops of
+        one layer (a conv and its reshape) are summed. Empty for a library without the table."""
+        try:
+            count = ctypes.c_int.in_dll(self._lib, "patdnn_profile_count").value
+        except ValueError:
+            return {}
+        times = (ctypes.c_double * max(count, 1)).in_dll(self._lib, "patdnn_profile_ms")
+        labels = (ctypes.c_char_p * max(count, 1)).in_dll(self._lib, "patdnn_profile_labels")
+        result: dict[str, float] = {}
+        for i in range(count):
+            label = labels[i].decode()
+            result[label] = result.get(label, 0.0) + times[i]
+        return result
+
     def __call__(self, x):
         """`model(x)` as the compiled module would be called: a torch.Tensor x gives a torch.Tensor,
         a numpy array a numpy array (patdnn.runners.inputs)."""

@@ -32,7 +32,9 @@ Every target runs the pipeline of patdnn.pipeline.default_pipeline (`--print-pip
 it): for C, tile-tune (rule-based per-layer schedules, or the ones --autotune found: timed on this
 host, or for isa=neon estimated on a Cortex-A76 with llvm-mca),
 lower-pattern-to-kernel, filter-kernel-reorder (balanced for the threads), fkw-pack, load-elim,
-fuse-residual-add, plan-buffers; OpenCL runs the same without tile-tune.
+fuse-residual-add, fuse-conv-chain (MobileNet's [1x1] -> depthwise -> [1x1] chains as one banded
+kernel; --no-fuse leaves it out), plan-buffers; OpenCL runs the same without tile-tune and
+fuse-conv-chain.
 
 OUTDIR receives model.mlir (the imported IR), model.weights (all weights, sha256-checked at run
 time; an .mlir or .lr MODEL's blob is checked now and copied), model.c; with --emit mlir or
@@ -189,6 +191,7 @@ def compile_to(
     tune_budget: int = 60,
     schemes: Path | None = None,
     input_shape: tuple[int, ...] | None = None,
+    fuse: bool = True,
 ) -> list[Path]:
     from xdsl.dialects.builtin import IntegerAttr
 
@@ -211,7 +214,7 @@ def compile_to(
         from patdnn.autotune import tune_module
 
         log = tune_module(module, target, tune_budget)
-    pipeline = default_pipeline(target, log)
+    pipeline = default_pipeline(target, log, fuse)
     if emit == "package":  # a folder for an app's CMake / Android NDK build (patdnn/package.py)
         from patdnn.package import package_name, write_package
 
@@ -309,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="auto-tuning time budget for the whole model (default: 60)",
     )
+    parser.add_argument(
+        "--no-fuse",
+        action="store_true",
+        help="run [1x1] -> depthwise -> [1x1] conv chains as separate ops (no fuse-conv-chain: the ablation)",
+    )
     parser.add_argument("--emit", default="c", choices=EMITS, help="what to stop at (default: c)")
     parser.add_argument(
         "--build",
@@ -346,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.print_pipeline:
         from patdnn.pipeline import default_pipeline, pipeline_text
 
-        print(pipeline_text(default_pipeline(target)))
+        print(pipeline_text(default_pipeline(target, fuse=not args.no_fuse)))
         return 0
     if args.model is None or args.output is None:
         parser.error("MODEL and -o OUTDIR are required (unless --print-pipeline)")
@@ -379,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.tune_budget,
                 args.schemes,
                 args.input_shape,
+                not args.no_fuse,
             )
         for path in written:
             print(path)

@@ -19,6 +19,7 @@ from patdnn.backend.c.state import CState
 from patdnn.backend.common import EmitError, lookup
 from patdnn.dialects import common, nn
 from patdnn.dialects.nn_binary import binary_geometry
+from patdnn.dialects.nn_chain import chain_parts, chain_slot_floats
 from patdnn.dialects.nn_layout import reduced_permutation, shuffle_view, split_dims
 from patdnn.dialects.nn_prelu import prelu_geometry
 
@@ -50,6 +51,34 @@ def _conv(emitter: CState, op: nn.Conv2dOp, name: Name) -> str:
     io = (name(op.input), name(op.output), w, b, residual)
     window = (kh, kw, sh, sw, ph, pw, *common.dilation_of(op), groups)
     return _call("pdnn_conv2d_dense", *io, n, cin, h, wd, cout, ho, wo, *window, c_act(op.activation))
+
+
+def _conv_chain(emitter: CState, op: nn.ConvChainOp, name: Name) -> str:
+    """One pdnn_conv_chain call (runtime/ops_chain.c); its weights are packed channels-last at init,
+    and its bands' intermediate values live in a per-thread slot of the model's scratch."""
+    parts = chain_parts(op)
+    weights, acts = [], []  # per conv of expand, depthwise, project: (weights, bias), activation
+    for conv in parts:
+        weights += emitter.declare_layer_weights(conv, "conv") if conv is not None else ("NULL", "NULL")
+        acts.append(c_act(conv.activation) if conv is not None else 0)
+    dw, last = parts.depthwise, parts.project or parts.depthwise
+    n, cin, h, wd = common.shape_of(op.input)
+    _, cout, ho, wo = common.shape_of(op.output)
+    cmid = common.shape_of(dw.output)[1]
+    (kh, kw), stride, padding = common.pair(dw.kernel), common.pair(dw.stride), common.pair(dw.padding)
+    packed = f"{emitter.layer_symbol(op, 'chain', group='nn')}_packed"
+    emitter.out.append(f"static pdnn_chain_weights *{packed};")
+    emitter.init_lines.append(
+        f"if (!{packed}) {packed} = pdnn_conv_chain_pack({', '.join(weights)}, {cin}, {cmid}, {cout}, {kh}, {kw});"
+    )
+    rows = op.rows.value.data
+    slot = chain_slot_floats(parts, rows)
+    emitter.reserve_thread_slot(slot)
+    residual = name(last.residual) if last.residual is not None else "NULL"
+    window = (kh, kw, *stride, *padding, *common.dilation_of(dw))
+    io = (packed, name(op.input), name(op.output), residual, *acts)
+    scratch = ("patdnn_scratch", "patdnn_scratch_slots", slot)
+    return _call("pdnn_conv_chain", *io, n, h, wd, ho, wo, *window, rows, *scratch)
 
 
 def _pool(emitter: CState, op: nn.Pool2dOp, name: Name) -> str:
@@ -229,6 +258,7 @@ def _constant(emitter: CState, op: nn.ConstantOp, name: Name) -> str:
 
 NN_HANDLERS: dict[type[Operation], Callable[[CState, Operation, Name], str]] = {
     nn.Conv2dOp: _conv,
+    nn.ConvChainOp: _conv_chain,
     nn.Pool2dOp: _pool,
     nn.ConvTranspose2dOp: _conv_transpose,
     nn.Upsample2dOp: _upsample,

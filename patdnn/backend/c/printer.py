@@ -16,7 +16,7 @@ function, so the runtime's runner and the Python API can call it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from xdsl.dialects import func, memref
@@ -27,12 +27,27 @@ from patdnn.backend.c import block as c_block
 from patdnn.backend.c import nn as c_nn
 from patdnn.backend.c.pattern import emit_pattern_conv
 from patdnn.backend.c.state import CState
-from patdnn.backend.common import EmitError, c_ident, dispatch
+from patdnn.backend.common import EmitError, c_ident, dispatch, layer_name
 from patdnn.dialects import block, kernel, nn
+
+
+def profile_label(op: Operation, slot: int) -> str:
+    """What the profile calls `op`: its layer (torch module) name, the layers of a conv chain
+    joined by `+`, else the op's name and its slot."""
+    ops = [inner for inner in op.walk() if layer_name(inner) is not None]
+    if ops:
+        return "+".join(layer_name(inner) for inner in ops)
+    return f"{op.name}#{slot}"
+
+
+def c_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 @dataclass
 class CEmitter(CState):
+    profile_labels: list[str] = field(default_factory=list)
+
     # -- entry point --------------------------------------------------------------------
     def emit_module(self, module: ModuleOp) -> str:
         self.out += [
@@ -45,10 +60,12 @@ class CEmitter(CState):
             "typedef struct { const float *in; float *out; float *psum; int y_begin, y_end; } pdnn_conv_job;",
             "static float *patdnn_scratch; /* tap-shifted inputs and partial sums, sized at init */",
             "static int patdnn_scratch_slots; /* per-thread slots it holds (see reserve_thread_slot) */",
+            "extern double patdnn_profile_ms[]; /* each op's time in the last run (profile_labels) */",
             "",
         ]
         for op in module.ops:
             self.print(op)
+        self.emit_profile_table()
         if self.scratch_floats or self.slot_floats:  # grows when a context with more threads loads the model
             self.init_lines.append(
                 "patdnn_scratch = pdnn_scratch_for(ctx, patdnn_scratch, &patdnn_scratch_slots, "
@@ -86,7 +103,7 @@ class CEmitter(CState):
             name = f"arg_{c_ident(arg.name_hint or str(index))}"  # never clashes with ctx or C keywords
             self.value_names[arg] = name
             params.append(f"float *{name}")
-        calls = [self.print(inner) for inner in op.body.block.ops if not isinstance(inner, func.ReturnOp)]
+        calls = [self.timed(inner, self.print(inner)) for inner in op.body.block.ops if not isinstance(inner, func.ReturnOp)]
         fname = c_ident(op.sym_name.data)
         arena_lines = []
         arena = op.attributes.get("patdnn.arena_bytes")
@@ -99,6 +116,26 @@ class CEmitter(CState):
             f"void {fname}(pdnn_ctx *ctx, {', '.join(params)}) {{",
             *[f"  {c}" for c in arena_lines + calls],
             "}",
+            "",
+        ]
+
+    # -- the per-op profile (HostModel.layer_times) ------------------------------------------
+    def timed(self, op: Operation, statement: str | None) -> str | None:
+        """`statement` timed into its slot of patdnn_profile_ms (allocs and comments are not:
+        they run nothing). Two clock reads per op: ~40 ns, nothing next to a layer."""
+        if statement is None or isinstance(op, memref.AllocOp) or statement.startswith("/*"):
+            return statement
+        slot = len(self.profile_labels)
+        self.profile_labels.append(profile_label(op, slot))
+        return f"{{ const double t0 = pdnn_now(); {statement} patdnn_profile_ms[{slot}] = 1e3 * (pdnn_now() - t0); }}"
+
+    def emit_profile_table(self) -> None:
+        labels = ", ".join(f'"{c_string(label)}"' for label in self.profile_labels) or '""'
+        count = len(self.profile_labels)
+        self.out += [
+            f"double patdnn_profile_ms[{max(count, 1)}];",
+            f"const char *const patdnn_profile_labels[{max(count, 1)}] = {{{labels}}};",
+            f"const int patdnn_profile_count = {count};",
             "",
         ]
 

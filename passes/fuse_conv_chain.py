@@ -1,0 +1,146 @@
+"""`fuse-conv-chain`: runs [1x1 expand] → depthwise → [1x1 project] as one tiled kernel.
+
+    %e = memref.alloc()                          nn.conv_chain ins(%x) outs(%y) rows 2 {
+    nn.conv2d ins(%x) outs(%e) 1x1 relu6           %e = memref.alloc()
+    %d = memref.alloc()                    →        nn.conv2d ins(%x) outs(%e) 1x1 relu6
+    nn.conv2d ins(%e) outs(%d) dw 3x3 relu6          %d = memref.alloc()
+    nn.conv2d ins(%d, %r) outs(%y) 1x1 none          nn.conv2d ins(%e) outs(%d) dw 3x3 relu6
+                                                     nn.conv2d ins(%d, %r) outs(%y) 1x1 none
+                                                   }
+
+The cross-layer fusion of DNNFusion (Niu et al., PLDI'21) for the chains MobileNet-style nets are
+made of (the inverted residual; either 1x1 may be absent: MobileNet-V2's first block has no expand,
+blocks with squeeze-excitation end at the depthwise). Unfused, the expanded tensor (96 x 112 x 112
+floats, 4.8 MB, in MobileNet-V2's second block) is written to memory by the expand and read back by
+the depthwise, whose output makes the same trip to the project. Fused, the backend computes the
+chain in bands of output rows, each band's expanded rows and depthwise output held in a per-thread
+slot that stays in L2 (runtime/ops_chain.c; the same bits). plan-buffers then places no arena
+space for them: the peak activation memory can only go down.
+
+A chain is fused when its three (or two) convs are consecutive ops (allocs between them aside),
+each intermediate tensor is an alloc that only its writer and its reader use, only the last conv has
+a residual, and its largest intermediate tensor per image is at least `min_kib` KiB (below, it fits
+in L2 between the ops anyway, and the unfused ops split their work across threads more evenly).
+`rows` (output rows per band) is the largest whose slot fits in `budget_kib` KiB. Leave the pass
+out of the pipeline (`patdnnc --no-fuse`, `patdnn.compile(fuse=False)`) for the ablation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Block, Operation, Region
+from xdsl.passes import ModulePass
+
+from patdnn.dialects import nn
+from patdnn.dialects.nn_chain import ChainParts, chain_slot_floats, is_depthwise, is_pointwise
+
+
+def _sole_partner(conv: nn.Conv2dOp, buffer, want_writer: bool) -> nn.Conv2dOp | None:
+    """The other conv using `buffer` (an alloc used by `conv` and exactly one more conv, a 1x1
+    without residual when it writes `buffer`): its writer when `want_writer`, else its reader."""
+    if not isinstance(buffer.owner, memref.AllocOp):
+        return None
+    others = {use.operation for use in buffer.uses} - {conv}
+    if len(others) != 1:
+        return None
+    other = next(iter(others))
+    if not isinstance(other, nn.Conv2dOp) or not is_pointwise(other):
+        return None
+    if want_writer:
+        return other if other.output == buffer and other.input != buffer and other.residual is None else None
+    return other if other.input == buffer and other.output != buffer and other.residual != buffer else None
+
+
+def _consecutive(ops: list[Operation]) -> bool:
+    """Whether only memref.allocs lie between the ops (in block order)."""
+    op = ops[0].next_op
+    for nxt in ops[1:]:
+        while op is not nxt:
+            if op is None or not isinstance(op, memref.AllocOp):
+                return False
+            op = op.next_op
+        op = op.next_op
+    return True
+
+
+def find_chain(depthwise: nn.Conv2dOp) -> ChainParts | None:
+    """The chain around `depthwise` that fuse-conv-chain may fuse, or None."""
+    if not is_depthwise(depthwise):
+        return None
+    expand = _sole_partner(depthwise, depthwise.input, want_writer=True)
+    project = _sole_partner(depthwise, depthwise.output, want_writer=False) if depthwise.residual is None else None
+    if expand is None and project is None:
+        return None
+    parts = ChainParts(expand, depthwise, project)
+    if not _consecutive([c for c in parts if c is not None]):
+        return None
+    return parts
+
+
+def _intermediate_bytes(parts: ChainParts) -> int:
+    """Bytes per image of the largest tensor the fusion keeps out of memory."""
+    buffers = [parts.depthwise.input] * (parts.expand is not None) + [parts.depthwise.output] * (parts.project is not None)
+    return max(4 * c * h * w for (_, c, h, w) in (b.type.get_shape() for b in buffers))
+
+
+def band_rows(parts: ChainParts, budget_bytes: int) -> int:
+    """The most output rows per band whose slot fits `budget_bytes` (at least 1)."""
+    ho = parts.depthwise.output.type.get_shape()[2]
+    rows = 1
+    while rows < ho and 4 * chain_slot_floats(parts, rows + 1) <= budget_bytes:
+        rows += 1
+    return rows
+
+
+def fuse_chain(parts: ChainParts, rows: int) -> nn.ConvChainOp:
+    """An nn.conv_chain holding the chain's convs, each intermediate alloc before its writer (all
+    detached from their block; the caller inserts the chain where the last conv was)."""
+    chain = [c for c in parts if c is not None]
+    body = Block()
+    for i, conv in enumerate(chain):
+        moved = [conv.output.owner, conv] if i + 1 < len(chain) else [conv]
+        for op in moved:
+            op.detach()
+            body.add_op(op)
+    return nn.ConvChainOp(chain[0].input, chain[-1].output, rows, Region(body))
+
+
+def fuse_block(block: Block, min_bytes: int, budget_bytes: int) -> int:
+    fused = 0
+    for depthwise in [op for op in block.ops if isinstance(op, nn.Conv2dOp)]:
+        if depthwise.parent_block() is not block:  # already moved into a chain
+            continue
+        parts = find_chain(depthwise)
+        if parts is None or _intermediate_bytes(parts) < min_bytes:
+            continue
+        last = [c for c in parts if c is not None][-1]
+        anchor = last.next_op
+        chain = fuse_chain(parts, band_rows(parts, budget_bytes))
+        if anchor is None:
+            block.add_op(chain)
+        else:
+            block.insert_op_before(chain, anchor)
+        fused += 1
+    return fused
+
+
+@dataclass(frozen=True)
+class FuseConvChainPass(ModulePass):
+    """Fuses [1x1] → depthwise → [1x1] conv chains into nn.conv_chain (see the module docstring)."""
+
+    name = "fuse-conv-chain"
+
+    min_kib: int = 0
+    """Fuse only chains whose largest intermediate tensor per image is at least this many KiB."""
+
+    budget_kib: int = 256
+    """Per-thread scratch for a band (expanded rows + depthwise output): picks the band's rows."""
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for fn in op.walk():
+            if isinstance(fn, func.FuncOp) and not fn.is_declaration:
+                fuse_block(fn.body.block, self.min_kib * 1024, self.budget_kib * 1024)

@@ -1,0 +1,45 @@
+/* One float vector type for the runtime's channel-vectorised kernels (ops_chain.c): AVX-512,
+ * AVX2+FMA, NEON (aarch64) or one scalar lane, chosen by the compiler's target macros like the GEMM
+ * of ops_dense.c. pv_fma(a, b, c) is a * b + c rounded once wherever the target has FMA, so every
+ * build sums in the same order with the same rounding as the NCHW kernels. */
+#ifndef PDNN_VEC_H
+#define PDNN_VEC_H
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define PDNN_VL 16
+typedef __m512 pdnn_v;
+#define pv_load(p) _mm512_loadu_ps(p)
+#define pv_store(p, v) _mm512_storeu_ps((p), (v))
+#define pv_set1(x) _mm512_set1_ps(x)
+#define pv_fma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#elif defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define PDNN_VL 8
+typedef __m256 pdnn_v;
+#define pv_load(p) _mm256_loadu_ps(p)
+#define pv_store(p, v) _mm256_storeu_ps((p), (v))
+#define pv_set1(x) _mm256_set1_ps(x)
+#define pv_fma(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#elif defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+#define PDNN_VL 4
+typedef float32x4_t pdnn_v;
+#define pv_load(p) vld1q_f32(p)
+#define pv_store(p, v) vst1q_f32((p), (v))
+#define pv_set1(x) vdupq_n_f32(x)
+#define pv_fma(a, b, c) vfmaq_f32((c), (a), (b))
+#else
+#define PDNN_VL 1
+typedef float pdnn_v;
+#define pv_load(p) (*(p))
+#define pv_store(p, v) (*(p) = (v))
+#define pv_set1(x) (x)
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+#define pv_fma(a, b, c) __builtin_fmaf((a), (b), (c))
+#else
+#define pv_fma(a, b, c) ((a) * (b) + (c))
+#endif
+#endif
+
+#endif /* PDNN_VEC_H */
