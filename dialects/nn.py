@@ -80,8 +80,8 @@ from patdnn.dialects.common import (
     verify_window,
     weight_props,
 )
-from patdnn.dialects.nn_chain import CHAIN_OPS, ConvChainOp  # noqa: F401 - part of the nn dialect, re-exported
 from patdnn.dialects.nn_binary import BINARY_OPS, BinaryOp  # noqa: F401 - part of the nn dialect, re-exported
+from patdnn.dialects.nn_chain import CHAIN_OPS, ConvChainOp  # noqa: F401 - part of the nn dialect, re-exported
 from patdnn.dialects.nn_layout import (  # noqa: F401 - part of the nn dialect, re-exported
     LAYOUT_OPS,
     ChannelShuffleOp,

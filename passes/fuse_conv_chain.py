@@ -83,7 +83,9 @@ def find_chain(depthwise: nn.Conv2dOp) -> ChainParts | None:
 
 def _intermediate_bytes(parts: ChainParts) -> int:
     """Bytes per image of the largest tensor the fusion keeps out of memory."""
-    buffers = [parts.depthwise.input] * (parts.expand is not None) + [parts.depthwise.output] * (parts.project is not None)
+    buffers = [parts.depthwise.input] * (parts.expand is not None) + [parts.depthwise.output] * (
+        parts.project is not None
+    )
     return max(4 * c * h * w for (_, c, h, w) in (b.type.get_shape() for b in buffers))
 
 

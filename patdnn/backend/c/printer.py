@@ -103,7 +103,9 @@ class CEmitter(CState):
             name = f"arg_{c_ident(arg.name_hint or str(index))}"  # never clashes with ctx or C keywords
             self.value_names[arg] = name
             params.append(f"float *{name}")
-        calls = [self.timed(inner, self.print(inner)) for inner in op.body.block.ops if not isinstance(inner, func.ReturnOp)]
+        calls = [
+            self.timed(inner, self.print(inner)) for inner in op.body.block.ops if not isinstance(inner, func.ReturnOp)
+        ]
         fname = c_ident(op.sym_name.data)
         arena_lines = []
         arena = op.attributes.get("patdnn.arena_bytes")
