@@ -8,9 +8,9 @@
       nn.conv2d ins(%d : …) outs(%y : …) kernel [1, 1] stride [1, 1] padding [0, 0] groups 1 activation none …
     }
 
-The body is the chain itself, unchanged: an optional 1x1 *expand* conv, a *depthwise* conv (any
-kernel, stride, padding, dilation) and an optional 1x1 *project* conv (at least one of the two 1x1s),
-each reading the one before; only the last may take a residual (read from outside the body, like
+The body is the chain itself, unchanged: an optional *expand* conv (a 1x1, or any dense conv —
+groups 1, any window: a network's stem), a *depthwise* conv (any kernel, stride, padding, dilation)
+and an optional 1x1 *project* conv (at least one of expand and project), each reading the one before; only the last may take a residual (read from outside the body, like
 `%x`). The body's `memref.alloc`s name the intermediate tensors but are never allocated whole: the
 backend runs the chain in bands of `rows` output rows, each band's expanded rows and depthwise
 output living in a per-thread scratch slot (runtime/ops_chain.c), and gives the same bits as the
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 from xdsl.dialects import memref
 from xdsl.dialects.builtin import I64, IntegerAttr, MemRefType, i64
 from xdsl.ir import Block, Operation, Region, SSAValue
@@ -34,7 +35,7 @@ from patdnn.dialects.common import check_batched_io, dilation_of, pair, parse_io
 
 
 class ChainParts(NamedTuple):
-    expand: Operation | None  # nn.conv2d 1x1 (or None)
+    expand: Operation | None  # nn.conv2d, groups 1 (1x1, or a stem's 3x3 / 7x7), or None
     depthwise: Operation  # nn.conv2d, groups == channels
     project: Operation | None  # nn.conv2d 1x1 (or None)
 
@@ -48,6 +49,11 @@ def is_pointwise(conv: Operation) -> bool:
         and pair(conv.padding) == (0, 0)
         and conv.groups.value.data == 1
     )
+
+
+def is_dense(conv: Operation) -> bool:
+    """An ungrouped nn.conv2d (any kernel, stride, padding, dilation): what may head a chain."""
+    return conv.name == "nn.conv2d" and conv.groups.value.data == 1
 
 
 def is_depthwise(conv: Operation) -> bool:
@@ -70,8 +76,11 @@ def chain_parts(op: ConvChainOp) -> ChainParts:
     i = depthwise[0]
     expand = convs[0] if i == 1 else None
     project = convs[i + 1] if i + 1 < len(convs) else None
-    if i > 1 or any(c is not None and not is_pointwise(c) for c in (expand, project)):
-        raise VerifyException("nn.conv_chain: the convs around the depthwise must be 1x1, stride 1, unpadded, groups 1")
+    if i > 1 or (expand is not None and not is_dense(expand)) or (project is not None and not is_pointwise(project)):
+        raise VerifyException(
+            "nn.conv_chain: the conv before the depthwise must have groups 1, the one after must be 1x1, stride 1, "
+            "unpadded, groups 1"
+        )
     chain = [c for c in (expand, convs[i], project) if c is not None]
     if chain[0].input != op.input or chain[-1].output != op.output:
         raise VerifyException("nn.conv_chain: the first conv must read the chain's input, the last write its output")
@@ -91,15 +100,19 @@ CHAIN_LANES = 16  # the widest vector of any C build (AVX-512): channels are pad
 
 def chain_slot_floats(parts: ChainParts, rows: int) -> int:
     """Floats of one thread's scratch slot for bands of `rows` output rows: the padded expanded rows
-    a band reads and its depthwise output, channels-last, channels padded to whole vectors (an upper
-    bound of runtime/ops_chain.c's own count, which it checks at run time)."""
+    a band reads and its depthwise output, channels-last, channels padded to whole vectors, and for
+    a head conv other than a 1x1 the band's input columns (an upper bound of runtime/ops_chain.c's own
+    count, which it checks at run time)."""
     dw = parts.depthwise
     _, cmid, _, w = dw.input.type.get_shape()
     wo = dw.output.type.get_shape()[3]
     (kh, _), (sh, _), (_, pw) = pair(dw.kernel), pair(dw.stride), pair(dw.padding)
     cap = (rows - 1) * sh + (kh - 1) * dilation_of(dw)[0] + 1
     cmidp = -(-cmid // CHAIN_LANES) * CHAIN_LANES
-    return cap * (w + 2 * pw) * cmidp + rows * wo * cmidp
+    columns = 0  # a head other than a 1x1 reads its input through per-pixel columns (im2col)
+    if parts.expand is not None and not is_pointwise(parts.expand):
+        columns = cap * w * (parts.expand.input.type.get_shape()[1] * int(np.prod(pair(parts.expand.kernel))))
+    return cap * (w + 2 * pw) * cmidp + rows * wo * cmidp + columns
 
 
 @irdl_op_definition

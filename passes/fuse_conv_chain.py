@@ -10,7 +10,9 @@
 
 The cross-layer fusion of DNNFusion (Niu et al., PLDI'21) for the chains MobileNet-style nets are
 made of (the inverted residual; either 1x1 may be absent: MobileNet-V2's first block has no expand,
-blocks with squeeze-excitation end at the depthwise). Unfused, the expanded tensor (96 x 112 x 112
+blocks with squeeze-excitation end at the depthwise). The conv before the depthwise may be any
+ungrouped conv: a stem (3x3 stride 2 on the image) then heads the first block's chain, and its
+output never exists whole either. Unfused, the expanded tensor (96 x 112 x 112
 floats, 4.8 MB, in MobileNet-V2's second block) is written to memory by the expand and read back by
 the depthwise, whose output makes the same trip to the project. Fused, the backend computes the
 chain in bands of output rows, each band's expanded rows and depthwise output held in a per-thread
@@ -36,19 +38,19 @@ from xdsl.ir import Block, Operation, Region
 from xdsl.passes import ModulePass
 
 from patdnn.dialects import nn
-from patdnn.dialects.nn_chain import ChainParts, chain_slot_floats, is_depthwise, is_pointwise
+from patdnn.dialects.nn_chain import ChainParts, chain_slot_floats, is_dense, is_depthwise, is_pointwise
 
 
 def _sole_partner(conv: nn.Conv2dOp, buffer, want_writer: bool) -> nn.Conv2dOp | None:
-    """The other conv using `buffer` (an alloc used by `conv` and exactly one more conv, a 1x1
-    without residual when it writes `buffer`): its writer when `want_writer`, else its reader."""
+    """The other conv using `buffer` (an alloc used by `conv` and exactly one more conv): its writer
+    when `want_writer` (ungrouped, no residual), else its reader (a 1x1)."""
     if not isinstance(buffer.owner, memref.AllocOp):
         return None
     others = {use.operation for use in buffer.uses} - {conv}
     if len(others) != 1:
         return None
     other = next(iter(others))
-    if not isinstance(other, nn.Conv2dOp) or not is_pointwise(other):
+    if not isinstance(other, nn.Conv2dOp) or not (is_dense(other) if want_writer else is_pointwise(other)):
         return None
     if want_writer:
         return other if other.output == buffer and other.input != buffer and other.residual is None else None

@@ -33,9 +33,27 @@
 #define CHAIN_PT 6 /* pixels per register tile */
 #define CHAIN_CB (CHAIN_NV * PDNN_VL)
 
+/* Whether `act` runs in registers as a register tile is stored (relu, relu6 on x86: the same bits
+ * as pdnn_act_row); any other activation is applied by a pdnn_act_row pass afterwards. */
+static inline int act_in_registers(int act) {
+  return PDNN_VEC_CLAMP && (act == PDNN_ACT_NONE || act == PDNN_ACT_RELU || act == PDNN_ACT_RELU6);
+}
+
+static inline __attribute__((always_inline)) pdnn_v act_vec(pdnn_v v, int act) {
+#if PDNN_VEC_CLAMP
+  if (act == PDNN_ACT_RELU) return pv_max(pv_set1(0.0f), v);
+  if (act == PDNN_ACT_RELU6) return pv_min(pv_set1(6.0f), pv_max(pv_set1(0.0f), v));
+#else
+  (void)act;
+#endif
+  return v;
+}
+
 /* Weights in channels-last order, zero-padded to whole vectors (made once, at model load). */
 struct pdnn_chain_weights {
   int cin, cmid, cout, cmidp, coutp, taps;
+  pdnn_chain_head head; /* the expand's window: a 1x1, or a stem's (read through columns) */
+  int head_k;           /* cin x head kernel: the expand's reduction length */
   float *we, *be; /* cin x cmidp, cmidp (NULL: no expand) */
   float *wd, *bd; /* taps x cmidp, cmidp */
   float *wp, *bp; /* cmid x coutp, coutp (NULL: no project) */
@@ -55,12 +73,18 @@ static float *padded(const float *src, int n, int ld) {
   return dst;
 }
 
+static int head_is_1x1(const pdnn_chain_head *h) {
+  return h->kh == 1 && h->kw == 1 && h->sh == 1 && h->sw == 1 && h->ph == 0 && h->pw == 0;
+}
+
 pdnn_chain_weights *pdnn_conv_chain_pack(const float *we, const float *be, const float *wd, const float *bd,
-                                         const float *wp, const float *bp, int cin, int cmid, int cout, int kh, int kw) {
+                                         const float *wp, const float *bp, int cin, int cmid, int cout, int kh, int kw,
+                                         const pdnn_chain_head *head) {
   pdnn_chain_weights *cw = (pdnn_chain_weights *)pdnn_alloc(sizeof(pdnn_chain_weights));
-  cw->cin = cin, cw->cmid = cmid, cw->cout = cout, cw->taps = kh * kw;
+  cw->cin = cin, cw->cmid = cmid, cw->cout = cout, cw->taps = kh * kw, cw->head = *head;
+  cw->head_k = cin * head->kh * head->kw;
   cw->cmidp = CHAIN_PAD(cmid), cw->coutp = CHAIN_PAD(cout);
-  if (we) cw->we = transposed(we, cmid, cin, cin, cw->cmidp), cw->be = padded(be, cmid, cw->cmidp);
+  if (we) cw->we = transposed(we, cmid, cw->head_k, cw->head_k, cw->cmidp), cw->be = padded(be, cmid, cw->cmidp);
   cw->wd = transposed(wd, cmid, cw->taps, cw->taps, cw->cmidp), cw->bd = padded(bd, cmid, cw->cmidp);
   if (wp) cw->wp = transposed(wp, cout, cmid, cmid, cw->coutp), cw->bp = padded(bp, cout, cw->coutp);
   return cw;
@@ -70,7 +94,7 @@ pdnn_chain_weights *pdnn_conv_chain_pack(const float *we, const float *be, const
  * i < np (rows past np repeat row 0: computed, never stored), v < NV. Inlined with a literal NV. */
 static inline __attribute__((always_inline)) void cm_tile(const int NV, int np, int k, const float *const *x,
                                                           int64_t xk, const float *w, int64_t wk, const float *bias,
-                                                          float *const *out) {
+                                                          float *const *out, int act) {
   pdnn_v acc[CHAIN_PT][CHAIN_NV];
   for (int v = 0; v < NV; v++) {
     const pdnn_v b = pv_load(bias + v * PDNN_VL);
@@ -85,25 +109,25 @@ static inline __attribute__((always_inline)) void cm_tile(const int NV, int np, 
     }
   }
   for (int i = 0; i < np; i++)
-    for (int v = 0; v < NV; v++) pv_store(out[i] + v * PDNN_VL, acc[i][v]);
+    for (int v = 0; v < NV; v++) pv_store(out[i] + v * PDNN_VL, act_vec(acc[i][v], act));
 }
 
 /* Every channel block of one pixel tile (the last block may be narrower: nv literal per case). */
 static void cm_tiles(int channels_p, int np, int k, const float *const *x, int64_t xk, const float *w, int64_t wk,
-                     const float *bias, float *const *out) {
+                     const float *bias, float *const *out, int act) {
   for (int c0 = 0; c0 < channels_p; c0 += CHAIN_CB) {
     float *o[CHAIN_PT];
     for (int i = 0; i < CHAIN_PT; i++) o[i] = out[i] + c0;
     const int nv = CHAIN_MIN(CHAIN_NV, (channels_p - c0) / PDNN_VL);
     if (nv == CHAIN_NV)
-      cm_tile(CHAIN_NV, np, k, x, xk, w + c0, wk, bias + c0, o);
+      cm_tile(CHAIN_NV, np, k, x, xk, w + c0, wk, bias + c0, o, act);
     else if (nv == 1)
-      cm_tile(1, np, k, x, xk, w + c0, wk, bias + c0, o);
+      cm_tile(1, np, k, x, xk, w + c0, wk, bias + c0, o, act);
 #if CHAIN_NV > 2
     else if (nv == 2)
-      cm_tile(2, np, k, x, xk, w + c0, wk, bias + c0, o);
+      cm_tile(2, np, k, x, xk, w + c0, wk, bias + c0, o, act);
     else
-      cm_tile(3, np, k, x, xk, w + c0, wk, bias + c0, o);
+      cm_tile(3, np, k, x, xk, w + c0, wk, bias + c0, o, act);
 #endif
   }
 }
@@ -115,58 +139,103 @@ typedef struct {
   float *scratch;
   int64_t slot_floats;
   int act_e, act_d, act_p, rows, threads;
-  pdnn_dw_shape s;
+  pdnn_dw_shape s; /* the depthwise's: its input h x wd is the expand's output */
 } chain_job;
 
 static int64_t band_cap(const pdnn_dw_shape *s, int rows) { return (int64_t)(rows - 1) * s->sh + (s->kh - 1) * s->dh + 1; }
 
-/* Floats of one thread's slot: E (the padded input rows of a band) and D (its depthwise output). */
-static int64_t slot_need(const pdnn_dw_shape *s, int cmid, int rows) {
-  const int64_t cmidp = CHAIN_PAD(cmid);
-  return band_cap(s, rows) * (s->wd + 2 * s->pw) * cmidp + (int64_t)rows * s->wo * cmidp;
+/* Floats of one thread's slot: E (the padded input rows of a band), D (its depthwise output) and,
+ * for a head other than a 1x1, the columns of E's rows (head_k floats per pixel). */
+static int64_t slot_need(const pdnn_dw_shape *s, int cmid, int rows, int columns_k) {
+  const int64_t cmidp = CHAIN_PAD(cmid), cap = band_cap(s, rows);
+  return cap * (s->wd + 2 * s->pw) * cmidp + (int64_t)rows * s->wo * cmidp + cap * s->wd * columns_k;
 }
 
-int64_t pdnn_conv_chain_slot_floats(int cmid, int h, int wd, int ho, int wo, int kh, int kw, int sh, int sw, int ph,
-                                    int pw, int dh, int dw, int rows) {
-  const pdnn_dw_shape s = {h, wd, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw};
-  return slot_need(&s, cmid, rows);
+static int columns_k(const pdnn_chain_weights *cw) { return cw->we && !head_is_1x1(&cw->head) ? cw->head_k : 0; }
+
+/* Input row iy, channels-last, into `interior` (the chain starts at the depthwise: no expand).
+ * Read along the row, written cmidp apart; the padding lanes are zeroed once per row. */
+static void transpose_row(const chain_job *j, const float *in, float *interior) {
+  const pdnn_chain_weights *cw = j->cw;
+  const int cmidp = cw->cmidp, wd = j->s.wd;
+  const int64_t plane = (int64_t)j->s.h * wd;
+  for (int c = 0; c < cw->cmid; c++) {
+    const float *src = in + c * plane;
+    for (int x = 0; x < wd; x++) interior[(int64_t)x * cmidp + c] = src[x];
+  }
+  for (int x = 0; x < wd; x++)
+    for (int c = cw->cmid; c < cmidp; c++) interior[(int64_t)x * cmidp + c] = 0.0f;
 }
 
-/* Padded row r of E (input row iy): the expand of that input row (or, with no expand, the row
- * itself transposed to channels-last), its activation, zero borders; all zero outside the input. */
-static void fill_rows(const chain_job *j, float *e, int64_t row_len, int first, int count, int top) {
+/* The columns of `pixels` head-output pixels from row oy0 on (row-major, wd = the head's output
+ * width): column p holds the head's window of pixel p, (c, ky, kx) in im2col's order, 0 outside the
+ * input — the values and order of the unfused im2col, so the products are summed the same way. */
+static void head_columns(const chain_job *j, float *columns, int oy0, int pixels) {
+  const pdnn_chain_head *h = &j->cw->head;
+  const int wd = j->s.wd, k = j->cw->head_k;
+  for (int p = 0; p < pixels; p++) {
+    const int oy = oy0 + p / wd, ox = p % wd;
+    float *col = columns + (int64_t)p * k;
+    for (int c = 0, t = 0; c < j->cw->cin; c++)
+      for (int ky = 0; ky < h->kh; ky++) {
+        const int iy = oy * h->sh + ky * h->dh - h->ph;
+        const float *row = j->in + ((int64_t)c * h->h + iy) * h->w;
+        for (int kx = 0; kx < h->kw; kx++, t++) {
+          const int ix = ox * h->sw + kx * h->dw - h->pw;
+          col[t] = iy >= 0 && iy < h->h && ix >= 0 && ix < h->w ? row[ix] : 0.0f;
+        }
+      }
+  }
+}
+
+/* Padded rows [first, first + count) of E (row r: input row top + r): zero borders, zero rows
+ * outside the input, and in between the expand (one register tile per PT pixels, which run on
+ * across input rows: a 7-wide plane fills whole tiles) with its activation — or, with no expand,
+ * the input rows themselves, channels-last. */
+static void fill_rows(const chain_job *j, float *e, int64_t row_len, int first, int count, int top, float *columns) {
   const pdnn_chain_weights *cw = j->cw;
   const pdnn_dw_shape *s = &j->s;
   const int cmidp = cw->cmidp, wd = s->wd, pw = s->pw;
-  const int64_t plane = (int64_t)s->h * wd;
+  const int64_t plane = (int64_t)cw->head.h * cw->head.w;
+  int ra = first + count, rb = first; /* the rows inside the input: [ra, rb) */
   for (int r = first; r < first + count; r++) {
     float *row = e + r * row_len;
-    const int iy = top + r;
+    const int inside = top + r >= 0 && top + r < s->h;
+    if (!inside) {
+      memset(row, 0, (size_t)row_len * sizeof(float));
+      continue;
+    }
+    ra = CHAIN_MIN(ra, r), rb = r + 1;
     memset(row, 0, (size_t)pw * cmidp * sizeof(float));
     memset(row + (int64_t)(pw + wd) * cmidp, 0, (size_t)pw * cmidp * sizeof(float));
-    if (iy < 0 || iy >= s->h) {
-      memset(row + (int64_t)pw * cmidp, 0, (size_t)wd * cmidp * sizeof(float));
-      continue;
-    }
-    const float *in = j->in + (int64_t)iy * wd;
-    float *interior = row + (int64_t)pw * cmidp;
-    if (!cw->we) { /* the chain starts at the depthwise: its input, channels-last */
-      for (int x = 0; x < wd; x++)
-        for (int c = 0; c < cmidp; c++) interior[(int64_t)x * cmidp + c] = c < cw->cmid ? in[c * plane + x] : 0.0f;
-      continue;
-    }
-    for (int x0 = 0; x0 < wd; x0 += CHAIN_PT) {
-      const int np = CHAIN_MIN(CHAIN_PT, wd - x0);
+    if (!cw->we) transpose_row(j, j->in + (int64_t)(top + r) * wd, row + (int64_t)pw * cmidp);
+  }
+  if (!cw->we || ra >= rb) return;
+  const int pixels = (rb - ra) * wd;
+  const float *in = j->in + (int64_t)(top + ra) * wd; /* a 1x1 head reads its pixels in place */
+  int64_t xk = plane, xp = 1;
+  if (!head_is_1x1(&cw->head)) { /* a stem: each pixel's window as a column, in the GEMM's k order */
+    head_columns(j, columns, top + ra, pixels);
+    in = columns, xk = 1, xp = cw->head_k;
+  }
+  /* channel blocks outside, pixel tiles inside: a block's weights (cin x CB) stay in L1/L2 while
+   * every pixel of the band passes (160 -> 960 @7x7: 614 KB of weights per sweep otherwise) */
+  for (int c0 = 0; c0 < cmidp; c0 += CHAIN_CB) {
+    const int cb = CHAIN_MIN(CHAIN_CB, cmidp - c0);
+    for (int p0 = 0; p0 < pixels; p0 += CHAIN_PT) {
+      const int np = CHAIN_MIN(CHAIN_PT, pixels - p0);
       const float *xr[CHAIN_PT];
       float *o[CHAIN_PT];
       for (int i = 0; i < CHAIN_PT; i++) {
-        xr[i] = in + x0 + (i < np ? i : 0);
-        o[i] = interior + (int64_t)(x0 + i) * cmidp;
+        const int p = p0 + (i < np ? i : 0);
+        xr[i] = in + p * xp;
+        o[i] = e + (ra + p / wd) * row_len + (int64_t)(pw + p % wd) * cmidp + c0;
       }
-      cm_tiles(cmidp, np, cw->cin, xr, plane, cw->we, cmidp, cw->be, o);
+      cm_tiles(cb, np, cw->head_k, xr, xk, cw->we + c0, cmidp, cw->be + c0, o, act_in_registers(j->act_e) ? j->act_e : 0);
     }
-    pdnn_act_row(interior, (int64_t)wd * cmidp, j->act_e);
   }
+  if (!act_in_registers(j->act_e))
+    for (int r = ra; r < rb; r++) pdnn_act_row(e + r * row_len + (int64_t)pw * cmidp, (int64_t)wd * cmidp, j->act_e);
 }
 
 /* Output pixels [x0, x0 + XN) of one 3x3 row of one channel vector: XN independent sums (FMA
@@ -174,13 +243,13 @@ static void fill_rows(const chain_job *j, float *e, int64_t row_len, int first, 
 #define CHAIN_XN 4
 static inline __attribute__((always_inline)) void dw3x3_pixels(const int XN, const pdnn_v *w, pdnn_v b,
                                                                const float *const *r, int64_t xs, int64_t ts, float *d,
-                                                               int64_t ds) {
+                                                               int64_t ds, int act) {
   pdnn_v acc[CHAIN_XN];
   for (int i = 0; i < XN; i++) acc[i] = b;
   for (int ky = 0; ky < 3; ky++)
     for (int kx = 0; kx < 3; kx++)
       for (int i = 0; i < XN; i++) acc[i] = pv_fma(w[ky * 3 + kx], pv_load(r[ky] + i * xs + kx * ts), acc[i]);
-  for (int i = 0; i < XN; i++) pv_store(d + i * ds, acc[i]);
+  for (int i = 0; i < XN; i++) pv_store(d + i * ds, act_vec(acc[i], act));
 }
 
 /* The depthwise of output rows [0, nrows) of a band from E (row 0: the band's first padded input
@@ -190,6 +259,9 @@ static void depthwise_band(const chain_job *j, const float *e, int64_t row_len, 
   const pdnn_dw_shape *s = &j->s;
   const int cmidp = cw->cmidp, wo = s->wo;
   const int64_t xs = (int64_t)s->sw * cmidp, ts = (int64_t)s->dw * cmidp; /* next pixel, next tap */
+  /* with a project the activation is the depthwise's own (in registers where it can be); without,
+   * write_band adds the residual first, then activates */
+  const int act = cw->wp && act_in_registers(j->act_d) ? j->act_d : PDNN_ACT_NONE;
   for (int oy = 0; oy < nrows; oy++)
     for (int c = 0; c < cmidp; c += PDNN_VL) {
       const pdnn_v b = pv_load(cw->bd + c);
@@ -202,11 +274,11 @@ static void depthwise_band(const chain_job *j, const float *e, int64_t row_len, 
         int x = 0;
         for (; x + CHAIN_XN <= wo; x += CHAIN_XN) {
           const float *rx[3] = {r[0] + x * xs, r[1] + x * xs, r[2] + x * xs};
-          dw3x3_pixels(CHAIN_XN, w, b, rx, xs, ts, dst + (int64_t)x * cmidp, cmidp);
+          dw3x3_pixels(CHAIN_XN, w, b, rx, xs, ts, dst + (int64_t)x * cmidp, cmidp, act);
         }
         for (; x < wo; x++) {
           const float *rx[3] = {r[0] + x * xs, r[1] + x * xs, r[2] + x * xs};
-          dw3x3_pixels(1, w, b, rx, xs, ts, dst + (int64_t)x * cmidp, cmidp);
+          dw3x3_pixels(1, w, b, rx, xs, ts, dst + (int64_t)x * cmidp, cmidp, act);
         }
         continue;
       }
@@ -216,7 +288,7 @@ static void depthwise_band(const chain_job *j, const float *e, int64_t row_len, 
           const float *r = e + (int64_t)(oy * s->sh + ky * s->dh) * row_len + x * xs + c;
           for (int kx = 0; kx < s->kw; kx++) acc = pv_fma(pv_load(cw->wd + (ky * s->kw + kx) * cmidp + c), pv_load(r + kx * ts), acc);
         }
-        pv_store(dst + (int64_t)x * cmidp, acc);
+        pv_store(dst + (int64_t)x * cmidp, act_vec(acc, act));
       }
     }
 }
@@ -229,15 +301,17 @@ static void write_band(const chain_job *j, const float *d, int oy0, int np) {
   const int cout = cw->wp ? cw->cout : cw->cmid;
   if (cw->wp) {
     float tile[CHAIN_PT * 4 * 16]; /* PT pixels x one channel block (CB <= 64) */
-    for (int t0 = 0; t0 < np; t0 += CHAIN_PT) {
-      const int n = CHAIN_MIN(CHAIN_PT, np - t0);
-      const float *xr[CHAIN_PT];
-      for (int i = 0; i < CHAIN_PT; i++) xr[i] = d + (int64_t)(t0 + (i < n ? i : 0)) * cw->cmidp;
-      for (int c0 = 0; c0 < cw->coutp; c0 += CHAIN_CB) {
-        const int cb = CHAIN_MIN(CHAIN_CB, cw->coutp - c0);
+    for (int c0 = 0; c0 < cw->coutp; c0 += CHAIN_CB) { /* a block's weights stay cached across the tiles */
+      const int cb = CHAIN_MIN(CHAIN_CB, cw->coutp - c0);
+      for (int t0 = 0; t0 < np; t0 += CHAIN_PT) {
+        const int n = CHAIN_MIN(CHAIN_PT, np - t0);
+        const float *xr[CHAIN_PT];
         float *o[CHAIN_PT];
-        for (int i = 0; i < CHAIN_PT; i++) o[i] = tile + i * CHAIN_CB;
-        cm_tiles(cb, n, cw->cmid, xr, 1, cw->wp + c0, cw->coutp, cw->bp + c0, o);
+        for (int i = 0; i < CHAIN_PT; i++) {
+          xr[i] = d + (int64_t)(t0 + (i < n ? i : 0)) * cw->cmidp;
+          o[i] = tile + i * CHAIN_CB;
+        }
+        cm_tiles(cb, n, cw->cmid, xr, 1, cw->wp + c0, cw->coutp, cw->bp + c0, o, PDNN_ACT_NONE);
         for (int c = c0; c < CHAIN_MIN(c0 + cb, cout); c++)
           for (int i = 0; i < n; i++) j->out[c * out_plane + p0 + t0 + i] = tile[i * CHAIN_CB + c - c0];
       }
@@ -257,7 +331,7 @@ static void chain_threads(void *arg, int64_t begin, int64_t end) {
   const int cmidp = j->cw->cmidp;
   const int64_t row_len = (int64_t)(s->wd + 2 * s->pw) * cmidp, cap = band_cap(s, j->rows);
   for (int64_t t = begin; t < end; t++) {
-    float *e = j->scratch + t * j->slot_floats, *d = e + cap * row_len;
+    float *e = j->scratch + t * j->slot_floats, *d = e + cap * row_len, *columns = d + (int64_t)j->rows * s->wo * cmidp;
     const int lo = (int)(t * s->ho / j->threads), hi = (int)((t + 1) * s->ho / j->threads);
     int held_top = 0, held = 0; /* E holds padded rows [held_top, held_top + held) */
     for (int oy0 = lo; oy0 < hi; oy0 += j->rows) {
@@ -268,10 +342,10 @@ static void chain_threads(void *arg, int64_t begin, int64_t end) {
         kept = CHAIN_MIN(held_top + held - top, need);
         memmove(e, e + (top - held_top) * row_len, (size_t)(kept * row_len) * sizeof(float));
       }
-      fill_rows(j, e, row_len, kept, need - kept, top);
+      fill_rows(j, e, row_len, kept, need - kept, top, columns);
       held_top = top, held = need;
       depthwise_band(j, e, row_len, nrows, d);
-      if (j->cw->wp) pdnn_act_row(d, (int64_t)nrows * s->wo * cmidp, j->act_d);
+      if (j->cw->wp && !act_in_registers(j->act_d)) pdnn_act_row(d, (int64_t)nrows * s->wo * cmidp, j->act_d);
       write_band(j, d, oy0, nrows * s->wo);
     }
   }
@@ -281,7 +355,7 @@ void pdnn_conv_chain(pdnn_ctx *ctx, const pdnn_chain_weights *cw, const float *i
                      int act_e, int act_d, int act_p, int n, int h, int wdt, int ho, int wo, int kh, int kw, int sh,
                      int sw, int ph, int pw, int dh, int dw, int rows, float *scratch, int slots, int64_t slot_floats) {
   const pdnn_dw_shape s = {h, wdt, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw};
-  const int64_t need = slot_need(&s, cw->cmid, rows);
+  const int64_t need = slot_need(&s, cw->cmid, rows, columns_k(cw));
   if (slot_floats < need || slots < 1) {
     fprintf(stderr, "patdnn: pdnn_conv_chain: scratch slot of %lld floats, needs %lld\n", (long long)slot_floats,
             (long long)need);
@@ -289,9 +363,10 @@ void pdnn_conv_chain(pdnn_ctx *ctx, const pdnn_chain_weights *cw, const float *i
   }
   const int threads = CHAIN_MAX(1, CHAIN_MIN(CHAIN_MIN(pdnn_ctx_num_threads(ctx), slots), ho));
   const int c_in = cw->we ? cw->cin : cw->cmid, c_out = cw->wp ? cw->cout : cw->cmid;
+  const int64_t image_in = (int64_t)c_in * (cw->we ? (int64_t)cw->head.h * cw->head.w : (int64_t)h * wdt);
   for (int b = 0; b < n; b++) {
     const int64_t image_out = (int64_t)b * c_out * ho * wo;
-    chain_job job = {cw, in + (int64_t)b * c_in * h * wdt, residual ? residual + image_out : NULL, out + image_out,
+    chain_job job = {cw, in + b * image_in, residual ? residual + image_out : NULL, out + image_out,
                      scratch, slot_floats, act_e, act_d, act_p, rows, threads, s};
     pdnn_parallel_for(ctx, threads, chain_threads, &job);
   }

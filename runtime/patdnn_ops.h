@@ -128,18 +128,21 @@ void pdnn_conv1x1_cm(pdnn_ctx *ctx, const float *in, float *out, const float *w,
 /* A fused chain [1x1 expand] -> depthwise kh x kw -> [1x1 project] (runtime/ops_chain.c; nn.conv_chain):
  * the values pdnn_conv2d_dense gives run three times, computed in bands of `rows` output rows whose
  * intermediate values stay in a per-thread slot of `scratch` (`slots` slots of slot_floats >=
- * pdnn_conv_chain_slot_floats(...) floats). pdnn_conv_chain_pack (at model load): the weights, OIHW
- * as for pdnn_conv2d_dense — we/be: cmid x cin and bias (we NULL: no expand, the input has cmid
+ * what the chain needs: it aborts with a message otherwise). pdnn_conv_chain_pack (at model load): the weights, OIHW
+ * as for pdnn_conv2d_dense — we/be: cmid x cin x head kh x kw and bias (we NULL: no expand, the input has cmid
  * channels), wd/bd: cmid x kh x kw, wp/bp: cout x cmid (wp NULL: no project, out has cmid channels);
  * biases may be NULL. Each conv has its activation; residual (NULL or out's shape) is added by the last. */
 typedef struct pdnn_chain_weights pdnn_chain_weights;
+/* The expand's input h x w and window: 1x1 (kernel 1, stride 1, pad 0) or any (a stem, cin x kh x kw). */
+typedef struct {
+  int h, w, kh, kw, sh, sw, ph, pw, dh, dw;
+} pdnn_chain_head;
 pdnn_chain_weights *pdnn_conv_chain_pack(const float *we, const float *be, const float *wd, const float *bd,
-                                         const float *wp, const float *bp, int cin, int cmid, int cout, int kh, int kw);
+                                         const float *wp, const float *bp, int cin, int cmid, int cout, int kh, int kw,
+                                         const pdnn_chain_head *head);
 void pdnn_conv_chain(pdnn_ctx *ctx, const pdnn_chain_weights *cw, const float *in, float *out, const float *residual,
                      int act_e, int act_d, int act_p, int n, int h, int wdt, int ho, int wo, int kh, int kw, int sh,
                      int sw, int ph, int pw, int dh, int dw, int rows, float *scratch, int slots, int64_t slot_floats);
-int64_t pdnn_conv_chain_slot_floats(int cmid, int h, int wd, int ho, int wo, int kh, int kw, int sh, int sw, int ph,
-                                    int pw, int dh, int dw, int rows);
 
 /* Selected rows of a convolution's column (im2col) matrix, for block-sparse convolutions: output row
  * i (ldcol floats apart, ho*wo used) is column-matrix row rows[i] = (c*kh + ky)*kw + kx of one image,

@@ -13,6 +13,11 @@ typedef __m512 pdnn_v;
 #define pv_store(p, v) _mm512_storeu_ps((p), (v))
 #define pv_set1(x) _mm512_set1_ps(x)
 #define pv_fma(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+/* max/min with the value second: x86 returns the second operand for NaN and for +-0, exactly
+ * what pdnn_act_row's `x < 0 ? 0 : x` gives (PDNN_VEC_CLAMP: the activation may run in registers) */
+#define PDNN_VEC_CLAMP 1
+#define pv_max(bound, x) _mm512_max_ps((bound), (x))
+#define pv_min(bound, x) _mm512_min_ps((bound), (x))
 #elif defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define PDNN_VL 8
@@ -21,6 +26,9 @@ typedef __m256 pdnn_v;
 #define pv_store(p, v) _mm256_storeu_ps((p), (v))
 #define pv_set1(x) _mm256_set1_ps(x)
 #define pv_fma(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define PDNN_VEC_CLAMP 1
+#define pv_max(bound, x) _mm256_max_ps((bound), (x))
+#define pv_min(bound, x) _mm256_min_ps((bound), (x))
 #elif defined(__aarch64__) && defined(__ARM_NEON)
 #include <arm_neon.h>
 #define PDNN_VL 4
@@ -40,6 +48,12 @@ typedef float pdnn_v;
 #else
 #define pv_fma(a, b, c) ((a) * (b) + (c))
 #endif
+#endif
+
+/* NEON's FMAX turns -0.0 into +0.0 where pdnn_act_row keeps it, so elsewhere activations run as
+ * their own pass (pdnn_act_row) and every build keeps the NCHW kernels' bits. */
+#ifndef PDNN_VEC_CLAMP
+#define PDNN_VEC_CLAMP 0
 #endif
 
 #endif /* PDNN_VEC_H */

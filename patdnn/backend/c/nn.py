@@ -67,9 +67,26 @@ def _conv_chain(emitter: CState, op: nn.ConvChainOp, name: Name) -> str:
     cmid = common.shape_of(dw.output)[1]
     (kh, kw), stride, padding = common.pair(dw.kernel), common.pair(dw.stride), common.pair(dw.padding)
     packed = f"{emitter.layer_symbol(op, 'chain', group='nn')}_packed"
-    emitter.out.append(f"static pdnn_chain_weights *{packed};")
+    head = parts.expand  # its input and window ({h, w, kh, kw, sh, sw, ph, pw, dh, dw}); a 1x1 without one
+    head_window = (
+        (
+            h,
+            wd,
+            *common.pair(head.kernel),
+            *common.pair(head.stride),
+            *common.pair(head.padding),
+            *common.dilation_of(head),
+        )
+        if head is not None
+        else (h, wd, 1, 1, 1, 1, 0, 0, 1, 1)
+    )
+    emitter.out += [
+        f"static pdnn_chain_weights *{packed};",
+        f"static const pdnn_chain_head {packed}_head = {{{', '.join(map(str, head_window))}}};",
+    ]
     emitter.init_lines.append(
-        f"if (!{packed}) {packed} = pdnn_conv_chain_pack({', '.join(weights)}, {cin}, {cmid}, {cout}, {kh}, {kw});"
+        f"if (!{packed}) {packed} = pdnn_conv_chain_pack({', '.join(weights)}, {cin}, {cmid}, {cout}, {kh}, {kw}, "
+        f"&{packed}_head);"
     )
     rows = op.rows.value.data
     slot = chain_slot_floats(parts, rows)
@@ -78,7 +95,8 @@ def _conv_chain(emitter: CState, op: nn.ConvChainOp, name: Name) -> str:
     window = (kh, kw, *stride, *padding, *common.dilation_of(dw))
     io = (packed, name(op.input), name(op.output), residual, *acts)
     scratch = ("patdnn_scratch", "patdnn_scratch_slots", slot)
-    return _call("pdnn_conv_chain", *io, n, h, wd, ho, wo, *window, rows, *scratch)
+    dw_in = common.shape_of(dw.input)[2:]  # the depthwise's input: the expand's output
+    return _call("pdnn_conv_chain", *io, n, *dw_in, ho, wo, *window, rows, *scratch)
 
 
 def _pool(emitter: CState, op: nn.Pool2dOp, name: Name) -> str:
