@@ -173,16 +173,22 @@ static void transpose_row(const chain_job *j, const float *in, float *interior) 
 static void head_columns(const chain_job *j, float *columns, int oy0, int pixels) {
   const pdnn_chain_head *h = &j->cw->head;
   const int wd = j->s.wd, k = j->cw->head_k;
-  for (int p = 0; p < pixels; p++) {
-    const int oy = oy0 + p / wd, ox = p % wd;
-    float *col = columns + (int64_t)p * k;
+  for (int p0 = 0; p0 < pixels; p0 += wd) { /* one output row: each tap's values along it */
+    const int oy = oy0 + p0 / wd, n = CHAIN_MIN(wd, pixels - p0);
+    float *col = columns + (int64_t)p0 * k;
     for (int c = 0, t = 0; c < j->cw->cin; c++)
       for (int ky = 0; ky < h->kh; ky++) {
         const int iy = oy * h->sh + ky * h->dh - h->ph;
         const float *row = j->in + ((int64_t)c * h->h + iy) * h->w;
         for (int kx = 0; kx < h->kw; kx++, t++) {
-          const int ix = ox * h->sw + kx * h->dw - h->pw;
-          col[t] = iy >= 0 && iy < h->h && ix >= 0 && ix < h->w ? row[ix] : 0.0f;
+          const int ix = kx * h->dw - h->pw; /* the input column of output column 0 */
+          /* output columns [x0, x1) read inside the input (as im2col_rows resolves them) */
+          int x0 = ix < 0 ? (-ix + h->sw - 1) / h->sw : 0, x1 = h->w - 1 - ix >= 0 ? (h->w - 1 - ix) / h->sw + 1 : 0;
+          if (iy < 0 || iy >= h->h) x0 = x1 = 0;
+          x0 = CHAIN_MIN(x0, n), x1 = CHAIN_MAX(x0, CHAIN_MIN(x1, n));
+          for (int x = 0; x < x0; x++) col[(int64_t)x * k + t] = 0.0f;
+          for (int x = x0; x < x1; x++) col[(int64_t)x * k + t] = row[x * h->sw + ix];
+          for (int x = x1; x < n; x++) col[(int64_t)x * k + t] = 0.0f;
         }
       }
   }
