@@ -3,7 +3,11 @@ registry) at 1x3x224x224 (32x32 for the -cifar ones; --size), pattern-pruned (ou
 `patdnn.compile`) vs dense PyTorch (the unpruned model and the pruned model run densely),
 ONNX Runtime and ncnn (via pnnx) on the same weights, and DeepSparse on the ONNX exports of the
 pruned (`deepsparse`) and the unpruned model (`ds-dense`; its own venv, see
-benchmarks/setup_deepsparse.sh), interleaved in one run, at 1 and 2 threads.
+benchmarks/setup_deepsparse.sh), interleaved in one run, at 1 and 2 threads. `ours-nofuse` is the
+ablation: the same model compiled without fuse-conv-chain (only where a chain was fused). Also per
+model: the peak activation memory of both builds (the arena plan-buffers placed + the per-thread
+scratch, which holds a fused chain's bands) and, at 1 thread, a per-op profile of both
+(HostModel.layer_times; profile.md).
 
     python3 benchmarks/bench_models.py [--models vgg16,resnet50,mobilenet-v2] [--threads 1,2] [--size N] [--out DIR]
 """
@@ -31,7 +35,8 @@ from benchmarks import common, deepsparse_client, peak  # noqa: E402
 from benchmarks.deepsparse_client import add_checked_engine, free_engines  # noqa: E402
 
 MODELS = ("vgg16", "resnet50", "mobilenet-v2")
-FRAMEWORKS = ("ours", "torch", "torch-pruned", "ort", "ncnn", "deepsparse", "ds-dense")
+FRAMEWORKS = ("ours", "ours-nofuse", "torch", "torch-pruned", "ort", "ncnn", "deepsparse", "ds-dense")
+PROFILE_RUNS = 9  # runs whose per-op times give the profile's medians
 MODEL_TOL = 1e-3  # whole networks: rounding differences accumulate over ~50 layers
 
 
@@ -74,6 +79,29 @@ def count_flops(model, x) -> dict:
     for h in handles:
         h.remove()
     return totals
+
+
+def activation_bytes(outdir: Path, threads: int) -> dict:
+    """Peak activation memory of a compiled model, from its model.c: the arena plan-buffers placed
+    (`/* N bytes of activations */`) and the scratch (`pdnn_scratch_for(..., shared, per_thread)`
+    floats: the larger of shared and per_thread x threads)."""
+    import re
+
+    code = (outdir / "model.c").read_text()
+    arena = sum(int(m) for m in re.findall(r"/\* (\d+) bytes of activations \*/", code))
+    scratch = re.search(r"pdnn_scratch_for\(ctx, patdnn_scratch, &patdnn_scratch_slots, (\d+), (\d+)\)", code)
+    scratch_bytes = 4 * max(int(scratch[1]), int(scratch[2]) * threads) if scratch else 0
+    return {"arena": arena, "scratch": scratch_bytes, "total": arena + scratch_bytes}
+
+
+def op_profile(model, x, runs: int = PROFILE_RUNS) -> dict[str, float]:
+    """Median ms per op (HostModel.layer_times) over `runs` runs."""
+    times: dict[str, list[float]] = {}
+    for _ in range(runs):
+        model.run(x)
+        for label, ms in model.layer_times().items():
+            times.setdefault(label, []).append(ms)
+    return {label: float(np.median(v)) for label, v in times.items()}
 
 
 def export_onnx(model, x) -> bytes:
@@ -158,6 +186,16 @@ def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops:
             start = time.perf_counter()
             ours = patdnn.compile(pruned, x, target=isa, threads=t, patterns=patterns, outdir=tmp / f"ours{t}")
             rec["compile_s"] = time.perf_counter() - start
+            rec["memory"] = {"ours": activation_bytes(tmp / f"ours{t}", t)}
+            nofuse = None
+            if "pdnn_conv_chain(" in (tmp / f"ours{t}" / "model.c").read_text():
+                out_nofuse = tmp / f"nofuse{t}"
+                nofuse = patdnn.compile(
+                    pruned, x, target=isa, threads=t, patterns=patterns, outdir=out_nofuse, fuse=False
+                )
+                rec["memory"]["ours-nofuse"] = activation_bytes(out_nofuse, t)
+            else:
+                rec["missing"]["ours-nofuse"] = "no conv chain to fuse: the same model"
 
             def run_torch(m):
                 with torch.inference_mode():
@@ -168,6 +206,8 @@ def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops:
                 "torch": lambda: run_torch(dense),
                 "torch-pruned": lambda: run_torch(pruned),
             }
+            if nofuse is not None:
+                runners["ours-nofuse"] = lambda m=nofuse: m.run(xn)
             if "ort" in exports:
                 try:
                     sess = common.ort_session(exports["ort"], t)
@@ -181,7 +221,12 @@ def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops:
                     runners["ncnn"] = lambda f=run_ncnn: f(xn)
                 except Exception as e:  # noqa: BLE001
                     rec["missing"]["ncnn"] = f"{type(e).__name__}: {e}"
-            for fw in ("ours", "ort", "ncnn"):  # correctness before timing (vs the pruned model in torch)
+            for fw in (
+                "ours",
+                "ours-nofuse",
+                "ort",
+                "ncnn",
+            ):  # correctness before timing (vs the pruned model in torch)
                 if fw in runners:
                     out = np.asarray(runners[fw]()).reshape(reference.shape)
                     rec["checks"][fw] = check = common.check_output(out, reference, MODEL_TOL)
@@ -203,6 +248,10 @@ def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops:
             per_core = peak_gflops.get(isa)
             rec["peak_gflops"] = per_core * t if per_core else None
             rec["ours_frac_peak"] = common.ratio(rec["ours_gflops"], rec["peak_gflops"])
+            if t == 1:  # where the time goes, per op, with and without fusion
+                rec["profile"] = {"ours": op_profile(ours, xn)}
+                if nofuse is not None:
+                    rec["profile"]["ours-nofuse"] = op_profile(nofuse, xn)
             records.append(rec)
             print(
                 f"{name} {t}T: "
@@ -211,7 +260,7 @@ def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops:
                 flush=True,
             )
             free_engines(runners)
-            del ours, runners  # free this thread count's model before building the next
+            del ours, nofuse, runners  # free this thread count's models before building the next
     return records
 
 
@@ -247,11 +296,50 @@ def markdown(result: dict) -> list[str]:
         f"({result.get('deepsparse')}).",
         common.markdown_table(head, rows),
     ]
+    memory_rows = [
+        [r["model"], r["threads"], *(_memory_cell(r["memory"].get(fw)) for fw in ("ours", "ours-nofuse"))]
+        for r in result["models"]
+        if "memory" in r
+    ]
+    if memory_rows:
+        sections.append(
+            "## Peak activation memory (MiB: arena + per-thread scratch)\n\n"
+            + common.markdown_table(["model", "threads", "ours", "ours-nofuse"], memory_rows)
+        )
     missing = {
         f"{r['model']} / {r['threads']}T: {fw}": why for r in result["models"] for fw, why in r["missing"].items()
     }
     if missing:
         sections.append("## Not measured\n\n" + "\n".join(f"* {k}: {v}" for k, v in missing.items()))
+    return sections
+
+
+def _memory_cell(memory: dict | None) -> str:
+    if memory is None:
+        return "–"
+    mib = 1 << 20
+    return f"{memory['total'] / mib:.2f} ({memory['arena'] / mib:.2f} + {memory['scratch'] / mib:.2f})"
+
+
+def profile_markdown(result: dict, top: int = 12) -> list[str]:
+    """Per model (1 thread): the ops that take the most time, fused and unfused, and the totals."""
+    sections = []
+    for r in result["models"]:
+        profile = r.get("profile")
+        if not profile:
+            continue
+        lines = [f"## {r['model']}, 1 thread"]
+        for fw, ops in profile.items():
+            total = sum(ops.values())
+            rows = [
+                [f"{ms:.3f}", f"{100 * ms / total:.1f}%", label]
+                for label, ms in sorted(ops.items(), key=lambda kv: -kv[1])[:top]
+            ]
+            lines += [
+                f"\n{fw}: {len(ops)} ops, {total:.2f} ms in all; the {min(top, len(ops))} slowest:\n",
+                common.markdown_table(["ms", "share", "op (layers)"], rows),
+            ]
+        sections.append("\n".join(lines))
     return sections
 
 
@@ -306,6 +394,13 @@ def main(argv=None) -> dict:
         result,
         [f"Peak (measured, per core): {peak_gflops}.", *markdown(result)],
     )
+    if any(r.get("profile") for r in result["models"]):
+        common.write_markdown(
+            args.out / "profile.md",
+            "Per-op profile (HostModel.layer_times), with and without fusion",
+            result,
+            profile_markdown(result),
+        )
     plot(result, args.out / "models.png")
     return result
 

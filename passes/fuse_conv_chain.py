@@ -23,7 +23,9 @@ A chain is fused when its three (or two) convs are consecutive ops (allocs betwe
 each intermediate tensor is an alloc that only its writer and its reader use, only the last conv has
 a residual, and its largest intermediate tensor per image is at least `min_kib` KiB (below, it fits
 in L2 between the ops anyway, and the unfused ops split their work across threads more evenly).
-`rows` (output rows per band) is the largest whose slot fits in `budget_kib` KiB. Leave the pass
+`rows` (output rows per band) is the largest whose slot fits in `budget_kib` KiB and whose
+`threads` slots together are no larger than the largest intermediate tensor they replace (a chain where
+even one row's slots are larger stays unfused), so fusion does not raise the peak activation memory. Leave the pass
 out of the pipeline (`patdnnc --no-fuse`, `patdnn.compile(fuse=False)`) for the ablation.
 """
 
@@ -83,19 +85,29 @@ def find_chain(depthwise: nn.Conv2dOp) -> ChainParts | None:
     return parts
 
 
-def _intermediate_bytes(parts: ChainParts) -> int:
-    """Bytes per image of the largest tensor the fusion keeps out of memory."""
+def _intermediates(parts: ChainParts) -> list[int]:
+    """Bytes of each tensor the fusion keeps out of memory (all images)."""
     buffers = [parts.depthwise.input] * (parts.expand is not None) + [parts.depthwise.output] * (
         parts.project is not None
     )
-    return max(4 * c * h * w for (_, c, h, w) in (b.type.get_shape() for b in buffers))
+    return [4 * n * c * h * w for (n, c, h, w) in (b.type.get_shape() for b in buffers)]
 
 
-def band_rows(parts: ChainParts, budget_bytes: int) -> int:
-    """The most output rows per band whose slot fits `budget_bytes` (at least 1)."""
+def band_rows(parts: ChainParts, budget_bytes: int, threads: int) -> int | None:
+    """The most output rows per band whose slot fits `budget_bytes` and whose slots, one per thread,
+    take no more memory than the largest intermediate tensor they replace (which the unfused plan
+    holds in its arena while this chain runs, so fusion does not raise the peak activation memory);
+    None when even one row does not."""
     ho = parts.depthwise.output.type.get_shape()[2]
+    saved = max(_intermediates(parts))
+
+    def fits(rows: int, budget: int) -> bool:
+        return 4 * chain_slot_floats(parts, rows) <= min(budget, saved // threads)
+
+    if not fits(1, saved):
+        return None
     rows = 1
-    while rows < ho and 4 * chain_slot_floats(parts, rows + 1) <= budget_bytes:
+    while rows < ho and fits(rows + 1, budget_bytes):
         rows += 1
     return rows
 
@@ -113,17 +125,20 @@ def fuse_chain(parts: ChainParts, rows: int) -> nn.ConvChainOp:
     return nn.ConvChainOp(chain[0].input, chain[-1].output, rows, Region(body))
 
 
-def fuse_block(block: Block, min_bytes: int, budget_bytes: int) -> int:
+def fuse_block(block: Block, min_bytes: int, budget_bytes: int, threads: int) -> int:
     fused = 0
     for depthwise in [op for op in block.ops if isinstance(op, nn.Conv2dOp)]:
         if depthwise.parent_block() is not block:  # already moved into a chain
             continue
         parts = find_chain(depthwise)
-        if parts is None or _intermediate_bytes(parts) < min_bytes:
+        if parts is None or max(_intermediates(parts)) // parts.depthwise.input.type.get_shape()[0] < min_bytes:
+            continue
+        rows = band_rows(parts, budget_bytes, threads)
+        if rows is None:
             continue
         last = [c for c in parts if c is not None][-1]
         anchor = last.next_op
-        chain = fuse_chain(parts, band_rows(parts, budget_bytes))
+        chain = fuse_chain(parts, rows)
         if anchor is None:
             block.add_op(chain)
         else:
@@ -144,7 +159,10 @@ class FuseConvChainPass(ModulePass):
     budget_kib: int = 256
     """Per-thread scratch for a band (expanded rows + depthwise output): picks the band's rows."""
 
+    threads: int = 1
+    """Threads the model runs with: their slots together may not outgrow the tensors fusion removes."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for fn in op.walk():
             if isinstance(fn, func.FuncOp) and not fn.is_declaration:
-                fuse_block(fn.body.block, self.min_kib * 1024, self.budget_kib * 1024)
+                fuse_block(fn.body.block, self.min_kib * 1024, self.budget_kib * 1024, max(1, self.threads))

@@ -6,7 +6,7 @@ thread count) is formatted into a string and parsed back; `pipeline_text` gives 
 of `patdnn-opt` for people and docs. The passes, in order (each in passes/, one per file):
 
     C:       tile-tune{isa threads [log]} → lower-pattern-to-kernel → filter-kernel-reorder{threads}
-             → fkw-pack → load-elim → fuse-residual-add → fuse-conv-chain → plan-buffers
+             → fkw-pack → load-elim → fuse-residual-add → fuse-conv-chain{threads} → plan-buffers
     OpenCL:  the same without tile-tune and fuse-conv-chain (its kernels run the chains unfused): work-item tiles are the OpenCL target's options, and
              filter-kernel-reorder only puts filters with similar segment loops next to each other,
              so neighbouring work-groups (one filter each) run alike.
@@ -47,7 +47,7 @@ def default_pipeline(target: Target, tuning_log: Path | str | None = None, fuse:
         _pass("fkw-pack"),
         _pass("load-elim"),
         _pass("fuse-residual-add"),
-        *((_pass("fuse-conv-chain"),) if fuse and not target.is_opencl else ()),
+        *((_pass("fuse-conv-chain", threads=target.threads),) if fuse and not target.is_opencl else ()),
         _pass("plan-buffers"),
     )
 
