@@ -23,9 +23,10 @@ A chain is fused when its three (or two) convs are consecutive ops (allocs betwe
 each intermediate tensor is an alloc that only its writer and its reader use, only the last conv has
 a residual, and its largest intermediate tensor per image is at least `min_kib` KiB (below, it fits
 in L2 between the ops anyway, and the unfused ops split their work across threads more evenly).
-`rows` (output rows per band) is the largest whose slot fits in `budget_kib` KiB and whose
-`threads` slots together are no larger than the largest intermediate tensor they replace (a chain where
-even one row's slots are larger stays unfused), so fusion does not raise the peak activation memory. Leave the pass
+`rows` (output rows per band) is the largest whose slot fits in `budget_kib` KiB (up to 4x that for
+chains whose weights are larger: each band reads them all). Then the peak activation memory is
+kept: while the fused plan's arena plus `threads` slots of the largest chain exceeds the unfused
+plan's arena, that chain's rows are halved (at one row, it is unfused again). Leave the pass
 out of the pipeline (`patdnnc --no-fuse`, `patdnn.compile(fuse=False)`) for the ablation.
 """
 
@@ -35,12 +36,14 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
 from xdsl.ir import Block, Operation, Region
 from xdsl.passes import ModulePass
 
 from patdnn.dialects import nn
-from patdnn.dialects.nn_chain import ChainParts, chain_slot_floats, is_dense, is_depthwise, is_pointwise
+from patdnn.dialects.common import weights_count
+from patdnn.dialects.nn_chain import ChainParts, chain_parts, chain_slot_floats, is_dense, is_depthwise, is_pointwise
+from patdnn.passes.plan_buffers import plan_function
 
 
 def _sole_partner(conv: nn.Conv2dOp, buffer, want_writer: bool) -> nn.Conv2dOp | None:
@@ -93,23 +96,47 @@ def _intermediates(parts: ChainParts) -> list[int]:
     return [4 * n * c * h * w for (n, c, h, w) in (b.type.get_shape() for b in buffers)]
 
 
-def band_rows(parts: ChainParts, budget_bytes: int, threads: int) -> int | None:
-    """The most output rows per band whose slot fits `budget_bytes` and whose slots, one per thread,
-    take no more memory than the largest intermediate tensor they replace (which the unfused plan
-    holds in its arena while this chain runs, so fusion does not raise the peak activation memory);
-    None when even one row does not."""
+def _weight_bytes(parts: ChainParts) -> int:
+    """Bytes of the chain's weights (every band reads all of them)."""
+    return sum(4 * weights_count(c.weights) for c in parts if c is not None)
+
+
+def band_rows(parts: ChainParts, budget_bytes: int) -> int:
+    """The most output rows per band whose slot fits the chain's budget, at least 1: `budget_bytes`,
+    raised up to 4x for a chain with more weights than that — every band reads all of them, so
+    160 -> 960 -> 160 @7x7 (1.2 MB of weights) runs as one band of 7 rows instead of 7 of one."""
+    budget = min(max(budget_bytes, _weight_bytes(parts)), 4 * budget_bytes)
     ho = parts.depthwise.output.type.get_shape()[2]
-    saved = max(_intermediates(parts))
-
-    def fits(rows: int, budget: int) -> bool:
-        return 4 * chain_slot_floats(parts, rows) <= min(budget, saved // threads)
-
-    if not fits(1, saved):
-        return None
     rows = 1
-    while rows < ho and fits(rows + 1, budget_bytes):
+    while rows < ho and 4 * chain_slot_floats(parts, rows + 1) <= budget:
         rows += 1
     return rows
+
+
+def _unfuse(chain: nn.ConvChainOp) -> None:
+    """Puts the chain's ops back where it is, unfused."""
+    block = chain.parent_block()
+    for op in list(chain.body.block.ops):
+        op.detach()
+        block.insert_op_before(op, chain)
+    block.erase_op(chain)
+
+
+def keep_peak_memory(fn: func.FuncOp, chains: list[nn.ConvChainOp], unfused_arena: int, threads: int) -> None:
+    """Shrinks bands until the fused plan's arena plus the chains' per-thread slots is no larger
+    than the unfused plan's arena (the peak activation memory must not rise): the chain with the
+    largest slot first, halving its rows; a chain that exceeds it at one row is unfused."""
+    while chains:
+        slots = {c: 4 * chain_slot_floats(chain_parts(c), c.rows.value.data) * threads for c in chains}
+        if plan_function(fn) + max(slots.values()) <= unfused_arena:
+            return
+        largest = max(chains, key=lambda c: slots[c])
+        rows = largest.rows.value.data
+        if rows == 1:
+            chains.remove(largest)
+            _unfuse(largest)
+        else:
+            largest.properties["rows"] = IntegerAttr(rows // 2, i64)
 
 
 def fuse_chain(parts: ChainParts, rows: int) -> nn.ConvChainOp:
@@ -125,25 +152,22 @@ def fuse_chain(parts: ChainParts, rows: int) -> nn.ConvChainOp:
     return nn.ConvChainOp(chain[0].input, chain[-1].output, rows, Region(body))
 
 
-def fuse_block(block: Block, min_bytes: int, budget_bytes: int, threads: int) -> int:
-    fused = 0
+def fuse_block(block: Block, min_bytes: int, budget_bytes: int) -> list[nn.ConvChainOp]:
+    fused = []
     for depthwise in [op for op in block.ops if isinstance(op, nn.Conv2dOp)]:
         if depthwise.parent_block() is not block:  # already moved into a chain
             continue
         parts = find_chain(depthwise)
         if parts is None or max(_intermediates(parts)) // parts.depthwise.input.type.get_shape()[0] < min_bytes:
             continue
-        rows = band_rows(parts, budget_bytes, threads)
-        if rows is None:
-            continue
         last = [c for c in parts if c is not None][-1]
         anchor = last.next_op
-        chain = fuse_chain(parts, rows)
+        chain = fuse_chain(parts, band_rows(parts, budget_bytes))
         if anchor is None:
             block.add_op(chain)
         else:
             block.insert_op_before(chain, anchor)
-        fused += 1
+        fused.append(chain)
     return fused
 
 
@@ -160,9 +184,11 @@ class FuseConvChainPass(ModulePass):
     """Per-thread scratch for a band (expanded rows + depthwise output): picks the band's rows."""
 
     threads: int = 1
-    """Threads the model runs with: their slots together may not outgrow the tensors fusion removes."""
+    """Threads the model runs with (one slot each): the arena plus all slots stays within the unfused arena."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for fn in op.walk():
             if isinstance(fn, func.FuncOp) and not fn.is_declaration:
-                fuse_block(fn.body.block, self.min_kib * 1024, self.budget_kib * 1024, max(1, self.threads))
+                unfused_arena = plan_function(fn)  # plan-buffers runs again after this pass
+                chains = fuse_block(fn.body.block, self.min_kib * 1024, self.budget_kib * 1024)
+                keep_peak_memory(fn, chains, unfused_arena, max(1, self.threads))
