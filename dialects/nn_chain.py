@@ -1,6 +1,7 @@
 """`nn.conv_chain`: convolutions fused into one tiled kernel (DNNFusion's idea; fuse-conv-chain).
 
-    nn.conv_chain ins(%x : memref<1x16x112x112xf32>) outs(%y : memref<1x24x56x56xf32>) rows 2 {
+    %s = memref.alloc() : memref<2x60432xf32>
+    nn.conv_chain ins(%x : memref<1x16x112x112xf32>) outs(%y : memref<1x24x56x56xf32>) scratch(%s : memref<2x60432xf32>) rows 2 {
       %e = memref.alloc() : memref<1x96x112x112xf32>
       nn.conv2d ins(%x : …) outs(%e : …) kernel [1, 1] stride [1, 1] padding [0, 0] groups 1 activation relu6 …
       %d = memref.alloc() : memref<1x96x56x56xf32>
@@ -13,8 +14,10 @@ groups 1, any window: a network's stem), a *depthwise* conv (any kernel, stride,
 and an optional 1x1 *project* conv (at least one of expand and project), each reading the one before; only the last may take a residual (read from outside the body, like
 `%x`). The body's `memref.alloc`s name the intermediate tensors but are never allocated whole: the
 backend runs the chain in bands of `rows` output rows, each band's expanded rows and depthwise
-output living in a per-thread scratch slot (runtime/ops_chain.c), and gives the same bits as the
-ops run one after another. `chain_parts(op)` returns the three convs (None where absent).
+output living in one slot per thread of `scratch` (threads x slot floats, at least
+`chain_slot_floats`; an ordinary buffer that plan-buffers places in the arena, live only at the
+chain, so the peak activation memory is planned with it; runtime/ops_chain.c), and gives the same
+bits as the ops run one after another. `chain_parts(op)` returns the three convs (None where absent).
 """
 
 from __future__ import annotations
@@ -31,7 +34,15 @@ from xdsl.printer import Printer
 from xdsl.traits import NoTerminator
 from xdsl.utils.exceptions import VerifyException
 
-from patdnn.dialects.common import check_batched_io, dilation_of, pair, parse_io, print_io
+from patdnn.dialects.common import (
+    check_batched_io,
+    check_buffer,
+    dilation_of,
+    pair,
+    parse_io,
+    parse_typed_operand,
+    print_io,
+)
 
 
 class ChainParts(NamedTuple):
@@ -76,6 +87,10 @@ def chain_parts(op: ConvChainOp) -> ChainParts:
     i = depthwise[0]
     expand = convs[0] if i == 1 else None
     project = convs[i + 1] if i + 1 < len(convs) else None
+    if len(convs) != 1 + (expand is not None) + (project is not None):
+        raise VerifyException(
+            "nn.conv_chain: the body must be [1x1] -> depthwise -> [1x1]: one conv on each side at most"
+        )
     if i > 1 or (expand is not None and not is_dense(expand)) or (project is not None and not is_pointwise(project)):
         raise VerifyException(
             "nn.conv_chain: the conv before the depthwise must have groups 1, the one after must be 1x1, stride 1, "
@@ -124,38 +139,55 @@ class ConvChainOp(IRDLOperation):
 
     input = operand_def(MemRefType)
     output = operand_def(MemRefType)
+    scratch = operand_def(MemRefType)
     rows = prop_def(IntegerAttr[I64])
     body = region_def("single_block")
 
     traits = traits_def(NoTerminator())
 
-    def __init__(self, input: SSAValue, output: SSAValue, rows: int, body: Region):
-        super().__init__(operands=[input, output], properties={"rows": IntegerAttr(rows, i64)}, regions=[body])
+    def __init__(self, input: SSAValue, output: SSAValue, scratch: SSAValue, rows: int, body: Region):
+        super().__init__(operands=[input, output, scratch], properties={"rows": IntegerAttr(rows, i64)}, regions=[body])
 
     def verify_(self) -> None:
         check_batched_io(self, 4)
         rows, ho = self.rows.value.data, self.output.type.get_shape()[2]
         if not 1 <= rows <= ho:
             raise VerifyException(f"nn.conv_chain: rows must be in [1, {ho}] (the output's height), got {rows}")
-        chain_parts(self)
+        parts = chain_parts(self)
+        slots = check_buffer("scratch", self.scratch, [2])
+        if slots[0] < 1 or slots[1] < chain_slot_floats(parts, rows):
+            need = chain_slot_floats(parts, rows)
+            raise VerifyException(
+                f"nn.conv_chain: scratch must be (threads x >= {need}) floats for rows {rows}, got {list(slots)}"
+            )
 
     def print(self, printer: Printer) -> None:
         print_io(printer, [self.input], self.output)
-        printer.print_string(f" rows {self.rows.value.data}")
-        printer.print_op_attributes(self.attributes)
+        printer.print_string(" scratch(")
+        printer.print_operand(self.scratch)
+        printer.print_string(" : ")
+        printer.print_attribute(self.scratch.type)
+        printer.print_string(f") rows {self.rows.value.data}")
+        printer.print_op_attributes(self.attributes, print_keyword=True)
         printer.print_string(" ")
         printer.print_region(self.body, print_entry_block_args=False)
 
     @classmethod
     def parse(cls, parser: Parser) -> ConvChainOp:
         (input, *_), output = parse_io(parser)
+        scratch = parse_typed_operand(parser, "scratch")
         parser.parse_keyword("rows")
         props = {"rows": IntegerAttr(parser.parse_integer(allow_negative=False), i64)}
-        attrs = parser.parse_optional_attr_dict()
+        attrs = parser.parse_optional_attr_dict_with_keyword()
         body = parser.parse_region()
         if not body.blocks:
             body.add_block(Block())
-        return cls.create(operands=[input, output], properties=props, attributes=attrs, regions=[body])
+        return cls.create(
+            operands=[input, output, scratch],
+            properties=props,
+            attributes=attrs.data if attrs is not None else {},
+            regions=[body],
+        )
 
 
 CHAIN_OPS = [ConvChainOp]

@@ -24,9 +24,16 @@ each intermediate tensor is an alloc that only its writer and its reader use, on
 a residual, and its largest intermediate tensor per image is at least `min_kib` KiB (below, it fits
 in L2 between the ops anyway, and the unfused ops split their work across threads more evenly).
 `rows` (output rows per band) is the largest whose slot fits in `budget_kib` KiB (up to 4x that for
-chains whose weights are larger: each band reads them all). Then the peak activation memory is
-kept: while the fused plan's arena plus `threads` slots of the largest chain exceeds the unfused
-plan's arena, that chain's rows are halved (at one row, it is unfused again). Leave the pass
+chains whose weights are larger: each band reads them all). The slots, one per thread, are one
+buffer, `scratch` (a `memref.alloc` of threads x slot floats just before the chain), which
+plan-buffers places in the arena like any tensor. They may take what the chain's intermediate
+tensors took plus the room below the function's peak of live activation bytes (the 7x7 chains of a
+224x224 MobileNet have plenty; the 112x112 ones, which set the peak, have their intermediates), so
+fusion never raises the peak of live bytes; a chain whose one-row slots do not fit stays unfused.
+The arena is plan-buffers' first-fit packing of those live ranges, which can land above their
+peak: the pass plans both functions on copies and, while the fused arena is the larger, halves the
+rows of the chain with the largest scratch (at one row, unfuses it) — fusion never raises the peak
+activation memory. Leave the pass
 out of the pipeline (`patdnnc --no-fuse`, `patdnn.compile(fuse=False)`) for the ablation.
 """
 
@@ -36,14 +43,14 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
+from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, f32, i64
 from xdsl.ir import Block, Operation, Region
 from xdsl.passes import ModulePass
 
 from patdnn.dialects import nn
 from patdnn.dialects.common import weights_count
 from patdnn.dialects.nn_chain import ChainParts, chain_parts, chain_slot_floats, is_dense, is_depthwise, is_pointwise
-from patdnn.passes.plan_buffers import plan_function
+from patdnn.passes.plan_buffers import alloc_bytes, live_ranges, plan_function
 
 
 def _sole_partner(conv: nn.Conv2dOp, buffer, want_writer: bool) -> nn.Conv2dOp | None:
@@ -88,7 +95,7 @@ def find_chain(depthwise: nn.Conv2dOp) -> ChainParts | None:
     return parts
 
 
-def _intermediates(parts: ChainParts) -> list[int]:
+def _intermediates(parts: ChainParts) -> list[int]:  # bytes, all images
     """Bytes of each tensor the fusion keeps out of memory (all images)."""
     buffers = [parts.depthwise.input] * (parts.expand is not None) + [parts.depthwise.output] * (
         parts.project is not None
@@ -101,47 +108,57 @@ def _weight_bytes(parts: ChainParts) -> int:
     return sum(4 * weights_count(c.weights) for c in parts if c is not None)
 
 
-def band_rows(parts: ChainParts, budget_bytes: int) -> int:
-    """The most output rows per band whose slot fits the chain's budget, at least 1: `budget_bytes`,
-    raised up to 4x for a chain with more weights than that — every band reads all of them, so
-    160 -> 960 -> 160 @7x7 (1.2 MB of weights) runs as one band of 7 rows instead of 7 of one."""
+def band_rows(parts: ChainParts, budget_bytes: int, threads: int, room_bytes: int) -> int | None:
+    """Output rows per band: the most whose slot fits the chain's budget — `budget_bytes`, raised up
+    to 4x for a chain with more weights than that (every band reads all of them, so 160 -> 960 -> 160
+    @7x7, 1.2 MB of weights, runs as one band of 7 rows instead of 7 of one) — and whose `threads`
+    slots together fit `room_bytes`; None when one row does not."""
     budget = min(max(budget_bytes, _weight_bytes(parts)), 4 * budget_bytes)
+
+    def slots_bytes(rows: int) -> int:
+        return 4 * chain_slot_floats(parts, rows) * threads
+
+    if slots_bytes(1) > room_bytes:
+        return None
     ho = parts.depthwise.output.type.get_shape()[2]
     rows = 1
-    while rows < ho and 4 * chain_slot_floats(parts, rows + 1) <= budget:
+    while rows < ho and slots_bytes(rows + 1) <= min(budget * threads, room_bytes):
         rows += 1
     return rows
 
 
-def _unfuse(chain: nn.ConvChainOp) -> None:
-    """Puts the chain's ops back where it is, unfused."""
-    block = chain.parent_block()
-    for op in list(chain.body.block.ops):
-        op.detach()
-        block.insert_op_before(op, chain)
-    block.erase_op(chain)
+class Liveness:
+    """Live activation bytes at each op of a block before fusion (plan-buffers' live ranges): how
+    much scratch a chain may take without raising the function's peak."""
+
+    def __init__(self, block: Block):
+        self.position, self.ranges = live_ranges(block)
+        self.live = [0] * len(self.position)
+        for alloc, (start, end) in self.ranges.items():
+            for i in range(start, end + 1):
+                self.live[i] += alloc_bytes(alloc)
+        self.peak = max(self.live, default=0)
+
+    def room(self, parts: ChainParts) -> int:
+        """The peak minus every other buffer live anywhere during the chain (fused, the chain is one
+        op: its input and output are live together): at most this much scratch keeps the fused
+        function at or below the peak (at least the intermediates when in and out never overlap
+        them... in practice the chain's intermediates, which it replaces, and more)."""
+        convs = [c for c in parts if c is not None]
+        first, last = self.position[convs[0]], self.position[convs[-1]]
+        removed = {c.output.owner for c in convs[:-1]}
+        rest = sum(
+            alloc_bytes(a)
+            for a, (start, end) in self.ranges.items()
+            if a not in removed and start <= last and end >= first
+        )
+        return self.peak - rest
 
 
-def keep_peak_memory(fn: func.FuncOp, chains: list[nn.ConvChainOp], unfused_arena: int, threads: int) -> None:
-    """Shrinks bands until the fused plan's arena plus the chains' per-thread slots is no larger
-    than the unfused plan's arena (the peak activation memory must not rise): the chain with the
-    largest slot first, halving its rows; a chain that exceeds it at one row is unfused."""
-    while chains:
-        slots = {c: 4 * chain_slot_floats(chain_parts(c), c.rows.value.data) * threads for c in chains}
-        if plan_function(fn) + max(slots.values()) <= unfused_arena:
-            return
-        largest = max(chains, key=lambda c: slots[c])
-        rows = largest.rows.value.data
-        if rows == 1:
-            chains.remove(largest)
-            _unfuse(largest)
-        else:
-            largest.properties["rows"] = IntegerAttr(rows // 2, i64)
-
-
-def fuse_chain(parts: ChainParts, rows: int) -> nn.ConvChainOp:
-    """An nn.conv_chain holding the chain's convs, each intermediate alloc before its writer (all
-    detached from their block; the caller inserts the chain where the last conv was)."""
+def fuse_chain(parts: ChainParts, rows: int, threads: int) -> tuple[memref.AllocOp, nn.ConvChainOp]:
+    """The chain's scratch (threads x slot floats) and an nn.conv_chain holding the chain's convs,
+    each intermediate alloc before its writer (all detached from their block; the caller inserts
+    both where the last conv was)."""
     chain = [c for c in parts if c is not None]
     body = Block()
     for i, conv in enumerate(chain):
@@ -149,26 +166,61 @@ def fuse_chain(parts: ChainParts, rows: int) -> nn.ConvChainOp:
         for op in moved:
             op.detach()
             body.add_op(op)
-    return nn.ConvChainOp(chain[0].input, chain[-1].output, rows, Region(body))
+    scratch = memref.AllocOp([], [], MemRefType(f32, [threads, chain_slot_floats(parts, rows)]))
+    return scratch, nn.ConvChainOp(chain[0].input, chain[-1].output, scratch.memref, rows, Region(body))
 
 
-def fuse_block(block: Block, min_bytes: int, budget_bytes: int) -> list[nn.ConvChainOp]:
+def fuse_block(block: Block, min_bytes: int, budget_bytes: int, threads: int) -> list[nn.ConvChainOp]:
     fused = []
+    liveness = Liveness(block)  # chains never overlap, so each one's room is read before any fuses
     for depthwise in [op for op in block.ops if isinstance(op, nn.Conv2dOp)]:
         if depthwise.parent_block() is not block:  # already moved into a chain
             continue
         parts = find_chain(depthwise)
         if parts is None or max(_intermediates(parts)) // parts.depthwise.input.type.get_shape()[0] < min_bytes:
             continue
+        rows = band_rows(parts, budget_bytes, threads, liveness.room(parts))
+        if rows is None:
+            continue
         last = [c for c in parts if c is not None][-1]
         anchor = last.next_op
-        chain = fuse_chain(parts, band_rows(parts, budget_bytes))
-        if anchor is None:
-            block.add_op(chain)
-        else:
-            block.insert_op_before(chain, anchor)
-        fused.append(chain)
+        for op in fuse_chain(parts, rows, threads):
+            if anchor is None:
+                block.add_op(op)
+            else:
+                block.insert_op_before(op, anchor)
+        fused.append(op)
     return fused
+
+
+def _shrink(chain: nn.ConvChainOp) -> None:
+    """Halves the chain's rows, its scratch with them; at one row, unfuses it (its ops back in place)."""
+    block, scratch = chain.parent_block(), chain.scratch.owner
+    rows = chain.rows.value.data
+    if rows == 1:
+        for op in list(chain.body.block.ops):
+            op.detach()
+            block.insert_op_before(op, chain)
+        block.erase_op(chain)
+        block.erase_op(scratch)
+        return
+    threads = scratch.memref.type.get_shape()[0]
+    smaller = memref.AllocOp([], [], MemRefType(f32, [threads, chain_slot_floats(chain_parts(chain), rows // 2)]))
+    block.insert_op_before(smaller, scratch)
+    scratch.memref.replace_all_uses_with(smaller.memref)
+    block.erase_op(scratch)
+    chain.properties["rows"] = IntegerAttr(rows // 2, i64)
+
+
+def keep_arena(fn: func.FuncOp, chains: list[nn.ConvChainOp], unfused_arena: int) -> None:
+    """Shrinks the chain with the largest scratch until plan-buffers' arena of the fused function
+    (planned on a copy) is no larger than the unfused one's: the room rule bounds the live bytes,
+    and this, the first-fit packing of them."""
+    while chains and plan_function(fn.clone()) > unfused_arena:
+        largest = max(chains, key=lambda c: alloc_bytes(c.scratch.owner))
+        if largest.rows.value.data == 1:
+            chains.remove(largest)
+        _shrink(largest)
 
 
 @dataclass(frozen=True)
@@ -184,11 +236,11 @@ class FuseConvChainPass(ModulePass):
     """Per-thread scratch for a band (expanded rows + depthwise output): picks the band's rows."""
 
     threads: int = 1
-    """Threads the model runs with (one slot each): the arena plus all slots stays within the unfused arena."""
+    """Threads the model runs with: one scratch slot each (together no larger than what fusion removes)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for fn in op.walk():
             if isinstance(fn, func.FuncOp) and not fn.is_declaration:
-                unfused_arena = plan_function(fn)  # plan-buffers runs again after this pass
-                chains = fuse_block(fn.body.block, self.min_kib * 1024, self.budget_kib * 1024)
-                keep_peak_memory(fn, chains, unfused_arena, max(1, self.threads))
+                unfused_arena = plan_function(fn.clone())
+                chains = fuse_block(fn.body.block, self.min_kib * 1024, self.budget_kib * 1024, max(1, self.threads))
+                keep_arena(fn, chains, unfused_arena)

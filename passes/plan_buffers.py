@@ -20,7 +20,7 @@ import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, UnitAttr, i64
-from xdsl.ir import Operation
+from xdsl.ir import Block, Operation
 from xdsl.passes import ModulePass
 
 from patdnn.dialects.common import round_up
@@ -29,7 +29,7 @@ from patdnn.dialects.nn import CONSTANT_ATTR, constant_bound
 ALIGN = 64
 
 
-def _bytes(alloc: memref.AllocOp) -> int:
+def alloc_bytes(alloc: memref.AllocOp) -> int:
     mtype = alloc.memref.type
     assert isinstance(mtype, MemRefType)
     size = int(np.prod(mtype.get_shape())) * 4
@@ -44,27 +44,26 @@ def _top_level(op: Operation | None, position: dict) -> Operation | None:
     return op
 
 
-def plan_function(fn: func.FuncOp) -> int:
-    ops = list(fn.body.block.ops)
+def live_ranges(block: Block) -> tuple[dict[Operation, int], dict[memref.AllocOp, tuple[int, int]]]:
+    """Each op's position in `block`, and the live range (first to last op using it, by position)
+    of each alloc that needs arena space (not one bound to an nn.constant)."""
+    ops = list(block.ops)
     position = {op: i for i, op in enumerate(ops)}
-    allocs = []
-    for op in ops:
-        if isinstance(op, memref.AllocOp):
-            if constant_bound(op):
-                op.attributes[CONSTANT_ATTR] = UnitAttr()
-                op.attributes.pop("patdnn.offset", None)
-            else:
-                op.attributes.pop(CONSTANT_ATTR, None)
-                allocs.append(op)
     ranges = {}
-    for alloc in allocs:
+    for alloc in (op for op in ops if isinstance(op, memref.AllocOp) and not constant_bound(op)):
         uses = [position[top] for use in alloc.memref.uses if (top := _top_level(use.operation, position)) is not None]
         ranges[alloc] = (min(uses, default=position[alloc]), max(uses, default=position[alloc]))
+    return position, ranges
+
+
+def first_fit(allocs: list[memref.AllocOp], ranges: dict) -> tuple[dict[memref.AllocOp, int], int]:
+    """Offsets placing `allocs` in this order, each at the lowest offset free during its live range
+    (64-byte aligned sizes), and the arena size."""
     placed: list[tuple[int, int, int, int]] = []  # (start, end, offset, size)
-    arena = 0
-    for alloc in sorted(allocs, key=lambda a: (-_bytes(a), position[a])):
+    offsets, arena = {}, 0
+    for alloc in allocs:
         start, end = ranges[alloc]
-        size = _bytes(alloc)
+        size = alloc_bytes(alloc)
         busy = sorted((o, o + s) for (s0, e0, o, s) in placed if not (e0 < start or end < s0))
         offset = 0
         for lo, hi in busy:
@@ -72,7 +71,31 @@ def plan_function(fn: func.FuncOp) -> int:
                 break
             offset = max(offset, hi)
         placed.append((start, end, offset, size))
+        offsets[alloc] = offset
         arena = max(arena, offset + size)
+    return offsets, arena
+
+
+def plan_function(fn: func.FuncOp) -> int:
+    for op in fn.body.block.ops:
+        if isinstance(op, memref.AllocOp):
+            if constant_bound(op):
+                op.attributes[CONSTANT_ATTR] = UnitAttr()
+                op.attributes.pop("patdnn.offset", None)
+            else:
+                op.attributes.pop(CONSTANT_ATTR, None)
+    position, ranges = live_ranges(fn.body.block)
+    # first fit in four orders, the smallest arena kept: largest first (the usual heuristic), by
+    # first use, longest-lived first, and largest first with the buffers of one op (a fused chain's
+    # scratch) last, into the gaps the others leave
+    orders = (
+        lambda a: (-alloc_bytes(a), position[a]),
+        lambda a: (ranges[a][0], -alloc_bytes(a)),
+        lambda a: (ranges[a][0] - ranges[a][1], -alloc_bytes(a)),
+        lambda a: (ranges[a][0] == ranges[a][1], -alloc_bytes(a), position[a]),
+    )
+    offsets, arena = min((first_fit(sorted(ranges, key=order), ranges) for order in orders), key=lambda p: p[1])
+    for alloc, offset in offsets.items():
         alloc.attributes["patdnn.offset"] = IntegerAttr(offset, i64)
     fn.attributes["patdnn.arena_bytes"] = IntegerAttr(arena, i64)
     return arena

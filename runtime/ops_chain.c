@@ -246,7 +246,7 @@ static void fill_rows(const chain_job *j, float *e, int64_t row_len, int first, 
 
 /* Output pixels [x0, x0 + XN) of one 3x3 row of one channel vector: XN independent sums (FMA
  * latency hides behind each other), each the bias then the taps in row-major order. */
-#define CHAIN_XN 4
+#define CHAIN_XN 8
 static inline __attribute__((always_inline)) void dw3x3_pixels(const int XN, const pdnn_v *w, pdnn_v b,
                                                                const float *const *r, int64_t xs, int64_t ts, float *d,
                                                                int64_t ds, int act) {

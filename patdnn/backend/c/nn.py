@@ -19,7 +19,7 @@ from patdnn.backend.c.state import CState
 from patdnn.backend.common import EmitError, lookup
 from patdnn.dialects import common, nn
 from patdnn.dialects.nn_binary import binary_geometry
-from patdnn.dialects.nn_chain import chain_parts, chain_slot_floats
+from patdnn.dialects.nn_chain import chain_parts
 from patdnn.dialects.nn_layout import reduced_permutation, shuffle_view, split_dims
 from patdnn.dialects.nn_prelu import prelu_geometry
 
@@ -55,7 +55,7 @@ def _conv(emitter: CState, op: nn.Conv2dOp, name: Name) -> str:
 
 def _conv_chain(emitter: CState, op: nn.ConvChainOp, name: Name) -> str:
     """One pdnn_conv_chain call (runtime/ops_chain.c); its weights are packed channels-last at init,
-    and its bands' intermediate values live in a per-thread slot of the model's scratch."""
+    and its bands' intermediate values live in the slots of its `scratch` buffer (one per thread)."""
     parts = chain_parts(op)
     weights, acts = [], []  # per conv of expand, depthwise, project: (weights, bias), activation
     for conv in parts:
@@ -89,12 +89,11 @@ def _conv_chain(emitter: CState, op: nn.ConvChainOp, name: Name) -> str:
         f"&{packed}_head);"
     )
     rows = op.rows.value.data
-    slot = chain_slot_floats(parts, rows)
-    emitter.reserve_thread_slot(slot)
+    slots, slot = common.shape_of(op.scratch)  # the threads it has slots for, floats per slot
     residual = name(last.residual) if last.residual is not None else "NULL"
     window = (kh, kw, *stride, *padding, *common.dilation_of(dw))
     io = (packed, name(op.input), name(op.output), residual, *acts)
-    scratch = ("patdnn_scratch", "patdnn_scratch_slots", slot)
+    scratch = (name(op.scratch), slots, slot)
     dw_in = common.shape_of(dw.input)[2:]  # the depthwise's input: the expand's output
     return _call("pdnn_conv_chain", *io, n, *dw_in, ho, wo, *window, rows, *scratch)
 
