@@ -3,12 +3,13 @@ against the same model unfused.
 
 MobileNet-style blocks of randomized (seeded) shapes — odd H/W, channel counts off the vector
 width, expand / depthwise kxk (stride 2, dilation 2) / project, with and without the residual, a
-chain without expand and one without project (the depthwise feeds a squeeze-excitation), batch 2,
-several activations — compiled by `patdnn.compile` for each host ISA: the output must match torch,
-the fused build must give the unfused build's bits whatever the thread count, and the generated C
-and the per-op profile must show the chain. Bands of 1 and 3 rows (the pass's budget, the rows
-set by hand) exercise the rows a band keeps for the next; one chain runs on aarch64 under qemu
-and must give the bits of NEON through SIMDe on the host.
+chain without expand, one without project (the depthwise feeds a squeeze-excitation), one headed
+by a 3x3 stride-2 stem instead of the 1x1 expand, batch 2, several activations — compiled by
+`patdnn.compile` for each host ISA: the output must match torch, the fused build must give the
+unfused build's bits whatever the thread count, and the generated C and the per-op profile must
+show the chain. Bands of 1 and 3 rows (the pass's budget, the rows set by hand) exercise the rows
+a band keeps for the next; one chain runs on aarch64 under qemu and must give the bits of NEON
+through SIMDe on the host.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ ACTIVATIONS = {
     "leaky_relu": lambda: torch.nn.LeakyReLU(0.1),
     "none": torch.nn.Identity,
 }
-SIZES = range(7, 24, 2)  # odd heights and widths
+# odd sizes; tall enough that with 2 threads the chains' slots stay below the tensors they replace
+# (else fuse-conv-chain leaves a chain unfused), narrow widths for the row tails
+HEIGHTS, WIDTHS = range(17, 42, 2), range(7, 24, 2)
 CHANNELS = (5, 13, 24, 36)  # none a multiple of 16 (the widest vector): padded lanes everywhere
 MID_CHANNELS = (13, 24, 36, 72)  # 72: more than one 64-channel register block on AVX-512
 THREADS = (1, 2, 3)
@@ -51,9 +54,10 @@ class Chain:
     stride: int = 1
     dilation: int = 1
     expand: bool = True
+    head: int = 1  # the expand's kernel: 3 = a network's stem (3x3 stride 2, any ungrouped conv heads a chain)
     project: bool = True
     residual: bool = False  # x + block(x): needs stride 1 and cin == cout
-    squeeze: bool = False  # the depthwise output also feeds a squeeze-excitation: no project in the chain
+    squeeze: bool = False  # a squeeze-excitation scales the depthwise's output (read twice: no project in the chain)
     act: str = "relu6"  # after the expand and the depthwise
     batch: int = 1
     target: str = "auto"
@@ -61,7 +65,7 @@ class Chain:
 
     def fused_layers(self) -> str:
         """The profile label of the fused chain: its conv layers joined by '+'."""
-        parts = ["expand"] * self.expand + ["dw"] + ["project"] * (self.project and not self.squeeze)
+        parts = ["expand"] * self.expand + ["dw"] + ["project"] * self.project
         return "+".join(parts)
 
 
@@ -72,7 +76,8 @@ class Block(torch.nn.Module):
         super().__init__()
         k, d = chain.kernel, chain.dilation
         self.chain = chain
-        self.expand = torch.nn.Conv2d(cin, cmid, 1) if chain.expand else None
+        head = chain.head
+        self.expand = torch.nn.Conv2d(cin, cmid, head, 1 + (head > 1), head // 2) if chain.expand else None
         self.dw = torch.nn.Conv2d(cmid, cmid, k, chain.stride, padding=k // 2 * d, dilation=d, groups=cmid)
         self.squeeze = torch.nn.Conv2d(cmid, cmid, 1) if chain.squeeze else None
         self.project = torch.nn.Conv2d(cmid, cout, 1) if chain.project else None
@@ -91,8 +96,8 @@ class Block(torch.nn.Module):
 def make_block(chain: Chain) -> tuple[Block, torch.Tensor]:
     """The block with shapes drawn from the chain's seed, and a random input."""
     rng = np.random.default_rng(chain.seed)
-    h, w = (int(s) for s in rng.choice(SIZES, 2))
-    cin = int(rng.choice(CHANNELS))
+    h, w = int(rng.choice(HEIGHTS)), int(rng.choice(WIDTHS))
+    cin = 3 if chain.head > 1 else int(rng.choice(CHANNELS))  # a stem reads an RGB image
     cmid = int(rng.choice(MID_CHANNELS)) if chain.expand else cin
     cout = cin if chain.residual else int(rng.choice(CHANNELS))
     torch.manual_seed(chain.seed)
@@ -126,7 +131,8 @@ CASES = [
     Chain("k5_stride2_hardswish_avx2", kernel=5, stride=2, act="hardswish", target="avx2", seed=2),
     Chain("dilated_residual_relu_neon", dilation=2, residual=True, act="relu", target="neon", seed=3),
     Chain("no_expand_stride2_scalar", expand=False, stride=2, act="none", batch=2, target="scalar", seed=4),
-    Chain("squeeze_no_project_k5", kernel=5, squeeze=True, act="leaky_relu", batch=2, seed=5),
+    Chain("squeeze_no_project_k5", kernel=5, squeeze=True, project=False, act="leaky_relu", batch=2, seed=5),
+    Chain("stem_head_3x3_stride2", head=3, batch=2, act="relu", seed=9),
 ]
 
 
