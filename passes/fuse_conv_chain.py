@@ -141,9 +141,8 @@ class Liveness:
 
     def room(self, parts: ChainParts) -> int:
         """The peak minus every other buffer live anywhere during the chain (fused, the chain is one
-        op: its input and output are live together): at most this much scratch keeps the fused
-        function at or below the peak (at least the intermediates when in and out never overlap
-        them... in practice the chain's intermediates, which it replaces, and more)."""
+        op, so its input and output are live together): scratch of at most this size keeps every
+        position at or below the peak."""
         convs = [c for c in parts if c is not None]
         first, last = self.position[convs[0]], self.position[convs[-1]]
         removed = {c.output.owner for c in convs[:-1]}

@@ -7,13 +7,15 @@ chain without expand, one without project (the depthwise feeds a squeeze-excitat
 by a 3x3 stride-2 stem instead of the 1x1 expand, batch 2, several activations — compiled by
 `patdnn.compile` for each host ISA: the output must match torch, the fused build must give the
 unfused build's bits whatever the thread count, and the generated C and the per-op profile must
-show the chain. Bands of 1 and 3 rows (the pass's budget, the rows set by hand) exercise the rows
-a band keeps for the next; one chain runs on aarch64 under qemu and must give the bits of NEON
-through SIMDe on the host.
+show the chain. Bands of 1 and 3 rows (the pass's budget, the rows and the scratch set by hand)
+exercise the rows a band keeps for the next; one chain runs on aarch64 under qemu and must give the
+bits of NEON through SIMDe on the host. Fused, MobileNet-V2's peak activation memory (the arena,
+the chains' scratch in it) is never above the unfused one's.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,13 +23,16 @@ import numpy as np
 import pytest
 import torch
 from op_cases import assert_close
-from xdsl.dialects.builtin import IntegerAttr, i64
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, f32, i64
 
 import patdnn
 from patdnn.build import build_host_library
 from patdnn.dialects import nn
+from patdnn.dialects.nn_chain import chain_parts, chain_slot_floats
 from patdnn.frontend import import_module
-from patdnn.pipeline import default_pipeline, replace_pass, run_pipeline
+from patdnn.models import get_model, randomize_batchnorm
+from patdnn.pipeline import default_pipeline, replace_pass, run_pipeline, without_pass
 from patdnn.runners import HostModel
 from patdnn.target import Target
 from patdnn.testing import need_toolchain
@@ -126,6 +131,16 @@ def chain_calls(outdir: Path) -> int:
     return (outdir / "model.c").read_text().count("pdnn_conv_chain(")
 
 
+# the last arguments of a pdnn_conv_chain call: rows, the scratch (its buffer, slots, slot floats)
+CHAIN_BANDS = re.compile(r"pdnn_conv_chain\(.*, (\d+), \w+, (\d+), (\d+)\);")
+
+
+def chain_bands(outdir: Path) -> tuple[int, int, int]:
+    """The generated C's one chain call: (rows, slots, floats per slot)."""
+    (call,) = CHAIN_BANDS.findall((outdir / "model.c").read_text())
+    return tuple(int(v) for v in call)
+
+
 CASES = [
     Chain("residual_k3_batch2", residual=True, batch=2, seed=1),
     Chain("k5_stride2_hardswish_avx2", kernel=5, stride=2, act="hardswish", target="avx2", seed=2),
@@ -165,18 +180,33 @@ BAND_CASES = [  # (chain, rows): None = the pass's own choice with no budget (1 
 ]
 
 
-def build_with_rows(block: Block, x: torch.Tensor, rows: int | None, outdir: Path) -> HostModel:
-    """The fused model with a zero scratch budget (so one output row per band), or `rows` rows."""
+def set_rows(chain_op: nn.ConvChainOp, rows: int) -> None:
+    """Gives the chain bands of `rows` rows, and a scratch (an alloc, as the pass makes it) with
+    slots as large as they need, one per thread as before."""
+    old = chain_op.scratch.owner
+    threads = old.memref.type.get_shape()[0]
+    scratch = memref.AllocOp([], [], MemRefType(f32, [threads, chain_slot_floats(chain_parts(chain_op), rows)]))
+    old.parent_block().insert_op_before(scratch, old)
+    old.memref.replace_all_uses_with(scratch.memref)
+    old.parent_block().erase_op(old)
+    chain_op.properties["rows"] = IntegerAttr(rows, i64)
+
+
+def build_with_rows(block: Block, x: torch.Tensor, rows: int | None, outdir: Path) -> tuple[HostModel, list[int]]:
+    """The fused model with a zero scratch budget (so one output row per band), or `rows` rows
+    (set before plan-buffers, which then places the scratch they need), and its scratch's shape."""
     target = Target.parse("auto").with_threads(2)
     module = import_module(block, x, weights_path=outdir / "model.weights")
-    run_pipeline(module, replace_pass(default_pipeline(target), name="fuse-conv-chain", budget_kib=0))
+    pipeline = replace_pass(default_pipeline(target), name="fuse-conv-chain", budget_kib=0)
+    run_pipeline(module, without_pass(pipeline, "plan-buffers"))
     (chain_op,) = [op for op in module.walk() if isinstance(op, nn.ConvChainOp)]
     assert chain_op.rows.value.data == 1
     if rows is not None:
-        chain_op.properties["rows"] = IntegerAttr(rows, i64)
-        module.verify()
+        set_rows(chain_op, rows)
+    run_pipeline(module, [p for p in pipeline if p.name == "plan-buffers"])
     library = build_host_library(module, outdir, target, pipeline=())
-    return HostModel(library, outdir, tuple(x.shape), reference(block, x).shape, threads=2)
+    model = HostModel(library, outdir, tuple(x.shape), reference(block, x).shape, threads=2)
+    return model, list(chain_op.scratch.type.get_shape())
 
 
 @pytest.mark.parametrize("chain,rows", BAND_CASES, ids=[c.name for c, _ in BAND_CASES])
@@ -185,8 +215,9 @@ def test_small_bands_give_the_unfused_bits(chain: Chain, rows: int | None, tmp_p
     block, x = make_block(chain)
     expected = reference(block, x)
     unfused = patdnn.compile(block, x, threads=2, fuse=False, outdir=tmp_path / "unfused").run(x.numpy())
-    fused = build_with_rows(block, x, rows, tmp_path / "fused")
-    assert f", {rows or 1}, patdnn_scratch," in (tmp_path / "fused" / "model.c").read_text()
+    fused, scratch = build_with_rows(block, x, rows, tmp_path / "fused")
+    # the C call gets the IR's bands and scratch (the runtime aborts if a slot is short)
+    assert chain_bands(tmp_path / "fused") == (rows or 1, 2, scratch[1])
     for t, y in runs_by_threads(fused, x.numpy()).items():
         assert_close(y, expected)
         assert_same_bits(y, unfused, f"{rows or 1}-row bands with {t} threads vs unfused")
@@ -205,3 +236,25 @@ def test_aarch64_chain_gives_the_simde_bits(tmp_path):
         assert chain_calls(outdir) == 1
     assert_close(outputs["neon{platform=aarch64}"], expected)
     assert_same_bits(outputs["neon{platform=aarch64}"], outputs["neon"], "aarch64 vs SIMDe")
+
+
+def peak_memory_and_chains(module: ModuleOp) -> tuple[int, int]:
+    """The compiled function's arena (peak activation memory: plan-buffers' `patdnn.arena_bytes`,
+    the chains' scratch in it) and its number of nn.conv_chain ops."""
+    (fn,) = [op for op in module.ops if isinstance(op, func.FuncOp) and not op.is_declaration]
+    chains = sum(isinstance(op, nn.ConvChainOp) for op in fn.walk())
+    return fn.attributes["patdnn.arena_bytes"].value.data, chains
+
+
+def test_fusion_never_raises_mobilenet_v2_peak_memory(tmp_path):
+    torch.manual_seed(0)
+    model = randomize_batchnorm(get_model("mobilenet-v2").eval())
+    imported = import_module(model, torch.randn(1, 3, 64, 64), weights_path=tmp_path / "w")
+    for threads in (1, 2):
+        target = Target.parse("auto").with_threads(threads)
+        fused, unfused = (
+            peak_memory_and_chains(run_pipeline(imported.clone(), default_pipeline(target, fuse=fuse)))
+            for fuse in (True, False)
+        )
+        assert fused[1] >= 10 and unfused[1] == 0, (threads, fused, unfused)
+        assert fused[0] <= unfused[0], f"{threads} threads: fused arena {fused[0]} > unfused {unfused[0]}"

@@ -220,8 +220,9 @@ func.func @first_fit_halves(%x : memref<1x4x8x8xf32>, %y : memref<1x4x8x8xf32>) 
   func.return
 }
 
-// Likewise, but even one row (2432 bytes, 4096 of room) packs into an arena above the unfused
-// one (11264 bytes against 10240): at one row the pass unfuses the chain, its ops back in order.
+// Likewise from 3 rows (4736 bytes of slot, 5120 of room), but with one row (2432 bytes) too the
+// fused arena is above the unfused one (11264 bytes against 10240): at one row the pass unfuses the
+// chain, its ops back in order.
 // CHECK-LABEL: func.func @first_fit_unfuses
 // CHECK-NOT:     nn.conv_chain
 // CHECK:         %e = memref.alloc() : memref<1x8x8x8xf32>
