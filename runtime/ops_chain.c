@@ -33,16 +33,22 @@
 #define CHAIN_PT 6 /* pixels per register tile */
 #define CHAIN_CB (CHAIN_NV * PDNN_VL)
 
-/* Whether `act` runs in registers as a register tile is stored (relu, relu6 on x86: the same bits
- * as pdnn_act_row); any other activation is applied by a pdnn_act_row pass afterwards. */
+/* Whether `act` runs in registers as a register tile is stored (relu, relu6, hardswish,
+ * hardsigmoid on x86: the operations of pdnn_act_row in its order, so the same bits); any other
+ * activation is applied by a pdnn_act_row pass afterwards. */
 static inline int act_in_registers(int act) {
-  return PDNN_VEC_CLAMP && (act == PDNN_ACT_NONE || act == PDNN_ACT_RELU || act == PDNN_ACT_RELU6);
+  return PDNN_VEC_CLAMP && (act == PDNN_ACT_NONE || act == PDNN_ACT_RELU || act == PDNN_ACT_RELU6 ||
+                            act == PDNN_ACT_HARDSWISH || act == PDNN_ACT_HARDSIGMOID);
 }
 
 static inline __attribute__((always_inline)) pdnn_v act_vec(pdnn_v v, int act) {
 #if PDNN_VEC_CLAMP
   if (act == PDNN_ACT_RELU) return pv_max(pv_set1(0.0f), v);
   if (act == PDNN_ACT_RELU6) return pv_min(pv_set1(6.0f), pv_max(pv_set1(0.0f), v));
+  if (act == PDNN_ACT_HARDSWISH || act == PDNN_ACT_HARDSIGMOID) { /* t = clamp(x + 3, 0, 6): x * t / 6, t / 6 */
+    const pdnn_v t = pv_min(pv_set1(6.0f), pv_max(pv_set1(0.0f), pv_add(v, pv_set1(3.0f))));
+    return pv_div(act == PDNN_ACT_HARDSWISH ? pv_mul(v, t) : t, pv_set1(6.0f));
+  }
 #else
   (void)act;
 #endif

@@ -18,6 +18,9 @@ typedef __m512 pdnn_v;
 #define PDNN_VEC_CLAMP 1
 #define pv_max(bound, x) _mm512_max_ps((bound), (x))
 #define pv_min(bound, x) _mm512_min_ps((bound), (x))
+#define pv_add(a, b) _mm512_add_ps((a), (b))
+#define pv_mul(a, b) _mm512_mul_ps((a), (b))
+#define pv_div(a, b) _mm512_div_ps((a), (b))
 #elif defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #define PDNN_VL 8
@@ -29,6 +32,9 @@ typedef __m256 pdnn_v;
 #define PDNN_VEC_CLAMP 1
 #define pv_max(bound, x) _mm256_max_ps((bound), (x))
 #define pv_min(bound, x) _mm256_min_ps((bound), (x))
+#define pv_add(a, b) _mm256_add_ps((a), (b))
+#define pv_mul(a, b) _mm256_mul_ps((a), (b))
+#define pv_div(a, b) _mm256_div_ps((a), (b))
 #elif defined(__aarch64__) && defined(__ARM_NEON)
 #include <arm_neon.h>
 #define PDNN_VL 4

@@ -94,21 +94,18 @@ def test_patdnnc_prints_the_pipeline_table(text: str, capsys):
     printed = capsys.readouterr().out.strip()
     assert printed == pipeline_text(default_pipeline(Target.parse(text)))
     names = [spec.split("{")[0] for spec in printed.split(",")]
-    tail = [
-        "lower-pattern-to-kernel",
-        "filter-kernel-reorder",
-        "fkw-pack",
-        "load-elim",
-        "fuse-residual-add",
-        "plan-buffers",
-    ]
-    assert names == (tail if text == "opencl" else ["tile-tune", *tail])
+    head = ["lower-pattern-to-kernel", "filter-kernel-reorder", "fkw-pack", "load-elim", "fuse-residual-add"]
+    opencl = [*head, "plan-buffers"]  # OpenCL runs conv chains unfused
+    assert names == (opencl if text == "opencl" else ["tile-tune", *head, "fuse-conv-chain", "plan-buffers"])
 
 
 def test_the_pipeline_carries_the_threads_as_values_not_text():
     tile_tune, _, reorder, *_ = default_pipeline(Target(isa="avx2", threads=3))
     assert (tile_tune.isa, tile_tune.threads, tile_tune.log) == ("avx2", 3, "")
     assert reorder.name == "filter-kernel-reorder" and reorder.threads == 3
+    fuse = next(p for p in default_pipeline(Target(isa="avx2", threads=3)) if p.name == "fuse-conv-chain")
+    assert fuse.threads == 3  # one scratch slot per thread
+    assert all(p.name != "fuse-conv-chain" for p in default_pipeline(Target(isa="avx2"), fuse=False))
     assert default_pipeline(Target(isa="avx2"), "/tmp/t.json")[0].log == "/tmp/t.json"
 
 
