@@ -264,6 +264,23 @@ static inline __attribute__((always_inline)) void dw3x3_pixels(const int XN, con
   for (int i = 0; i < XN; i++) pv_store(d + i * ds, act_vec(acc[i], act));
 }
 
+/* XN pixels of any kh x kw window (taps s->dh rows, ts floats apart; pixels xs apart), one channel
+ * vector: the bias, then the taps in row-major order. */
+static inline __attribute__((always_inline)) void dw_pixels(const int XN, const pdnn_dw_shape *s, const float *w,
+                                                            int cmidp, pdnn_v b, const float *r, int64_t row_len,
+                                                            int64_t xs, int64_t ts, float *d, int64_t ds, int act) {
+  pdnn_v acc[CHAIN_XN];
+  for (int i = 0; i < XN; i++) acc[i] = b;
+  for (int ky = 0; ky < s->kh; ky++) {
+    const float *ry = r + (int64_t)ky * s->dh * row_len;
+    for (int kx = 0; kx < s->kw; kx++) {
+      const pdnn_v wv = pv_load(w + (ky * s->kw + kx) * cmidp);
+      for (int i = 0; i < XN; i++) acc[i] = pv_fma(wv, pv_load(ry + i * xs + kx * ts), acc[i]);
+    }
+  }
+  for (int i = 0; i < XN; i++) pv_store(d + i * ds, act_vec(acc[i], act));
+}
+
 /* The depthwise of output rows [0, nrows) of a band from E (row 0: the band's first padded input
  * row) into D: pixel oy * wo + x, cmidp channels each; the bias, then the taps in row-major order. */
 static void depthwise_band(const chain_job *j, const float *e, int64_t row_len, int nrows, float *d) {
@@ -294,14 +311,13 @@ static void depthwise_band(const chain_job *j, const float *e, int64_t row_len, 
         }
         continue;
       }
-      for (int x = 0; x < wo; x++) {
-        pdnn_v acc = b;
-        for (int ky = 0; ky < s->kh; ky++) {
-          const float *r = e + (int64_t)(oy * s->sh + ky * s->dh) * row_len + x * xs + c;
-          for (int kx = 0; kx < s->kw; kx++) acc = pv_fma(pv_load(cw->wd + (ky * s->kw + kx) * cmidp + c), pv_load(r + kx * ts), acc);
-        }
-        pv_store(dst + (int64_t)x * cmidp, act_vec(acc, act));
-      }
+      /* any other window: CHAIN_XN pixels' sums at once, each tap's weights loaded once for them */
+      const float *r0 = e + (int64_t)oy * s->sh * row_len + c;
+      int x = 0;
+      for (; x + CHAIN_XN <= wo; x += CHAIN_XN)
+        dw_pixels(CHAIN_XN, s, cw->wd + c, cmidp, b, r0 + x * xs, row_len, xs, ts, dst + (int64_t)x * cmidp, cmidp, act);
+      for (; x < wo; x++)
+        dw_pixels(1, s, cw->wd + c, cmidp, b, r0 + x * xs, row_len, xs, ts, dst + (int64_t)x * cmidp, cmidp, act);
     }
 }
 

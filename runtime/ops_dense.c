@@ -373,6 +373,22 @@ static void depthwise_3x3s2_phases(const pdnn_dw_shape *s, const float *w, float
     for (int x = 0; x < wo; x++) dst[(int64_t)oy * wo + x] = flat[(int64_t)oy * wq + x];
 }
 
+/* One output row of any depthwise window: the bias, then each tap's products over the row (taps in
+ * row-major order, as window3x3). Inlined where `sw` is a literal, so the tap loops vectorise. */
+static inline __attribute__((always_inline)) void depthwise_row_taps(const pdnn_dw_shape *s, const float *w, float b,
+                                                                     const float *r, int wp, float *restrict o,
+                                                                     int sw) {
+  for (int x = 0; x < s->wo; x++) o[x] = b;
+  for (int ky = 0; ky < s->kh; ky++) {
+    const float *ry = r + (int64_t)ky * s->dh * wp;
+    for (int kx = 0; kx < s->kw; kx++) {
+      const float wv = w[ky * s->kw + kx];
+      const float *restrict rx = ry + (int64_t)kx * s->dw;
+      for (int x = 0; x < s->wo; x++) o[x] = PDNN_FMA(wv, rx[x * sw], o[x]);
+    }
+  }
+}
+
 /* Depthwise output rows [oy0, oy1) of one channel (pdnn_internal.h). The rows they read are copied
  * into the zero-padded scratch `pad` so every tap is an unconditional load (the scratch is written
  * whole each call, so it may be shared with other kernels). The 3x3 loops (dilation 1) read
@@ -410,17 +426,12 @@ void pdnn_depthwise_rows(const pdnn_dw_shape *s, const float *w, float b, const 
       const float *r = pad + (int64_t)oy * s->sh * wp;
       if (win3x3 && s->sw == 1) {
         for (int x = 0; x < wo; x++) o[x] = window3x3(w, r, r + wp, r + 2 * wp, x, b);
+      } else if (s->sw == 1) { /* literal strides vectorise (dw 5x5 240 @28, one Zen 5 core: 1.07 -> 0.63 ms) */
+        depthwise_row_taps(s, w, b, r, wp, o, 1);
+      } else if (s->sw == 2) {
+        depthwise_row_taps(s, w, b, r, wp, o, 2);
       } else {
-        for (int x = 0; x < wo; x++) o[x] = b;
-        for (int ky = 0; ky < s->kh; ky++) {
-          const float *ry = r + (int64_t)ky * s->dh * wp;
-          for (int kx = 0; kx < s->kw; kx++) {
-            const float wv = w[ky * s->kw + kx];
-            const float *rx = ry + (int64_t)kx * s->dw;
-            const int sw = s->sw;
-            for (int x = 0; x < wo; x++) o[x] = PDNN_FMA(wv, rx[x * sw], o[x]);
-          }
-        }
+        depthwise_row_taps(s, w, b, r, wp, o, s->sw);
       }
     }
   }
