@@ -1,40 +1,35 @@
-"""`fuse-conv-chain`: runs [1x1 expand] → depthwise → [1x1 project] as one tiled kernel.
+"""`fuse-conv-chain`: runs [head conv] → depthwise → [1x1 project] as one tiled kernel.
 
-    %e = memref.alloc()                          nn.conv_chain ins(%x) outs(%y) rows 2 {
-    nn.conv2d ins(%x) outs(%e) 1x1 relu6           %e = memref.alloc()
-    %d = memref.alloc()                    →        nn.conv2d ins(%x) outs(%e) 1x1 relu6
-    nn.conv2d ins(%e) outs(%d) dw 3x3 relu6          %d = memref.alloc()
-    nn.conv2d ins(%d, %r) outs(%y) 1x1 none          nn.conv2d ins(%e) outs(%d) dw 3x3 relu6
-                                                     nn.conv2d ins(%d, %r) outs(%y) 1x1 none
-                                                   }
+    %e = memref.alloc()                          %s = memref.alloc() : memref<T x S x f32>
+    nn.conv2d ins(%x) outs(%e) 1x1 relu6         nn.conv_chain ins(%x) outs(%y) scratch(%s) rows 2 {
+    %d = memref.alloc()                    →       %e = memref.alloc()
+    nn.conv2d ins(%e) outs(%d) dw 3x3 relu6        nn.conv2d ins(%x) outs(%e) 1x1 relu6
+    nn.conv2d ins(%d, %r) outs(%y) 1x1 none        %d = memref.alloc()
+                                                   nn.conv2d ins(%e) outs(%d) dw 3x3 relu6
+                                                   nn.conv2d ins(%d, %r) outs(%y) 1x1 none
+                                                 }
 
 The cross-layer fusion of DNNFusion (Niu et al., PLDI'21) for the chains MobileNet-style nets are
-made of (the inverted residual; either 1x1 may be absent: MobileNet-V2's first block has no expand,
-blocks with squeeze-excitation end at the depthwise). The conv before the depthwise may be any
-ungrouped conv: a stem (3x3 stride 2 on the image) then heads the first block's chain, and its
-output never exists whole either. Unfused, the expanded tensor (96 x 112 x 112
-floats, 4.8 MB, in MobileNet-V2's second block) is written to memory by the expand and read back by
-the depthwise, whose output makes the same trip to the project. Fused, the backend computes the
-chain in bands of output rows, each band's expanded rows and depthwise output held in a per-thread
-slot that stays in L2 (runtime/ops_chain.c; the same bits). plan-buffers then places no arena
-space for them: the peak activation memory can only go down.
+made of: the inverted residual, with either end possibly absent (MobileNet-V2's first block has no
+expand; blocks with squeeze-excitation end at the depthwise). The head may be any ungrouped conv:
+a stem (3x3 stride 2 on the image) then heads the first block's chain. Unfused, the expanded tensor
+(96 x 112 x 112 floats, 4.8 MB, in MobileNet-V2's second block) goes to memory and back, and so
+does the depthwise output; fused, the backend computes the chain in bands of output rows, each
+band's expanded rows and depthwise output in a per-thread slot of `%s` that stays in L2
+(runtime/ops_chain.c; the same bits).
 
-A chain is fused when its three (or two) convs are consecutive ops (allocs between them aside),
-each intermediate tensor is an alloc that only its writer and its reader use, only the last conv has
-a residual, and its largest intermediate tensor per image is at least `min_kib` KiB (below, it fits
-in L2 between the ops anyway, and the unfused ops split their work across threads more evenly).
-`rows` (output rows per band) is the largest whose slot fits in `budget_kib` KiB (up to 4x that for
-chains whose weights are larger: each band reads them all). The slots, one per thread, are one
-buffer, `scratch` (a `memref.alloc` of threads x slot floats just before the chain), which
-plan-buffers places in the arena like any tensor. They may take what the chain's intermediate
-tensors took plus the room below the function's peak of live activation bytes (the 7x7 chains of a
-224x224 MobileNet have plenty; the 112x112 ones, which set the peak, have their intermediates), so
-fusion never raises the peak of live bytes; a chain whose one-row slots do not fit stays unfused.
-The arena is plan-buffers' first-fit packing of those live ranges, which can land above their
-peak: the pass plans both functions on copies and, while the fused arena is the larger, halves the
-rows of the chain with the largest scratch (at one row, unfuses it) — fusion never raises the peak
-activation memory. Leave the pass
-out of the pipeline (`patdnnc --no-fuse`, `patdnn.compile(fuse=False)`) for the ablation.
+A chain is fused when its convs are consecutive ops (allocs between them aside), each intermediate
+tensor is an alloc only its writer and its reader use, only the last conv has a residual, and its
+largest intermediate tensor per image is at least `min_kib` KiB. `rows` is the most whose slot fits
+`budget_kib` KiB (up to 4x that for chains with more weights: each band reads them all).
+
+Peak activation memory never rises: `%s` (threads x slot floats, just before the chain) is placed
+in the arena by plan-buffers like any tensor; the slots may take what the chain's intermediates
+took plus the room below the function's peak of live bytes (a chain whose one-row slots do not fit
+stays unfused); and since the arena is a first-fit packing that can land above that peak, the pass
+plans both functions on copies and, while the fused arena is the larger, halves the rows of the
+chain with the largest scratch (at one row, unfuses it). Leave the pass out of the pipeline
+(`patdnnc --no-fuse`, `patdnn.compile(fuse=False)`) for the ablation.
 """
 
 from __future__ import annotations
@@ -95,7 +90,7 @@ def find_chain(depthwise: nn.Conv2dOp) -> ChainParts | None:
     return parts
 
 
-def _intermediates(parts: ChainParts) -> list[int]:  # bytes, all images
+def _intermediates(parts: ChainParts) -> list[int]:
     """Bytes of each tensor the fusion keeps out of memory (all images)."""
     buffers = [parts.depthwise.input] * (parts.expand is not None) + [parts.depthwise.output] * (
         parts.project is not None
