@@ -1,8 +1,9 @@
 """`plan-buffers`: places every intermediate buffer (`memref.alloc`) of a function in one arena.
 
 Live ranges are op indices from the op that writes a buffer to the last op that reads it; buffers
-whose ranges overlap get disjoint 64-byte-aligned offsets (greedy, largest first — the usual
-offline heuristic, near-optimal for CNN chains). Results are attributes the C emitter reads:
+whose ranges overlap get disjoint 64-byte-aligned offsets (first fit in a few orders — largest
+first, the usual offline heuristic, near-optimal for CNN chains, and three others that place a fused
+chain's short-lived scratch better — keeping the smallest arena). Results are attributes the C emitter reads:
 `patdnn.offset` on each alloc, `patdnn.arena_bytes` (peak activation memory) on the function.
 
 An alloc that only an `nn.constant` writes (a learned tensor the model reads) takes no arena space:

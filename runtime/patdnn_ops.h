@@ -125,13 +125,14 @@ void pdnn_conv1x1_cm(pdnn_ctx *ctx, const float *in, float *out, const float *w,
                      const float *residual, int n, int cin, int h, int wd, int cout, int ho, int wo, int sh, int sw,
                      int act);
 
-/* A fused chain [1x1 expand] -> depthwise kh x kw -> [1x1 project] (runtime/ops_chain.c; nn.conv_chain):
- * the values pdnn_conv2d_dense gives run three times, computed in bands of `rows` output rows whose
- * intermediate values stay in a per-thread slot of `scratch` (`slots` slots of slot_floats >=
- * what the chain needs: it aborts with a message otherwise). pdnn_conv_chain_pack (at model load): the weights, OIHW
- * as for pdnn_conv2d_dense — we/be: cmid x cin x head kh x kw and bias (we NULL: no expand, the input has cmid
- * channels), wd/bd: cmid x kh x kw, wp/bp: cout x cmid (wp NULL: no project, out has cmid channels);
- * biases may be NULL. Each conv has its activation; residual (NULL or out's shape) is added by the last. */
+/* A fused chain [head conv] -> depthwise kh x kw -> [1x1 project] (runtime/ops_chain.c; nn.conv_chain):
+ * the values pdnn_conv2d_dense gives run two or three times, computed in bands of `rows` output rows
+ * whose intermediate values stay in a per-thread slot of `scratch` (`slots` slots of slot_floats
+ * floats, at least what the chain needs: it aborts with a message otherwise). The weights are packed
+ * once, at model load, by pdnn_conv_chain_pack from pdnn_conv2d_dense's OIHW arrays: we/be the head
+ * (cmid x cin x its kernel, and bias; we NULL: no head, the input has cmid channels), wd/bd the
+ * depthwise (cmid x kh x kw), wp/bp the project (cout x cmid; wp NULL: none, out has cmid channels);
+ * biases may be NULL. Each conv has its activation; the residual (NULL or out's shape) is the last's. */
 typedef struct pdnn_chain_weights pdnn_chain_weights;
 /* The expand's input h x w and window: 1x1 (kernel 1, stride 1, pad 0) or any (a stem, cin x kh x kw). */
 typedef struct {
