@@ -12,11 +12,9 @@ fused chains are measured in context by bench_models.py (ours vs ours-nofuse).
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -70,16 +68,6 @@ def layer_module(cin: int, cout: int, kernel: int, stride: int, groups: int):
     return torch.nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups).eval()
 
 
-def export_onnx(module, x) -> bytes:
-    import torch
-
-    buf = io.BytesIO()
-    with warnings.catch_warnings():  # the TorchScript exporter, as in bench_models.py
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(module, (x,), buf, dynamo=False, opset_version=17, input_names=["x"], output_names=["y"])
-    return buf.getvalue()
-
-
 def bench_layer(spec, threads: int, isa: str, args, tmp: Path) -> dict:
     import torch
 
@@ -93,7 +81,7 @@ def bench_layer(spec, threads: int, isa: str, args, tmp: Path) -> dict:
         reference = module(x).numpy()
     xn = x.numpy()
     ours = patdnn.compile(module, x, target=isa, threads=threads, outdir=tmp / name.replace(" ", "_").replace("/", "s"))
-    session = common.ort_session(export_onnx(module, x), threads)
+    session = common.ort_session(common.export_onnx(module, x), threads)
 
     def run_torch():
         with torch.inference_mode():

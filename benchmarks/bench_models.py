@@ -17,12 +17,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
-import io
 import os
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -104,17 +102,6 @@ def op_profile(model, x, runs: int = PROFILE_RUNS) -> dict[str, float]:
     return {label: float(np.median(v)) for label, v in times.items()}
 
 
-def export_onnx(model, x) -> bytes:
-    """TorchScript-based export: the dynamo exporter needs onnxscript, which `bench` does not install."""
-    import torch
-
-    buf = io.BytesIO()
-    with warnings.catch_warnings():  # "legacy TorchScript-based exporter": chosen on purpose, see above
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(model, (x,), buf, dynamo=False, opset_version=17, input_names=["x"], output_names=["y"])
-    return buf.getvalue()
-
-
 def export_ncnn(model, x, workdir: Path) -> tuple[Path, Path]:
     """pnnx (PyPI `pnnx`) converts the traced model to ncnn's param/bin; fp16=False keeps FP32 weights."""
     import pnnx
@@ -169,11 +156,11 @@ def bench_model(name: str, threads_list: list[int], isa: str, args, peak_gflops:
     with tempfile.TemporaryDirectory(prefix=f"patdnn-bench-{name}-") as tmp:
         tmp = Path(tmp)
         try:
-            exports["ort"] = export_onnx(pruned, x)
+            exports["ort"] = common.export_onnx(pruned, x)
         except Exception as e:  # noqa: BLE001 - a missing baseline is reported, not fatal
             missing["ort"] = f"ONNX export failed: {type(e).__name__}: {e}"
         try:
-            exports["ds-dense"] = export_onnx(dense, x)
+            exports["ds-dense"] = common.export_onnx(dense, x)
         except Exception as e:  # noqa: BLE001
             missing["ds-dense"] = f"ONNX export failed: {type(e).__name__}: {e}"
         try:

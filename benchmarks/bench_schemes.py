@@ -40,7 +40,6 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(HERE.parent))
 
 from benchmarks import common, deepsparse_client  # noqa: E402
-from benchmarks.bench_models import export_onnx  # noqa: E402
 from benchmarks.deepsparse_client import add_checked_engine, free_engines  # noqa: E402
 
 VARIANTS = ("pattern", "block", "rule", "search")
@@ -219,7 +218,7 @@ def bench_model(name: str, channels: int, size: int, args, plans_dir: Path) -> l
 def onnx_or_none(model, x) -> bytes | None:
     """The ONNX export DeepSparse runs, or None (then DeepSparse is listed as not measured)."""
     try:
-        return export_onnx(model, x)
+        return common.export_onnx(model, x)
     except Exception as e:  # noqa: BLE001 - a missing baseline is reported, not fatal
         print(f"bench_schemes.py: ONNX export failed ({type(e).__name__}: {e})", file=sys.stderr)
         return None

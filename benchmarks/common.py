@@ -121,6 +121,21 @@ def set_torch_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
+def export_onnx(model, x) -> bytes:
+    """The module's ONNX (opset 17, input "x", output "y") by the TorchScript-based exporter: the
+    dynamo exporter needs onnxscript, which `bench` does not install."""
+    import io
+    import warnings
+
+    import torch
+
+    buf = io.BytesIO()
+    with warnings.catch_warnings():  # "legacy TorchScript-based exporter": chosen on purpose, see above
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(model, (x,), buf, dynamo=False, opset_version=17, input_names=["x"], output_names=["y"])
+    return buf.getvalue()
+
+
 def ort_session(model_bytes: bytes, threads: int):
     import onnxruntime as ort
 

@@ -154,7 +154,11 @@ class ConvChainOp(IRDLOperation):
         if not 1 <= rows <= ho:
             raise VerifyException(f"nn.conv_chain: rows must be in [1, {ho}] (the output's height), got {rows}")
         parts = chain_parts(self)
-        slots = check_buffer("scratch", self.scratch, [2])
+        slots = check_buffer("nn.conv_chain: scratch", self.scratch, [])
+        if len(slots) != 2:
+            raise VerifyException(
+                f"nn.conv_chain: scratch must be a 2-d (threads x floats) memref, got {self.scratch.type}"
+            )
         if slots[0] < 1 or slots[1] < chain_slot_floats(parts, rows):
             need = chain_slot_floats(parts, rows)
             raise VerifyException(

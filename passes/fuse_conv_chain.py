@@ -187,23 +187,30 @@ def fuse_block(block: Block, min_bytes: int, budget_bytes: int, threads: int) ->
     return fused
 
 
+def resize_chain(chain: nn.ConvChainOp, rows: int) -> None:
+    """Gives the chain bands of `rows` output rows and a scratch alloc of the size they need (as
+    many slots as before)."""
+    block, scratch = chain.parent_block(), chain.scratch.owner
+    threads = scratch.memref.type.get_shape()[0]
+    resized = memref.AllocOp([], [], MemRefType(f32, [threads, chain_slot_floats(chain_parts(chain), rows)]))
+    block.insert_op_before(resized, scratch)
+    scratch.memref.replace_all_uses_with(resized.memref)
+    block.erase_op(scratch)
+    chain.properties["rows"] = IntegerAttr(rows, i64)
+
+
 def _shrink(chain: nn.ConvChainOp) -> None:
     """Halves the chain's rows, its scratch with them; at one row, unfuses it (its ops back in place)."""
-    block, scratch = chain.parent_block(), chain.scratch.owner
     rows = chain.rows.value.data
-    if rows == 1:
-        for op in list(chain.body.block.ops):
-            op.detach()
-            block.insert_op_before(op, chain)
-        block.erase_op(chain)
-        block.erase_op(scratch)
+    if rows > 1:
+        resize_chain(chain, rows // 2)
         return
-    threads = scratch.memref.type.get_shape()[0]
-    smaller = memref.AllocOp([], [], MemRefType(f32, [threads, chain_slot_floats(chain_parts(chain), rows // 2)]))
-    block.insert_op_before(smaller, scratch)
-    scratch.memref.replace_all_uses_with(smaller.memref)
+    block, scratch = chain.parent_block(), chain.scratch.owner
+    for op in list(chain.body.block.ops):
+        op.detach()
+        block.insert_op_before(op, chain)
+    block.erase_op(chain)
     block.erase_op(scratch)
-    chain.properties["rows"] = IntegerAttr(rows // 2, i64)
 
 
 def keep_arena(fn: func.FuncOp, chains: list[nn.ConvChainOp], unfused_arena: int) -> None:

@@ -23,15 +23,15 @@ import numpy as np
 import pytest
 import torch
 from op_cases import assert_close
-from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, f32, i64
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp
 
 import patdnn
 from patdnn.build import build_host_library
 from patdnn.dialects import nn
-from patdnn.dialects.nn_chain import chain_parts, chain_slot_floats
 from patdnn.frontend import import_module
 from patdnn.models import get_model, randomize_batchnorm
+from patdnn.passes.fuse_conv_chain import resize_chain
 from patdnn.pipeline import default_pipeline, replace_pass, run_pipeline, without_pass
 from patdnn.runners import HostModel
 from patdnn.target import Target
@@ -180,18 +180,6 @@ BAND_CASES = [  # (chain, rows): None = the pass's own choice with no budget (1 
 ]
 
 
-def set_rows(chain_op: nn.ConvChainOp, rows: int) -> None:
-    """Gives the chain bands of `rows` rows, and a scratch (an alloc, as the pass makes it) with
-    slots as large as they need, one per thread as before."""
-    old = chain_op.scratch.owner
-    threads = old.memref.type.get_shape()[0]
-    scratch = memref.AllocOp([], [], MemRefType(f32, [threads, chain_slot_floats(chain_parts(chain_op), rows)]))
-    old.parent_block().insert_op_before(scratch, old)
-    old.memref.replace_all_uses_with(scratch.memref)
-    old.parent_block().erase_op(old)
-    chain_op.properties["rows"] = IntegerAttr(rows, i64)
-
-
 def build_with_rows(block: Block, x: torch.Tensor, rows: int | None, outdir: Path) -> tuple[HostModel, list[int]]:
     """The fused model with a zero scratch budget (so one output row per band), or `rows` rows
     (set before plan-buffers, which then places the scratch they need), and its scratch's shape."""
@@ -202,7 +190,7 @@ def build_with_rows(block: Block, x: torch.Tensor, rows: int | None, outdir: Pat
     (chain_op,) = [op for op in module.walk() if isinstance(op, nn.ConvChainOp)]
     assert chain_op.rows.value.data == 1
     if rows is not None:
-        set_rows(chain_op, rows)
+        resize_chain(chain_op, rows)
     run_pipeline(module, [p for p in pipeline if p.name == "plan-buffers"])
     library = build_host_library(module, outdir, target, pipeline=())
     model = HostModel(library, outdir, tuple(x.shape), reference(block, x).shape, threads=2)

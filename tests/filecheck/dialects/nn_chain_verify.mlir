@@ -221,8 +221,8 @@ func.func @chain(%x: memref<1x6x9x9xf32>, %y: memref<1x4x9x9xf32>, %s: memref<81
   func.return
 }
 
-// CHECK: {{^}}scratch must be a 2-d {{.*}}memref, got memref<8192xf32>{{$}}
-// CHECK: Operation does not verify: scratch must be a 2-d
+// CHECK: {{^}}nn.conv_chain: scratch must be a 2-d (threads x floats) memref, got memref<8192xf32>{{$}}
+// CHECK: Operation does not verify: nn.conv_chain: scratch must be a 2-d (threads x floats) memref
 
 // -----
 
